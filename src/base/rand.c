@@ -1,0 +1,47 @@
+/* rand.c — random bytes and hex encoding. */
+#include "base/rand.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <stdlib.h>
+
+#include "base/mem.h"
+
+enum rc rand_bytes(void *out, size_t len, struct err *err)
+{
+    unsigned char *p = out;
+    while (len) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_set(err, RC_IO, "getrandom: %s", strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return RC_OK;
+}
+
+void hex_encode(const unsigned char *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+enum rc rand_hex(char *out, size_t nbytes, struct err *err)
+{
+    unsigned char *raw = xmalloc(nbytes);
+    enum rc rc = rand_bytes(raw, nbytes, err);
+    if (!rc)
+        hex_encode(raw, nbytes, out);
+    mem_wipe(raw, nbytes);
+    free(raw);
+    return rc;
+}

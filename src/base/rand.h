@@ -1,0 +1,20 @@
+/* rand.h — cryptographically strong randomness from the kernel (getrandom). */
+#ifndef DA_BASE_RAND_H
+#define DA_BASE_RAND_H
+
+#include <stddef.h>
+
+#include "base/compat.h"
+#include "base/rc.h"
+
+/* Fills out with len random bytes. RC_IO only if the kernel refuses. */
+enum rc rand_bytes(void *out, size_t len, struct err *err) WARN_UNUSED;
+
+/* Writes 2*nbytes lowercase hex characters of randomness plus a NUL into out
+ * (which holds at least 2*nbytes+1 bytes). */
+enum rc rand_hex(char *out, size_t nbytes, struct err *err) WARN_UNUSED;
+
+/* Writes the hex form of len bytes of data into out (2*len+1 bytes). */
+void hex_encode(const unsigned char *data, size_t len, char *out);
+
+#endif

@@ -1,0 +1,325 @@
+/* serve.c — `da serve`: load and check the configuration, open the state store, make the demo
+ * data when asked, start the HTTP server, and on SIGTERM or SIGINT shut down gracefully: stop
+ * accepting, let requests in flight finish within the grace period, close the databases, and
+ * exit 0. A second signal during the grace period stops at once. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "base/fileio.h"
+#include "base/isotime.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/rand.h"
+#include "base/version.h"
+#include "cmd/cmd.h"
+#include "data/demo.h"
+
+#define DEFAULT_CONFIG_PATH "config/instance.yaml"
+
+struct serve_args {
+    const char *config_path;
+    bool config_explicit; /* given by --config or DA_CONFIG: then it must exist */
+    const char *host;
+    const char *data_dir;
+    int64_t port;         /* -1: not given */
+    bool demo;
+    int64_t demo_scale;
+};
+
+static void serve_help(void)
+{
+    printf("Usage: da serve [OPTIONS]\n"
+           "\n"
+           "Run the da server: governed SQL, catalog, data downloads and the web UI over HTTP.\n"
+           "\n"
+           "Options:\n"
+           "  --host HOST         address to listen on (env DA_HOST; default 127.0.0.1)\n"
+           "  --port PORT         port to listen on, 0 for any free port (env DA_PORT;\n"
+           "                      default 8000)\n"
+           "  --data-dir DIR      data folder: state/, extracts/, uploads/ (env DA_DATA_DIR;\n"
+           "                      default ./data)\n"
+           "  --config FILE       instance configuration (env DA_CONFIG; default\n"
+           "                      config/instance.yaml when it exists)\n"
+           "  --demo              generate a demo company's data once, then serve it\n"
+           "  --demo-scale N      multiply the demo rows by N (1-%d; default 1)\n"
+           "  -h, --help          show this help\n"
+           "\n"
+           "Settings are applied in this order: defaults, the config file, the environment,\n"
+           "these options. Configuration keys:\n\n",
+           DEMO_SCALE_MAX);
+    config_print_keys(stdout);
+    printf("\nSIGTERM or SIGINT stops the server gracefully; exit status 0 after a clean stop,\n"
+           "1 when startup fails (the message names the cause), 2 for bad usage.\n");
+}
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_args(int argc, char **argv, struct serve_args *a)
+{
+    enum { OPT_HOST = 256, OPT_PORT, OPT_DATA_DIR, OPT_CONFIG, OPT_DEMO, OPT_DEMO_SCALE };
+    static const struct option opts[] = {
+        { "host", required_argument, NULL, OPT_HOST },
+        { "port", required_argument, NULL, OPT_PORT },
+        { "data-dir", required_argument, NULL, OPT_DATA_DIR },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        { "demo", no_argument, NULL, OPT_DEMO },
+        { "demo-scale", required_argument, NULL, OPT_DEMO_SCALE },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    *a = (struct serve_args){ .port = -1, .demo_scale = 1 };
+    const char *env_config = getenv("DA_CONFIG");
+    if (env_config && *env_config) {
+        a->config_path = env_config;
+        a->config_explicit = true;
+    }
+    opterr = 0;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":h", opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'h':
+            serve_help();
+            return 0;
+        case OPT_HOST:
+            a->host = optarg;
+            break;
+        case OPT_PORT:
+            if (!parse_i64(optarg, 0, 65535, &a->port))
+                return cmd_usage_error("serve", "--port must be an integer 0-65535 (got '%s')",
+                                       optarg);
+            break;
+        case OPT_DATA_DIR:
+            a->data_dir = optarg;
+            break;
+        case OPT_CONFIG:
+            a->config_path = optarg;
+            a->config_explicit = true;
+            break;
+        case OPT_DEMO:
+            a->demo = true;
+            break;
+        case OPT_DEMO_SCALE:
+            if (!parse_i64(optarg, 1, DEMO_SCALE_MAX, &a->demo_scale))
+                return cmd_usage_error("serve", "--demo-scale must be an integer 1-%d (got '%s')",
+                                       DEMO_SCALE_MAX, optarg);
+            break;
+        case ':':
+            return cmd_usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cmd_usage_error("serve", "unknown option '%s'; see 'da serve --help'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cmd_usage_error("serve", "unexpected argument '%s'; see 'da serve --help'",
+                               argv[optind]);
+    if (!a->config_path)
+        a->config_path = DEFAULT_CONFIG_PATH;
+    return -1;
+}
+
+static void set_string(char **field, const char *value)
+{
+    free(*field);
+    *field = xstrdup(value);
+}
+
+/* defaults < file < environment < command line, then the cross-field checks. */
+static enum rc load_config(const struct serve_args *a, struct config *cfg, struct err *err)
+{
+    config_defaults(cfg);
+    enum rc rc = config_load_file(cfg, a->config_path, err);
+    if (rc == RC_NOTFOUND && !a->config_explicit)
+        rc = RC_OK; /* no config file at the default place: defaults and environment */
+    if (rc)
+        return rc;
+    rc = config_apply_env(cfg, err);
+    if (rc)
+        return rc;
+    if (a->host)
+        set_string(&cfg->host, a->host);
+    if (a->data_dir)
+        set_string(&cfg->data_dir, a->data_dir);
+    if (a->port >= 0)
+        cfg->port = (int)a->port;
+    return config_validate(cfg, err);
+}
+
+/* Creates the data folder layout; state/ is private to the server's user. */
+static enum rc prepare_data_dir(struct app *app, char **out_state_dir, struct err *err)
+{
+    char *state = xasprintf("%s/state", app->data_dir);
+    enum rc rc = file_mkdir_p(state, 0700, err);
+    if (!rc && chmod(state, 0700) != 0)
+        rc = err_set(err, RC_IO, "cannot make %s private", state);
+    if (!rc)
+        rc = file_mkdir_p(app->extracts_dir, 0755, err);
+    if (rc) {
+        free(state);
+        state = NULL;
+    }
+    *out_state_dir = state;
+    return rc;
+}
+
+static enum rc open_state(struct app *app, const char *state_dir, int pool, struct err *err)
+{
+    char *path = xasprintf("%s/system.sqlite", state_dir);
+    char *instance = NULL, *created = NULL;
+    char fresh_id[33], now[ISOTIME_SIZE];
+    enum rc rc = store_open(path, pool, &app->store, err);
+    if (rc)
+        goto out;
+    rc = rand_hex(fresh_id, 16, err);
+    if (rc)
+        goto out;
+    isotime_now(now);
+    rc = store_meta_get_or_init(app->store, "instance_id", fresh_id, &instance, err);
+    if (!rc)
+        rc = store_meta_get_or_init(app->store, "created_at", now, &created, err);
+    if (rc)
+        goto out;
+    log_info("store", "state store %s: schema version %d, instance %s, created %s", path,
+             store_schema_version(app->store), instance, created);
+out:
+    free(instance);
+    free(created);
+    free(path);
+    return rc;
+}
+
+static enum rc make_demo(const struct app *app, int scale, struct err *err)
+{
+    struct demo_result res = { 0 };
+    int64_t t0 = clock_mono_us();
+    enum rc rc = demo_ensure(app->data_dir, scale, &res, err);
+    if (rc)
+        return rc;
+    if (res.created)
+        log_info("demo", "generated demo data: %d tables, %lld rows in %.1fs", res.tables,
+                 (long long)res.rows, (double)(clock_mono_us() - t0) / 1e6);
+    else
+        log_info("demo", "demo data present: %d tables, %lld rows", res.tables,
+                 (long long)res.rows);
+    return RC_OK;
+}
+
+/* Waits for SIGTERM or SIGINT (SIGHUP is logged and ignored for now). */
+static int wait_for_stop_signal(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig == SIGTERM || sig == SIGINT)
+            return sig;
+        log_info("serve", "signal %d ignored", sig);
+    }
+}
+
+/* Stops accepting, then waits for requests in flight up to grace_s; a second signal ends the
+ * wait at once. */
+static void drain(struct http_server *http, int grace_s, const sigset_t *set)
+{
+    http_server_quiesce(http);
+    int64_t deadline = clock_mono_us() + (int64_t)grace_s * 1000000;
+    struct timespec no_wait = { 0, 0 };
+    while (!http_server_wait_idle(http, 100)) {
+        if (sigtimedwait(set, NULL, &no_wait) > 0) {
+            log_warn("serve", "second signal: stopping without waiting");
+            break;
+        }
+        if (clock_mono_us() >= deadline) {
+            log_warn("serve", "%d request(s) still in flight after %ds: closing them",
+                     http_server_in_flight(http), grace_s);
+            break;
+        }
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct serve_args args;
+    int code = parse_args(argc, argv, &args);
+    if (code >= 0)
+        return code;
+
+    /* Block the stop signals before any thread starts (DuckDB, MHD), so that only the main
+     * thread receives them through sigwait. */
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGTERM);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct config cfg = { 0 };
+    struct app app = { .cfg = &cfg };
+    struct http_server *http = NULL;
+    char *state_dir = NULL;
+    struct err err = { { 0 } };
+    enum rc rc = load_config(&args, &cfg, &err);
+    if (rc) {
+        fprintf(stderr, "da serve: %s\n", err.msg);
+        code = 1;
+        goto out;
+    }
+    log_setup(cfg.log_level, cfg.log_format);
+    app.data_dir = cfg.data_dir;
+    app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
+    rc = prepare_data_dir(&app, &state_dir, &err);
+    if (!rc)
+        rc = server_key_load(state_dir, cfg.jwt_secret, &app.key, &err);
+    if (!rc)
+        rc = open_state(&app, state_dir, cfg.threads, &err);
+    if (!rc && args.demo)
+        rc = make_demo(&app, (int)args.demo_scale, &err);
+    if (rc)
+        goto fail;
+
+    size_t routes_len = 0;
+    const struct http_route *routes = api_routes(&routes_len);
+    struct http_server_opts opts = {
+        .host = cfg.host,
+        .port = cfg.port,
+        .threads = cfg.threads,
+        .max_body = (size_t)cfg.max_body_bytes,
+        .conn_timeout_s = cfg.connection_timeout_s,
+        .hsts = cfg.behind_tls_proxy,
+    };
+    rc = http_server_start(&opts, routes, routes_len, &app, &http, &err);
+    if (rc)
+        goto fail;
+    log_info("serve", "da %s listening on http://%s:%d (data %s)", DA_VERSION, cfg.host,
+             http_server_port(http), cfg.data_dir);
+
+    int sig = wait_for_stop_signal(&stop_set);
+    log_info("serve", "%s received: finishing requests in flight (up to %ds)",
+             sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
+    drain(http, cfg.shutdown_grace_s, &stop_set);
+    http_server_stop(&http);
+    store_close(&app.store);
+    log_info("serve", "stopped cleanly");
+    code = 0;
+    goto out;
+fail:
+    log_error("serve", "cannot start: %s", err.msg);
+    code = 1;
+out:
+    http_server_stop(&http);
+    store_close(&app.store);
+    server_key_wipe(&app.key);
+    free(app.extracts_dir);
+    free(state_dir);
+    config_cleanup(&cfg);
+    return code;
+}

@@ -1,0 +1,961 @@
+/* config.c — the instance configuration: built-in defaults, config/instance.yaml (read with
+ * libyaml's event parser), environment overrides, cross-field checks and the --help table.
+ * One static table (config_table) drives all of them, so a key cannot exist in one place and
+ * be missing in another. Owns every string in struct config. Called by `da serve` (cmd/serve.c)
+ * once at startup; nothing here logs: errors go to the caller's struct err. */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "base/limits.h"
+#include "base/mem.h"
+#include "base/parse.h"
+
+enum config_type {
+    CONFIG_STRING,
+    CONFIG_INT,
+    CONFIG_INT64,
+    CONFIG_BOOL,
+    CONFIG_LOG_LEVEL,
+    CONFIG_LOG_FORMAT,
+    CONFIG_STRING_LIST,
+};
+
+#define CONFIG_SECRET   0x1u /* never echoed in a message; wiped before it is freed */
+#define CONFIG_NONEMPTY 0x2u /* config_validate refuses "" */
+#define CONFIG_LOWER    0x4u /* list items are lowercased when stored */
+#define CONFIG_DOMAINS  0x8u /* list items must look like domain names */
+
+struct config_entry {
+    const char *key; /* "section.key" in the YAML file; NULL for environment-only settings */
+    const char *env; /* environment variable, or NULL */
+    enum config_type type;
+    size_t offset;     /* of the field in struct config */
+    size_t len_offset; /* CONFIG_STRING_LIST only: of the size_t item count */
+    int64_t min, max;  /* integers: the allowed range; lists: the allowed number of items */
+    const char *def;   /* default as text, parsed like any other value; NULL = unset */
+    unsigned flags;
+    const char *help;
+};
+
+/* offsetof that fails to compile when the field does not have type T, so a row of the table
+ * cannot point a converter at a field of another type. */
+#define FIELD(f, T) _Generic(((struct config *)0)->f, T : offsetof(struct config, f))
+
+#define LIST_MAX 1024 /* items in a list setting */
+
+static const struct config_entry config_table[] = {
+    { "instance.name", "DA_INSTANCE_NAME", CONFIG_STRING, FIELD(instance_name, char *), 0, 0, 0,
+      "da", CONFIG_NONEMPTY, "name of this instance, shown to users" },
+    { "server.host", "DA_HOST", CONFIG_STRING, FIELD(host, char *), 0, 0, 0, "127.0.0.1",
+      CONFIG_NONEMPTY, "address to listen on" },
+    { "server.port", "DA_PORT", CONFIG_INT, FIELD(port, int), 0, 0, 65535, "8000", 0,
+      "port to listen on; 0 picks any free port" },
+    { "server.data_dir", "DA_DATA_DIR", CONFIG_STRING, FIELD(data_dir, char *), 0, 0, 0, "./data",
+      CONFIG_NONEMPTY, "data folder: state/, extracts/, uploads/" },
+    { "server.threads", "DA_THREADS", CONFIG_INT, FIELD(threads, int), 0, 1, 256, "8", 0,
+      "HTTP worker threads" },
+    { "server.max_body_bytes", "DA_MAX_BODY_BYTES", CONFIG_INT64, FIELD(max_body_bytes, int64_t), 0,
+      1024, 1073741824, "1048576", 0, "largest request body accepted, in bytes" },
+    { "server.connection_timeout_s", "DA_CONNECTION_TIMEOUT_S", CONFIG_INT,
+      FIELD(connection_timeout_s, int), 0, 1, 3600, "30", 0,
+      "idle connections close after this many seconds" },
+    { "server.shutdown_grace_s", "DA_SHUTDOWN_GRACE_S", CONFIG_INT, FIELD(shutdown_grace_s, int), 0,
+      0, 600, "10", 0, "seconds requests in flight get to finish on SIGTERM" },
+    { "server.behind_tls_proxy", "DA_BEHIND_TLS_PROXY", CONFIG_BOOL, FIELD(behind_tls_proxy, bool),
+      0, 0, 0, "false", 0, "true when a TLS proxy is in front (sends HSTS)" },
+    { "server.public_url", "DA_PUBLIC_URL", CONFIG_STRING, FIELD(public_url, char *), 0, 0, 0,
+      "http://127.0.0.1:8000", 0, "URL users reach this server at (http:// or https://)" },
+    { "log.level", "DA_LOG_LEVEL", CONFIG_LOG_LEVEL, FIELD(log_level, enum log_level), 0, 0, 0,
+      "info", 0, "lowest level logged: debug, info, warn or error" },
+    { "log.format", "DA_LOG_FORMAT", CONFIG_LOG_FORMAT, FIELD(log_format, enum log_format), 0, 0, 0,
+      "human", 0, "log line format: human or json" },
+    /* No YAML key: a secret does not belong in a file that gets committed. */
+    { NULL, "JWT_SECRET_KEY", CONFIG_STRING, FIELD(jwt_secret, char *), 0, 0, 0, NULL,
+      CONFIG_SECRET, "token signing key, at least 32 bytes; unset: a key file in state/" },
+    { "auth.allowed_domains", "DA_ALLOWED_DOMAINS", CONFIG_STRING_LIST,
+      FIELD(allowed_domains, char **), FIELD(allowed_domains_len, size_t), 0, LIST_MAX, "",
+      CONFIG_LOWER | CONFIG_DOMAINS,
+      "domains whose users may join via Google (env: commas); empty: none" },
+    { "data.stale_after_hours", "DA_STALE_AFTER_HOURS", CONFIG_INT, FIELD(stale_after_hours, int),
+      0, 1, 8760, "24", 0, "an extract older than this many hours is reported stale" },
+};
+
+#define CONFIG_N ARRAY_LEN(config_table)
+
+static void *field_of(struct config *c, const struct config_entry *e)
+{
+    return (char *)c + e->offset;
+}
+
+static const void *cfield_of(const struct config *c, const struct config_entry *e)
+{
+    return (const char *)c + e->offset;
+}
+
+/* The name a message uses for an entry: its YAML key, else its variable. */
+static const char *entry_name(const struct config_entry *e)
+{
+    return e->key ? e->key : e->env;
+}
+
+static void free_string(char **field, unsigned flags)
+{
+    if (*field && (flags & CONFIG_SECRET))
+        mem_wipe(*field, strlen(*field));
+    free(*field);
+    *field = NULL;
+}
+
+static void free_list(char ***items, size_t *len)
+{
+    for (size_t i = 0; *items && i < *len; i++)
+        free((*items)[i]);
+    free(*items);
+    *items = NULL;
+    *len = 0;
+}
+
+/* Replaces a list setting with items (taking ownership of the array and its strings). */
+static void set_list(struct config *c, const struct config_entry *e, char **items, size_t len)
+{
+    char ***field = field_of(c, e);
+    size_t *field_len = (size_t *)((char *)c + e->len_offset);
+    free_list(field, field_len);
+    if (e->flags & CONFIG_LOWER) {
+        for (size_t i = 0; i < len; i++)
+            for (char *p = items[i]; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+    }
+    *field = items;
+    *field_len = len;
+}
+
+/* Splits "a, b,,c" into trimmed items, dropping empty ones (the environment form of a list). */
+static enum rc split_list(const struct config_entry *e, const char *s, char ***out_items,
+                          size_t *out_len, struct err *err)
+{
+    enum rc rc = RC_OK;
+    char **items = NULL;
+    size_t len = 0;
+    const char *p = s;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        const char *q = end;
+        while (p < q && (*p == ' ' || *p == '\t'))
+            p++;
+        while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+            q--;
+        if (q > p) {
+            if ((int64_t)len >= e->max) {
+                rc = err_set(err, RC_INVALID, "must have at most %lld items", (long long)e->max);
+                goto out;
+            }
+            items = xrealloc(items, (len + 1) * sizeof(*items));
+            items[len++] = xstrndup(p, (size_t)(q - p));
+        }
+        if (!*end)
+            break;
+        p = end + 1;
+    }
+out:
+    if (rc) {
+        free_list(&items, &len);
+        return rc;
+    }
+    *out_items = items;
+    *out_len = len;
+    return RC_OK;
+}
+
+/* Converts the text s to the type of e and stores it in c; the one converter for defaults, the
+ * file and the environment. The message says what is wrong without a prefix: the caller adds
+ * where the value came from. */
+static enum rc convert(struct config *c, const struct config_entry *e, const char *s,
+                       struct err *err)
+{
+    /* a secret that failed to parse must not end up in a log line */
+    const char *shown = (e->flags & CONFIG_SECRET) ? "(hidden)" : s;
+    void *field = field_of(c, e);
+    int64_t v = 0;
+    bool b = false;
+    enum log_level level = LOG_INFO;
+    enum log_format format = LOG_HUMAN;
+    char **items = NULL;
+    size_t len = 0;
+
+    switch (e->type) {
+    case CONFIG_STRING:
+        free_string(field, e->flags);
+        *(char **)field = xstrdup(s);
+        return RC_OK;
+    case CONFIG_INT:
+    case CONFIG_INT64:
+        if (!parse_i64(s, e->min, e->max, &v))
+            return err_set(err, RC_INVALID,
+                           "must be an integer between %lld and %lld (got '%.64s')",
+                           (long long)e->min, (long long)e->max, shown);
+        if (e->type == CONFIG_INT)
+            *(int *)field = (int)v;
+        else
+            *(int64_t *)field = v;
+        return RC_OK;
+    case CONFIG_BOOL:
+        if (!parse_bool(s, &b))
+            return err_set(err, RC_INVALID,
+                           "must be true or false (also yes/no, on/off, 1/0) (got '%.64s')", shown);
+        *(bool *)field = b;
+        return RC_OK;
+    case CONFIG_LOG_LEVEL:
+        if (!log_level_parse(s, &level))
+            return err_set(err, RC_INVALID, "must be one of debug, info, warn, error (got '%.64s')",
+                           shown);
+        *(enum log_level *)field = level;
+        return RC_OK;
+    case CONFIG_LOG_FORMAT:
+        if (!log_format_parse(s, &format))
+            return err_set(err, RC_INVALID, "must be one of human, json (got '%.64s')", shown);
+        *(enum log_format *)field = format;
+        return RC_OK;
+    case CONFIG_STRING_LIST:
+        if (split_list(e, s, &items, &len, err))
+            return RC_INVALID;
+        set_list(c, e, items, len);
+        return RC_OK;
+    }
+    return err_set(err, RC_INTERNAL, "unknown setting type %d", (int)e->type);
+}
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const struct config_entry *e = &config_table[i];
+        if (!e->def)
+            continue;
+        struct err err;
+        if (convert(c, e, e->def, &err)) {
+            /* a default that does not parse is a bug in the table, caught by every test run */
+            fprintf(stderr, "da: bad built-in default for %s: %s\n", entry_name(e), err.msg);
+            abort();
+        }
+    }
+}
+
+/* ---- ${NAME} interpolation ------------------------------------------------------------- */
+
+static bool is_name_start(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || ch == '_';
+}
+
+static bool is_name_char(char ch)
+{
+    return is_name_start(ch) || (ch >= '0' && ch <= '9');
+}
+
+/* True when [p, end) holds "${": nested references are not supported, so say so rather than
+ * cut the fallback at the inner '}'. */
+static bool contains_ref(const char *p, const char *end)
+{
+    for (; p + 1 < end; p++)
+        if (p[0] == '$' && p[1] == '{')
+            return true;
+    return false;
+}
+
+/* Expands the environment references in s: ${NAME} (an error when NAME is unset),
+ * ${NAME:-fallback} (fallback when NAME is unset or empty) and $${ (a literal "${"). Any other
+ * '$' is kept. Substituted text is not scanned again, so a variable cannot inject another
+ * reference. *out_s gets a string the caller frees with free(). */
+static enum rc interpolate(const char *s, char **out_s, struct err *err)
+{
+    enum rc rc = RC_OK;
+    char *name = NULL;
+    struct buf b;
+    buf_init(&b, DA_CONFIG_FILE_MAX);
+    *out_s = NULL;
+
+    const char *p = s;
+    while (*p) {
+        const char *dollar = strchr(p, '$');
+        if (!dollar) {
+            rc = buf_append_str(&b, p);
+            break;
+        }
+        rc = buf_append(&b, p, (size_t)(dollar - p));
+        if (rc)
+            break;
+        if (dollar[1] == '$' && dollar[2] == '{') {
+            rc = buf_append_str(&b, "${");
+            p = dollar + 3;
+            if (rc)
+                break;
+            continue;
+        }
+        if (dollar[1] != '{') {
+            rc = buf_append_str(&b, "$");
+            p = dollar + 1;
+            if (rc)
+                break;
+            continue;
+        }
+        const char *start = dollar + 2;
+        const char *close = strchr(start, '}');
+        if (!close) {
+            rc = err_set(err, RC_INVALID,
+                         "unterminated '${' (no closing '}'; write $${ for a "
+                         "literal ${)");
+            goto out;
+        }
+        size_t n = 0;
+        if (is_name_start(start[0]))
+            while (is_name_char(start[n]))
+                n++;
+        bool has_fallback = start[n] == ':' && start[n + 1] == '-';
+        if (n == 0 || (start + n != close && !has_fallback)) {
+            rc = err_set(err, RC_INVALID,
+                         "'${%.*s}' is not a variable reference: write ${NAME} or "
+                         "${NAME:-fallback}, NAME being letters, digits and '_'",
+                         (int)(close - start), start);
+            goto out;
+        }
+        const char *fallback = start + n + 2;
+        if (has_fallback && contains_ref(fallback, close)) {
+            rc = err_set(err, RC_INVALID, "'${%.*s}': a fallback cannot contain '${'",
+                         (int)(close - start), start);
+            goto out;
+        }
+        name = xstrndup(start, n);
+        const char *value = getenv(name);
+        if (has_fallback && (!value || !*value)) {
+            rc = buf_append(&b, fallback, (size_t)(close - fallback));
+        } else if (!value) {
+            rc = err_set(err, RC_INVALID,
+                         "environment variable %s is not set (write ${%s:-fallback} for a "
+                         "default)",
+                         name, name);
+            goto out;
+        } else {
+            rc = buf_append_str(&b, value);
+        }
+        free(name);
+        name = NULL;
+        if (rc)
+            break;
+        p = close + 1;
+    }
+    if (rc) /* only buf_append fails here */
+        rc = err_set(err, RC_INVALID, "longer than %d bytes after ${...} expansion",
+                     DA_CONFIG_FILE_MAX);
+out:
+    free(name);
+    if (rc) {
+        buf_cleanup(&b);
+        return rc;
+    }
+    *out_s = buf_take(&b, NULL);
+    return RC_OK;
+}
+
+/* ---- the YAML file ------------------------------------------------------------------------ */
+
+struct loader {
+    const char *path;
+    const char *data; /* the file, to find the line of a reader (encoding) error */
+    size_t data_len;
+    struct config *c;
+    struct err *err;
+    yaml_parser_t parser;
+    yaml_event_t ev; /* the current event, valid when has_ev */
+    bool has_ev;
+    char *ctx;                   /* the key or section the current event belongs to, for messages */
+    size_t key_line;             /* line of the key whose value is being read */
+    size_t first_line[CONFIG_N]; /* where each key was set, to report duplicates */
+    size_t section_line[CONFIG_N]; /* per section, at the index of its first table entry */
+};
+
+/* Sets the message "PATH:LINE: KEY: what" (or without KEY when NULL) and returns RC_INVALID. */
+PRINTF_FMT(4, 5)
+static enum rc file_error(struct loader *ld, size_t line, const char *key, const char *fmt, ...)
+{
+    char what[ERR_MSG_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap); /* a truncated message is still useful */
+    va_end(ap);
+    if (key)
+        return err_set(ld->err, RC_INVALID, "%s:%zu: %s: %s", ld->path, line, key, what);
+    return err_set(ld->err, RC_INVALID, "%s:%zu: %s", ld->path, line, what);
+}
+
+static size_t event_line(const struct loader *ld)
+{
+    return ld->ev.start_mark.line + 1;
+}
+
+static void set_ctx(struct loader *ld, char *ctx)
+{
+    free(ld->ctx);
+    ld->ctx = ctx;
+}
+
+static enum rc syntax_error(struct loader *ld)
+{
+    const yaml_parser_t *pa = &ld->parser;
+    const char *problem = pa->problem ? pa->problem : "unknown problem";
+    size_t line = pa->problem_mark.line + 1;
+    if (pa->error == YAML_MEMORY_ERROR)
+        return err_set(ld->err, RC_NOMEM, "%s: out of memory while parsing", ld->path);
+    if (pa->error == YAML_READER_ERROR) {
+        /* the reader reports a byte offset, not a mark: count the lines up to it */
+        line = 1;
+        for (size_t i = 0; i < pa->problem_offset && i < ld->data_len; i++)
+            if (ld->data[i] == '\n')
+                line++;
+        return file_error(ld, line, NULL, "YAML syntax error: %s", problem);
+    }
+    if (pa->context)
+        return file_error(ld, line, NULL, "YAML syntax error: %s (%s started on line %zu)", problem,
+                          pa->context, (size_t)pa->context_mark.line + 1);
+    return file_error(ld, line, NULL, "YAML syntax error: %s", problem);
+}
+
+/* Moves to the next event. Anchors and aliases are refused here, in one place: a config file
+ * has no use for them, and refusing them rules out alias-expansion bombs. */
+static enum rc next_event(struct loader *ld)
+{
+    if (ld->has_ev) {
+        yaml_event_delete(&ld->ev);
+        ld->has_ev = false;
+    }
+    if (!yaml_parser_parse(&ld->parser, &ld->ev))
+        return syntax_error(ld);
+    ld->has_ev = true;
+    const yaml_char_t *anchor = NULL;
+    switch (ld->ev.type) {
+    case YAML_ALIAS_EVENT:
+        return file_error(ld, event_line(ld), ld->ctx,
+                          "YAML anchors and aliases are not allowed (found *%s)",
+                          (const char *)ld->ev.data.alias.anchor);
+    case YAML_SCALAR_EVENT:
+        anchor = ld->ev.data.scalar.anchor;
+        break;
+    case YAML_SEQUENCE_START_EVENT:
+        anchor = ld->ev.data.sequence_start.anchor;
+        break;
+    case YAML_MAPPING_START_EVENT:
+        anchor = ld->ev.data.mapping_start.anchor;
+        break;
+    default:
+        break;
+    }
+    if (anchor)
+        return file_error(ld, event_line(ld), ld->ctx,
+                          "YAML anchors and aliases are not allowed (found &%s)",
+                          (const char *)anchor);
+    return RC_OK;
+}
+
+static const char *scalar_text(const struct loader *ld)
+{
+    return (const char *)ld->ev.data.scalar.value;
+}
+
+/* A plain empty, ~ or null scalar: "no value here, keep the default". */
+static bool scalar_is_null(const struct loader *ld)
+{
+    if (ld->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *s = scalar_text(ld);
+    return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+           strcmp(s, "NULL") == 0;
+}
+
+/* Reads the current scalar event as text with ${...} expanded. *out_s is NULL (and RC_OK) when
+ * the scalar means "keep the default": null, or plain and empty after expansion. */
+static enum rc scalar_value(struct loader *ld, char **out_s)
+{
+    *out_s = NULL;
+    if (scalar_is_null(ld))
+        return RC_OK;
+    const char *raw = scalar_text(ld);
+    if (strlen(raw) != ld->ev.data.scalar.length)
+        return file_error(ld, event_line(ld), ld->ctx, "must not contain NUL characters");
+    struct err inner;
+    char *s = NULL;
+    if (interpolate(raw, &s, &inner))
+        return file_error(ld, event_line(ld), ld->ctx, "%s", inner.msg);
+    if (!*s && ld->ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+        free(s); /* `port: ${PORT:-}` with PORT unset leaves the default */
+        return RC_OK;
+    }
+    *out_s = s;
+    return RC_OK;
+}
+
+static const char *node_kind(const struct loader *ld)
+{
+    switch (ld->ev.type) {
+    case YAML_SEQUENCE_START_EVENT:
+        return "a list";
+    case YAML_MAPPING_START_EVENT:
+        return "a mapping";
+    default:
+        return "something else";
+    }
+}
+
+/* Reads a YAML list (the current event is its start) into a list setting. */
+static enum rc load_list(struct loader *ld, const struct config_entry *e)
+{
+    enum rc rc = RC_OK;
+    char **items = NULL;
+    size_t len = 0;
+    char *s = NULL;
+    for (;;) {
+        rc = next_event(ld);
+        if (rc)
+            goto out;
+        if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
+            break;
+        if (ld->ev.type != YAML_SCALAR_EVENT) {
+            rc = file_error(ld, event_line(ld), e->key, "list items must be single values (got %s)",
+                            node_kind(ld));
+            goto out;
+        }
+        rc = scalar_value(ld, &s);
+        if (rc)
+            goto out;
+        if (!s || !*s) {
+            free(s);
+            s = NULL;
+            continue; /* empty items are dropped, as in the environment form */
+        }
+        if ((int64_t)len >= e->max) {
+            rc = file_error(ld, event_line(ld), e->key, "must have at most %lld items",
+                            (long long)e->max);
+            goto out;
+        }
+        items = xrealloc(items, (len + 1) * sizeof(*items));
+        items[len++] = s;
+        s = NULL;
+    }
+    set_list(ld->c, e, items, len);
+    items = NULL;
+    len = 0;
+out:
+    free(s);
+    free_list(&items, &len);
+    return rc;
+}
+
+/* Reads the value of key e (the current event) into the config. */
+static enum rc load_value(struct loader *ld, const struct config_entry *e)
+{
+    enum rc rc = RC_OK;
+    char *s = NULL;
+    struct err inner;
+    bool is_list = e->type == CONFIG_STRING_LIST;
+
+    switch (ld->ev.type) {
+    case YAML_SCALAR_EVENT:
+        if (is_list && !scalar_is_null(ld)) {
+            rc = file_error(ld, event_line(ld), e->key,
+                            "must be a list such as [example.com] (got '%.64s')", scalar_text(ld));
+            goto out;
+        }
+        rc = scalar_value(ld, &s);
+        if (rc || !s)
+            goto out;
+        if (convert(ld->c, e, s, &inner))
+            rc = file_error(ld, event_line(ld), e->key, "%s", inner.msg);
+        goto out;
+    case YAML_SEQUENCE_START_EVENT:
+        if (is_list) {
+            rc = load_list(ld, e);
+            goto out;
+        }
+        rc = file_error(ld, ld->key_line, e->key, "must be a single value (got a list)");
+        goto out;
+    case YAML_MAPPING_START_EVENT:
+        rc = file_error(ld, ld->key_line, e->key, "must be %s (got a mapping)",
+                        is_list ? "a list" : "a single value");
+        goto out;
+    default:
+        rc = file_error(ld, event_line(ld), e->key, "unexpected YAML event %d", (int)ld->ev.type);
+        goto out;
+    }
+out:
+    free(s);
+    return rc;
+}
+
+/* Index of the first table entry of section name (len bytes), or -1. */
+static int section_index(const char *name, size_t len)
+{
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const char *k = config_table[i].key;
+        if (k && strncmp(k, name, len) == 0 && k[len] == '.')
+            return (int)i;
+    }
+    return -1;
+}
+
+/* The known sections, comma-separated, from the table itself. */
+static char *section_names(void)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const char *k = config_table[i].key;
+        if (!k)
+            continue;
+        size_t len = (size_t)(strchr(k, '.') - k);
+        if (section_index(k, len) != (int)i)
+            continue; /* not the first key of its section */
+        if ((b.len && buf_append_str(&b, ", ")) || buf_append(&b, k, len))
+            break; /* cannot happen within 1024 bytes; the list is only for a message */
+    }
+    return buf_take(&b, NULL);
+}
+
+static int key_index(const char *key)
+{
+    for (size_t i = 0; i < CONFIG_N; i++)
+        if (config_table[i].key && strcmp(config_table[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Reads the keys of one section (the current event is the start of its mapping). */
+static enum rc load_section(struct loader *ld, const char *section)
+{
+    enum rc rc = RC_OK;
+    char *key = NULL;
+    for (;;) {
+        rc = next_event(ld);
+        if (rc)
+            goto out;
+        if (ld->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        if (ld->ev.type != YAML_SCALAR_EVENT) {
+            rc = file_error(ld, event_line(ld), section, "keys must be plain names (got %s)",
+                            node_kind(ld));
+            goto out;
+        }
+        free(key);
+        key = xasprintf("%s.%s", section, scalar_text(ld));
+        size_t line = event_line(ld);
+        int i = key_index(key);
+        if (i < 0) {
+            /* the one key people will try: say where it goes instead */
+            bool secret = strstr(scalar_text(ld), "secret") != NULL;
+            rc = file_error(ld, line, key, "unknown key%s",
+                            secret ? " (secrets are not read from the file: set JWT_SECRET_KEY "
+                                     "in the environment)"
+                                   : "");
+            goto out;
+        }
+        if (ld->first_line[i]) {
+            rc = file_error(ld, line, key, "duplicate key (first set on line %zu)",
+                            ld->first_line[i]);
+            goto out;
+        }
+        ld->first_line[i] = line;
+        ld->key_line = line;
+        set_ctx(ld, xstrdup(key));
+        rc = next_event(ld);
+        if (rc)
+            goto out;
+        rc = load_value(ld, &config_table[i]);
+        if (rc)
+            goto out;
+    }
+out:
+    free(key);
+    return rc;
+}
+
+/* Reads the root mapping of sections (the current event is its start). */
+static enum rc load_sections(struct loader *ld)
+{
+    enum rc rc = RC_OK;
+    char *section = NULL;
+    char *known = NULL;
+    size_t n = 0;
+    for (;;) {
+        set_ctx(ld, xstrdup("top level"));
+        rc = next_event(ld);
+        if (rc)
+            goto out;
+        if (ld->ev.type == YAML_MAPPING_END_EVENT)
+            break;
+        if (ld->ev.type != YAML_SCALAR_EVENT) {
+            rc = file_error(ld, event_line(ld), "top level",
+                            "section names must be plain names (got %s)", node_kind(ld));
+            goto out;
+        }
+        free(section);
+        section = xstrdup(scalar_text(ld));
+        size_t line = event_line(ld);
+        int i = section_index(section, strlen(section));
+        if (i < 0) {
+            known = section_names();
+            rc = file_error(ld, line, section, "unknown section (known: %s)", known);
+            goto out;
+        }
+        if (ld->section_line[i]) {
+            rc = file_error(ld, line, section, "duplicate section (first on line %zu)",
+                            ld->section_line[i]);
+            goto out;
+        }
+        ld->section_line[i] = line;
+        n++;
+        set_ctx(ld, xstrdup(section));
+        rc = next_event(ld);
+        if (rc)
+            goto out;
+        if (ld->ev.type == YAML_MAPPING_START_EVENT) {
+            rc = load_section(ld, section);
+            if (rc)
+                goto out;
+        } else if (ld->ev.type == YAML_SCALAR_EVENT && scalar_is_null(ld)) {
+            continue; /* `server:` alone: nothing to change */
+        } else if (ld->ev.type == YAML_SCALAR_EVENT) {
+            rc = file_error(ld, line, section, "must be a mapping of keys (got '%.64s')",
+                            scalar_text(ld));
+            goto out;
+        } else {
+            rc = file_error(ld, line, section, "must be a mapping of keys (got %s)", node_kind(ld));
+            goto out;
+        }
+    }
+    if (n == 0)
+        rc = err_set(ld->err, RC_INVALID, "%s: empty configuration", ld->path);
+out:
+    free(known);
+    free(section);
+    return rc;
+}
+
+/* stream-start, one document whose root is a mapping of sections, stream-end. */
+static enum rc load_stream(struct loader *ld)
+{
+    enum rc rc = next_event(ld);
+    if (rc)
+        return rc;
+    if (ld->ev.type != YAML_STREAM_START_EVENT)
+        return file_error(ld, event_line(ld), NULL, "not a YAML stream");
+    rc = next_event(ld);
+    if (rc)
+        return rc;
+    /* an empty file, or one with only comments, has no document at all */
+    if (ld->ev.type == YAML_STREAM_END_EVENT)
+        return err_set(ld->err, RC_INVALID, "%s: empty configuration", ld->path);
+    set_ctx(ld, xstrdup("top level"));
+    rc = next_event(ld); /* past document-start, to the root node */
+    if (rc)
+        return rc;
+    switch (ld->ev.type) {
+    case YAML_MAPPING_START_EVENT:
+        rc = load_sections(ld);
+        break;
+    case YAML_SCALAR_EVENT:
+        if (scalar_is_null(ld))
+            return err_set(ld->err, RC_INVALID, "%s: empty configuration", ld->path);
+        return file_error(ld, event_line(ld), "top level",
+                          "must be a mapping of sections such as server: (got '%.64s')",
+                          scalar_text(ld));
+    default:
+        return file_error(ld, event_line(ld), "top level",
+                          "must be a mapping of sections such as server: (got %s)", node_kind(ld));
+    }
+    if (rc)
+        return rc;
+    rc = next_event(ld); /* document-end */
+    if (rc)
+        return rc;
+    rc = next_event(ld);
+    if (rc)
+        return rc;
+    if (ld->ev.type != YAML_STREAM_END_EVENT)
+        return file_error(ld, event_line(ld), NULL,
+                          "only one YAML document is allowed (found a second '---')");
+    return RC_OK;
+}
+
+enum rc config_load_file(struct config *c, const char *path, struct err *err)
+{
+    struct loader ld = { .path = path, .c = c, .err = err };
+    struct err inner;
+    char *data = NULL;
+    size_t len = 0;
+    bool parser_ready = false;
+
+    enum rc rc = file_read_all(path, DA_CONFIG_FILE_MAX, &data, &len, &inner);
+    if (rc == RC_NOTFOUND) {
+        rc = err_set(err, RC_NOTFOUND, "%s: configuration file not found", path);
+        goto out;
+    }
+    if (rc == RC_TOOBIG) {
+        rc = err_set(err, RC_INVALID,
+                     "%s: larger than %d bytes, the limit for a configuration "
+                     "file",
+                     path, DA_CONFIG_FILE_MAX);
+        goto out;
+    }
+    if (rc) {
+        rc = err_set(err, rc, "%s", inner.msg); /* already names the path and the cause */
+        goto out;
+    }
+    ld.data = data;
+    ld.data_len = len;
+    if (!yaml_parser_initialize(&ld.parser)) {
+        rc = err_set(err, RC_NOMEM, "%s: cannot set up the YAML parser", path);
+        goto out;
+    }
+    parser_ready = true;
+    yaml_parser_set_input_string(&ld.parser, (const unsigned char *)data, len);
+    rc = load_stream(&ld);
+out:
+    if (ld.has_ev)
+        yaml_event_delete(&ld.ev);
+    if (parser_ready)
+        yaml_parser_delete(&ld.parser);
+    free(ld.ctx);
+    free(data);
+    return rc;
+}
+
+/* ---- environment, validation, help, cleanup --------------------------------------------- */
+
+enum rc config_apply_env(struct config *c, struct err *err)
+{
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const struct config_entry *e = &config_table[i];
+        if (!e->env)
+            continue;
+        const char *v = getenv(e->env);
+        /* Empty counts as unset, so an env file can list `DA_PORT=` without overriding the
+         * file. The price: the environment cannot set a value to "" (or a list to empty). */
+        if (!v || !*v)
+            continue;
+        struct err inner;
+        enum rc rc = convert(c, e, v, &inner);
+        if (rc)
+            return err_set(err, rc, "environment %s: %s", e->env, inner.msg);
+    }
+    return RC_OK;
+}
+
+/* letters, digits, '-' and '.', at least one dot, no empty label, no label edge '-'. */
+static bool domain_valid(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 253 || !strchr(s, '.'))
+        return false;
+    char prev = '.';
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        bool alnum = isalnum((unsigned char)ch) != 0;
+        if (!alnum && ch != '-' && ch != '.')
+            return false;
+        if (ch == '.' && (prev == '.' || prev == '-'))
+            return false;
+        if (ch == '-' && prev == '.')
+            return false;
+        prev = ch;
+    }
+    return prev != '.' && prev != '-';
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+enum rc config_validate(const struct config *c, struct err *err)
+{
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const struct config_entry *e = &config_table[i];
+        const void *field = cfield_of(c, e);
+        const char *name = entry_name(e);
+        int64_t v = 0;
+        if (e->type == CONFIG_INT || e->type == CONFIG_INT64) {
+            /* the command line sets some of these after the file and the environment */
+            v = e->type == CONFIG_INT ? *(const int *)field : *(const int64_t *)field;
+            if (v < e->min || v > e->max)
+                return err_set(err, RC_INVALID,
+                               "%s: must be an integer between %lld and %lld "
+                               "(got %lld)",
+                               name, (long long)e->min, (long long)e->max, (long long)v);
+        }
+        if (e->type == CONFIG_STRING && (e->flags & CONFIG_NONEMPTY)) {
+            const char *s = *(char *const *)field;
+            if (!s || !*s)
+                return err_set(err, RC_INVALID, "%s: must not be empty", name);
+        }
+        if (e->type == CONFIG_STRING_LIST && (e->flags & CONFIG_DOMAINS)) {
+            char *const *items = *(char **const *)field;
+            size_t len = *(const size_t *)((const char *)c + e->len_offset);
+            for (size_t j = 0; j < len; j++) {
+                if (items[j][0] == '@')
+                    return err_set(err, RC_INVALID, "%s: '%.64s': write the domain without '@'",
+                                   name, items[j]);
+                if (!domain_valid(items[j]))
+                    return err_set(err, RC_INVALID,
+                                   "%s: '%.64s' is not a domain name such as example.com", name,
+                                   items[j]);
+            }
+        }
+    }
+    if (!c->public_url ||
+        !(has_prefix(c->public_url, "http://") || has_prefix(c->public_url, "https://")))
+        return err_set(err, RC_INVALID,
+                       "server.public_url: must start with http:// or https:// "
+                       "(got '%.64s')",
+                       c->public_url ? c->public_url : "");
+    if (c->jwt_secret && strlen(c->jwt_secret) < DA_JWT_SECRET_MIN)
+        return err_set(err, RC_INVALID, "JWT_SECRET_KEY: must be at least %d bytes (got %zu)",
+                       DA_JWT_SECRET_MIN, strlen(c->jwt_secret));
+    return RC_OK;
+}
+
+void config_print_keys(FILE *f)
+{
+    fprintf(f, "  %-28s %-24s %-22s %s\n", "KEY", "ENVIRONMENT", "DEFAULT", "MEANING");
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const struct config_entry *e = &config_table[i];
+        const char *def = e->def ? e->def : "(unset)";
+        if (e->def && !*e->def)
+            def = "(none)";
+        fprintf(f, "  %-28s %-24s %-22s %s", e->key ? e->key : "(environment only)",
+                e->env ? e->env : "-", def, e->help);
+        if (e->type == CONFIG_INT || e->type == CONFIG_INT64)
+            fprintf(f, " (%lld..%lld)", (long long)e->min, (long long)e->max);
+        fputc('\n', f);
+    }
+}
+
+void config_cleanup(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < CONFIG_N; i++) {
+        const struct config_entry *e = &config_table[i];
+        if (e->type == CONFIG_STRING)
+            free_string(field_of(c, e), e->flags);
+        else if (e->type == CONFIG_STRING_LIST)
+            free_list(field_of(c, e), (size_t *)((char *)c + e->len_offset));
+    }
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,67 @@
+/* config.h — the instance configuration: one struct config, filled in this order: defaults,
+ * config/instance.yaml, environment, command line. Validated once at startup and read-only
+ * afterwards. A bad file stops startup with a message that names the key; it is never silently
+ * replaced by defaults. One static table in config.c drives parsing, environment overrides,
+ * validation and the help text. */
+#ifndef DA_CONFIG_CONFIG_H
+#define DA_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/compat.h"
+#include "base/log.h"
+#include "base/rc.h"
+
+struct config {
+    /* instance */
+    char *instance_name;        /* instance.name; env DA_INSTANCE_NAME */
+    /* server */
+    char *host;                 /* server.host; env DA_HOST; default 127.0.0.1 */
+    int port;                   /* server.port; env DA_PORT; default 8000; 0 = any free port */
+    char *data_dir;             /* server.data_dir; env DA_DATA_DIR; default ./data */
+    int threads;                /* server.threads; env DA_THREADS; HTTP worker threads */
+    int64_t max_body_bytes;     /* server.max_body_bytes; env DA_MAX_BODY_BYTES */
+    int connection_timeout_s;   /* server.connection_timeout_s; idle connections close after */
+    int shutdown_grace_s;       /* server.shutdown_grace_s; env DA_SHUTDOWN_GRACE_S */
+    bool behind_tls_proxy;      /* server.behind_tls_proxy; env DA_BEHIND_TLS_PROXY */
+    char *public_url;           /* server.public_url; env DA_PUBLIC_URL */
+    /* log */
+    enum log_level log_level;   /* log.level; env DA_LOG_LEVEL */
+    enum log_format log_format; /* log.format; env DA_LOG_FORMAT */
+    /* auth */
+    char *jwt_secret;           /* env JWT_SECRET_KEY only; NULL when unset */
+    char **allowed_domains;     /* auth.allowed_domains (list); env DA_ALLOWED_DOMAINS (commas) */
+    size_t allowed_domains_len;
+    /* data */
+    int stale_after_hours;      /* data.stale_after_hours; env DA_STALE_AFTER_HOURS */
+};
+
+/* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does
+ * not free earlier values). Every string field is heap-owned by c afterwards. */
+void config_defaults(struct config *c);
+
+/* Reads a YAML file over c. Unknown keys, wrong types, out-of-range values, YAML aliases,
+ * an empty file and an unset ${VAR} (without a ${VAR:-default}) are errors whose message
+ * starts with "PATH:LINE: KEY:". RC_NOTFOUND when the file does not exist. On failure c may
+ * be partly updated: callers stop (or config_cleanup) rather than use it. */
+enum rc config_load_file(struct config *c, const char *path, struct err *err) WARN_UNUSED;
+
+/* Applies the environment overrides of the table (DA_* and JWT_SECRET_KEY). A bad value is an
+ * error naming the variable. */
+enum rc config_apply_env(struct config *c, struct err *err) WARN_UNUSED;
+
+/* Checks the cross-field rules that single keys cannot (for example a JWT secret shorter than
+ * 32 bytes). The message names the key or variable. */
+enum rc config_validate(const struct config *c, struct err *err) WARN_UNUSED;
+
+/* Writes one line per key (YAML key, environment variable, default, meaning) to f, for
+ * `da serve --help`. */
+void config_print_keys(FILE *f);
+
+/* Frees everything c owns (wiping the secret first) and zeroes it. Accepts a zeroed struct. */
+void config_cleanup(struct config *c);
+
+#endif

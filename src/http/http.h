@@ -1,0 +1,92 @@
+/* http.h — the HTTP server of da and the request/response API its handlers use.
+ *
+ * libmicrohttpd runs a pool of worker threads; each request gets a struct http_req that lives
+ * from its first byte until its response is sent, and owns everything attached to it. A
+ * handler reads the request through the accessors below and answers exactly once through an
+ * http_respond_* function. Every response carries the security headers and the request id;
+ * every request leaves one access-log line. Errors use the body {"detail": "..."}. */
+#ifndef DA_HTTP_HTTP_H
+#define DA_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/compat.h"
+#include "base/rc.h"
+#include "base/str.h"
+#include "http/router.h"
+
+struct http_server_opts {
+    const char *host;      /* numeric address or name to bind */
+    int port;              /* 0: any free port (see http_server_port) */
+    int threads;           /* worker threads */
+    size_t max_body;       /* request bodies above this get 413 */
+    int conn_timeout_s;    /* idle connections are closed after this */
+    bool hsts;             /* send Strict-Transport-Security (served over TLS) */
+};
+
+struct http_server;
+
+/* Binds and starts serving routes (which must outlive the server). app is handed to every
+ * handler. The caller stops the server with http_server_stop(). */
+enum rc http_server_start(const struct http_server_opts *opts, const struct http_route *routes,
+                          size_t routes_len, void *app, struct http_server **out_server,
+                          struct err *err) WARN_UNUSED;
+
+/* The port actually bound (useful with port 0). */
+int http_server_port(const struct http_server *server);
+
+/* Stops accepting new connections; requests in flight go on, and their responses close their
+ * connections. */
+void http_server_quiesce(struct http_server *server);
+
+/* Waits until no request is in flight or timeout_ms passes. True when idle. */
+bool http_server_wait_idle(struct http_server *server, int timeout_ms);
+
+/* Number of requests between their first byte and the end of their response. */
+int http_server_in_flight(struct http_server *server);
+
+/* Stops the worker threads, closes every connection and frees the server. Accepts NULL. */
+void http_server_stop(struct http_server **server);
+
+/* ---- the request, as a handler sees it. Returned strings are borrowed from the request and
+ * valid until the handler returns. ---- */
+
+const char *http_req_method(const struct http_req *req);
+const char *http_req_path(const struct http_req *req);
+const char *http_req_id(const struct http_req *req);
+const char *http_req_client_ip(const struct http_req *req);
+/* A header value (case-insensitive name), or NULL. */
+const char *http_req_header(const struct http_req *req, const char *name);
+/* A query-string argument, or NULL. */
+const char *http_req_query(const struct http_req *req, const char *name);
+/* A path parameter of the matched route ("id" for "/api/users/{id}"), or NULL. */
+const char *http_req_param(const struct http_req *req, const char *name);
+/* The request body (empty when none). */
+struct str http_req_body(const struct http_req *req);
+
+/* Parses the body as one JSON value (duplicate keys refused). The caller releases *out_json
+ * with json_decref(). RC_INVALID with a message for the client otherwise. */
+enum rc http_req_json(const struct http_req *req, json_t **out_json, struct err *err) WARN_UNUSED;
+
+/* ---- answering. Each request is answered once; a second answer is a bug and is logged. ---- */
+
+/* Adds a header to the coming response. Names and values are copied. */
+void http_set_header(struct http_req *req, const char *name, const char *value);
+
+/* Sends body as JSON. Takes ownership of body (even on failure). */
+void http_respond_json(struct http_req *req, int status, json_t *body);
+
+/* Sends {"detail": message}. */
+void http_respond_error(struct http_req *req, int status, const char *fmt, ...) PRINTF_FMT(3, 4);
+
+/* Sends the error for rc: the client sees err's message for 4xx results; for 5xx it sees a
+ * generic message and the detail goes to the log, so paths and library messages never leak. */
+void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err);
+
+/* Sends len bytes of data (copied) with the given content type. */
+void http_respond_bytes(struct http_req *req, int status, const char *content_type,
+                        const void *data, size_t len);
+
+#endif

@@ -1,0 +1,524 @@
+/* server.c — the libmicrohttpd daemon, the per-request lifecycle and the response path.
+ *
+ * A request's life: the first callback creates its struct http_req (and counts it in flight);
+ * body callbacks append to its capped buffer; the last callback routes it and runs the
+ * handler; the completion callback writes the access-log line and frees it. Graceful shutdown
+ * is quiesce (stop accepting) + wait for the in-flight count to reach zero + stop. */
+#include "http/http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/isotime.h"
+#include "base/limits.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/rand.h"
+
+struct header_kv {
+    char *name;
+    char *value;
+    struct header_kv *next;
+};
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct router *router;
+    void *app;
+    size_t max_body;
+    bool hsts;
+    int port;
+    atomic_bool draining;
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    int in_flight;
+};
+
+struct http_req {
+    struct http_server *server;
+    struct MHD_Connection *conn;
+    char *method;
+    char *path;
+    char id[DA_REQUEST_ID_MAX + 1];
+    char ip[NI_MAXHOST];
+    int64_t started_us;
+    struct buf body;
+    bool body_too_big;
+    bool responded;
+    int status;
+    struct route_match match;
+    char *params[DA_HTTP_PARAMS_MAX]; /* NUL-terminated copies of match.params values */
+    struct header_kv *headers;        /* headers for the coming response */
+};
+
+/* ---------------------------------------------------------------- request lifecycle */
+
+/* A client-supplied X-Request-Id is kept only when short and plain, so it is safe in logs. */
+static bool request_id_acceptable(const char *id)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len > DA_REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, size, "-");
+    if (!ci || !ci->client_addr)
+        return;
+    socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in);
+    if (getnameinfo(ci->client_addr, len, out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
+        snprintf(out, size, "-");
+}
+
+static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn,
+                                const char *url, const char *method)
+{
+    struct http_req *req = xcalloc(1, sizeof(*req));
+    req->server = s;
+    req->conn = conn;
+    req->method = xstrdup(method);
+    req->path = xstrdup(url);
+    req->started_us = clock_mono_us();
+    buf_init(&req->body, s->max_body);
+    client_ip(conn, req->ip, sizeof(req->ip));
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    struct err err;
+    if (given && request_id_acceptable(given))
+        snprintf(req->id, sizeof(req->id), "%s", given);
+    else if (rand_hex(req->id, 8, &err) != RC_OK)
+        snprintf(req->id, sizeof(req->id), "unknown");
+    pthread_mutex_lock(&s->lock);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->lock);
+    return req;
+}
+
+static void req_free(struct http_req *req)
+{
+    struct http_server *s = req->server;
+    for (struct header_kv *h = req->headers, *next; h; h = next) {
+        next = h->next;
+        free(h->name);
+        free(h->value);
+        free(h);
+    }
+    for (size_t i = 0; i < DA_HTTP_PARAMS_MAX; i++)
+        free(req->params[i]);
+    buf_cleanup(&req->body);
+    free(req->method);
+    free(req->path);
+    free(req);
+    pthread_mutex_lock(&s->lock);
+    if (--s->in_flight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct http_req *req = *con_cls;
+    if (!req)
+        return;
+    double ms = (double)(clock_mono_us() - req->started_us) / 1000.0;
+    log_set_request_id(req->id);
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        log_info("access", "%s %s %d %.1fms ip=%s", req->method, req->path, req->status, ms,
+                 req->ip);
+    else
+        log_info("access", "%s %s %d %.1fms ip=%s aborted=%d", req->method, req->path,
+                 req->status, ms, req->ip, (int)toe);
+    log_set_request_id(NULL);
+    req_free(req);
+    *con_cls = NULL;
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static void add_header(struct MHD_Response *resp, const char *name, const char *value)
+{
+    if (MHD_add_response_header(resp, name, value) != MHD_YES)
+        log_error("http", "cannot add response header %s", name);
+}
+
+/* Queues resp (which it destroys) with the headers every answer carries. */
+static void queue(struct http_req *req, int status, struct MHD_Response *resp)
+{
+    if (!resp) {
+        log_error("http", "cannot create a response");
+        return;
+    }
+    if (req->responded) {
+        log_error("http", "second response to one request ignored (bug)");
+        MHD_destroy_response(resp);
+        return;
+    }
+    bool has_cache_control = false;
+    for (const struct header_kv *h = req->headers; h; h = h->next) {
+        add_header(resp, h->name, h->value);
+        has_cache_control |= strcasecmp(h->name, "Cache-Control") == 0;
+    }
+    add_header(resp, "X-Request-Id", req->id);
+    add_header(resp, "X-Content-Type-Options", "nosniff");
+    add_header(resp, "X-Frame-Options", "DENY");
+    add_header(resp, "Referrer-Policy", "no-referrer");
+    add_header(resp, "Content-Security-Policy",
+               "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    add_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    add_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    add_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    if (!has_cache_control)
+        add_header(resp, "Cache-Control", "no-store");
+    if (req->server->hsts)
+        add_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    if (atomic_load(&req->server->draining))
+        add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
+        log_error("http", "cannot queue the %d response", status);
+    MHD_destroy_response(resp);
+    req->responded = true;
+    req->status = status;
+}
+
+void http_set_header(struct http_req *req, const char *name, const char *value)
+{
+    struct header_kv *h = xmalloc(sizeof(*h));
+    h->name = xstrdup(name);
+    h->value = xstrdup(value);
+    h->next = req->headers;
+    req->headers = h;
+}
+
+/* Sends a malloc'd body that MHD frees when done. */
+static void respond_owned(struct http_req *req, int status, const char *content_type, char *data,
+                          size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, data, free);
+    if (!resp) {
+        free(data);
+        log_error("http", "cannot create a response");
+        return;
+    }
+    add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    queue(req, status, resp);
+}
+
+void http_respond_json(struct http_req *req, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(body);
+    if (!text) {
+        log_error("http", "cannot encode a JSON response");
+        text = xstrdup("{\"detail\":\"internal error\"}");
+        status = 500;
+    }
+    respond_owned(req, status, "application/json", text, strlen(text));
+}
+
+void http_respond_error(struct http_req *req, int status, const char *fmt, ...)
+{
+    char msg[ERR_MSG_LEN * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    http_respond_json(req, status, json_pack("{s:s}", "detail", msg));
+}
+
+void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err)
+{
+    int status = rc_http_status(rc);
+    const char *msg = err && err->msg[0] ? err->msg : rc_str(rc);
+    if (status >= 500) {
+        log_error("http", "%s: %s", rc_str(rc), msg);
+        http_respond_error(req, status, "internal error (request id %s)", req->id);
+        return;
+    }
+    http_respond_error(req, status, "%s", msg);
+}
+
+void http_respond_bytes(struct http_req *req, int status, const char *content_type,
+                        const void *data, size_t len)
+{
+    char *copy = xmalloc(len ? len : 1);
+    if (len)
+        memcpy(copy, data, len);
+    respond_owned(req, status, content_type, copy, len);
+}
+
+/* ---------------------------------------------------------------- request accessors */
+
+const char *http_req_method(const struct http_req *req)
+{
+    return req->method;
+}
+
+const char *http_req_path(const struct http_req *req)
+{
+    return req->path;
+}
+
+const char *http_req_id(const struct http_req *req)
+{
+    return req->id;
+}
+
+const char *http_req_client_ip(const struct http_req *req)
+{
+    return req->ip;
+}
+
+const char *http_req_header(const struct http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const struct http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_req_param(const struct http_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->match.params_len; i++) {
+        const char *n = req->match.params[i].name;
+        size_t len = strlen(name);
+        if (strncmp(n, name, len) == 0 && n[len] == '}')
+            return req->params[i];
+    }
+    return NULL;
+}
+
+struct str http_req_body(const struct http_req *req)
+{
+    return (struct str){ buf_cstr(&req->body), req->body.len };
+}
+
+enum rc http_req_json(const struct http_req *req, json_t **out_json, struct err *err)
+{
+    *out_json = NULL;
+    if (req->body.len == 0)
+        return err_set(err, RC_INVALID, "request body is empty; expected JSON");
+    json_error_t jerr;
+    json_t *v = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v)
+        return err_set(err, RC_INVALID, "request body is not valid JSON: %s (line %d, column %d)",
+                       jerr.text, jerr.line, jerr.column);
+    *out_json = v;
+    return RC_OK;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void dispatch(struct http_req *req)
+{
+    struct http_server *s = req->server;
+    if (req->body_too_big) {
+        http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
+        return;
+    }
+    switch (router_match(s->router, req->method, req->path, &req->match)) {
+    case ROUTER_NOT_FOUND:
+        http_respond_error(req, 404, "Not Found");
+        return;
+    case ROUTER_METHOD_NOT_ALLOWED:
+        http_set_header(req, "Allow", req->match.allow);
+        http_respond_error(req, 405, "Method Not Allowed");
+        return;
+    case ROUTER_FOUND:
+        break;
+    }
+    for (size_t i = 0; i < req->match.params_len; i++)
+        req->params[i] = xstrndup(req->match.params[i].value.ptr, req->match.params[i].value.len);
+    req->match.route->handler(req, s->app);
+    if (!req->responded) {
+        log_error("http", "handler for %s %s sent no response (bug)", req->method,
+                  req->match.route->pattern);
+        http_respond_error(req, 500, "internal error (request id %s)", req->id);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct http_req *req = *con_cls;
+    if (!req) {
+        req = req_new(s, conn, url, method);
+        *con_cls = req;
+        /* Refuse an announced oversize body before reading a byte of it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t n = 0;
+        if (cl && parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > s->max_body) {
+            log_set_request_id(req->id);
+            http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
+            log_set_request_id(NULL);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* A body that outgrows the cap is read and dropped, then answered with 413. */
+        if (!req->responded && !req->body_too_big &&
+            buf_append(&req->body, upload_data, *upload_data_size) != RC_OK)
+            req->body_too_big = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->responded)
+        return MHD_YES;
+    log_set_request_id(req->id);
+    dispatch(req);
+    log_set_request_id(NULL);
+    return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- daemon */
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    log_vwrite(LOG_WARN, "mhd", fmt, ap);
+}
+
+static enum rc resolve(const char *host, int port, struct sockaddr_storage *out, struct err *err)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE };
+    struct addrinfo *res = NULL;
+    char service[16];
+    snprintf(service, sizeof(service), "%d", port);
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai != 0)
+        return err_set(err, RC_INVALID, "cannot resolve host %s: %s", host, gai_strerror(gai));
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return RC_OK;
+}
+
+enum rc http_server_start(const struct http_server_opts *opts, const struct http_route *routes,
+                          size_t routes_len, void *app, struct http_server **out_server,
+                          struct err *err)
+{
+    struct http_server *s = xcalloc(1, sizeof(*s));
+    struct sockaddr_storage addr;
+    enum rc rc = RC_OK;
+    *out_server = NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    s->app = app;
+    s->max_body = opts->max_body;
+    s->hsts = opts->hsts;
+    rc = router_new(routes, routes_len, &s->router, err);
+    if (rc)
+        goto out;
+    rc = resolve(opts->host, opts->port, &addr, err);
+    if (rc)
+        goto out;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)opts->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)DA_HTTP_CONN_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!s->daemon) {
+        rc = err_set(err, RC_IO, "cannot listen on %s port %d (in use, or not allowed?)",
+                     opts->host, opts->port);
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : opts->port;
+out:
+    if (rc)
+        http_server_stop(&s);
+    *out_server = s;
+    return rc;
+}
+
+int http_server_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+void http_server_quiesce(struct http_server *server)
+{
+    atomic_store(&server->draining, true);
+    MHD_socket fd = MHD_quiesce_daemon(server->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd); /* after quiesce the listening socket is ours to close */
+}
+
+bool http_server_wait_idle(struct http_server *server, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&server->lock);
+    int rc = 0;
+    while (server->in_flight > 0 && rc == 0)
+        rc = pthread_cond_timedwait(&server->idle, &server->lock, &deadline);
+    bool idle = server->in_flight == 0;
+    pthread_mutex_unlock(&server->lock);
+    return idle;
+}
+
+int http_server_in_flight(struct http_server *server)
+{
+    pthread_mutex_lock(&server->lock);
+    int n = server->in_flight;
+    pthread_mutex_unlock(&server->lock);
+    return n;
+}
+
+void http_server_stop(struct http_server **server)
+{
+    struct http_server *s = server ? *server : NULL;
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    router_free(&s->router);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    *server = NULL;
+}

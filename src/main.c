@@ -1,0 +1,98 @@
+/* main.c — the one `da` binary: the server (`da serve` and the server-side commands) and,
+ * later, the analyst's client. This file only dispatches to a subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/compat.h"
+#include "base/version.h"
+#include "cmd/cmd.h"
+
+static const struct cmd commands[] = {
+    { "serve", "run the server", cmd_serve },
+};
+
+const struct cmd *cmd_table(int *out_len)
+{
+    *out_len = (int)ARRAY_LEN(commands);
+    return commands;
+}
+
+int cmd_usage_error(const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "da %s: ", name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+static void main_help(void)
+{
+    printf("Usage: da COMMAND [OPTIONS]\n"
+           "\n"
+           "da is a data distribution platform for AI analysts: one server pulls company data\n"
+           "into DuckDB and Parquet and serves it, governed, to people and AI agents.\n"
+           "\n"
+           "Commands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+    printf("  %-12s %s\n", "help", "show help for a command (da help COMMAND)");
+    printf("\n"
+           "Options:\n"
+           "  -h, --help     show this help\n"
+           "  -V, --version  show the version\n"
+           "\n"
+           "Run 'da COMMAND --help' for the options of a command.\n");
+}
+
+static const struct cmd *find_command(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        main_help();
+        return EXIT_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        main_help();
+        return 0;
+    }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0 ||
+        strcmp(name, "version") == 0) {
+        printf("da %s\n", DA_VERSION);
+        return 0;
+    }
+    if (strcmp(name, "help") == 0) {
+        if (argc < 3) {
+            main_help();
+            return 0;
+        }
+        const struct cmd *c = find_command(argv[2]);
+        if (!c) {
+            fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", argv[2]);
+            return EXIT_USAGE;
+        }
+        char *help_argv[] = { argv[2], (char *)"--help", NULL };
+        return c->run(2, help_argv);
+    }
+    if (name[0] == '-') {
+        fprintf(stderr, "da: unknown option '%s'; see 'da --help'\n", name);
+        return EXIT_USAGE;
+    }
+    const struct cmd *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", name);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}

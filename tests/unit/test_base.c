@@ -1,0 +1,309 @@
+/* test_base.c — unit tests of src/base: buffer, identifiers, time, files, parsing, logging,
+ * randomness and result codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "base/ident.h"
+#include "base/isotime.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "base/rand.h"
+#include "helpers.h"
+
+static void test_buf_appends_and_takes(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 100);
+    assert_string_equal(buf_cstr(&b), "");
+    assert_int_equal(buf_append_str(&b, "hello"), RC_OK);
+    assert_int_equal(buf_printf(&b, " %d %s", 42, "x"), RC_OK);
+    assert_string_equal(buf_cstr(&b), "hello 42 x");
+    size_t len = 0;
+    char *s = buf_take(&b, &len);
+    assert_int_equal(len, 10);
+    assert_string_equal(s, "hello 42 x");
+    assert_null(b.data);
+    free(s);
+    buf_cleanup(&b);
+}
+
+static void test_buf_refuses_past_cap_and_stays_failed(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 8);
+    assert_int_equal(buf_append_str(&b, "12345678"), RC_OK); /* exactly the cap */
+    assert_int_equal(buf_append_str(&b, "9"), RC_TOOBIG);
+    assert_null(b.data);
+    /* once failed, a later small append must not resurrect a half value */
+    assert_int_equal(buf_append_str(&b, "a"), RC_TOOBIG);
+    assert_int_equal(buf_printf(&b, "%s", "a"), RC_TOOBIG);
+    buf_cleanup(&b);
+}
+
+static void test_buf_grows_across_many_appends(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(buf_append(&b, "abcdefgh", 8), RC_OK);
+    assert_int_equal(b.len, 80000);
+    assert_int_equal(b.data[b.len], '\0');
+    assert_memory_equal(b.data + 79992, "abcdefgh", 8);
+    buf_cleanup(&b);
+}
+
+static void test_ident_accepts_only_safe_names(void **state)
+{
+    (void)state;
+    assert_true(ident_valid("orders"));
+    assert_true(ident_valid("_x9"));
+    assert_true(ident_valid("A"));
+    char max[IDENT_MAX_LEN + 2];
+    memset(max, 'a', IDENT_MAX_LEN);
+    max[IDENT_MAX_LEN] = '\0';
+    assert_true(ident_valid(max));
+    max[IDENT_MAX_LEN] = 'a';
+    max[IDENT_MAX_LEN + 1] = '\0';
+    assert_false(ident_valid(max)); /* 65 characters */
+    const char *bad[] = { "", "9lives", "a-b", "a b", "a.b", "x\"; DROP TABLE y; --", "../etc",
+                          "naïve", "a\nb", "tab\t", "*", "a'b" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(ident_valid(bad[i]));
+    assert_false(ident_valid(NULL));
+    assert_false(ident_valid_len("ab\0cd", 5)); /* an embedded NUL is not hidden */
+}
+
+static void test_isotime_round_trip(void **state)
+{
+    (void)state;
+    char out[ISOTIME_SIZE];
+    isotime_format(1767225600, out); /* 2026-01-01 */
+    assert_string_equal(out, "2026-01-01T00:00:00Z");
+    time_t t = 0;
+    assert_true(isotime_parse("2026-01-01T00:00:00Z", &t));
+    assert_int_equal(t, 1767225600);
+    assert_true(isotime_parse("2026-01-01 00:00:01.123456", &t));
+    assert_int_equal(t, 1767225601);
+    assert_true(isotime_parse("2026-01-01T00:00:00+00:00", &t));
+    const char *bad[] = { "2026-02-30T00:00:00Z", "2026-01-01", "2026-01-01T25:00:00Z",
+                          "2026-01-01T00:00:00+02:00", "x", "2026-01-01T00:00:00Zjunk" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(isotime_parse(bad[i], &t));
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    assert_int_equal(strlen(now), 24); /* 2026-01-01T00:00:00.000Z */
+    assert_int_equal(now[23], 'Z');
+}
+
+static void test_parse_i64_is_strict(void **state)
+{
+    (void)state;
+    int64_t v = 0;
+    assert_true(parse_i64("8000", 0, 65535, &v));
+    assert_int_equal(v, 8000);
+    assert_true(parse_i64("-5", -10, 10, &v));
+    assert_int_equal(v, -5);
+    const char *bad[] = { "", "80a", " 80", "+80", "65536", "99999999999999999999", "0x10" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(parse_i64(bad[i], 0, 65535, &v));
+    bool b = false;
+    assert_true(parse_bool("YES", &b));
+    assert_true(b);
+    assert_true(parse_bool("off", &b));
+    assert_false(b);
+    assert_false(parse_bool("maybe", &b));
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void test_file_write_atomic_replaces_and_leaves_no_temp(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/a/b/c.txt", dir);
+    char *sub = xasprintf("%s/a/b", dir);
+    struct err err;
+    assert_int_equal(file_mkdir_p(sub, 0755, &err), RC_OK);
+    assert_int_equal(file_mkdir_p(sub, 0755, &err), RC_OK); /* idempotent */
+    assert_int_equal(file_write_atomic(path, "one", 3, 0600, &err), RC_OK);
+    assert_int_equal(file_write_atomic(path, "second", 6, 0640, &err), RC_OK);
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(file_read_all(path, 100, &data, &len, &err), RC_OK);
+    assert_string_equal(data, "second");
+    free(data);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_int_equal(count_entries(sub), 1); /* no .tmp left beside it */
+    free(path);
+    free(sub);
+    test_rm_rf(dir);
+    free(dir);
+}
+
+static void test_file_create_atomic_never_replaces(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/key", dir);
+    struct err err;
+    assert_int_equal(file_create_atomic(path, "first", 5, 0600, &err), RC_OK);
+    assert_int_equal(file_create_atomic(path, "second", 6, 0600, &err), RC_CONFLICT);
+    char *data = NULL;
+    assert_int_equal(file_read_all(path, 100, &data, NULL, &err), RC_OK);
+    assert_string_equal(data, "first");
+    free(data);
+    assert_int_equal(count_entries(dir), 1);
+    free(path);
+    test_rm_rf(dir);
+    free(dir);
+}
+
+static void test_file_read_all_limits(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/f", dir);
+    struct err err;
+    char *data = NULL;
+    assert_int_equal(file_read_all(path, 10, &data, NULL, &err), RC_NOTFOUND);
+    assert_non_null(strstr(err.msg, "does not exist"));
+    char big[9000];
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(file_write_atomic(path, big, sizeof(big), 0600, &err), RC_OK);
+    assert_int_equal(file_read_all(path, 8999, &data, NULL, &err), RC_TOOBIG);
+    assert_null(data);
+    size_t len = 0;
+    assert_int_equal(file_read_all(path, 9000, &data, &len, &err), RC_OK);
+    assert_int_equal(len, 9000);
+    free(data);
+    assert_int_equal(file_mkdir_p(path, 0755, &err), RC_IO); /* a file is in the way */
+    free(path);
+    test_rm_rf(dir);
+    free(dir);
+}
+
+/* Runs fn with stderr sent to a file, and returns what it wrote (caller frees). */
+static char *capture_stderr(void (*fn)(void))
+{
+    char path[] = "/tmp/da-unit-log-XXXXXX";
+    int fd = mkstemp(path);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    char *data = NULL;
+    struct err err;
+    if (file_read_all(path, 1 << 16, &data, NULL, &err) != RC_OK)
+        data = xstrdup("");
+    unlink(path);
+    return data;
+}
+
+static void log_some_json(void)
+{
+    log_setup(LOG_INFO, LOG_JSON);
+    log_set_request_id("req-1");
+    log_debug("test", "hidden %d", 1);
+    log_info("test", "quote \" and newline \n done");
+    log_set_request_id(NULL);
+    log_setup(LOG_INFO, LOG_HUMAN);
+}
+
+static void test_log_json_lines_escape_and_filter(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_some_json);
+    assert_null(strstr(out, "hidden"));
+    assert_non_null(strstr(out, "\"level\":\"info\""));
+    assert_non_null(strstr(out, "\"request_id\":\"req-1\""));
+    assert_non_null(strstr(out, "quote \\\" and newline \\n done"));
+    /* exactly one line */
+    assert_non_null(strchr(out, '\n'));
+    assert_null(strchr(strchr(out, '\n') + 1, '\n'));
+    free(out);
+}
+
+static void test_log_level_parse(void **state)
+{
+    (void)state;
+    enum log_level l;
+    enum log_format f;
+    assert_true(log_level_parse("warn", &l));
+    assert_int_equal(l, LOG_WARN);
+    assert_false(log_level_parse("verbose", &l));
+    assert_true(log_format_parse("json", &f));
+    assert_false(log_format_parse("xml", &f));
+}
+
+static void test_rand_hex_is_hex_and_varies(void **state)
+{
+    (void)state;
+    char a[33], b[33];
+    struct err err;
+    assert_int_equal(rand_hex(a, 16, &err), RC_OK);
+    assert_int_equal(rand_hex(b, 16, &err), RC_OK);
+    assert_int_equal(strlen(a), 32);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 32);
+    assert_string_not_equal(a, b);
+}
+
+static void test_rc_maps_to_http(void **state)
+{
+    (void)state;
+    assert_int_equal(rc_http_status(RC_INVALID), 400);
+    assert_int_equal(rc_http_status(RC_UNAUTHORIZED), 401);
+    assert_int_equal(rc_http_status(RC_FORBIDDEN), 403);
+    assert_int_equal(rc_http_status(RC_NOTFOUND), 404);
+    assert_int_equal(rc_http_status(RC_CONFLICT), 409);
+    assert_int_equal(rc_http_status(RC_TOOBIG), 413);
+    assert_int_equal(rc_http_status(RC_DB), 500);
+    struct err err;
+    assert_int_equal(err_set(&err, RC_INVALID, "bad %s", "thing"), RC_INVALID);
+    assert_string_equal(err.msg, "bad thing");
+    assert_int_equal(err_set(NULL, RC_IO, "ignored"), RC_IO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_appends_and_takes),
+        cmocka_unit_test(test_buf_refuses_past_cap_and_stays_failed),
+        cmocka_unit_test(test_buf_grows_across_many_appends),
+        cmocka_unit_test(test_ident_accepts_only_safe_names),
+        cmocka_unit_test(test_isotime_round_trip),
+        cmocka_unit_test(test_parse_i64_is_strict),
+        cmocka_unit_test(test_file_write_atomic_replaces_and_leaves_no_temp),
+        cmocka_unit_test(test_file_create_atomic_never_replaces),
+        cmocka_unit_test(test_file_read_all_limits),
+        cmocka_unit_test(test_log_json_lines_escape_and_filter),
+        cmocka_unit_test(test_log_level_parse),
+        cmocka_unit_test(test_rand_hex_is_hex_and_varies),
+        cmocka_unit_test(test_rc_maps_to_http),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
