@@ -1,0 +1,676 @@
+/* demo.c — the demo company behind `da serve --demo` (called once at startup by cmd/serve.c).
+ * It generates six related tables with DuckDB SQL alone: every value is a pure function of a
+ * row number and a salt through hash(), over range(), so the same scale gives the same data on
+ * every run, and order totals can be computed from their lines without a join. An in-memory
+ * DuckDB writes each table to data/<table>.parquet(.tmp, then renamed); a second, file DuckDB
+ * builds extract.duckdb.tmp with _meta and one read_parquet view per table, which is renamed
+ * to extract.duckdb last: its presence is the commit point of the whole extract. */
+#include "data/demo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/fileio.h"
+#include "base/mem.h"
+#include "data/duck.h"
+
+#define DEMO_SQL_MAX (64 * 1024)
+
+/* Row counts at scale 1; every one but products is multiplied by the scale. */
+#define DEMO_CUSTOMERS 1000
+#define DEMO_PRODUCTS  200
+#define DEMO_ORDERS    10000
+#define DEMO_SESSIONS  20000
+#define DEMO_TICKETS   2000
+
+struct demo_table {
+    const char *name;
+    const char *description;
+    const char *select_sql; /* ordered by the table's key */
+};
+
+/* Macros every table query uses. demo_u(i, salt, n) is a uniform integer in [0, n) drawn from
+ * the row number i; demo_pick(list, i, salt) picks one element; demo_ts spreads n rows over
+ * 2025 in key order with a jitter. The product category, price, and the lines of an order
+ * are macros too, because orders and order_items must agree on them. The %d are the row
+ * counts of the chosen scale. */
+static const char demo_setup_sql[] =
+    "CREATE MACRO demo_n_customers() AS %d::BIGINT;\n"
+    "CREATE MACRO demo_n_products() AS %d::BIGINT;\n"
+    "CREATE MACRO demo_n_orders() AS %d::BIGINT;\n"
+    "CREATE MACRO demo_n_sessions() AS %d::BIGINT;\n"
+    "CREATE MACRO demo_n_tickets() AS %d::BIGINT;\n"
+    /* n is cast because UBIGINT % BIGINT would be computed in HUGEINT, 15 times slower */
+    "CREATE MACRO demo_u(i, salt, n) AS (hash(i, salt) %% n::UBIGINT)::BIGINT;\n"
+    "CREATE MACRO demo_pick(l, i, salt) AS l[1 + demo_u(i, salt, len(l))];\n"
+    "CREATE MACRO demo_ts(i, n, salt) AS TIMESTAMP '2025-01-01'"
+    " + to_seconds((i - 1) * 31536000 // n + demo_u(i, salt, greatest(31536000 // n, 1)));\n"
+    "CREATE MACRO demo_category_index(p) AS 1 + demo_u(p, 'category', 6);\n"
+    "CREATE MACRO demo_category(p) AS (["
+    "{'category': 'Electronics', 'max_price': 400, 'max_weight': 8,"
+    " 'nouns': ['Headphones', 'Speaker', 'Charger', 'Keyboard', 'Webcam', 'Monitor']},"
+    "{'category': 'Home & Kitchen', 'max_price': 250, 'max_weight': 12,"
+    " 'nouns': ['Kettle', 'Blender', 'Knife Set', 'Lamp', 'Coffee Grinder', 'Cookware Set']},"
+    "{'category': 'Outdoors', 'max_price': 300, 'max_weight': 6,"
+    " 'nouns': ['Backpack', 'Tent', 'Water Bottle', 'Hiking Poles', 'Sleeping Bag',"
+    " 'Rain Jacket']},"
+    "{'category': 'Office', 'max_price': 500, 'max_weight': 25,"
+    " 'nouns': ['Desk Chair', 'Notebook', 'Standing Desk', 'Pen Set', 'Desk Organizer',"
+    " 'Monitor Arm']},"
+    "{'category': 'Books', 'max_price': 60, 'max_weight': 2,"
+    " 'nouns': ['Cookbook', 'Travel Guide', 'Novel', 'Atlas', 'Field Guide', 'Biography']},"
+    "{'category': 'Software', 'max_price': 150, 'max_weight': 0,"
+    " 'nouns': ['Photo Editor', 'Antivirus', 'Budget Planner', 'Language Course',"
+    " 'Backup Suite', 'Password Manager']}])[demo_category_index(p)];\n"
+    /* prices end in .99: 4.99 up to the category's maximum */
+    "CREATE MACRO demo_price(p) AS (((5 + demo_u(p, 'price',"
+    " [400, 250, 300, 500, 60, 150][demo_category_index(p)] - 4))"
+    " * 100 - 1)::DECIMAL(12, 0) * 0.01)::DECIMAL(10, 2);\n"
+    /* order o has 1-5 lines; line k holds a distinct product (37 * k differs mod 200 for k < 5)
+     * in quantity 1-3 at the product's price */
+    "CREATE MACRO demo_nitems(o) AS (1 + demo_u(o, 'items', 5))::INTEGER;\n"
+    "CREATE MACRO demo_pid(o, k) AS"
+    " (1 + (demo_u(o, 'product', demo_n_products()) + k * 37) %% demo_n_products())::INTEGER;\n"
+    "CREATE MACRO demo_qty(o, k) AS (1 + demo_u(hash(o, k), 'quantity', 3))::INTEGER;\n"
+    "CREATE MACRO demo_line_total(o, k) AS (CASE WHEN k < demo_nitems(o) THEN"
+    " demo_qty(o, k) * demo_price(demo_pid(o, k)) ELSE 0 END)::DECIMAL(10, 2);\n"
+    "CREATE MACRO demo_order_customer(o) AS 1 + demo_u(o, 'order_customer', demo_n_customers());\n";
+
+static const struct demo_table demo_tables[] = {
+    {
+        "customers",
+        "One row per customer of the demo company: name, email (reserved example.* domains), "
+        "company name (NULL for consumers), segment, city, country, signup date and "
+        "activity and marketing flags.",
+        "SELECT customer_id, first_name, last_name,"
+        " lower(first_name || '.' || last_name || '.' || customer_id) || '@' || domain AS email,"
+        " CASE WHEN segment <> 'consumer' THEN last_name || ' ' || company_suffix END"
+        " AS company_name,"
+        " segment, location.city AS city, location.country AS country, signup_date, is_active,"
+        " marketing_opt_in "
+        "FROM (SELECT i AS customer_id,"
+        " demo_pick(['Olivia', 'Liam', 'Emma', 'Noah', 'Ava', 'Lucas', 'Sofia', 'Mateo', 'Mia',"
+        " 'Elias', 'Amara', 'Kenji', 'Priya', 'Omar', 'Chloe', 'Jakub', 'Ines', 'Tomas',"
+        " 'Aisha', 'Felix', 'Hana', 'Diego', 'Zoe', 'Arjun', 'Lena', 'Marek', 'Yuki', 'Samuel',"
+        " 'Nora', 'Ivan', 'Leila', 'Ethan'], i, 'first_name') AS first_name,"
+        " demo_pick(['Smith', 'Garcia', 'Novak', 'Muller', 'Tanaka', 'Rossi', 'Kowalski',"
+        " 'Dubois', 'Jensen', 'Silva', 'Khan', 'Patel', 'Nguyen', 'Haddad', 'Svoboda', 'Larsen',"
+        " 'Moreau', 'Fischer', 'Costa', 'Kim', 'Okafor', 'Walsh', 'Schmidt', 'Lopez'], i,"
+        " 'last_name') AS last_name,"
+        " demo_pick(['example.com', 'example.org', 'example.net'], i, 'domain') AS domain,"
+        " demo_pick([{'city': 'New York', 'country': 'United States'},"
+        " {'city': 'Austin', 'country': 'United States'},"
+        " {'city': 'Chicago', 'country': 'United States'},"
+        " {'city': 'San Francisco', 'country': 'United States'},"
+        " {'city': 'Toronto', 'country': 'Canada'},"
+        " {'city': 'London', 'country': 'United Kingdom'},"
+        " {'city': 'Manchester', 'country': 'United Kingdom'},"
+        " {'city': 'Berlin', 'country': 'Germany'}, {'city': 'Munich', 'country': 'Germany'},"
+        " {'city': 'Paris', 'country': 'France'}, {'city': 'Madrid', 'country': 'Spain'},"
+        " {'city': 'Amsterdam', 'country': 'Netherlands'},"
+        " {'city': 'Prague', 'country': 'Czechia'}, {'city': 'Warsaw', 'country': 'Poland'},"
+        " {'city': 'Malm\xc3\xb6', 'country': 'Sweden'},"
+        " {'city': 'Sydney', 'country': 'Australia'}, {'city': 'Tokyo', 'country': 'Japan'},"
+        " {'city': 'S\xc3\xa3o Paulo', 'country': 'Brazil'}], i, 'location') AS location,"
+        " CASE WHEN demo_u(i, 'segment', 100) < 70 THEN 'consumer'"
+        " WHEN demo_u(i, 'segment', 100) < 92 THEN 'small_business' ELSE 'enterprise' END"
+        " AS segment,"
+        " demo_pick(['Labs', 'Group', 'Trading', 'Studio', 'Systems', 'Partners', 'Logistics',"
+        " 'Foods'], i, 'company') AS company_suffix,"
+        " DATE '2023-01-01' + ((i - 1) * 730 // demo_n_customers())::INTEGER AS signup_date,"
+        " demo_u(i, 'active', 100) >= 8 AS is_active,"
+        " demo_u(i, 'opt_in', 100) < 45 AS marketing_opt_in"
+        " FROM range(1, demo_n_customers() + 1) r(i)) "
+        "ORDER BY customer_id",
+    },
+    {
+        "products",
+        "The product catalogue: SKU, name, category, list price and unit cost in USD, shipping "
+        "weight in kg (NULL for software), launch date and whether it is still sold.",
+        "SELECT p::INTEGER AS product_id, 'SKU-' || lpad(p::VARCHAR, 5, '0') AS sku,"
+        " demo_pick(['Classic', 'Compact', 'Pro', 'Eco', 'Smart', 'Ultra', 'Everyday',"
+        " 'Premium', 'Travel', 'Mini'], p, 'adjective') || ' '"
+        " || demo_pick(demo_category(p).nouns, p, 'noun') AS product_name,"
+        " demo_category(p).category AS category, demo_price(p) AS unit_price,"
+        " (demo_price(p) * ((45 + demo_u(p, 'margin', 35))::DECIMAL(4, 0) * 0.01))"
+        "::DECIMAL(10, 2) AS unit_cost,"
+        " CASE WHEN demo_category(p).max_weight > 0 THEN"
+        " ((5 + demo_u(p, 'weight', demo_category(p).max_weight * 100))::DECIMAL(8, 0) * 0.01)"
+        "::DECIMAL(6, 2) END AS weight_kg,"
+        " DATE '2019-01-01' + demo_u(p, 'launched', 2000)::INTEGER AS launched_on,"
+        " demo_u(p, 'discontinued', 100) >= 10 AS is_active "
+        "FROM range(1, demo_n_products() + 1) r(p) "
+        "ORDER BY product_id",
+    },
+    {
+        "orders",
+        "One row per order placed in 2025: the customer, order time, status, sales channel, "
+        "number of lines, total amount in USD (the sum of its order_items line totals) and "
+        "shipping time (NULL until shipped).",
+        "SELECT order_id, demo_order_customer(order_id) AS customer_id, ordered_at, status,"
+        " channel, demo_nitems(order_id) AS item_count,"
+        " (demo_line_total(order_id, 0) + demo_line_total(order_id, 1)"
+        " + demo_line_total(order_id, 2) + demo_line_total(order_id, 3)"
+        " + demo_line_total(order_id, 4))::DECIMAL(10, 2) AS total_amount,"
+        " CASE WHEN status NOT IN ('placed', 'cancelled') THEN"
+        " ordered_at + to_seconds(3600 + demo_u(order_id, 'shipped', 3 * 86400)) END"
+        " AS shipped_at "
+        "FROM (SELECT o AS order_id, demo_ts(o, demo_n_orders(), 'ordered_at') AS ordered_at,"
+        " CASE WHEN demo_u(o, 'order_status', 100) < 3 THEN 'cancelled'"
+        " WHEN demo_ts(o, demo_n_orders(), 'ordered_at') >= TIMESTAMP '2025-12-22' THEN"
+        " (CASE WHEN demo_u(o, 'order_status', 100) < 40 THEN 'placed' ELSE 'shipped' END)"
+        " WHEN demo_u(o, 'order_status', 100) < 7 THEN 'returned' ELSE 'delivered' END AS status,"
+        " demo_pick(['web', 'web', 'web', 'mobile_app', 'mobile_app', 'phone', 'marketplace'],"
+        " o, 'order_channel') AS channel"
+        " FROM range(1, demo_n_orders() + 1) r(o)) "
+        "ORDER BY order_id",
+    },
+    {
+        "order_items",
+        "Order lines, one per product in an order, with quantity, unit price and line total in "
+        "USD; order_id references orders and product_id references products.",
+        "SELECT row_number() OVER (ORDER BY o, k) AS order_item_id, o AS order_id,"
+        " (k + 1)::INTEGER AS line_number, demo_pid(o, k) AS product_id,"
+        " demo_qty(o, k) AS quantity, demo_price(demo_pid(o, k)) AS unit_price,"
+        " demo_line_total(o, k) AS line_total "
+        "FROM range(1, demo_n_orders() + 1) r(o), range(5) l(k) "
+        "WHERE k < demo_nitems(o) "
+        "ORDER BY order_item_id",
+    },
+    {
+        "web_sessions",
+        "Visits to the web shop in 2025: start time, duration, page views, device, traffic "
+        "source, landing page and whether the visit ended in a purchase; customer_id is NULL "
+        "for anonymous visitors.",
+        "SELECT session_id, customer_id, started_at,"
+        " CASE WHEN page_views = 1 THEN demo_u(session_id, 'duration', 60)::INTEGER"
+        " ELSE (page_views * (15 + demo_u(session_id, 'duration', 90)))::INTEGER END"
+        " AS duration_seconds,"
+        " page_views, device, traffic_source, landing_page,"
+        " customer_id IS NOT NULL AND page_views > 2 AND demo_u(session_id, 'converted', 100) < 15"
+        " AS converted "
+        "FROM (SELECT s AS session_id,"
+        " CASE WHEN demo_u(s, 'anonymous', 100) >= 40 THEN"
+        " 1 + demo_u(s, 'session_customer', demo_n_customers()) END AS customer_id,"
+        " demo_ts(s, demo_n_sessions(), 'started_at') AS started_at,"
+        " CASE WHEN demo_u(s, 'bounce', 100) < 35 THEN 1"
+        " ELSE 2 + demo_u(s, 'page_views', 14) END::INTEGER AS page_views,"
+        " demo_pick(['desktop', 'desktop', 'mobile', 'mobile', 'mobile', 'tablet'], s, 'device')"
+        " AS device,"
+        " demo_pick(['organic', 'organic', 'paid_search', 'email', 'social', 'direct',"
+        " 'direct', 'referral'], s, 'source') AS traffic_source,"
+        " demo_pick(['/', '/', '/products', '/pricing', '/sale', '/products/new',"
+        " '/blog/choosing-headphones', '/support'], s, 'landing') AS landing_page"
+        " FROM range(1, demo_n_sessions() + 1) r(s)) "
+        "ORDER BY session_id",
+    },
+    {
+        "support_tickets",
+        "Customer support tickets opened in 2025 with category, subject, priority, status and "
+        "channel; order_id is set when a ticket is about an order, and resolved_at and "
+        "satisfaction_score are NULL while a ticket is open or pending.",
+        "SELECT ticket_id, customer_id, order_id, created_at, channel, topic.category AS category,"
+        " demo_pick(topic.subjects, ticket_id, 'subject') AS subject, priority, status,"
+        " CASE WHEN status IN ('resolved', 'closed') THEN created_at + to_seconds(600"
+        " + demo_u(ticket_id, 'resolved', CASE priority WHEN 'urgent' THEN 4 * 3600"
+        " WHEN 'high' THEN 24 * 3600 ELSE 72 * 3600 END)) END AS resolved_at,"
+        " CASE WHEN status IN ('resolved', 'closed') AND demo_u(ticket_id, 'answered', 100) < 55"
+        " THEN demo_pick([1, 2, 3, 4, 4, 5, 5, 5], ticket_id, 'score') END::INTEGER"
+        " AS satisfaction_score "
+        "FROM (SELECT ticket_id, order_id,"
+        /* hash(NULL) is not NULL, hence CASE and not coalesce */
+        " CASE WHEN order_id IS NOT NULL THEN demo_order_customer(order_id)"
+        " ELSE 1 + demo_u(ticket_id, 'ticket_customer', demo_n_customers()) END AS customer_id,"
+        " created_at,"
+        " demo_pick(['email', 'chat', 'chat', 'phone', 'web_form'], ticket_id, 'ticket_channel')"
+        " AS channel,"
+        " CASE WHEN order_id IS NOT NULL THEN demo_pick(topics[1:4], ticket_id, 'topic')"
+        " ELSE demo_pick(topics[3:6], ticket_id, 'topic') END AS topic,"
+        " demo_pick(['low', 'normal', 'normal', 'normal', 'high', 'high', 'urgent'], ticket_id,"
+        " 'priority') AS priority,"
+        " CASE WHEN created_at >= TIMESTAMP '2025-12-17'"
+        " AND demo_u(ticket_id, 'ticket_status', 100) < 50 THEN 'open'"
+        " WHEN created_at >= TIMESTAMP '2025-12-17'"
+        " AND demo_u(ticket_id, 'ticket_status', 100) < 75 THEN 'pending'"
+        " WHEN demo_u(ticket_id, 'ticket_status', 100) < 3 THEN 'open'"
+        " WHEN demo_u(ticket_id, 'ticket_status', 100) < 5 THEN 'pending'"
+        " WHEN demo_u(ticket_id, 'ticket_status', 100) < 80 THEN 'resolved' ELSE 'closed' END"
+        " AS status"
+        /* a ticket about an order names one placed before the ticket was opened */
+        " FROM (SELECT t AS ticket_id, demo_ts(t, demo_n_tickets(), 'created_at') AS created_at,"
+        " CASE WHEN demo_u(t, 'about_order', 100) < 60"
+        " AND (t - 1) * demo_n_orders() // demo_n_tickets() > 0"
+        " THEN 1 + demo_u(t, 'order', (t - 1) * demo_n_orders() // demo_n_tickets()) END"
+        " AS order_id,"
+        " [{'category': 'shipping', 'subjects': ['Where is my package?',"
+        " 'Parcel arrived damaged', 'Wrong delivery address']},"
+        " {'category': 'returns', 'subjects': ['How do I return an item?',"
+        " 'Refund not received yet', 'Wrong size sent']},"
+        " {'category': 'billing', 'subjects': ['Charged twice', 'Need an invoice copy',"
+        " 'Discount code did not apply']},"
+        " {'category': 'product', 'subjects': ['Item stopped working',"
+        " 'Question about compatibility', 'Missing parts']},"
+        " {'category': 'account', 'subjects': ['Cannot log in', 'Change my email address',"
+        " 'Delete my account']},"
+        " {'category': 'technical', 'subjects': ['Licence key not accepted',"
+        " 'App crashes on start', 'Website checkout error']}] AS topics"
+        " FROM range(1, demo_n_tickets() + 1) r(t))) "
+        "ORDER BY ticket_id",
+    },
+};
+
+/* Paths of one generation run; all heap strings, freed by paths_cleanup. */
+struct demo_paths {
+    char *dir;     /* absolute: <data_dir>/extracts/demo */
+    char *data;    /* <dir>/data */
+    char *db;      /* <dir>/extract.duckdb */
+    char *db_wal;  /* <dir>/extract.duckdb.wal */
+    char *tmp;     /* <dir>/extract.duckdb.tmp */
+    char *tmp_wal; /* <dir>/extract.duckdb.tmp.wal */
+    char *spill;   /* <dir>/spill: DuckDB's temp_directory while generating */
+};
+
+static void paths_cleanup(struct demo_paths *p)
+{
+    free(p->dir);
+    free(p->data);
+    free(p->db);
+    free(p->db_wal);
+    free(p->tmp);
+    free(p->tmp_wal);
+    free(p->spill);
+    memset(p, 0, sizeof(*p));
+}
+
+static void paths_fill(struct demo_paths *p, char *dir)
+{
+    p->dir = dir;
+    p->data = xasprintf("%s/data", dir);
+    p->db = xasprintf("%s/extract.duckdb", dir);
+    p->db_wal = xasprintf("%s/extract.duckdb.wal", dir);
+    p->tmp = xasprintf("%s/extract.duckdb.tmp", dir);
+    p->tmp_wal = xasprintf("%s/extract.duckdb.tmp.wal", dir);
+    p->spill = xasprintf("%s/spill", dir);
+}
+
+static char *parquet_path(const struct demo_paths *p, const struct demo_table *t, bool tmp)
+{
+    return xasprintf("%s/%s.parquet%s", p->data, t->name, tmp ? ".tmp" : "");
+}
+
+/* Removes path; a missing file is fine. */
+static enum rc remove_file(const char *path, struct err *err)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
+    return RC_OK;
+}
+
+/* Removes DuckDB's spill folder and the files in it (it holds no subfolders); a missing folder
+ * is fine. DuckDB removes it itself on a clean close; this is for a killed run. */
+static enum rc remove_spill_dir(const char *path, struct err *err)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        if (errno == ENOENT)
+            return RC_OK;
+        return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
+    }
+    enum rc rc = RC_OK;
+    while (!rc) {
+        const struct dirent *e = readdir(d);
+        if (!e)
+            break;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *f = xasprintf("%s/%s", path, e->d_name);
+        rc = remove_file(f, err);
+        free(f);
+    }
+    closedir(d);
+    if (!rc && rmdir(path) != 0 && errno != ENOENT)
+        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Flushes a file that another library wrote to disk before it is renamed into place, so a
+ * power loss cannot leave a renamed but empty file. */
+static enum rc fsync_file(const char *path, struct err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
+    enum rc rc = RC_OK;
+    if (fsync(fd) != 0)
+        rc = err_set(err, RC_IO, "cannot sync %s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+/* Removes what a killed or failed run may have left: temporaries, and a WAL that must never be
+ * replayed into the extract.duckdb we are about to create. */
+static enum rc remove_leftovers(const struct demo_paths *p, struct err *err)
+{
+    enum rc rc = remove_file(p->tmp, err);
+    if (!rc)
+        rc = remove_file(p->tmp_wal, err);
+    if (!rc)
+        rc = remove_file(p->db_wal, err);
+    if (!rc)
+        rc = remove_spill_dir(p->spill, err);
+    for (size_t i = 0; !rc && i < ARRAY_LEN(demo_tables); i++) {
+        char *pq = parquet_path(p, &demo_tables[i], true);
+        rc = remove_file(pq, err);
+        free(pq);
+    }
+    return rc;
+}
+
+/* Reads the number of tables and the sum of their rows from the extract's _meta. */
+static enum rc read_summary(const char *db_path, struct demo_result *out, struct err *err)
+{
+    struct duck *d = NULL;
+    int64_t tables = 0, rows = 0;
+    enum rc rc = duck_open_readonly(db_path, &d, err);
+    if (rc)
+        goto out;
+    rc = duck_query_i64(d, "SELECT count(*) FROM _meta", &tables, err);
+    if (rc)
+        goto out;
+    rc = duck_query_i64(d, "SELECT coalesce(sum(rows), 0)::BIGINT FROM _meta", &rows, err);
+    if (rc)
+        goto out;
+    if (tables > INT_MAX)
+        tables = INT_MAX;
+    out->tables = (int)tables;
+    out->rows = rows;
+out:
+    duck_close(&d);
+    return rc;
+}
+
+/* Writes every table to data/<table>.parquet through a .tmp name and a durable rename. */
+static enum rc write_parquet_files(const struct demo_paths *p, int scale, struct err *err)
+{
+    struct duck *mem = NULL;
+    struct buf sql;
+    char *setup = NULL, *tmp = NULL, *final = NULL;
+    buf_init(&sql, DEMO_SQL_MAX);
+
+    setup = xasprintf(demo_setup_sql, DEMO_CUSTOMERS * scale, DEMO_PRODUCTS, DEMO_ORDERS * scale,
+                      DEMO_SESSIONS * scale, DEMO_TICKETS * scale);
+    enum rc rc = duck_open(NULL, &mem, err);
+    if (rc)
+        goto out;
+    /* at large scales the sorts may spill; keep that inside the demo folder rather than in
+     * DuckDB's default, ".tmp" in the working folder of the server */
+    rc = buf_append_str(&sql, "SET temp_directory = ");
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, p->spill);
+    if (rc) {
+        rc = err_set(err, rc, "demo spill path is too long");
+        goto out;
+    }
+    rc = duck_exec(mem, buf_cstr(&sql), err);
+    if (!rc)
+        rc = duck_exec(mem, setup, err);
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < ARRAY_LEN(demo_tables); i++) {
+        const struct demo_table *t = &demo_tables[i];
+        free(tmp);
+        free(final);
+        tmp = parquet_path(p, t, true);
+        final = parquet_path(p, t, false);
+        buf_reset(&sql);
+        rc = buf_printf(&sql, "COPY (%s) TO ", t->select_sql);
+        if (!rc)
+            rc = duck_sql_quote_literal(&sql, tmp);
+        if (!rc)
+            rc = buf_append_str(&sql, " (FORMAT parquet)");
+        if (rc) {
+            rc = err_set(err, rc, "demo SQL for %s is too long", t->name);
+            goto out;
+        }
+        rc = duck_exec(mem, buf_cstr(&sql), err);
+        if (!rc)
+            rc = fsync_file(tmp, err);
+        if (!rc)
+            rc = file_rename_durable(tmp, final, err);
+        if (rc)
+            goto out;
+    }
+out:
+    duck_close(&mem);
+    if (!rc)
+        rc = remove_spill_dir(p->spill, err);
+    buf_cleanup(&sql);
+    free(setup);
+    free(tmp);
+    free(final);
+    return rc;
+}
+
+/* Formats the current UTC time as a DuckDB TIMESTAMP literal body "YYYY-MM-DD HH:MM:SS". */
+static void utc_now_sql(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        out[0] = '\0';
+}
+
+/* Creates the view of one table and its _meta row in the extract being built. */
+static enum rc add_table(struct duck *ext, const struct demo_paths *p, const struct demo_table *t,
+                         const char *now, int64_t *out_rows, struct err *err)
+{
+    struct buf sql;
+    struct stat st;
+    int64_t rows = 0;
+    char *pq = parquet_path(p, t, false);
+    enum rc rc = RC_OK;
+    buf_init(&sql, DEMO_SQL_MAX);
+
+    if (stat(pq, &st) != 0) {
+        rc = err_set(err, RC_IO, "cannot stat %s: %s", pq, strerror(errno));
+        goto out;
+    }
+    rc = buf_append_str(&sql, "CREATE VIEW ");
+    if (!rc)
+        rc = duck_sql_quote_ident(&sql, t->name);
+    if (!rc)
+        rc = buf_append_str(&sql, " AS SELECT * FROM read_parquet(");
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, pq);
+    if (!rc)
+        rc = buf_append_str(&sql, ")");
+    if (rc) {
+        rc = err_set(err, rc, "cannot build the view of %s", t->name);
+        goto out;
+    }
+    rc = duck_exec(ext, buf_cstr(&sql), err);
+    if (rc)
+        goto out;
+
+    buf_reset(&sql);
+    rc = buf_append_str(&sql, "SELECT count(*) FROM ");
+    if (!rc)
+        rc = duck_sql_quote_ident(&sql, t->name);
+    if (rc) {
+        rc = err_set(err, rc, "cannot build the count of %s", t->name);
+        goto out;
+    }
+    rc = duck_query_i64(ext, buf_cstr(&sql), &rows, err);
+    if (rc)
+        goto out;
+
+    buf_reset(&sql);
+    rc = buf_append_str(&sql, "INSERT INTO _meta VALUES (");
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, t->name);
+    if (!rc)
+        rc = buf_append_str(&sql, ", ");
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, t->description);
+    if (!rc)
+        rc = buf_printf(&sql, ", %lld, %lld, TIMESTAMP '%s', 'local')", (long long)rows,
+                        (long long)st.st_size, now);
+    if (rc) {
+        rc = err_set(err, rc, "cannot build the _meta row of %s", t->name);
+        goto out;
+    }
+    rc = duck_exec(ext, buf_cstr(&sql), err);
+    if (rc)
+        goto out;
+    *out_rows = rows;
+out:
+    buf_cleanup(&sql);
+    free(pq);
+    return rc;
+}
+
+/* Builds extract.duckdb.tmp over the Parquet files, then commits it as extract.duckdb. */
+static enum rc write_extract(const struct demo_paths *p, struct demo_result *out, struct err *err)
+{
+    struct duck *ext = NULL;
+    int64_t total = 0;
+    char now[32];
+    utc_now_sql(now);
+
+    enum rc rc = duck_open(p->tmp, &ext, err);
+    if (rc)
+        goto out;
+    rc = duck_exec(ext,
+                   "CREATE TABLE _meta (table_name VARCHAR, description VARCHAR, rows BIGINT,"
+                   " size_bytes BIGINT, extracted_at TIMESTAMP, query_mode VARCHAR)",
+                   err);
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < ARRAY_LEN(demo_tables); i++) {
+        int64_t rows = 0;
+        rc = add_table(ext, p, &demo_tables[i], now, &rows, err);
+        if (rc)
+            goto out;
+        total += rows;
+    }
+    rc = duck_exec(ext, "CHECKPOINT", err);
+    if (rc)
+        goto out;
+    duck_close(&ext);
+
+    /* the commit point: everything before is invisible to readers of extract.duckdb */
+    rc = fsync_file(p->tmp, err);
+    if (!rc)
+        rc = remove_file(p->db_wal, err);
+    if (!rc)
+        rc = file_rename_durable(p->tmp, p->db, err);
+    if (rc)
+        goto out;
+    /* a checkpointed, closed database has no WAL; remove one if DuckDB left it anyway */
+    rc = remove_file(p->tmp_wal, err);
+    if (!rc)
+        rc = file_fsync_dir_of(p->db, err);
+    if (rc)
+        goto out;
+    out->tables = (int)ARRAY_LEN(demo_tables);
+    out->rows = total;
+out:
+    duck_close(&ext);
+    return rc;
+}
+
+/* Generates the extract under the lock, unless another process committed it meanwhile. */
+static enum rc generate(const struct demo_paths *p, int scale, struct demo_result *out,
+                        struct err *err)
+{
+    if (file_exists(p->db)) {
+        out->created = false;
+        return read_summary(p->db, out, err);
+    }
+    enum rc rc = remove_leftovers(p, err);
+    if (!rc)
+        rc = write_parquet_files(p, scale, err);
+    if (!rc)
+        rc = write_extract(p, out, err);
+    if (rc) {
+        /* leave no temporary behind; renamed Parquet files without extract.duckdb are no
+         * extract at all, and the next run overwrites them */
+        struct err ignored;
+        (void)remove_leftovers(p, &ignored);
+        return rc;
+    }
+    out->created = true;
+    return RC_OK;
+}
+
+enum rc demo_ensure(const char *data_dir, int scale, struct demo_result *out, struct err *err)
+{
+    struct demo_paths p = { 0 };
+    struct demo_result res = { 0 };
+    char *dir = NULL, *db = NULL, *data = NULL, *abs = NULL;
+    int lock_fd = -1;
+    enum rc rc = RC_OK;
+
+    *out = (struct demo_result){ 0 };
+    if (!data_dir || !*data_dir)
+        return err_set(err, RC_INVALID, "no data folder given for the demo data");
+    if (scale < DEMO_SCALE_MIN || scale > DEMO_SCALE_MAX)
+        return err_set(err, RC_INVALID, "demo scale must be %d-%d (got %d)", DEMO_SCALE_MIN,
+                       DEMO_SCALE_MAX, scale);
+
+    dir = xasprintf("%s/extracts/" DEMO_SOURCE_NAME, data_dir);
+    db = xasprintf("%s/extract.duckdb", dir);
+    if (file_exists(db)) {
+        rc = read_summary(db, &res, err);
+        goto out;
+    }
+
+    data = xasprintf("%s/data", dir);
+    rc = file_mkdir_p(data, 0755, err);
+    if (rc)
+        goto out;
+    /* views must name their Parquet files by absolute path: the catalog attaches the extract
+     * from another working folder */
+    abs = realpath(dir, NULL);
+    if (!abs) {
+        rc = err_set(err, RC_IO, "cannot resolve %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    paths_fill(&p, abs);
+    abs = NULL;
+
+    lock_fd = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd < 0) {
+        rc = err_set(err, RC_IO, "cannot open %s: %s", p.dir, strerror(errno));
+        goto out;
+    }
+    while (flock(lock_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            rc = err_set(err, RC_IO, "cannot lock %s: %s", p.dir, strerror(errno));
+            goto out;
+        }
+    }
+    rc = generate(&p, scale, &res, err);
+out:
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
+    paths_cleanup(&p);
+    free(abs);
+    free(data);
+    free(db);
+    free(dir);
+    if (!rc)
+        *out = res;
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* duck.h — the thin wrapper over the DuckDB C API. Only duck.c (and later the engine modules)
+ * include duckdb.h; the rest of da sees an opaque struct duck (one database plus one
+ * connection), enum rc results and messages in a struct err. A struct duck is used by one
+ * thread at a time. */
+#ifndef DA_DATA_DUCK_H
+#define DA_DATA_DUCK_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/compat.h"
+#include "base/rc.h"
+
+struct duck;
+
+/* Opens (creating if needed) the DuckDB file at path read-write, or a fresh in-memory database
+ * when path is NULL, and connects to it. On success the caller closes *out_duck with
+ * duck_close(); on failure *out_duck is NULL and err says why (RC_DB). */
+enum rc duck_open(const char *path, struct duck **out_duck, struct err *err) WARN_UNUSED;
+
+/* Opens the existing DuckDB file at path read-only (never creates it, never writes a WAL).
+ * Ownership as for duck_open. */
+enum rc duck_open_readonly(const char *path, struct duck **out_duck, struct err *err) WARN_UNUSED;
+
+/* Disconnects and closes the database. Accepts NULL or a pointer to NULL; sets *duck to NULL. */
+void duck_close(struct duck **duck);
+
+/* Runs sql (one or more statements separated by ';') and discards any result. On failure
+ * returns RC_DB with the engine's message in err. */
+enum rc duck_exec(struct duck *duck, const char *sql, struct err *err) WARN_UNUSED;
+
+/* Runs sql and reads the first column of its first row, which must be of an integer type whose
+ * value fits in int64_t (cast in SQL otherwise). RC_NOTFOUND when there is no row or the
+ * value is NULL, RC_INVALID for a non-integer column or a value out of range, RC_DB when the
+ * query fails. *out_v is set only on success. */
+enum rc duck_query_i64(struct duck *duck, const char *sql, int64_t *out_v,
+                       struct err *err) WARN_UNUSED;
+
+/* Appends s to b as a single-quoted SQL string literal, every ' doubled: for values that
+ * cannot be bound as parameters, such as the file path of COPY ... TO or read_parquet.
+ * Backslashes need no escaping in DuckDB standard strings. RC_INVALID (b left unchanged) for
+ * NULL; RC_TOOBIG if b is full (then b is freed, as buf_append does). */
+enum rc duck_sql_quote_literal(struct buf *b, const char *s) WARN_UNUSED;
+
+/* Appends s to b as a double-quoted SQL identifier, every " doubled. Callers check names with
+ * ident_valid first; this is the second line of defence, so that even a hostile name can only
+ * ever be one identifier. RC_INVALID (b left unchanged) for NULL or an empty name; RC_TOOBIG if
+ * b is full. */
+enum rc duck_sql_quote_ident(struct buf *b, const char *s) WARN_UNUSED;
+
+#endif
