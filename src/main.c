@@ -10,6 +10,7 @@
 
 static const struct cmd commands[] = {
     { "serve", "run the server", cmd_serve },
+    { "admin", "administration: bootstrap the first admin", cmd_admin },
 };
 
 const struct cmd *cmd_table(int *out_len)

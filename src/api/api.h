@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "auth/ratelimit.h"
 #include "auth/server_key.h"
 #include "config/config.h"
 #include "http/http.h"
@@ -18,12 +19,19 @@ struct app {
     const char *data_dir;
     char *extracts_dir; /* <data_dir>/extracts; owned */
     struct server_key key;
+    struct ratelimit *rl_ip;      /* login and token attempts per client address */
+    struct ratelimit *rl_account; /* login attempts per account */
 };
 
-/* The route table (static storage) and its length. */
-const struct http_route *api_routes(size_t *out_len);
+/* All routes of the API in one array; the caller frees it with free() after the server
+ * that uses it has stopped. */
+struct http_route *api_routes_new(size_t *out_len);
 
-/* Handlers, one group per resource file. */
-void api_health(struct http_req *req, void *app);
+/* The routes of each resource file (static storage). */
+const struct http_route *api_health_routes(size_t *out_len);
+const struct http_route *api_auth_routes(size_t *out_len);
+const struct http_route *api_users_routes(size_t *out_len);
+const struct http_route *api_tokens_routes(size_t *out_len);
+const struct http_route *api_access_routes(size_t *out_len);
 
 #endif

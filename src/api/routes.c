@@ -1,15 +1,34 @@
-/* routes.c — every route of the HTTP API in one table, so the surface is visible at a glance.
- * docs/API.md describes each. */
+/* routes.c — the HTTP API's route table, joined from the tables each resource file exports
+ * (health.c, auth.c, users.c, ...), so every resource keeps its routes beside its handlers.
+ * docs/API.md describes each route. */
 #include "api/api.h"
 
-#include "base/compat.h"
+#include <stdlib.h>
+#include <string.h>
 
-static const struct http_route routes[] = {
-    { "GET", "/api/health", api_health },
+#include "base/compat.h"
+#include "base/mem.h"
+
+typedef const struct http_route *(*route_table_fn)(size_t *out_len);
+
+static const route_table_fn tables[] = {
+    api_health_routes, api_auth_routes, api_users_routes, api_tokens_routes, api_access_routes,
 };
 
-const struct http_route *api_routes(size_t *out_len)
+struct http_route *api_routes_new(size_t *out_len)
 {
-    *out_len = ARRAY_LEN(routes);
-    return routes;
+    size_t total = 0, len = 0;
+    for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
+        tables[i](&len);
+        total += len;
+    }
+    struct http_route *all = xcalloc(total, sizeof(*all));
+    size_t at = 0;
+    for (size_t i = 0; i < ARRAY_LEN(tables); i++) {
+        const struct http_route *t = tables[i](&len);
+        memcpy(all + at, t, len * sizeof(*t));
+        at += len;
+    }
+    *out_len = total;
+    return all;
 }

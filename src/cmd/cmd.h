@@ -15,6 +15,7 @@ struct cmd {
 const struct cmd *cmd_table(int *out_len);
 
 int cmd_serve(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
 
 /* Prints "da NAME: message" to stderr and returns EXIT_USAGE, for one-line usage errors. */
 int cmd_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -18,6 +18,7 @@
 #include "base/rand.h"
 #include "base/version.h"
 #include "cmd/cmd.h"
+#include "cmd/seed.h"
 #include "data/demo.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
@@ -265,6 +266,7 @@ int cmd_serve(int argc, char **argv)
     struct config cfg = { 0 };
     struct app app = { .cfg = &cfg };
     struct http_server *http = NULL;
+    struct http_route *routes = NULL;
     char *state_dir = NULL;
     struct err err = { { 0 } };
     enum rc rc = load_config(&args, &cfg, &err);
@@ -275,6 +277,8 @@ int cmd_serve(int argc, char **argv)
     }
     log_setup(cfg.log_level, cfg.log_format);
     app.data_dir = cfg.data_dir;
+    app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
+    app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
     app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
     rc = prepare_data_dir(&app, &state_dir, &err);
     if (!rc)
@@ -283,11 +287,13 @@ int cmd_serve(int argc, char **argv)
         rc = open_state(&app, state_dir, cfg.threads, &err);
     if (!rc && args.demo)
         rc = make_demo(&app, (int)args.demo_scale, &err);
+    if (!rc)
+        rc = seed_run(&app, args.demo, &err);
     if (rc)
         goto fail;
 
     size_t routes_len = 0;
-    const struct http_route *routes = api_routes(&routes_len);
+    routes = api_routes_new(&routes_len);
     struct http_server_opts opts = {
         .host = cfg.host,
         .port = cfg.port,
@@ -316,7 +322,10 @@ fail:
     code = 1;
 out:
     http_server_stop(&http);
+    free(routes);
     store_close(&app.store);
+    ratelimit_free(&app.rl_ip);
+    ratelimit_free(&app.rl_account);
     server_key_wipe(&app.key);
     free(app.extracts_dir);
     free(state_dir);

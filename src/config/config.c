@@ -83,6 +83,41 @@ static const struct config_entry config_table[] = {
       FIELD(allowed_domains, char **), FIELD(allowed_domains_len, size_t), 0, LIST_MAX, "",
       CONFIG_LOWER | CONFIG_DOMAINS,
       "domains whose users may join via Google (env: commas); empty: none" },
+    { "auth.login_rate_per_ip", "DA_LOGIN_RATE_PER_IP", CONFIG_INT, FIELD(login_rate_per_ip, int),
+      0, 1, 100000, "30", 0, "login and token attempts allowed per minute from one address" },
+    { "auth.login_rate_per_account", "DA_LOGIN_RATE_PER_ACCOUNT", CONFIG_INT,
+      FIELD(login_rate_per_account, int), 0, 1, 100000, "10", 0,
+      "login attempts allowed per 15 minutes for one account" },
+    { "auth.google_client_id", "GOOGLE_CLIENT_ID", CONFIG_STRING, FIELD(google_client_id, char *),
+      0, 0, 0, NULL, 0, "Google OAuth client id; unset: Google sign-in is off" },
+    { NULL, "GOOGLE_CLIENT_SECRET", CONFIG_STRING, FIELD(google_client_secret, char *), 0, 0, 0,
+      NULL, CONFIG_SECRET, "Google OAuth client secret" },
+    { "auth.google_issuer", "DA_GOOGLE_ISSUER", CONFIG_STRING, FIELD(google_issuer, char *), 0, 0,
+      0, "https://accounts.google.com", CONFIG_NONEMPTY, "issuer of Google ID tokens" },
+    { "auth.google_authorization_endpoint", "DA_GOOGLE_AUTHORIZATION_ENDPOINT", CONFIG_STRING,
+      FIELD(google_authorization_endpoint, char *), 0, 0, 0,
+      "https://accounts.google.com/o/oauth2/v2/auth", CONFIG_NONEMPTY,
+      "where browsers sign in to Google" },
+    { "auth.google_token_endpoint", "DA_GOOGLE_TOKEN_ENDPOINT", CONFIG_STRING,
+      FIELD(google_token_endpoint, char *), 0, 0, 0, "https://oauth2.googleapis.com/token",
+      CONFIG_NONEMPTY, "where the server exchanges the sign-in code" },
+    { "auth.google_jwks_uri", "DA_GOOGLE_JWKS_URI", CONFIG_STRING, FIELD(google_jwks_uri, char *),
+      0, 0, 0, "https://www.googleapis.com/oauth2/v3/certs", CONFIG_NONEMPTY,
+      "Google's token signing keys" },
+    { NULL, "SEED_ADMIN_EMAIL", CONFIG_STRING, FIELD(seed_admin_email, char *), 0, 0, 0, NULL, 0,
+      "with SEED_ADMIN_PASSWORD: create this admin at startup if missing" },
+    { NULL, "SEED_ADMIN_PASSWORD", CONFIG_STRING, FIELD(seed_admin_password, char *), 0, 0, 0,
+      NULL, CONFIG_SECRET, "password of the seeded admin" },
+    { "mail.smtp_url", "DA_SMTP_URL", CONFIG_STRING, FIELD(smtp_url, char *), 0, 0, 0, NULL, 0,
+      "smtp://host:587 or smtps://host:465; unset: no mail is sent" },
+    { "mail.from", "DA_MAIL_FROM", CONFIG_STRING, FIELD(mail_from, char *), 0, 0, 0,
+      "da <noreply@localhost>", CONFIG_NONEMPTY, "sender of sign-in mail" },
+    { NULL, "SMTP_USER", CONFIG_STRING, FIELD(smtp_user, char *), 0, 0, 0, NULL, 0,
+      "SMTP user name, if the server wants one" },
+    { NULL, "SMTP_PASSWORD", CONFIG_STRING, FIELD(smtp_password, char *), 0, 0, 0, NULL,
+      CONFIG_SECRET, "SMTP password" },
+    { "mail.require_tls", "DA_SMTP_REQUIRE_TLS", CONFIG_BOOL, FIELD(smtp_require_tls, bool), 0, 0,
+      0, "true", 0, "refuse to send mail over smtp:// without STARTTLS" },
     { "data.stale_after_hours", "DA_STALE_AFTER_HOURS", CONFIG_INT, FIELD(stale_after_hours, int),
       0, 1, 8760, "24", 0, "an extract older than this many hours is reported stale" },
 };
@@ -924,6 +959,28 @@ enum rc config_validate(const struct config *c, struct err *err)
                        "server.public_url: must start with http:// or https:// "
                        "(got '%.64s')",
                        c->public_url ? c->public_url : "");
+    const char *endpoints[][2] = {
+        { "auth.google_issuer", c->google_issuer },
+        { "auth.google_authorization_endpoint", c->google_authorization_endpoint },
+        { "auth.google_token_endpoint", c->google_token_endpoint },
+        { "auth.google_jwks_uri", c->google_jwks_uri },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(endpoints); i++) {
+        const char *v = endpoints[i][1];
+        if (v && !(has_prefix(v, "https://") || has_prefix(v, "http://")))
+            return err_set(err, RC_INVALID, "%s: must start with https:// (got '%.64s')",
+                           endpoints[i][0], v);
+    }
+    if (c->google_client_id && !c->google_client_secret)
+        return err_set(err, RC_INVALID,
+                       "auth.google_client_id is set but GOOGLE_CLIENT_SECRET is not");
+    if (c->smtp_url && !(has_prefix(c->smtp_url, "smtp://") || has_prefix(c->smtp_url, "smtps://")))
+        return err_set(err, RC_INVALID,
+                       "mail.smtp_url: must start with smtp:// or smtps:// (got '%.64s')",
+                       c->smtp_url);
+    if ((c->seed_admin_email != NULL) != (c->seed_admin_password != NULL))
+        return err_set(err, RC_INVALID,
+                       "SEED_ADMIN_EMAIL and SEED_ADMIN_PASSWORD must be set together");
     if (c->jwt_secret && strlen(c->jwt_secret) < DA_JWT_SECRET_MIN)
         return err_set(err, RC_INVALID, "JWT_SECRET_KEY: must be at least %d bytes (got %zu)",
                        DA_JWT_SECRET_MIN, strlen(c->jwt_secret));

@@ -35,6 +35,22 @@ struct config {
     char *jwt_secret;           /* env JWT_SECRET_KEY only; NULL when unset */
     char **allowed_domains;     /* auth.allowed_domains (list); env DA_ALLOWED_DOMAINS (commas) */
     size_t allowed_domains_len;
+    int login_rate_per_ip;       /* auth.login_rate_per_ip: login attempts a minute per address */
+    int login_rate_per_account;  /* auth.login_rate_per_account: attempts per 15 min per account */
+    char *google_client_id;      /* auth.google_client_id; env GOOGLE_CLIENT_ID; NULL: off */
+    char *google_client_secret;  /* env GOOGLE_CLIENT_SECRET only */
+    char *google_issuer;         /* auth.google_issuer */
+    char *google_authorization_endpoint; /* auth.google_authorization_endpoint */
+    char *google_token_endpoint; /* auth.google_token_endpoint */
+    char *google_jwks_uri;       /* auth.google_jwks_uri */
+    char *seed_admin_email;      /* env SEED_ADMIN_EMAIL only */
+    char *seed_admin_password;   /* env SEED_ADMIN_PASSWORD only */
+    /* mail */
+    char *smtp_url;              /* mail.smtp_url; env DA_SMTP_URL; NULL: no mail is sent */
+    char *mail_from;             /* mail.from; env DA_MAIL_FROM */
+    char *smtp_user;             /* env SMTP_USER only */
+    char *smtp_password;         /* env SMTP_PASSWORD only */
+    bool smtp_require_tls;       /* mail.require_tls; env DA_SMTP_REQUIRE_TLS */
     /* data */
     int stale_after_hours;      /* data.stale_after_hours; env DA_STALE_AFTER_HOURS */
 };

@@ -59,6 +59,8 @@ const char *http_req_id(const struct http_req *req);
 const char *http_req_client_ip(const struct http_req *req);
 /* A header value (case-insensitive name), or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
+/* A cookie sent by the client, or NULL. */
+const char *http_req_cookie(const struct http_req *req, const char *name);
 /* A query-string argument, or NULL. */
 const char *http_req_query(const struct http_req *req, const char *name);
 /* A path parameter of the matched route ("id" for "/api/users/{id}"), or NULL. */
@@ -84,6 +86,9 @@ void http_respond_error(struct http_req *req, int status, const char *fmt, ...) 
 /* Sends the error for rc: the client sees err's message for 4xx results; for 5xx it sees a
  * generic message and the detail goes to the log, so paths and library messages never leak. */
 void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err);
+
+/* Sends a redirect (302 or 303) to location. */
+void http_respond_redirect(struct http_req *req, int status, const char *location);
 
 /* Sends len bytes of data (copied) with the given content type. */
 void http_respond_bytes(struct http_req *req, int status, const char *content_type,

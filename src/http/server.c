@@ -264,6 +264,12 @@ void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err)
     http_respond_error(req, status, "%s", msg);
 }
 
+void http_respond_redirect(struct http_req *req, int status, const char *location)
+{
+    http_set_header(req, "Location", location);
+    respond_owned(req, status, "text/plain; charset=utf-8", xstrdup(""), 0);
+}
+
 void http_respond_bytes(struct http_req *req, int status, const char *content_type,
                         const void *data, size_t len)
 {
@@ -298,6 +304,11 @@ const char *http_req_client_ip(const struct http_req *req)
 const char *http_req_header(const struct http_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_cookie(const struct http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
 const char *http_req_query(const struct http_req *req, const char *name)

@@ -4,12 +4,14 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "store/identity.h"
 #include "store/store_int.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -256,5 +258,120 @@ enum rc store_ping(struct store *store, struct err *err)
     int one = 0;
     enum rc rc = query_int(db, "SELECT 1", &one, err);
     store_conn_release(store, db);
+    return rc;
+}
+
+enum rc store_prepare(sqlite3 *db, const char *sql, const struct store_arg *args,
+                      sqlite3_stmt **out_st, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        *out_st = NULL;
+        return store_sqlite_err(db, err, "prepare");
+    }
+    *out_st = st;
+    for (int i = 0; args && args[i].type != STORE_ARG_END; i++) {
+        int r = SQLITE_OK;
+        switch (args[i].type) {
+        case STORE_ARG_TEXT:
+            r = args[i].text ? sqlite3_bind_text(st, i + 1, args[i].text, -1, SQLITE_TRANSIENT)
+                             : sqlite3_bind_null(st, i + 1);
+            break;
+        case STORE_ARG_INT:
+            r = sqlite3_bind_int64(st, i + 1, args[i].num);
+            break;
+        case STORE_ARG_NULL:
+        case STORE_ARG_END:
+            r = sqlite3_bind_null(st, i + 1);
+            break;
+        }
+        if (r != SQLITE_OK)
+            return store_sqlite_err(db, err, "bind");
+    }
+    return RC_OK;
+}
+
+enum rc store_run(sqlite3 *db, const char *sql, const struct store_arg *args, int *out_changes,
+                  struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(db, sql, args, &st, err);
+    if (!rc) {
+        int step = sqlite3_step(st);
+        while (step == SQLITE_ROW) /* RETURNING rows, if any, are not needed */
+            step = sqlite3_step(st);
+        if (step != SQLITE_DONE)
+            rc = store_sqlite_err(db, err, "write");
+    }
+    if (!rc && out_changes)
+        *out_changes = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
+                          void *arg, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(store);
+    enum rc rc = exec_sql(db, "BEGIN IMMEDIATE", err);
+    if (!rc) {
+        rc = fn(db, arg, err);
+        if (!rc)
+            rc = exec_sql(db, "COMMIT", err);
+        if (rc) {
+            struct err ignored;
+            (void)exec_sql(db, "ROLLBACK", &ignored);
+        }
+    }
+    store_conn_release(store, db);
+    return rc;
+}
+
+enum rc store_audit_in_tx(sqlite3 *db, const struct audit_entry *e, struct err *err)
+{
+    if (!e)
+        return RC_OK;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    return store_run(db,
+                     "INSERT INTO audit_log(at, actor_id, actor_email, action, target, ip, result,"
+                     " detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(e->actor_id),
+                                           ARG_TEXT(e->actor_email), ARG_TEXT(e->action),
+                                           ARG_TEXT(e->target), ARG_TEXT(e->ip),
+                                           ARG_TEXT(e->result), ARG_TEXT(e->detail), { 0 } },
+                     NULL, err);
+}
+
+
+struct run_audited_tx {
+    const char *sql;
+    const struct store_arg *args;
+    const struct audit_entry *audit;
+    int changes;
+};
+
+static enum rc run_audited_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct run_audited_tx *t = arg;
+    enum rc rc = store_run(db, t->sql, t->args, &t->changes, err);
+    if (!rc && t->changes > 0) /* a change that did not happen is not audited as one */
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc store_run_audited(struct store *store, const char *sql, const struct store_arg *args,
+                          const struct audit_entry *audit, int *out_changes, struct err *err)
+{
+    struct run_audited_tx t = { sql, args, audit, 0 };
+    enum rc rc = store_transaction(store, run_audited_tx, &t, err);
+    if (out_changes)
+        *out_changes = rc ? 0 : t.changes;
     return rc;
 }

@@ -4,6 +4,8 @@
 #define DA_STORE_STORE_INT_H
 
 #include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "store/store.h"
 
@@ -20,6 +22,41 @@ struct store_migration {
 
 /* The ordered list of steps, versions 1..n without gaps. */
 const struct store_migration *store_migrations(int *out_count);
+
+/* A value bound to a "?" of a statement. Lists end with a zeroed entry: {0}. */
+enum store_arg_type { STORE_ARG_END = 0, STORE_ARG_TEXT, STORE_ARG_INT, STORE_ARG_NULL };
+struct store_arg {
+    enum store_arg_type type;
+    const char *text;
+    int64_t num;
+};
+#define ARG_TEXT(s) ((struct store_arg){ STORE_ARG_TEXT, (s), 0 }) /* NULL binds NULL */
+#define ARG_INT(n)  ((struct store_arg){ STORE_ARG_INT, NULL, (n) })
+
+/* Prepares sql and binds args. The caller finalizes *out_st (also after a failure). */
+enum rc store_prepare(sqlite3 *db, const char *sql, const struct store_arg *args,
+                      sqlite3_stmt **out_st, struct err *err);
+
+/* Runs a statement that returns no rows. *out_changes (may be NULL) gets the rows changed. */
+enum rc store_run(sqlite3 *db, const char *sql, const struct store_arg *args, int *out_changes,
+                  struct err *err);
+
+/* Copies text column col of the current row into out (size bytes, truncating); NULL -> "". */
+void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
+
+/* Runs fn inside BEGIN IMMEDIATE ... COMMIT on one borrowed connection; rolls back when fn
+ * fails. */
+enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
+                          void *arg, struct err *err);
+
+struct audit_entry;
+/* Writes an audit record (NULL: none) on db, inside the caller's transaction. */
+enum rc store_audit_in_tx(sqlite3 *db, const struct audit_entry *e, struct err *err);
+
+/* Runs one writing statement and, when it changed a row, its audit record, in one
+ * transaction. */
+enum rc store_run_audited(struct store *store, const char *sql, const struct store_arg *args,
+                          const struct audit_entry *audit, int *out_changes, struct err *err);
 
 /* Fills err with "what: <sqlite message>" and returns RC_DB (RC_CONFLICT for constraint
  * violations, so callers can answer 409). */

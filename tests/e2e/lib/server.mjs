@@ -81,3 +81,43 @@ export function writeConfig(dir, text) {
   writeFileSync(path, text);
   return path;
 }
+
+// Calls the API: api(server, 'POST', '/auth/token', { body, token, headers }) resolves to
+// { status, headers, body } with body parsed as JSON when it is JSON.
+export async function api(server, method, path, { body, token, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['Content-Type'] = 'application/json';
+  }
+  const res = await fetch(`${server.url}${path}`, { method, headers: h, body: payload, redirect: 'manual' });
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+// Signs in with a password and returns the session token.
+export async function login(server, email, password) {
+  const r = await api(server, 'POST', '/auth/token', { body: { email, password } });
+  if (r.status !== 200) throw new Error(`login ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.access_token;
+}
+
+export const TEST_JWT_SECRET = 'e2e-test-secret-0123456789abcdef0123456789';
+export const ADMIN = { email: 'root@example.com', password: 'correct horse battery staple' };
+
+// Environment for a server with a known signing key and a seeded admin.
+export function identityEnv(extra = {}) {
+  return {
+    JWT_SECRET_KEY: TEST_JWT_SECRET,
+    SEED_ADMIN_EMAIL: ADMIN.email,
+    SEED_ADMIN_PASSWORD: ADMIN.password,
+    DA_LOGIN_RATE_PER_IP: '100000',
+    DA_LOGIN_RATE_PER_ACCOUNT: '100000',
+    ...extra,
+  };
+}

@@ -1,0 +1,647 @@
+/* identity_repo.c — SQL for users, sessions, personal access tokens, one-time tokens and the
+ * audit log. Mutations that need an audit record write it in the same transaction. */
+#include "store/identity.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "store/store_int.h"
+
+#define USER_COLUMNS                                                                               \
+    "u.id, u.email, u.name, u.role, u.km_admin, u.active, u.password_hash IS NOT NULL,"            \
+    " u.created_at, u.updated_at"
+
+static void read_user(sqlite3_stmt *st, int col, struct user *u)
+{
+    store_col_text(st, col, u->id, sizeof(u->id));
+    store_col_text(st, col + 1, u->email, sizeof(u->email));
+    store_col_text(st, col + 2, u->name, sizeof(u->name));
+    store_col_text(st, col + 3, u->role, sizeof(u->role));
+    u->km_admin = sqlite3_column_int(st, col + 4) != 0;
+    u->active = sqlite3_column_int(st, col + 5) != 0;
+    u->has_password = sqlite3_column_int(st, col + 6) != 0;
+    store_col_text(st, col + 7, u->created_at, sizeof(u->created_at));
+    store_col_text(st, col + 8, u->updated_at, sizeof(u->updated_at));
+}
+
+static char *lowercase(const char *s)
+{
+    char *l = xstrdup(s);
+    for (char *p = l; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return l;
+}
+
+/* Fails with RC_CONFLICT when no active admin would remain. Runs inside the transaction. */
+static enum rc require_an_admin(sqlite3 *db, struct err *err)
+{
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(
+        db, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", NULL, &st, err);
+    if (!rc && sqlite3_step(st) != SQLITE_ROW)
+        rc = store_sqlite_err(db, err, "count admins");
+    if (!rc && sqlite3_column_int64(st, 0) == 0)
+        rc = err_set(err, RC_CONFLICT, "the last active admin cannot be removed, deactivated "
+                                       "or demoted; make another user admin first");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Turns "no row changed" into RC_NOTFOUND. */
+static enum rc changed_or_notfound(enum rc rc, int changes, const char *what, struct err *err)
+{
+    if (!rc && changes == 0)
+        return err_set(err, RC_NOTFOUND, "%s not found", what);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- users */
+
+struct create_user_tx {
+    const struct user *u;
+    const char *hash;
+    const struct audit_entry *audit;
+    bool only_first_admin;
+};
+
+static enum rc create_user_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct create_user_tx *t = arg;
+    if (t->only_first_admin && require_an_admin(db, err) == RC_OK)
+        return err_set(err, RC_FORBIDDEN, "Bootstrap disabled: an admin exists already");
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    char *norm = lowercase(t->u->email);
+    enum rc rc = store_run(
+        db,
+        "INSERT INTO users(id, email, email_norm, name, role, km_admin, active, password_hash,"
+        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (struct store_arg[]){ ARG_TEXT(t->u->id), ARG_TEXT(t->u->email), ARG_TEXT(norm),
+                              ARG_TEXT(t->u->name), ARG_TEXT(t->u->role),
+                              ARG_INT(t->u->km_admin), ARG_INT(t->u->active), ARG_TEXT(t->hash),
+                              ARG_TEXT(now), ARG_TEXT(now), { 0 } },
+        NULL, err);
+    free(norm);
+    if (rc == RC_CONFLICT)
+        return err_set(err, RC_CONFLICT, "User with this email already exists");
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc users_create(struct store *s, const struct user *u, const char *password_hash,
+                     const struct audit_entry *audit, struct err *err)
+{
+    struct create_user_tx t = { u, password_hash, audit, false };
+    return store_transaction(s, create_user_tx, &t, err);
+}
+
+enum rc users_create_first_admin(struct store *s, const struct user *u, const char *password_hash,
+                                 const struct audit_entry *audit, struct err *err)
+{
+    struct create_user_tx t = { u, password_hash, audit, true };
+    return store_transaction(s, create_user_tx, &t, err);
+}
+
+/* Reads one user with a query that selects USER_COLUMNS (and optionally the hash after). */
+static enum rc get_user(struct store *s, const char *sql, const char *key, struct user *out,
+                        char **out_hash, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(db, sql, (struct store_arg[]){ ARG_TEXT(key), { 0 } }, &st, err);
+    if (out_hash)
+        *out_hash = NULL;
+    if (rc)
+        goto out;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = err_set(err, RC_NOTFOUND, "User not found");
+        goto out;
+    }
+    if (step != SQLITE_ROW) {
+        rc = store_sqlite_err(db, err, "read user");
+        goto out;
+    }
+    read_user(st, 0, out);
+    if (out_hash && sqlite3_column_type(st, 9) != SQLITE_NULL)
+        *out_hash = xstrdup((const char *)sqlite3_column_text(st, 9));
+out:
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    return rc;
+}
+
+enum rc users_get(struct store *s, const char *id, struct user *out, struct err *err)
+{
+    return get_user(s, "SELECT " USER_COLUMNS " FROM users u WHERE u.id = ?", id, out, NULL, err);
+}
+
+enum rc users_get_by_email(struct store *s, const char *email, struct user *out, char **out_hash,
+                           struct err *err)
+{
+    char *norm = lowercase(email);
+    enum rc rc = get_user(s,
+                          "SELECT " USER_COLUMNS ", u.password_hash FROM users u"
+                          " WHERE u.email_norm = ?",
+                          norm, out, out_hash, err);
+    free(norm);
+    return rc;
+}
+
+enum rc users_list(struct store *s, struct user **out_users, size_t *out_len, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    struct user *users = NULL;
+    size_t len = 0, cap = 0;
+    enum rc rc = store_prepare(db, "SELECT " USER_COLUMNS " FROM users u ORDER BY u.email_norm",
+                               NULL, &st, err);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 16;
+            users = xrealloc(users, cap * sizeof(*users));
+        }
+        read_user(st, 0, &users[len++]);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sqlite_err(db, err, "list users");
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    if (rc) {
+        free(users);
+        users = NULL;
+        len = 0;
+    }
+    *out_users = users;
+    *out_len = len;
+    return rc;
+}
+
+enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(db,
+                               "SELECT count(*), count(*) FILTER (WHERE role = 'admin'"
+                               " AND active = 1) FROM users",
+                               NULL, &st, err);
+    if (!rc && sqlite3_step(st) != SQLITE_ROW)
+        rc = store_sqlite_err(db, err, "count users");
+    if (!rc) {
+        *out_total = sqlite3_column_int64(st, 0);
+        *out_admins = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    return rc;
+}
+
+struct update_user_tx {
+    const char *id, *name, *role;
+    int active, km_admin;
+    const char *hash; /* users_set_password */
+    bool set_hash;
+    const struct audit_entry *audit;
+};
+
+static enum rc update_user_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct update_user_tx *t = arg;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    int changes = 0;
+    enum rc rc = store_run(
+        db,
+        "UPDATE users SET name = coalesce(?, name), role = coalesce(?, role),"
+        " active = CASE WHEN ? < 0 THEN active ELSE ? END,"
+        " km_admin = CASE WHEN ? < 0 THEN km_admin ELSE ? END,"
+        " password_hash = CASE WHEN ? THEN ? ELSE password_hash END, updated_at = ?"
+        " WHERE id = ?",
+        (struct store_arg[]){ ARG_TEXT(t->name), ARG_TEXT(t->role), ARG_INT(t->active),
+                              ARG_INT(t->active), ARG_INT(t->km_admin), ARG_INT(t->km_admin),
+                              ARG_INT(t->set_hash), ARG_TEXT(t->hash), ARG_TEXT(now),
+                              ARG_TEXT(t->id), { 0 } },
+        &changes, err);
+    rc = changed_or_notfound(rc, changes, "User", err);
+    if (!rc)
+        rc = require_an_admin(db, err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc users_update(struct store *s, const char *id, const char *name, const char *role,
+                     int active, int km_admin, const struct audit_entry *audit, struct err *err)
+{
+    struct update_user_tx t = { id, name, role, active, km_admin, NULL, false, audit };
+    return store_transaction(s, update_user_tx, &t, err);
+}
+
+enum rc users_set_password(struct store *s, const char *id, const char *password_hash,
+                           const struct audit_entry *audit, struct err *err)
+{
+    struct update_user_tx t = { id, NULL, NULL, -1, -1, password_hash, true, audit };
+    return store_transaction(s, update_user_tx, &t, err);
+}
+
+struct delete_user_tx {
+    const char *id;
+    const struct audit_entry *audit;
+};
+
+static enum rc delete_user_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct delete_user_tx *t = arg;
+    int changes = 0;
+    enum rc rc = store_run(db, "DELETE FROM users WHERE id = ?",
+                           (struct store_arg[]){ ARG_TEXT(t->id), { 0 } }, &changes, err);
+    rc = changed_or_notfound(rc, changes, "User", err);
+    if (!rc)
+        rc = require_an_admin(db, err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc users_delete(struct store *s, const char *id, const struct audit_entry *audit,
+                     struct err *err)
+{
+    struct delete_user_tx t = { id, audit };
+    return store_transaction(s, delete_user_tx, &t, err);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+struct session_tx {
+    const char *jti, *user_id, *ip, *method;
+    int64_t expires_at;
+    const struct audit_entry *audit;
+    int changes;
+};
+
+static enum rc create_session_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct session_tx *t = arg;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    enum rc rc = store_run(
+        db,
+        "INSERT INTO sessions(jti, user_id, created_at, expires_at, ip, method)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (struct store_arg[]){ ARG_TEXT(t->jti), ARG_TEXT(t->user_id), ARG_TEXT(now),
+                              ARG_INT(t->expires_at), ARG_TEXT(t->ip ? t->ip : ""),
+                              ARG_TEXT(t->method), { 0 } },
+        NULL, err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc sessions_create(struct store *s, const char *jti, const char *user_id, int64_t expires_at,
+                        const char *ip, const char *method, const struct audit_entry *audit,
+                        struct err *err)
+{
+    struct session_tx t = { jti, user_id, ip, method, expires_at, audit, 0 };
+    return store_transaction(s, create_session_tx, &t, err);
+}
+
+/* Reads the one active user a lookup query selects, or RC_UNAUTHORIZED. */
+static enum rc active_user(struct store *s, const char *sql, const struct store_arg *args,
+                           struct user *out, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(db, sql, args, &st, err);
+    if (!rc) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            read_user(st, 0, out);
+        else if (step == SQLITE_DONE)
+            rc = err_set(err, RC_UNAUTHORIZED, "no live credential");
+        else
+            rc = store_sqlite_err(db, err, "read credential");
+    }
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    return rc;
+}
+
+enum rc sessions_user(struct store *s, const char *jti, int64_t now, struct user *out,
+                      struct err *err)
+{
+    return active_user(s,
+                       "SELECT " USER_COLUMNS " FROM sessions x JOIN users u ON u.id = x.user_id"
+                       " WHERE x.jti = ? AND x.revoked_at IS NULL AND x.expires_at > ?"
+                       " AND u.active = 1",
+                       (struct store_arg[]){ ARG_TEXT(jti), ARG_INT(now), { 0 } }, out, err);
+}
+
+static enum rc revoke_sessions_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct session_tx *t = arg;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    enum rc rc = store_run(db,
+                           "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
+                           " AND (? IS NULL OR jti = ?) AND revoked_at IS NULL",
+                           (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(t->user_id),
+                                                 ARG_TEXT(t->jti), ARG_TEXT(t->jti), { 0 } },
+                           &t->changes, err);
+    if (!rc && t->jti)
+        rc = changed_or_notfound(rc, t->changes, "Session", err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc sessions_revoke(struct store *s, const char *user_id, const char *jti,
+                        const struct audit_entry *audit, int *out_count, struct err *err)
+{
+    struct session_tx t = { jti, user_id, NULL, NULL, 0, audit, 0 };
+    enum rc rc = store_transaction(s, revoke_sessions_tx, &t, err);
+    if (out_count)
+        *out_count = rc ? 0 : t.changes;
+    return rc;
+}
+
+enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
+                      struct session_info **out, size_t *out_len, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    struct session_info *list = NULL;
+    size_t len = 0, cap = 0;
+    enum rc rc = store_prepare(db,
+                               "SELECT jti, method, ip, created_at, expires_at FROM sessions"
+                               " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+                               " ORDER BY created_at DESC",
+                               (struct store_arg[]){ ARG_TEXT(user_id), ARG_INT(now), { 0 } },
+                               &st, err);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8;
+            list = xrealloc(list, cap * sizeof(*list));
+        }
+        struct session_info *i = &list[len++];
+        store_col_text(st, 0, i->jti, sizeof(i->jti));
+        store_col_text(st, 1, i->method, sizeof(i->method));
+        store_col_text(st, 2, i->ip, sizeof(i->ip));
+        store_col_text(st, 3, i->created_at, sizeof(i->created_at));
+        i->expires_at = sqlite3_column_int64(st, 4);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sqlite_err(db, err, "list sessions");
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    if (rc) {
+        free(list);
+        list = NULL;
+        len = 0;
+    }
+    *out = list;
+    *out_len = len;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- personal access tokens */
+
+struct pat_tx {
+    const char *id, *user_id, *name, *hash;
+    int64_t expires_at;
+    const struct audit_entry *audit;
+};
+
+static enum rc create_pat_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct pat_tx *t = arg;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    enum rc rc = store_run(db,
+                           "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
+                           " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           (struct store_arg[]){ ARG_TEXT(t->id), ARG_TEXT(t->user_id),
+                                                 ARG_TEXT(t->name), ARG_TEXT(t->hash),
+                                                 ARG_TEXT(now), ARG_INT(t->expires_at), { 0 } },
+                           NULL, err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc pats_create(struct store *s, const char *id, const char *user_id, const char *name,
+                    const char *token_hash, int64_t expires_at, const struct audit_entry *audit,
+                    struct err *err)
+{
+    struct pat_tx t = { id, user_id, name, token_hash, expires_at, audit };
+    return store_transaction(s, create_pat_tx, &t, err);
+}
+
+enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
+                  struct err *err)
+{
+    enum rc rc = active_user(s,
+                             "SELECT " USER_COLUMNS " FROM personal_tokens t"
+                             " JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
+                             " AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active = 1",
+                             (struct store_arg[]){ ARG_TEXT(token_hash), ARG_INT(now), { 0 } },
+                             out, err);
+    if (rc)
+        return rc;
+    char stamp[ISOTIME_SIZE];
+    isotime_now(stamp);
+    sqlite3 *db = store_conn_acquire(s);
+    rc = store_run(db, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
+                   (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } }, NULL,
+                   err);
+    store_conn_release(s, db);
+    return rc;
+}
+
+enum rc pats_list(struct store *s, const char *user_id, struct pat_info **out, size_t *out_len,
+                  struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    struct pat_info *list = NULL;
+    size_t len = 0, cap = 0;
+    enum rc rc = store_prepare(db,
+                               "SELECT id, name, created_at, expires_at, last_used_at,"
+                               " revoked_at IS NOT NULL FROM personal_tokens WHERE user_id = ?"
+                               " ORDER BY created_at DESC, id",
+                               (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, &st, err);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8;
+            list = xrealloc(list, cap * sizeof(*list));
+        }
+        struct pat_info *p = &list[len++];
+        store_col_text(st, 0, p->id, sizeof(p->id));
+        store_col_text(st, 1, p->name, sizeof(p->name));
+        store_col_text(st, 2, p->created_at, sizeof(p->created_at));
+        p->expires_at = sqlite3_column_int64(st, 3);
+        store_col_text(st, 4, p->last_used_at, sizeof(p->last_used_at));
+        p->revoked = sqlite3_column_int(st, 5) != 0;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sqlite_err(db, err, "list tokens");
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    if (rc) {
+        free(list);
+        list = NULL;
+        len = 0;
+    }
+    *out = list;
+    *out_len = len;
+    return rc;
+}
+
+static enum rc revoke_pat_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct pat_tx *t = arg;
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    int changes = 0;
+    enum rc rc = store_run(db,
+                           "UPDATE personal_tokens SET revoked_at = ? WHERE id = ? AND user_id = ?"
+                           " AND revoked_at IS NULL",
+                           (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(t->id),
+                                                 ARG_TEXT(t->user_id), { 0 } },
+                           &changes, err);
+    rc = changed_or_notfound(rc, changes, "Token", err);
+    if (!rc)
+        rc = store_audit_in_tx(db, t->audit, err);
+    return rc;
+}
+
+enum rc pats_revoke(struct store *s, const char *user_id, const char *id,
+                    const struct audit_entry *audit, struct err *err)
+{
+    struct pat_tx t = { id, user_id, NULL, NULL, 0, audit };
+    return store_transaction(s, revoke_pat_tx, &t, err);
+}
+
+/* ---------------------------------------------------------------- one-time tokens */
+
+enum rc one_time_create(struct store *s, const char *token_hash, const char *purpose,
+                        const char *user_id, int64_t expires_at, struct err *err)
+{
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    sqlite3 *db = store_conn_acquire(s);
+    enum rc rc = store_run(db,
+                           "INSERT INTO one_time_tokens(token_hash, purpose, user_id, created_at,"
+                           " expires_at) VALUES (?, ?, ?, ?, ?)",
+                           (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
+                                                 ARG_TEXT(user_id), ARG_TEXT(now),
+                                                 ARG_INT(expires_at), { 0 } },
+                           NULL, err);
+    store_conn_release(s, db);
+    return rc;
+}
+
+enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
+                         int64_t now, char out_user_id[USER_ID_LEN + 1], struct err *err)
+{
+    char stamp[ISOTIME_SIZE];
+    isotime_now(stamp);
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    /* One UPDATE both checks and spends the token, so it can be used once only. */
+    enum rc rc = store_prepare(db,
+                               "UPDATE one_time_tokens SET used_at = ? WHERE token_hash = ?"
+                               " AND purpose = ? AND used_at IS NULL AND expires_at > ?"
+                               " RETURNING coalesce(user_id, '')",
+                               (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash),
+                                                     ARG_TEXT(purpose), ARG_INT(now), { 0 } },
+                               &st, err);
+    if (!rc) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            store_col_text(st, 0, out_user_id, USER_ID_LEN + 1);
+        else if (step == SQLITE_DONE)
+            rc = err_set(err, RC_UNAUTHORIZED, "invalid, used or expired token");
+        else
+            rc = store_sqlite_err(db, err, "spend token");
+        if (step == SQLITE_ROW && sqlite3_step(st) != SQLITE_DONE)
+            rc = store_sqlite_err(db, err, "spend token");
+    }
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- audit */
+
+enum rc audit_write(struct store *s, const struct audit_entry *e, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    enum rc rc = store_audit_in_tx(db, e, err);
+    store_conn_release(s, db);
+    return rc;
+}
+
+#define AUDIT_WHERE                                                                                \
+    " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor_id = ?2)"                         \
+    " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
+
+enum rc audit_list(struct store *s, const struct audit_filter *f, struct audit_row **out,
+                   size_t *out_len, int64_t *out_total, struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(s);
+    sqlite3_stmt *st = NULL;
+    struct audit_row *rows = NULL;
+    size_t len = 0;
+    const struct store_arg filter_args[] = { ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
+                                             ARG_TEXT(f->since), ARG_TEXT(f->until), { 0 } };
+    enum rc rc = store_prepare(db, "SELECT count(*) FROM audit_log" AUDIT_WHERE, filter_args,
+                               &st, err);
+    if (!rc && sqlite3_step(st) != SQLITE_ROW)
+        rc = store_sqlite_err(db, err, "count audit");
+    if (!rc)
+        *out_total = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!rc)
+        rc = store_prepare(db,
+                           "SELECT id, at, actor_id, actor_email, action, target, ip, result,"
+                           " detail FROM audit_log" AUDIT_WHERE
+                           " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
+                           (struct store_arg[]){ ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
+                                                 ARG_TEXT(f->since), ARG_TEXT(f->until),
+                                                 ARG_INT(f->limit), ARG_INT(f->offset), { 0 } },
+                           &st, err);
+    if (!rc)
+        rows = xcalloc((size_t)(f->limit > 0 ? f->limit : 1), sizeof(*rows));
+    int step = SQLITE_DONE;
+    while (!rc && (int64_t)len < f->limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct audit_row *r = &rows[len++];
+        r->id = sqlite3_column_int64(st, 0);
+        store_col_text(st, 1, r->at, sizeof(r->at));
+        store_col_text(st, 2, r->actor_id, sizeof(r->actor_id));
+        store_col_text(st, 3, r->actor_email, sizeof(r->actor_email));
+        store_col_text(st, 4, r->action, sizeof(r->action));
+        store_col_text(st, 5, r->target, sizeof(r->target));
+        store_col_text(st, 6, r->ip, sizeof(r->ip));
+        store_col_text(st, 7, r->result, sizeof(r->result));
+        store_col_text(st, 8, r->detail, sizeof(r->detail));
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = store_sqlite_err(db, err, "list audit");
+    sqlite3_finalize(st);
+    store_conn_release(s, db);
+    if (rc) {
+        free(rows);
+        rows = NULL;
+        len = 0;
+    }
+    *out = rows;
+    *out_len = len;
+    return rc;
+}
