@@ -76,30 +76,28 @@ void api_answer_session(struct http_req *req, struct app *app, const struct user
     http_respond_json(req, 200, body);
 }
 
-static void post_token(struct http_req *req, void *appv)
+/* Scripts use /auth/token (answer with user_id, no cookie); browsers /auth/password/login
+ * (the answer sets the cookie). */
+static void password_login(struct http_req *req, struct app *app, bool browser)
 {
-    struct app *app = appv;
     json_t *root = NULL;
     const char *email = NULL, *password = NULL;
     struct user u;
     if (!api_body(req, &root, "{s:s, s:s}", "email", &email, "password", &password))
         return;
     if (check_password(req, app, email, password, &u))
-        api_answer_session(req, app, &u, "password", false, true, NULL);
+        api_answer_session(req, app, &u, "password", browser, !browser, NULL);
     json_decref(root);
 }
 
-static void post_password_login(struct http_req *req, void *appv)
+static void post_token(struct http_req *req, void *app)
 {
-    struct app *app = appv;
-    json_t *root = NULL;
-    const char *email = NULL, *password = NULL;
-    struct user u;
-    if (!api_body(req, &root, "{s:s, s:s}", "email", &email, "password", &password))
-        return;
-    if (check_password(req, app, email, password, &u))
-        api_answer_session(req, app, &u, "password", true, false, NULL);
-    json_decref(root);
+    password_login(req, app, false);
+}
+
+static void post_password_login(struct http_req *req, void *app)
+{
+    password_login(req, app, true);
 }
 
 /* ---------------------------------------------------------------- password setup */

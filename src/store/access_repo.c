@@ -31,33 +31,25 @@ enum rc tables_register(struct store *s, const struct table_entry *t, const char
     return rc;
 }
 
+static void read_table(sqlite3_stmt *st, void *row)
+{
+    struct table_entry *t = row;
+    store_col_text(st, 0, t->id, sizeof(t->id));
+    store_col_text(st, 1, t->name, sizeof(t->name));
+    store_col_text(st, 2, t->source_type, sizeof(t->source_type));
+    store_col_text(st, 3, t->bucket, sizeof(t->bucket));
+    store_col_text(st, 4, t->query_mode, sizeof(t->query_mode));
+    store_col_text(st, 5, t->description, sizeof(t->description));
+    t->is_public = sqlite3_column_int(st, 6) != 0;
+}
+
 enum rc tables_get(struct store *s, const char *id, struct table_entry *out, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db,
-                               "SELECT id, name, source_type, bucket, query_mode, description,"
-                               " is_public FROM table_registry WHERE id = ?",
-                               (struct store_arg[]){ ARG_TEXT(id), { 0 } }, &st, err);
-    if (!rc) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE) {
-            rc = err_set(err, RC_NOTFOUND, "Table not found");
-        } else if (step != SQLITE_ROW) {
-            rc = store_sqlite_err(db, err, "read table");
-        } else {
-            store_col_text(st, 0, out->id, sizeof(out->id));
-            store_col_text(st, 1, out->name, sizeof(out->name));
-            store_col_text(st, 2, out->source_type, sizeof(out->source_type));
-            store_col_text(st, 3, out->bucket, sizeof(out->bucket));
-            store_col_text(st, 4, out->query_mode, sizeof(out->query_mode));
-            store_col_text(st, 5, out->description, sizeof(out->description));
-            out->is_public = sqlite3_column_int(st, 6) != 0;
-        }
-    }
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    return rc;
+    return store_fetch_one(s,
+                           "SELECT id, name, source_type, bucket, query_mode, description,"
+                           " is_public FROM table_registry WHERE id = ?",
+                           (struct store_arg[]){ ARG_TEXT(id), { 0 } }, read_table, out,
+                           "Table not found", err);
 }
 
 /* ---------------------------------------------------------------- groups */
@@ -76,25 +68,17 @@ enum rc groups_create(struct store *s, const char *id, const char *name,
     return rc;
 }
 
+static void read_id(sqlite3_stmt *st, void *row)
+{
+    store_col_text(st, 0, row, USER_ID_LEN + 1);
+}
+
 enum rc groups_find(struct store *s, const char *name, char out_id[USER_ID_LEN + 1],
                     struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db, "SELECT id FROM groups WHERE name = ?",
-                               (struct store_arg[]){ ARG_TEXT(name), { 0 } }, &st, err);
-    if (!rc) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
-            store_col_text(st, 0, out_id, USER_ID_LEN + 1);
-        else if (step == SQLITE_DONE)
-            rc = err_set(err, RC_NOTFOUND, "Group '%s' not found", name);
-        else
-            rc = store_sqlite_err(db, err, "find group");
-    }
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    return rc;
+    return store_fetch_one(s, "SELECT id FROM groups WHERE name = ?",
+                           (struct store_arg[]){ ARG_TEXT(name), { 0 } }, read_id, out_id,
+                           "Group not found", err);
 }
 
 enum rc groups_add_member(struct store *s, const char *group_id, const char *user_id,
@@ -121,39 +105,19 @@ enum rc groups_remove_member(struct store *s, const char *group_id, const char *
     return rc;
 }
 
+static void read_name(sqlite3_stmt *st, void *row)
+{
+    *(char **)row = xstrdup((const char *)sqlite3_column_text(st, 0));
+}
+
 enum rc groups_of_user(struct store *s, const char *user_id, char ***out_names, size_t *out_len,
                        struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    char **names = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db,
-                               "SELECT g.name FROM group_members m JOIN groups g ON g.id ="
-                               " m.group_id WHERE m.user_id = ? ORDER BY g.name",
-                               (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 4;
-            names = xrealloc(names, cap * sizeof(*names));
-        }
-        names[len++] = xstrdup((const char *)sqlite3_column_text(st, 0));
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list groups");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        for (size_t i = 0; i < len; i++)
-            free(names[i]);
-        free(names);
-        names = NULL;
-        len = 0;
-    }
-    *out_names = names;
-    *out_len = len;
-    return rc;
+    return store_collect(s,
+                         "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id"
+                         " WHERE m.user_id = ? ORDER BY g.name",
+                         (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(char *),
+                         read_name, (void **)out_names, out_len, err);
 }
 
 /* ---------------------------------------------------------------- grants */
@@ -190,43 +154,25 @@ enum rc grants_remove(struct store *s, const char *user_id, const char *group_id
     return rc;
 }
 
+static void read_grant(sqlite3_stmt *st, void *row)
+{
+    struct grant *g = row;
+    store_col_text(st, 0, g->user_id, sizeof(g->user_id));
+    store_col_text(st, 1, g->group_name, sizeof(g->group_name));
+    store_col_text(st, 2, g->dataset, sizeof(g->dataset));
+    store_col_text(st, 3, g->access, sizeof(g->access));
+}
+
 enum rc grants_list(struct store *s, const char *user_id, struct grant **out, size_t *out_len,
                     struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct grant *list = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db,
-                               "SELECT coalesce(x.user_id, ''), coalesce(g.name, ''), x.dataset,"
-                               " x.access FROM grants x LEFT JOIN groups g ON g.id = x.group_id"
-                               " WHERE ?1 IS NULL OR x.user_id = ?1"
-                               " ORDER BY x.user_id, g.name, x.dataset",
-                               (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            list = xrealloc(list, cap * sizeof(*list));
-        }
-        struct grant *g = &list[len++];
-        store_col_text(st, 0, g->user_id, sizeof(g->user_id));
-        store_col_text(st, 1, g->group_name, sizeof(g->group_name));
-        store_col_text(st, 2, g->dataset, sizeof(g->dataset));
-        store_col_text(st, 3, g->access, sizeof(g->access));
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list grants");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(list);
-        list = NULL;
-        len = 0;
-    }
-    *out = list;
-    *out_len = len;
-    return rc;
+    return store_collect(s,
+                         "SELECT coalesce(x.user_id, ''), coalesce(g.name, ''), x.dataset,"
+                         " x.access FROM grants x LEFT JOIN groups g ON g.id = x.group_id"
+                         " WHERE ?1 IS NULL OR x.user_id = ?1"
+                         " ORDER BY x.user_id, g.name, x.dataset",
+                         (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out),
+                         read_grant, (void **)out, out_len, err);
 }
 
 enum rc store_user_may_read(struct store *s, const char *user_id, const char *table_id,
@@ -289,50 +235,32 @@ enum rc requests_create(struct store *s, const char *id, const char *user_id,
     return store_transaction(s, create_request_tx, &t, err);
 }
 
+static void read_request(sqlite3_stmt *st, void *row)
+{
+    struct access_request *r = row;
+    store_col_text(st, 0, r->id, sizeof(r->id));
+    store_col_text(st, 1, r->user_id, sizeof(r->user_id));
+    store_col_text(st, 2, r->user_email, sizeof(r->user_email));
+    store_col_text(st, 3, r->table_id, sizeof(r->table_id));
+    store_col_text(st, 4, r->reason, sizeof(r->reason));
+    store_col_text(st, 5, r->status, sizeof(r->status));
+    store_col_text(st, 6, r->reviewed_by, sizeof(r->reviewed_by));
+    store_col_text(st, 7, r->reviewed_at, sizeof(r->reviewed_at));
+    store_col_text(st, 8, r->created_at, sizeof(r->created_at));
+}
+
 enum rc requests_list(struct store *s, const char *user_id, struct access_request **out,
                       size_t *out_len, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct access_request *list = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(
-        db,
+    return store_collect(
+        s,
         "SELECT r.id, r.user_id, u.email, r.table_id, r.reason, r.status,"
         " coalesce(r.reviewed_by, ''), coalesce(r.reviewed_at, ''), r.created_at"
         " FROM access_requests r JOIN users u ON u.id = r.user_id"
         " WHERE (?1 IS NOT NULL AND r.user_id = ?1) OR (?1 IS NULL AND r.status = 'pending')"
         " ORDER BY r.created_at DESC, r.id",
-        (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8;
-            list = xrealloc(list, cap * sizeof(*list));
-        }
-        struct access_request *r = &list[len++];
-        store_col_text(st, 0, r->id, sizeof(r->id));
-        store_col_text(st, 1, r->user_id, sizeof(r->user_id));
-        store_col_text(st, 2, r->user_email, sizeof(r->user_email));
-        store_col_text(st, 3, r->table_id, sizeof(r->table_id));
-        store_col_text(st, 4, r->reason, sizeof(r->reason));
-        store_col_text(st, 5, r->status, sizeof(r->status));
-        store_col_text(st, 6, r->reviewed_by, sizeof(r->reviewed_by));
-        store_col_text(st, 7, r->reviewed_at, sizeof(r->reviewed_at));
-        store_col_text(st, 8, r->created_at, sizeof(r->created_at));
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list requests");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(list);
-        list = NULL;
-        len = 0;
-    }
-    *out = list;
-    *out_len = len;
-    return rc;
+        (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out), read_request,
+        (void **)out, out_len, err);
 }
 
 static enum rc decide_request_tx(sqlite3 *db, void *arg, struct err *err)

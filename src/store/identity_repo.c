@@ -151,34 +151,15 @@ enum rc users_get_by_email(struct store *s, const char *email, struct user *out,
     return rc;
 }
 
+static void read_user_row(sqlite3_stmt *st, void *row)
+{
+    read_user(st, 0, row);
+}
+
 enum rc users_list(struct store *s, struct user **out_users, size_t *out_len, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct user *users = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db, "SELECT " USER_COLUMNS " FROM users u ORDER BY u.email_norm",
-                               NULL, &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            users = xrealloc(users, cap * sizeof(*users));
-        }
-        read_user(st, 0, &users[len++]);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list users");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(users);
-        users = NULL;
-        len = 0;
-    }
-    *out_users = users;
-    *out_len = len;
-    return rc;
+    return store_collect(s, "SELECT " USER_COLUMNS " FROM users u ORDER BY u.email_norm", NULL,
+                         sizeof(**out_users), read_user_row, (void **)out_users, out_len, err);
 }
 
 enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins, struct err *err)
@@ -313,21 +294,8 @@ enum rc sessions_create(struct store *s, const char *jti, const char *user_id, i
 static enum rc active_user(struct store *s, const char *sql, const struct store_arg *args,
                            struct user *out, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db, sql, args, &st, err);
-    if (!rc) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
-            read_user(st, 0, out);
-        else if (step == SQLITE_DONE)
-            rc = err_set(err, RC_UNAUTHORIZED, "no live credential");
-        else
-            rc = store_sqlite_err(db, err, "read credential");
-    }
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    return rc;
+    enum rc rc = store_fetch_one(s, sql, args, read_user_row, out, "no live credential", err);
+    return rc == RC_NOTFOUND ? RC_UNAUTHORIZED : rc;
 }
 
 enum rc sessions_user(struct store *s, const char *jti, int64_t now, struct user *out,
@@ -368,44 +336,25 @@ enum rc sessions_revoke(struct store *s, const char *user_id, const char *jti,
     return rc;
 }
 
+static void read_session(sqlite3_stmt *st, void *row)
+{
+    struct session_info *i = row;
+    store_col_text(st, 0, i->jti, sizeof(i->jti));
+    store_col_text(st, 1, i->method, sizeof(i->method));
+    store_col_text(st, 2, i->ip, sizeof(i->ip));
+    store_col_text(st, 3, i->created_at, sizeof(i->created_at));
+    i->expires_at = sqlite3_column_int64(st, 4);
+}
+
 enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
                       struct session_info **out, size_t *out_len, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct session_info *list = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db,
-                               "SELECT jti, method, ip, created_at, expires_at FROM sessions"
-                               " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
-                               " ORDER BY created_at DESC",
-                               (struct store_arg[]){ ARG_TEXT(user_id), ARG_INT(now), { 0 } },
-                               &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8;
-            list = xrealloc(list, cap * sizeof(*list));
-        }
-        struct session_info *i = &list[len++];
-        store_col_text(st, 0, i->jti, sizeof(i->jti));
-        store_col_text(st, 1, i->method, sizeof(i->method));
-        store_col_text(st, 2, i->ip, sizeof(i->ip));
-        store_col_text(st, 3, i->created_at, sizeof(i->created_at));
-        i->expires_at = sqlite3_column_int64(st, 4);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list sessions");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(list);
-        list = NULL;
-        len = 0;
-    }
-    *out = list;
-    *out_len = len;
-    return rc;
+    return store_collect(s,
+                         "SELECT jti, method, ip, created_at, expires_at FROM sessions"
+                         " WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+                         " ORDER BY created_at DESC",
+                         (struct store_arg[]){ ARG_TEXT(user_id), ARG_INT(now), { 0 } },
+                         sizeof(**out), read_session, (void **)out, out_len, err);
 }
 
 /* ---------------------------------------------------------------- personal access tokens */
@@ -462,44 +411,26 @@ enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct u
     return rc;
 }
 
+static void read_pat(sqlite3_stmt *st, void *row)
+{
+    struct pat_info *p = row;
+    store_col_text(st, 0, p->id, sizeof(p->id));
+    store_col_text(st, 1, p->name, sizeof(p->name));
+    store_col_text(st, 2, p->created_at, sizeof(p->created_at));
+    p->expires_at = sqlite3_column_int64(st, 3);
+    store_col_text(st, 4, p->last_used_at, sizeof(p->last_used_at));
+    p->revoked = sqlite3_column_int(st, 5) != 0;
+}
+
 enum rc pats_list(struct store *s, const char *user_id, struct pat_info **out, size_t *out_len,
                   struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct pat_info *list = NULL;
-    size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db,
-                               "SELECT id, name, created_at, expires_at, last_used_at,"
-                               " revoked_at IS NOT NULL FROM personal_tokens WHERE user_id = ?"
-                               " ORDER BY created_at DESC, id",
-                               (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, &st, err);
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8;
-            list = xrealloc(list, cap * sizeof(*list));
-        }
-        struct pat_info *p = &list[len++];
-        store_col_text(st, 0, p->id, sizeof(p->id));
-        store_col_text(st, 1, p->name, sizeof(p->name));
-        store_col_text(st, 2, p->created_at, sizeof(p->created_at));
-        p->expires_at = sqlite3_column_int64(st, 3);
-        store_col_text(st, 4, p->last_used_at, sizeof(p->last_used_at));
-        p->revoked = sqlite3_column_int(st, 5) != 0;
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = store_sqlite_err(db, err, "list tokens");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(list);
-        list = NULL;
-        len = 0;
-    }
-    *out = list;
-    *out_len = len;
-    return rc;
+    return store_collect(s,
+                         "SELECT id, name, created_at, expires_at, last_used_at,"
+                         " revoked_at IS NOT NULL FROM personal_tokens WHERE user_id = ?"
+                         " ORDER BY created_at DESC, id",
+                         (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out),
+                         read_pat, (void **)out, out_len, err);
 }
 
 static enum rc revoke_pat_tx(sqlite3 *db, void *arg, struct err *err)
@@ -591,57 +522,41 @@ enum rc audit_write(struct store *s, const struct audit_entry *e, struct err *er
     " WHERE (?1 IS NULL OR action = ?1) AND (?2 IS NULL OR actor_id = ?2)"                         \
     " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
 
+static void read_audit(sqlite3_stmt *st, void *row)
+{
+    struct audit_row *r = row;
+    r->id = sqlite3_column_int64(st, 0);
+    store_col_text(st, 1, r->at, sizeof(r->at));
+    store_col_text(st, 2, r->actor_id, sizeof(r->actor_id));
+    store_col_text(st, 3, r->actor_email, sizeof(r->actor_email));
+    store_col_text(st, 4, r->action, sizeof(r->action));
+    store_col_text(st, 5, r->target, sizeof(r->target));
+    store_col_text(st, 6, r->ip, sizeof(r->ip));
+    store_col_text(st, 7, r->result, sizeof(r->result));
+    store_col_text(st, 8, r->detail, sizeof(r->detail));
+}
+
+static void read_count(sqlite3_stmt *st, void *row)
+{
+    *(int64_t *)row = sqlite3_column_int64(st, 0);
+}
+
 enum rc audit_list(struct store *s, const struct audit_filter *f, struct audit_row **out,
                    size_t *out_len, int64_t *out_total, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    sqlite3_stmt *st = NULL;
-    struct audit_row *rows = NULL;
-    size_t len = 0;
-    const struct store_arg filter_args[] = { ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
-                                             ARG_TEXT(f->since), ARG_TEXT(f->until), { 0 } };
-    enum rc rc = store_prepare(db, "SELECT count(*) FROM audit_log" AUDIT_WHERE, filter_args,
-                               &st, err);
-    if (!rc && sqlite3_step(st) != SQLITE_ROW)
-        rc = store_sqlite_err(db, err, "count audit");
+    *out = NULL;
+    *out_len = 0;
+    const struct store_arg args[] = { ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
+                                      ARG_TEXT(f->since),  ARG_TEXT(f->until),
+                                      ARG_INT(f->limit),   ARG_INT(f->offset), { 0 } };
+    const struct store_arg filter_only[] = { args[0], args[1], args[2], args[3], { 0 } };
+    enum rc rc = store_fetch_one(s, "SELECT count(*) FROM audit_log" AUDIT_WHERE, filter_only,
+                                 read_count, out_total, "no count", err);
     if (!rc)
-        *out_total = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (!rc)
-        rc = store_prepare(db,
+        rc = store_collect(s,
                            "SELECT id, at, actor_id, actor_email, action, target, ip, result,"
                            " detail FROM audit_log" AUDIT_WHERE
                            " ORDER BY id DESC LIMIT ?5 OFFSET ?6",
-                           (struct store_arg[]){ ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
-                                                 ARG_TEXT(f->since), ARG_TEXT(f->until),
-                                                 ARG_INT(f->limit), ARG_INT(f->offset), { 0 } },
-                           &st, err);
-    if (!rc)
-        rows = xcalloc((size_t)(f->limit > 0 ? f->limit : 1), sizeof(*rows));
-    int step = SQLITE_DONE;
-    while (!rc && (int64_t)len < f->limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct audit_row *r = &rows[len++];
-        r->id = sqlite3_column_int64(st, 0);
-        store_col_text(st, 1, r->at, sizeof(r->at));
-        store_col_text(st, 2, r->actor_id, sizeof(r->actor_id));
-        store_col_text(st, 3, r->actor_email, sizeof(r->actor_email));
-        store_col_text(st, 4, r->action, sizeof(r->action));
-        store_col_text(st, 5, r->target, sizeof(r->target));
-        store_col_text(st, 6, r->ip, sizeof(r->ip));
-        store_col_text(st, 7, r->result, sizeof(r->result));
-        store_col_text(st, 8, r->detail, sizeof(r->detail));
-    }
-    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
-        rc = store_sqlite_err(db, err, "list audit");
-    sqlite3_finalize(st);
-    store_conn_release(s, db);
-    if (rc) {
-        free(rows);
-        rows = NULL;
-        len = 0;
-    }
-    *out = rows;
-    *out_len = len;
+                           args, sizeof(**out), read_audit, (void **)out, out_len, err);
     return rc;
 }

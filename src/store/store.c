@@ -375,3 +375,57 @@ enum rc store_run_audited(struct store *store, const char *sql, const struct sto
         *out_changes = rc ? 0 : t.changes;
     return rc;
 }
+
+enum rc store_collect(struct store *store, const char *sql, const struct store_arg *args,
+                      size_t elem_size, store_row_fn read, void **out, size_t *out_len,
+                      struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(store);
+    sqlite3_stmt *st = NULL;
+    char *rows = NULL;
+    size_t len = 0, cap = 0;
+    enum rc rc = store_prepare(db, sql, args, &st, err);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8;
+            rows = xrealloc(rows, cap * elem_size);
+        }
+        memset(rows + len * elem_size, 0, elem_size);
+        read(st, rows + len * elem_size);
+        len++;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sqlite_err(db, err, "read rows");
+    sqlite3_finalize(st);
+    store_conn_release(store, db);
+    if (rc) {
+        free(rows);
+        rows = NULL;
+        len = 0;
+    }
+    *out = rows;
+    *out_len = len;
+    return rc;
+}
+
+enum rc store_fetch_one(struct store *store, const char *sql, const struct store_arg *args,
+                        store_row_fn read, void *row, const char *notfound_msg,
+                        struct err *err)
+{
+    sqlite3 *db = store_conn_acquire(store);
+    sqlite3_stmt *st = NULL;
+    enum rc rc = store_prepare(db, sql, args, &st, err);
+    if (!rc) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            read(st, row);
+        else if (step == SQLITE_DONE)
+            rc = err_set(err, RC_NOTFOUND, "%s", notfound_msg);
+        else
+            rc = store_sqlite_err(db, err, "read row");
+    }
+    sqlite3_finalize(st);
+    store_conn_release(store, db);
+    return rc;
+}

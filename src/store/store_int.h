@@ -41,6 +41,21 @@ enum rc store_prepare(sqlite3 *db, const char *sql, const struct store_arg *args
 enum rc store_run(sqlite3 *db, const char *sql, const struct store_arg *args, int *out_changes,
                   struct err *err);
 
+/* Reads the current row of st into row (an element of the caller's array). */
+typedef void (*store_row_fn)(sqlite3_stmt *st, void *row);
+
+/* Runs a query and collects its rows into a new array of elements of elem_size bytes, each
+ * filled by read. The caller frees *out (NULL when there are no rows). */
+enum rc store_collect(struct store *store, const char *sql, const struct store_arg *args,
+                      size_t elem_size, store_row_fn read, void **out, size_t *out_len,
+                      struct err *err);
+
+/* Runs a query that returns at most one row and reads it into row. RC_NOTFOUND with
+ * notfound_msg when there is none. */
+enum rc store_fetch_one(struct store *store, const char *sql, const struct store_arg *args,
+                        store_row_fn read, void *row, const char *notfound_msg,
+                        struct err *err);
+
 /* Copies text column col of the current row into out (size bytes, truncating); NULL -> "". */
 void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
 

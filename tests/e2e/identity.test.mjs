@@ -219,6 +219,9 @@ describe('identity on a running server', () => {
     assert.match(setCookie, /^access_token=[^;]+; Path=\/; Max-Age=86400; HttpOnly; SameSite=Lax$/);
     const cookie = setCookie.split(';')[0];
     assert.equal((await api(server, 'GET', '/api/me', { headers: { Cookie: cookie } })).status, 200);
+    // optional authentication reads the cookie too (the original's get_optional_user did not)
+    const health = await api(server, 'GET', '/api/health', { headers: { Cookie: cookie } });
+    assert.equal(health.body.details.admins, 1);
     const evil = await api(server, 'POST', '/api/tokens', { headers: { Cookie: cookie, Origin: 'https://evil.example' }, body: { name: 'stolen' } });
     assert.equal(evil.status, 403);
     const noOrigin = await api(server, 'POST', '/api/tokens', { headers: { Cookie: cookie }, body: { name: 'stolen' } });
