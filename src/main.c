@@ -1,5 +1,6 @@
 /* main.c — the one `da` binary: the server (`da serve` and the server-side commands) and,
  * later, the analyst's client. This file only dispatches to a subcommand. */
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,5 +96,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", name);
         return EXIT_USAGE;
     }
-    return c->run(argc - 1, argv + 1);
+    /* once, before any thread starts: libcurl's global state is not thread-safe to set up */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "da: cannot initialise libcurl\n");
+        return 1;
+    }
+    int code = c->run(argc - 1, argv + 1);
+    curl_global_cleanup();
+    return code;
 }

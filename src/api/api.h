@@ -32,6 +32,7 @@ const struct http_route *api_health_routes(size_t *out_len);
 const struct http_route *api_auth_routes(size_t *out_len);
 const struct http_route *api_users_routes(size_t *out_len);
 const struct http_route *api_tokens_routes(size_t *out_len);
+const struct http_route *api_signin_routes(size_t *out_len);
 const struct http_route *api_access_routes(size_t *out_len);
 
 #endif
