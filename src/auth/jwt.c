@@ -71,8 +71,7 @@ out:
     return rc;
 }
 
-/* Decodes one base64url part and parses it as a JSON object, duplicate keys refused. */
-static json_t *load_part(const char *text, size_t len)
+json_t *jwt_load_part(const char *text, size_t len)
 {
     unsigned char *raw = xmalloc(len * 3 / 4 + 1);
     size_t raw_len = 0;
@@ -189,7 +188,7 @@ enum rc jwt_verify(const char *token, const unsigned char *key, size_t key_len, 
         rc = err_set(err, RC_UNAUTHORIZED, "token signature does not match");
         goto out;
     }
-    hdr = load_part(token, hlen);
+    hdr = jwt_load_part(token, hlen);
     if (!hdr) {
         rc = err_set(err, RC_UNAUTHORIZED, "token header is not a base64url JSON object");
         goto out;
@@ -197,7 +196,7 @@ enum rc jwt_verify(const char *token, const unsigned char *key, size_t key_len, 
     rc = check_header(hdr, err);
     if (rc)
         goto out;
-    payload = load_part(dot1 + 1, plen);
+    payload = jwt_load_part(dot1 + 1, plen);
     if (!payload) {
         rc = err_set(err, RC_UNAUTHORIZED, "token payload is not a base64url JSON object");
         goto out;

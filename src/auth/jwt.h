@@ -4,6 +4,7 @@
 #ifndef DA_AUTH_JWT_H
 #define DA_AUTH_JWT_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,10 @@ enum rc jwt_sign(const struct jwt_claims *c, const unsigned char *key, size_t ke
  * than JWT_IAT_SKEW_MAX seconds after now. *out is zeroed on failure. */
 enum rc jwt_verify(const char *token, const unsigned char *key, size_t key_len, int64_t now,
                    struct jwt_claims *out, struct err *err) WARN_UNUSED;
+
+/* Decodes one base64url part of a JWS and parses it as a JSON object, duplicate keys
+ * refused. NULL when it is not one; otherwise the caller releases it with json_decref(). Shared
+ * with the ID token verification of oidc.c. */
+json_t *jwt_load_part(const char *text, size_t len);
 
 #endif

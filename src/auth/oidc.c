@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "auth/crypto.h"
+#include "auth/jwt.h"
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/mem.h"
@@ -358,24 +359,6 @@ out:
 
 /* ---- ID token verification ---- */
 
-/* Decodes one base64url part and parses it as a JSON object, duplicate keys refused. */
-static json_t *load_part(const char *text, size_t len)
-{
-    unsigned char *raw = xmalloc(len * 3 / 4 + 1);
-    size_t raw_len = 0;
-    json_t *v = NULL;
-    json_error_t jerr;
-    if (!b64url_decode(text, len, raw, &raw_len))
-        goto out;
-    v = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        v = NULL;
-    }
-out:
-    free(raw);
-    return v;
-}
 
 /* The string value of key in obj with its length, or NULL when absent, not a string or
  * holding a NUL. */
@@ -653,7 +636,7 @@ enum rc oidc_verify_id_token(const char *id_token, const char *jwks_json, const 
     size_t hlen = (size_t)(dot1 - id_token);
     size_t plen = (size_t)(dot2 - dot1 - 1);
     size_t slen = len - (size_t)(dot2 + 1 - id_token);
-    hdr = load_part(id_token, hlen);
+    hdr = jwt_load_part(id_token, hlen);
     if (!hdr) {
         rc = err_set(err, RC_UNAUTHORIZED, "ID token header is not a base64url JSON object");
         goto out;
@@ -690,7 +673,7 @@ enum rc oidc_verify_id_token(const char *id_token, const char *jwks_json, const 
     rc = verify_rs256(key, id_token, (size_t)(dot2 - id_token), dot2 + 1, slen, err);
     if (rc)
         goto out;
-    claims = load_part(dot1 + 1, plen);
+    claims = jwt_load_part(dot1 + 1, plen);
     if (!claims) {
         rc = err_set(err, RC_UNAUTHORIZED, "ID token payload is not a base64url JSON object");
         goto out;
