@@ -257,37 +257,20 @@ enum rc users_delete(struct store *s, const char *id, const struct audit_entry *
 
 /* ---------------------------------------------------------------- sessions */
 
-struct session_tx {
-    const char *jti, *user_id, *ip, *method;
-    int64_t expires_at;
-    const struct audit_entry *audit;
-    int changes;
-};
-
-static enum rc create_session_tx(sqlite3 *db, void *arg, struct err *err)
-{
-    struct session_tx *t = arg;
-    char now[ISOTIME_SIZE];
-    isotime_now(now);
-    enum rc rc = store_run(
-        db,
-        "INSERT INTO sessions(jti, user_id, created_at, expires_at, ip, method)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (struct store_arg[]){ ARG_TEXT(t->jti), ARG_TEXT(t->user_id), ARG_TEXT(now),
-                              ARG_INT(t->expires_at), ARG_TEXT(t->ip ? t->ip : ""),
-                              ARG_TEXT(t->method), { 0 } },
-        NULL, err);
-    if (!rc)
-        rc = store_audit_in_tx(db, t->audit, err);
-    return rc;
-}
 
 enum rc sessions_create(struct store *s, const char *jti, const char *user_id, int64_t expires_at,
                         const char *ip, const char *method, const struct audit_entry *audit,
                         struct err *err)
 {
-    struct session_tx t = { jti, user_id, ip, method, expires_at, audit, 0 };
-    return store_transaction(s, create_session_tx, &t, err);
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    return store_run_audited(s,
+                             "INSERT INTO sessions(jti, user_id, created_at, expires_at, ip, method)"
+                             " VALUES (?, ?, ?, ?, ?, ?)",
+                             (struct store_arg[]){ ARG_TEXT(jti), ARG_TEXT(user_id), ARG_TEXT(now),
+                                                   ARG_INT(expires_at), ARG_TEXT(ip ? ip : ""),
+                                                   ARG_TEXT(method), { 0 } },
+                             audit, NULL, err);
 }
 
 /* Reads the one active user a lookup query selects, or RC_UNAUTHORIZED. */
@@ -308,31 +291,22 @@ enum rc sessions_user(struct store *s, const char *jti, int64_t now, struct user
                        (struct store_arg[]){ ARG_TEXT(jti), ARG_INT(now), { 0 } }, out, err);
 }
 
-static enum rc revoke_sessions_tx(sqlite3 *db, void *arg, struct err *err)
-{
-    struct session_tx *t = arg;
-    char now[ISOTIME_SIZE];
-    isotime_now(now);
-    enum rc rc = store_run(db,
-                           "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
-                           " AND (? IS NULL OR jti = ?) AND revoked_at IS NULL",
-                           (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(t->user_id),
-                                                 ARG_TEXT(t->jti), ARG_TEXT(t->jti), { 0 } },
-                           &t->changes, err);
-    if (!rc && t->jti)
-        rc = changed_or_notfound(rc, t->changes, "Session", err);
-    if (!rc)
-        rc = store_audit_in_tx(db, t->audit, err);
-    return rc;
-}
-
 enum rc sessions_revoke(struct store *s, const char *user_id, const char *jti,
                         const struct audit_entry *audit, int *out_count, struct err *err)
 {
-    struct session_tx t = { jti, user_id, NULL, NULL, 0, audit, 0 };
-    enum rc rc = store_transaction(s, revoke_sessions_tx, &t, err);
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    int changes = 0;
+    enum rc rc = store_run_audited(s,
+                                   "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
+                                   " AND (? IS NULL OR jti = ?) AND revoked_at IS NULL",
+                                   (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(user_id),
+                                                         ARG_TEXT(jti), ARG_TEXT(jti), { 0 } },
+                                   audit, &changes, err);
+    if (jti) /* one named session that is not there is an error; "all of none" is not */
+        rc = changed_or_notfound(rc, changes, "Session", err);
     if (out_count)
-        *out_count = rc ? 0 : t.changes;
+        *out_count = rc ? 0 : changes;
     return rc;
 }
 
@@ -359,35 +333,20 @@ enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
 
 /* ---------------------------------------------------------------- personal access tokens */
 
-struct pat_tx {
-    const char *id, *user_id, *name, *hash;
-    int64_t expires_at;
-    const struct audit_entry *audit;
-};
-
-static enum rc create_pat_tx(sqlite3 *db, void *arg, struct err *err)
-{
-    struct pat_tx *t = arg;
-    char now[ISOTIME_SIZE];
-    isotime_now(now);
-    enum rc rc = store_run(db,
-                           "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
-                           " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           (struct store_arg[]){ ARG_TEXT(t->id), ARG_TEXT(t->user_id),
-                                                 ARG_TEXT(t->name), ARG_TEXT(t->hash),
-                                                 ARG_TEXT(now), ARG_INT(t->expires_at), { 0 } },
-                           NULL, err);
-    if (!rc)
-        rc = store_audit_in_tx(db, t->audit, err);
-    return rc;
-}
 
 enum rc pats_create(struct store *s, const char *id, const char *user_id, const char *name,
                     const char *token_hash, int64_t expires_at, const struct audit_entry *audit,
                     struct err *err)
 {
-    struct pat_tx t = { id, user_id, name, token_hash, expires_at, audit };
-    return store_transaction(s, create_pat_tx, &t, err);
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    return store_run_audited(s,
+                             "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
+                             " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (struct store_arg[]){ ARG_TEXT(id), ARG_TEXT(user_id), ARG_TEXT(name),
+                                                   ARG_TEXT(token_hash), ARG_TEXT(now),
+                                                   ARG_INT(expires_at), { 0 } },
+                             audit, NULL, err);
 }
 
 enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
@@ -433,29 +392,20 @@ enum rc pats_list(struct store *s, const char *user_id, struct pat_info **out, s
                          read_pat, (void **)out, out_len, err);
 }
 
-static enum rc revoke_pat_tx(sqlite3 *db, void *arg, struct err *err)
-{
-    struct pat_tx *t = arg;
-    char now[ISOTIME_SIZE];
-    isotime_now(now);
-    int changes = 0;
-    enum rc rc = store_run(db,
-                           "UPDATE personal_tokens SET revoked_at = ? WHERE id = ? AND user_id = ?"
-                           " AND revoked_at IS NULL",
-                           (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(t->id),
-                                                 ARG_TEXT(t->user_id), { 0 } },
-                           &changes, err);
-    rc = changed_or_notfound(rc, changes, "Token", err);
-    if (!rc)
-        rc = store_audit_in_tx(db, t->audit, err);
-    return rc;
-}
 
 enum rc pats_revoke(struct store *s, const char *user_id, const char *id,
                     const struct audit_entry *audit, struct err *err)
 {
-    struct pat_tx t = { id, user_id, NULL, NULL, 0, audit };
-    return store_transaction(s, revoke_pat_tx, &t, err);
+    char now[ISOTIME_SIZE];
+    isotime_now(now);
+    int changes = 0;
+    enum rc rc = store_run_audited(s,
+                                   "UPDATE personal_tokens SET revoked_at = ? WHERE id = ?"
+                                   " AND user_id = ? AND revoked_at IS NULL",
+                                   (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(id),
+                                                         ARG_TEXT(user_id), { 0 } },
+                                   audit, &changes, err);
+    return changed_or_notfound(rc, changes, "Token", err);
 }
 
 /* ---------------------------------------------------------------- one-time tokens */
