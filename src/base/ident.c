@@ -28,3 +28,42 @@ bool ident_valid(const char *s)
 {
     return s && ident_valid_len(s, strlen(s));
 }
+
+bool ident_table_id(const char *name, char out[IDENT_MAX_LEN + 1])
+{
+    out[0] = '\0';
+    if (!name)
+        return false;
+    const char *start = name, *end = name + strlen(name);
+    while (start < end && (*start == ' ' || *start == '\t'))
+        start++;
+    while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t len = (size_t)(end - start);
+    if (len == 0 || len > IDENT_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = start[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (c == ' ' || c == '-')
+            c = '_';
+        out[i] = c;
+    }
+    out[len] = '\0';
+    if (!ident_valid(out)) {
+        out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool ident_is_table_id(const char *s)
+{
+    if (!ident_valid(s))
+        return false;
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            return false;
+    return true;
+}

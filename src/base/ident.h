@@ -14,4 +14,13 @@ bool ident_valid(const char *s);
 /* The same check on a slice that need not be NUL-terminated. */
 bool ident_valid_len(const char *s, size_t len);
 
+/* The canonical table id of a table name: trimmed, lower-cased, each space or '-' turned
+ * into '_'. The one id used for registry rows, views, files, grants and the manifest.
+ * Returns false (out is then "") when the result is not a safe identifier. out holds
+ * IDENT_MAX_LEN + 1 bytes. */
+bool ident_table_id(const char *name, char out[IDENT_MAX_LEN + 1]);
+
+/* True when s is already a canonical table id: a safe identifier without capitals. */
+bool ident_is_table_id(const char *s);
+
 #endif

@@ -199,6 +199,127 @@ out:
     return rc;
 }
 
+/* Copies the string at row i of a VARCHAR vector into a NUL-terminated heap string. */
+static char *vector_string(duckdb_vector vec, idx_t i)
+{
+    duckdb_string_t *data = duckdb_vector_get_data(vec);
+    uint32_t len = duckdb_string_t_length(data[i]);
+    char *s = xmalloc((size_t)len + 1);
+    memcpy(s, duckdb_string_t_data(&data[i]), len);
+    s[len] = '\0';
+    return s;
+}
+
+/* Calls fn for each row of one chunk. */
+static enum rc chunk_rows(duckdb_data_chunk chunk, int ncols, duck_row_fn fn, void *ctx,
+                          struct err *err)
+{
+    idx_t n = duckdb_data_chunk_get_size(chunk);
+    duckdb_vector vecs[DUCK_ROWS_MAX_COLS];
+    uint64_t *valid[DUCK_ROWS_MAX_COLS];
+    char *vals[DUCK_ROWS_MAX_COLS];
+    for (int c = 0; c < ncols; c++) {
+        vecs[c] = duckdb_data_chunk_get_vector(chunk, (idx_t)c);
+        valid[c] = duckdb_vector_get_validity(vecs[c]);
+    }
+    enum rc rc = RC_OK;
+    for (idx_t i = 0; !rc && i < n; i++) {
+        for (int c = 0; c < ncols; c++) {
+            bool null = valid[c] && !duckdb_validity_row_is_valid(valid[c], i);
+            vals[c] = null ? NULL : vector_string(vecs[c], i);
+        }
+        rc = fn(ctx, ncols, (const char *const *)vals, err);
+        for (int c = 0; c < ncols; c++)
+            free(vals[c]);
+    }
+    return rc;
+}
+
+enum rc duck_query_rows(struct duck *duck, const char *sql, duck_row_fn fn, void *ctx,
+                        struct err *err)
+{
+    duckdb_result res;
+    memset(&res, 0, sizeof(res));
+    enum rc rc = run_query(duck, sql, &res, err);
+    if (rc)
+        goto out;
+    idx_t ncols = duckdb_column_count(&res);
+    if (ncols > DUCK_ROWS_MAX_COLS) {
+        rc = err_set(err, RC_INVALID, "query returns %llu columns, at most %d are read",
+                     (unsigned long long)ncols, DUCK_ROWS_MAX_COLS);
+        goto out;
+    }
+    for (idx_t c = 0; c < ncols; c++) {
+        if (duckdb_column_type(&res, c) != DUCKDB_TYPE_VARCHAR) {
+            rc = err_set(err, RC_INVALID, "query column %s is not VARCHAR",
+                         duckdb_column_name(&res, c));
+            goto out;
+        }
+    }
+    while (!rc) {
+        duckdb_data_chunk chunk = duckdb_fetch_chunk(res);
+        if (!chunk)
+            break;
+        rc = chunk_rows(chunk, (int)ncols, fn, ctx, err);
+        duckdb_destroy_data_chunk(&chunk);
+    }
+out:
+    duckdb_destroy_result(&res);
+    return rc;
+}
+
+/* Keeps the first value of the first row (duck_query_text's row function). */
+static enum rc keep_first(void *ctx, int ncols, const char *const *vals, struct err *err)
+{
+    (void)err;
+    char **out = ctx;
+    if (!*out && ncols > 0 && vals[0])
+        *out = xstrdup(vals[0]);
+    return RC_OK;
+}
+
+enum rc duck_query_text(struct duck *duck, const char *sql, char **out, struct err *err)
+{
+    char *v = NULL;
+    enum rc rc = duck_query_rows(duck, sql, keep_first, &v, err);
+    if (!rc && !v)
+        rc = err_set(err, RC_NOTFOUND, "query returns no value");
+    if (rc) {
+        free(v);
+        v = NULL;
+    }
+    *out = v;
+    return rc;
+}
+
+enum rc duck_exec_params(struct duck *duck, const char *sql, const char *const *params,
+                         struct err *err)
+{
+    duckdb_prepared_statement st = NULL;
+    duckdb_result res;
+    memset(&res, 0, sizeof(res));
+    enum rc rc = RC_OK;
+    if (duckdb_prepare(duck->conn, sql, &st) != DuckDBSuccess) {
+        const char *msg = duckdb_prepare_error(st);
+        rc = err_set(err, RC_DB, "%s", msg ? msg : "cannot prepare statement");
+        goto out;
+    }
+    for (idx_t i = 0; params[i]; i++) {
+        if (duckdb_bind_varchar(st, i + 1, params[i]) != DuckDBSuccess) {
+            rc = err_set(err, RC_DB, "cannot bind parameter %llu", (unsigned long long)i + 1);
+            goto out;
+        }
+    }
+    if (duckdb_execute_prepared(st, &res) != DuckDBSuccess) {
+        const char *msg = duckdb_result_error(&res);
+        rc = err_set(err, RC_DB, "%s", msg ? msg : "DuckDB statement failed");
+    }
+out:
+    duckdb_destroy_result(&res);
+    duckdb_destroy_prepare(&st);
+    return rc;
+}
+
 /* Appends s between two q characters, each q inside doubled. */
 static enum rc quote_with(struct buf *b, const char *s, char q)
 {

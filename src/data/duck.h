@@ -36,6 +36,29 @@ enum rc duck_exec(struct duck *duck, const char *sql, struct err *err) WARN_UNUS
 enum rc duck_query_i64(struct duck *duck, const char *sql, int64_t *out_v,
                        struct err *err) WARN_UNUSED;
 
+/* Called once per result row by duck_query_rows: vals[0..ncols) are the row's values as
+ * NUL-terminated strings, NULL for SQL NULL, valid only during the call. A non-zero return
+ * stops the query and becomes its result (fill err too). */
+typedef enum rc (*duck_row_fn)(void *ctx, int ncols, const char *const *vals, struct err *err);
+
+/* Runs sql, whose columns must all be VARCHAR (cast in SQL: x::VARCHAR), and calls fn for each
+ * row. At most DUCK_ROWS_MAX_COLS columns. RC_INVALID for a non-VARCHAR column, RC_DB when the
+ * query fails, or what fn returned. */
+#define DUCK_ROWS_MAX_COLS 64
+enum rc duck_query_rows(struct duck *duck, const char *sql, duck_row_fn fn, void *ctx,
+                        struct err *err) WARN_UNUSED;
+
+/* Runs sql (one VARCHAR column) and returns its first row's value in *out (heap, the caller
+ * frees). RC_NOTFOUND when there is no row or the value is NULL. */
+enum rc duck_query_text(struct duck *duck, const char *sql, char **out,
+                        struct err *err) WARN_UNUSED;
+
+/* Runs one statement with "?" placeholders bound, in order, to the NULL-terminated array of
+ * text values params (a NULL element cannot be given; use SQL NULL in the text instead). For
+ * values that can be bound, binding beats quoting. */
+enum rc duck_exec_params(struct duck *duck, const char *sql, const char *const *params,
+                         struct err *err) WARN_UNUSED;
+
 /* Appends s to b as a single-quoted SQL string literal, every ' doubled: for values that
  * cannot be bound as parameters, such as the file path of COPY ... TO or read_parquet.
  * Backslashes need no escaping in DuckDB standard strings. RC_INVALID (b left unchanged) for

@@ -118,6 +118,28 @@ static const struct store_migration steps[] = {
       ") STRICT;"
       "CREATE INDEX audit_log_at ON audit_log(at);"
       "CREATE INDEX audit_log_action ON audit_log(action, at);" },
+    /* The data plane's state. Keyed by the canonical table id, which is also the view name in
+     * the catalog and _meta.table_name in the extract; no foreign key to table_registry,
+     * because the catalog serves every valid table of every extract, registered or not. */
+    { 3, "sync state and profiles",
+      "CREATE TABLE sync_state ("
+      "  table_id TEXT PRIMARY KEY,"
+      "  source TEXT NOT NULL,"
+      "  query_mode TEXT NOT NULL,"
+      "  extracted_at TEXT,"   /* _meta.extracted_at: when the connector read the data */
+      "  rows INTEGER NOT NULL DEFAULT 0,"
+      "  size_bytes INTEGER NOT NULL DEFAULT 0,"
+      "  status TEXT NOT NULL CHECK (status IN ('ok', 'unavailable', 'error')),"
+      "  error TEXT,"
+      "  checked_at TEXT NOT NULL" /* the catalog rebuild that wrote this row */
+      ") STRICT;"
+      "CREATE INDEX sync_state_source ON sync_state(source);"
+      "CREATE TABLE table_profiles ("
+      "  table_id TEXT PRIMARY KEY,"
+      "  profile TEXT NOT NULL,"   /* JSON, see data/profile.h */
+      "  extracted_at TEXT,"       /* of the data profiled: unchanged data is not profiled again */
+      "  profiled_at TEXT NOT NULL"
+      ") STRICT;" },
 };
 
 const struct store_migration *store_migrations(int *out_count)

@@ -86,6 +86,24 @@ static void test_ident_accepts_only_safe_names(void **state)
     assert_false(ident_valid_len("ab\0cd", 5)); /* an embedded NUL is not hidden */
 }
 
+static void test_ident_table_id_is_canonical(void **state)
+{
+    (void)state;
+    char id[IDENT_MAX_LEN + 1];
+    assert_true(ident_table_id("  Customer Orders ", id));
+    assert_string_equal(id, "customer_orders");
+    assert_true(ident_table_id("web-sessions", id));
+    assert_string_equal(id, "web_sessions");
+    assert_true(ident_is_table_id("web_sessions"));
+    assert_false(ident_is_table_id("Orders"));
+    const char *bad[] = { "", "   ", "9lives", "a.b", "x\"; DROP TABLE y; --", "../etc",
+                          "naïve", "a'b", NULL };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_false(ident_table_id(bad[i], id));
+        assert_string_equal(id, "");
+    }
+}
+
 static void test_isotime_round_trip(void **state)
 {
     (void)state;
@@ -295,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_buf_refuses_past_cap_and_stays_failed),
         cmocka_unit_test(test_buf_grows_across_many_appends),
         cmocka_unit_test(test_ident_accepts_only_safe_names),
+        cmocka_unit_test(test_ident_table_id_is_canonical),
         cmocka_unit_test(test_isotime_round_trip),
         cmocka_unit_test(test_parse_i64_is_strict),
         cmocka_unit_test(test_file_write_atomic_replaces_and_leaves_no_temp),
