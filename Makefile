@@ -80,9 +80,15 @@ install: $(BUILD)/da
 	install -m 0755 $(BUILD)/da $(DESTDIR)$(PREFIX)/bin/da
 	install -m 0644 $(DUCKDB)/lib/libduckdb.so $(DESTDIR)$(PREFIX)/lib/da/libduckdb.so
 
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(sort $(wildcard bench/*.c)))
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libda.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MF $@.d -o $@ $< $(BUILD)/libda.a $(LDFLAGS) $(LDLIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD)/da
-	bench/run.sh
+	@$(MAKE) --no-print-directory $(BUILD)/da $(BENCH_BINS)
+	@BUILD=$(BUILD) bench/run.sh
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/compat.h"
@@ -12,6 +13,8 @@
 static const struct cmd commands[] = {
     { "serve", "run the server", cmd_serve },
     { "admin", "administration: bootstrap the first admin", cmd_admin },
+    { "extract", "make and check extracts (server side)", cmd_extract },
+    { "rebuild", "rebuild the server's catalog from the extracts", cmd_rebuild },
 };
 
 const struct cmd *cmd_table(int *out_len)
@@ -29,6 +32,12 @@ int cmd_usage_error(const char *name, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_USAGE;
+}
+
+const char *cmd_default_data_dir(void)
+{
+    const char *dir = getenv("DA_DATA_DIR");
+    return dir && *dir ? dir : "./data";
 }
 
 static void main_help(void)

@@ -11,6 +11,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct dataplane;
+
 /* What handlers share. Built by `da serve` before the server starts and read-only while it
  * runs (the parts that change, like the store, guard themselves). */
 struct app {
@@ -21,6 +23,7 @@ struct app {
     struct server_key key;
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
+    struct dataplane *dataplane;  /* the catalog and its watcher, profiler */
 };
 
 /* All routes of the API in one array; the caller frees it with free() after the server
@@ -34,5 +37,7 @@ const struct http_route *api_users_routes(size_t *out_len);
 const struct http_route *api_tokens_routes(size_t *out_len);
 const struct http_route *api_signin_routes(size_t *out_len);
 const struct http_route *api_access_routes(size_t *out_len);
+const struct http_route *api_registry_routes(size_t *out_len);
+const struct http_route *api_dataplane_routes(size_t *out_len);
 
 #endif

@@ -1,15 +1,16 @@
 /* health.c — GET /api/health, for load balancers, monitors and `da status`.
  *
  * Anyone may call it and learns only the overall status and the version. "unhealthy" means
- * the state store does not answer; "degraded" means the server runs but has no data to serve
- * (no extract folder with an extract.duckdb). Details that describe the data (counts, stale
- * tables) are for authenticated admins only. Always 200, so a monitor reads the body rather
- * than guessing from the status. */
-#include <dirent.h>
+ * the state store does not answer; "degraded" means the server runs but serves no table, or a
+ * table is not served (broken extract, missing extension or token) or stale (extracted longer
+ * ago than data.stale_after_hours), as the last catalog rebuild recorded in sync_state.
+ * Details that describe the data (counts, the tables at fault) are for authenticated admins
+ * only. Always 200, so a monitor reads the body rather than guessing from the status. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/authn.h"
@@ -19,34 +20,56 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/version.h"
+#include "store/datastate.h"
 
-/* Counts extract folders that hold an extract.duckdb and have a safe name. */
-static int count_extracts(const char *extracts_dir)
+/* What the last catalog rebuild recorded: tables served, not served, and stale. */
+struct data_health {
+    int served;
+    int not_served;
+    int stale;
+    json_t *problems; /* for admins: [{id, status, reason}] of tables not served or stale */
+};
+
+static enum rc read_data_health(struct app *app, struct data_health *h, struct err *err)
 {
-    DIR *d = opendir(extracts_dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
-        if (!ident_valid(e->d_name))
-            continue;
-        char *db = xasprintf("%s/%s/extract.duckdb", extracts_dir, e->d_name);
-        n += file_exists(db);
-        free(db);
+    struct sync_state_row *rows = NULL;
+    size_t n = 0;
+    *h = (struct data_health){ .problems = json_array() };
+    enum rc rc = sync_state_list(app->store, &rows, &n, err);
+    if (rc)
+        return rc;
+    time_t now = time(NULL), at = 0;
+    int64_t stale_s = (int64_t)app->cfg->stale_after_hours * 3600;
+    for (size_t i = 0; i < n; i++) {
+        const struct sync_state_row *r = &rows[i];
+        bool ok = strcmp(r->status, "ok") == 0;
+        /* remote tables are live: their extraction time says nothing about freshness */
+        bool stale = ok && strcmp(r->query_mode, "local") == 0 &&
+                     isotime_parse(r->extracted_at, &at) && now - at > stale_s;
+        h->served += ok;
+        h->not_served += !ok;
+        h->stale += stale;
+        if (!ok || stale)
+            json_array_append_new(h->problems,
+                                  json_pack("{s:s, s:s, s:s, s:s?}", "id", r->table_id,
+                                            "source", r->source, "status",
+                                            stale ? "stale" : r->status, "reason",
+                                            stale ? r->extracted_at : r->error));
     }
-    closedir(d);
-    return n;
+    free(rows);
+    return RC_OK;
 }
 
 static void get_health(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct err err;
+    struct data_health h = { 0 };
     const char *status = "healthy";
-    if (store_ping(app->store, &err) != RC_OK) {
+    if (store_ping(app->store, &err) != RC_OK || read_data_health(app, &h, &err) != RC_OK) {
         log_error("health", "state store: %s", err.msg);
         status = "unhealthy";
-    } else if (count_extracts(app->extracts_dir) == 0) {
+    } else if (h.served == 0 || h.not_served > 0 || h.stale > 0) {
         status = "degraded";
     }
     char now[ISOTIME_SIZE];
@@ -56,12 +79,15 @@ static void get_health(struct http_req *req, void *appv)
     struct principal p;
     int64_t users = 0, admins = 0;
     if (api_optional_user(req, app, &p) && strcmp(p.user.role, "admin") == 0 &&
-        users_count(app->store, &users, &admins, &err) == RC_OK)
+        users_count(app->store, &users, &admins, &err) == RC_OK) {
         json_object_set_new(body, "details",
-                            json_pack("{s:i, s:I, s:I, s:i}", "schema_version",
+                            json_pack("{s:i, s:I, s:I, s:i, s:i, s:i, s:O}", "schema_version",
                                       store_schema_version(app->store), "users",
                                       (json_int_t)users, "admins", (json_int_t)admins,
-                                      "extracts", count_extracts(app->extracts_dir)));
+                                      "tables", h.served, "tables_not_served", h.not_served,
+                                      "tables_stale", h.stale, "problems", h.problems));
+    }
+    json_decref(h.problems);
     http_respond_json(req, 200, body);
 }
 

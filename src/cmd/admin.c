@@ -64,10 +64,8 @@ static int bootstrap(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *email = NULL, *name = NULL, *data_dir = getenv("DA_DATA_DIR");
+    const char *email = NULL, *name = NULL, *data_dir = cmd_default_data_dir();
     bool from_stdin = false;
-    if (!data_dir || !*data_dir)
-        data_dir = "./data";
     opterr = 0;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {

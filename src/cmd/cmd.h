@@ -16,6 +16,11 @@ const struct cmd *cmd_table(int *out_len);
 
 int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_rebuild(int argc, char **argv);
+
+/* The data folder when --data-dir is not given: env DA_DATA_DIR, else ./data. */
+const char *cmd_default_data_dir(void);
 
 /* Prints "da NAME: message" to stderr and returns EXIT_USAGE, for one-line usage errors. */
 int cmd_usage_error(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "base/fileio.h"
+#include "base/ident.h"
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -19,6 +21,8 @@
 #include "base/version.h"
 #include "cmd/cmd.h"
 #include "cmd/seed.h"
+#include "data/datadir.h"
+#include "data/dataplane.h"
 #include "data/demo.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
@@ -213,8 +217,28 @@ static enum rc make_demo(const struct app *app, int scale, struct err *err)
     return RC_OK;
 }
 
-/* Waits for SIGTERM or SIGINT (SIGHUP is logged and ignored for now). */
-static int wait_for_stop_signal(const sigset_t *set)
+/* SIGHUP asks for a catalog rebuild. `da rebuild --source S` leaves S in
+ * state/rebuild.request first; anything else there (or no file) means every source. */
+static void rebuild_on_hangup(const struct app *app)
+{
+    char *path = xasprintf("%s/state/rebuild.request", app->data_dir);
+    char *text = NULL;
+    size_t len = 0;
+    struct err err;
+    const char *source = NULL;
+    if (file_read_all(path, 256, &text, &len, &err) == RC_OK) {
+        text[strcspn(text, "\r\n")] = '\0';
+        source = ident_valid(text) ? text : NULL;
+        (void)unlink(path);
+    }
+    log_info("serve", "SIGHUP: rebuilding the catalog (%s)", source ? source : "every source");
+    dataplane_request_rebuild(app->dataplane, source);
+    free(text);
+    free(path);
+}
+
+/* Waits for SIGTERM or SIGINT; SIGHUP rebuilds the catalog meanwhile. */
+static int wait_for_stop_signal(const sigset_t *set, const struct app *app)
 {
     for (;;) {
         int sig = 0;
@@ -222,7 +246,8 @@ static int wait_for_stop_signal(const sigset_t *set)
             continue;
         if (sig == SIGTERM || sig == SIGINT)
             return sig;
-        log_info("serve", "signal %d ignored", sig);
+        if (sig == SIGHUP)
+            rebuild_on_hangup(app);
     }
 }
 
@@ -268,6 +293,7 @@ int cmd_serve(int argc, char **argv)
     struct http_server *http = NULL;
     struct http_route *routes = NULL;
     char *state_dir = NULL;
+    int lock_fd = -1;
     struct err err = { { 0 } };
     enum rc rc = load_config(&args, &cfg, &err);
     if (rc) {
@@ -281,6 +307,9 @@ int cmd_serve(int argc, char **argv)
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
     app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
     rc = prepare_data_dir(&app, &state_dir, &err);
+    /* one server per data folder; `da rebuild` and the connectors look for it here */
+    if (!rc)
+        rc = datadir_lock_server(cfg.data_dir, &lock_fd, &err);
     if (!rc)
         rc = server_key_load(state_dir, cfg.jwt_secret, &app.key, &err);
     if (!rc)
@@ -289,6 +318,11 @@ int cmd_serve(int argc, char **argv)
         rc = make_demo(&app, (int)args.demo_scale, &err);
     if (!rc)
         rc = seed_run(&app, args.demo, &err);
+    if (!rc) {
+        struct dataplane_options dopt = { .data_dir = cfg.data_dir, .store = app.store,
+                                          .profile = true };
+        rc = dataplane_start(&dopt, &app.dataplane, &err);
+    }
     if (rc)
         goto fail;
 
@@ -308,11 +342,12 @@ int cmd_serve(int argc, char **argv)
     log_info("serve", "da %s listening on http://%s:%d (data %s)", DA_VERSION, cfg.host,
              http_server_port(http), cfg.data_dir);
 
-    int sig = wait_for_stop_signal(&stop_set);
+    int sig = wait_for_stop_signal(&stop_set, &app);
     log_info("serve", "%s received: finishing requests in flight (up to %ds)",
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
     drain(http, cfg.shutdown_grace_s, &stop_set);
     http_server_stop(&http);
+    dataplane_stop(&app.dataplane);
     store_close(&app.store);
     log_info("serve", "stopped cleanly");
     code = 0;
@@ -323,7 +358,10 @@ fail:
 out:
     http_server_stop(&http);
     free(routes);
+    dataplane_stop(&app.dataplane);
     store_close(&app.store);
+    if (lock_fd >= 0)
+        close(lock_fd);
     ratelimit_free(&app.rl_ip);
     ratelimit_free(&app.rl_account);
     server_key_wipe(&app.key);

@@ -1,30 +1,18 @@
 /* demo.c — the demo company behind `da serve --demo` (called once at startup by cmd/serve.c).
  * It generates six related tables with DuckDB SQL alone: every value is a pure function of a
  * row number and a salt through hash(), over range(), so the same scale gives the same data on
- * every run, and order totals can be computed from their lines without a join. An in-memory
- * DuckDB writes each table to data/<table>.parquet(.tmp, then renamed); a second, file DuckDB
- * builds extract.duckdb.tmp with _meta and one read_parquet view per table, which is renamed
- * to extract.duckdb last: its presence is the commit point of the whole extract. */
+ * every run, and order totals can be computed from their lines without a join. The tables are
+ * written through the extract writer (data/extract.h), the same code every connector uses, so
+ * the demo extract is crash safe and checked like any other. */
 #include "data/demo.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "data/duck.h"
-
-#define DEMO_SQL_MAX (64 * 1024)
+#include "data/extract.h"
 
 /* Row counts at scale 1; every one but products is multiplied by the scale. */
 #define DEMO_CUSTOMERS 1000
@@ -269,113 +257,6 @@ static const struct demo_table demo_tables[] = {
     },
 };
 
-/* Paths of one generation run; all heap strings, freed by paths_cleanup. */
-struct demo_paths {
-    char *dir;     /* absolute: <data_dir>/extracts/demo */
-    char *data;    /* <dir>/data */
-    char *db;      /* <dir>/extract.duckdb */
-    char *db_wal;  /* <dir>/extract.duckdb.wal */
-    char *tmp;     /* <dir>/extract.duckdb.tmp */
-    char *tmp_wal; /* <dir>/extract.duckdb.tmp.wal */
-    char *spill;   /* <dir>/spill: DuckDB's temp_directory while generating */
-};
-
-static void paths_cleanup(struct demo_paths *p)
-{
-    free(p->dir);
-    free(p->data);
-    free(p->db);
-    free(p->db_wal);
-    free(p->tmp);
-    free(p->tmp_wal);
-    free(p->spill);
-    memset(p, 0, sizeof(*p));
-}
-
-static void paths_fill(struct demo_paths *p, char *dir)
-{
-    p->dir = dir;
-    p->data = xasprintf("%s/data", dir);
-    p->db = xasprintf("%s/extract.duckdb", dir);
-    p->db_wal = xasprintf("%s/extract.duckdb.wal", dir);
-    p->tmp = xasprintf("%s/extract.duckdb.tmp", dir);
-    p->tmp_wal = xasprintf("%s/extract.duckdb.tmp.wal", dir);
-    p->spill = xasprintf("%s/spill", dir);
-}
-
-static char *parquet_path(const struct demo_paths *p, const struct demo_table *t, bool tmp)
-{
-    return xasprintf("%s/%s.parquet%s", p->data, t->name, tmp ? ".tmp" : "");
-}
-
-/* Removes path; a missing file is fine. */
-static enum rc remove_file(const char *path, struct err *err)
-{
-    if (unlink(path) != 0 && errno != ENOENT)
-        return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    return RC_OK;
-}
-
-/* Removes DuckDB's spill folder and the files in it (it holds no subfolders); a missing folder
- * is fine. DuckDB removes it itself on a clean close; this is for a killed run. */
-static enum rc remove_spill_dir(const char *path, struct err *err)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        if (errno == ENOENT)
-            return RC_OK;
-        return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
-    }
-    enum rc rc = RC_OK;
-    while (!rc) {
-        const struct dirent *e = readdir(d);
-        if (!e)
-            break;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *f = xasprintf("%s/%s", path, e->d_name);
-        rc = remove_file(f, err);
-        free(f);
-    }
-    closedir(d);
-    if (!rc && rmdir(path) != 0 && errno != ENOENT)
-        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    return rc;
-}
-
-/* Flushes a file that another library wrote to disk before it is renamed into place, so a
- * power loss cannot leave a renamed but empty file. */
-static enum rc fsync_file(const char *path, struct err *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
-    enum rc rc = RC_OK;
-    if (fsync(fd) != 0)
-        rc = err_set(err, RC_IO, "cannot sync %s: %s", path, strerror(errno));
-    close(fd);
-    return rc;
-}
-
-/* Removes what a killed or failed run may have left: temporaries, and a WAL that must never be
- * replayed into the extract.duckdb we are about to create. */
-static enum rc remove_leftovers(const struct demo_paths *p, struct err *err)
-{
-    enum rc rc = remove_file(p->tmp, err);
-    if (!rc)
-        rc = remove_file(p->tmp_wal, err);
-    if (!rc)
-        rc = remove_file(p->db_wal, err);
-    if (!rc)
-        rc = remove_spill_dir(p->spill, err);
-    for (size_t i = 0; !rc && i < ARRAY_LEN(demo_tables); i++) {
-        char *pq = parquet_path(p, &demo_tables[i], true);
-        rc = remove_file(pq, err);
-        free(pq);
-    }
-    return rc;
-}
-
 /* Reads the number of tables and the sum of their rows from the extract's _meta. */
 static enum rc read_summary(const char *db_path, struct demo_result *out, struct err *err)
 {
@@ -390,238 +271,41 @@ static enum rc read_summary(const char *db_path, struct demo_result *out, struct
     rc = duck_query_i64(d, "SELECT coalesce(sum(rows), 0)::BIGINT FROM _meta", &rows, err);
     if (rc)
         goto out;
-    if (tables > INT_MAX)
-        tables = INT_MAX;
-    out->tables = (int)tables;
+    out->tables = tables > INT_MAX ? INT_MAX : (int)tables;
     out->rows = rows;
 out:
     duck_close(&d);
     return rc;
 }
 
-/* Writes every table to data/<table>.parquet through a .tmp name and a durable rename. */
-static enum rc write_parquet_files(const struct demo_paths *p, int scale, struct err *err)
+/* Writes every table through the extract writer, which makes the run crash safe. */
+static enum rc generate(const char *dir, int scale, struct demo_result *out, struct err *err)
 {
-    struct duck *mem = NULL;
-    struct buf sql;
-    char *setup = NULL, *tmp = NULL, *final = NULL;
-    buf_init(&sql, DEMO_SQL_MAX);
-
-    setup = xasprintf(demo_setup_sql, DEMO_CUSTOMERS * scale, DEMO_PRODUCTS, DEMO_ORDERS * scale,
-                      DEMO_SESSIONS * scale, DEMO_TICKETS * scale);
-    enum rc rc = duck_open(NULL, &mem, err);
-    if (rc)
-        goto out;
-    /* at large scales the sorts may spill; keep that inside the demo folder rather than in
-     * DuckDB's default, ".tmp" in the working folder of the server */
-    rc = buf_append_str(&sql, "SET temp_directory = ");
+    struct extract_writer *w = NULL;
+    struct extract_commit_result res;
+    char *setup = xasprintf(demo_setup_sql, DEMO_CUSTOMERS * scale, DEMO_PRODUCTS,
+                            DEMO_ORDERS * scale, DEMO_SESSIONS * scale, DEMO_TICKETS * scale);
+    enum rc rc = extract_writer_begin(dir, &w, err);
     if (!rc)
-        rc = duck_sql_quote_literal(&sql, p->spill);
-    if (rc) {
-        rc = err_set(err, rc, "demo spill path is too long");
-        goto out;
-    }
-    rc = duck_exec(mem, buf_cstr(&sql), err);
+        rc = duck_exec(extract_writer_duck(w), setup, err);
+    for (size_t i = 0; !rc && i < ARRAY_LEN(demo_tables); i++)
+        rc = extract_writer_add(w, demo_tables[i].name, demo_tables[i].description,
+                                demo_tables[i].select_sql, err);
     if (!rc)
-        rc = duck_exec(mem, setup, err);
-    if (rc)
-        goto out;
-    for (size_t i = 0; i < ARRAY_LEN(demo_tables); i++) {
-        const struct demo_table *t = &demo_tables[i];
-        free(tmp);
-        free(final);
-        tmp = parquet_path(p, t, true);
-        final = parquet_path(p, t, false);
-        buf_reset(&sql);
-        rc = buf_printf(&sql, "COPY (%s) TO ", t->select_sql);
-        if (!rc)
-            rc = duck_sql_quote_literal(&sql, tmp);
-        if (!rc)
-            rc = buf_append_str(&sql, " (FORMAT parquet)");
-        if (rc) {
-            rc = err_set(err, rc, "demo SQL for %s is too long", t->name);
-            goto out;
-        }
-        rc = duck_exec(mem, buf_cstr(&sql), err);
-        if (!rc)
-            rc = fsync_file(tmp, err);
-        if (!rc)
-            rc = file_rename_durable(tmp, final, err);
-        if (rc)
-            goto out;
-    }
-out:
-    duck_close(&mem);
-    if (!rc)
-        rc = remove_spill_dir(p->spill, err);
-    buf_cleanup(&sql);
+        rc = extract_writer_commit(&w, &res, err);
+    extract_writer_abort(&w);
     free(setup);
-    free(tmp);
-    free(final);
-    return rc;
-}
-
-/* Formats the current UTC time as a DuckDB TIMESTAMP literal body "YYYY-MM-DD HH:MM:SS". */
-static void utc_now_sql(char out[32])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    if (strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-        out[0] = '\0';
-}
-
-/* Creates the view of one table and its _meta row in the extract being built. */
-static enum rc add_table(struct duck *ext, const struct demo_paths *p, const struct demo_table *t,
-                         const char *now, int64_t *out_rows, struct err *err)
-{
-    struct buf sql;
-    struct stat st;
-    int64_t rows = 0;
-    char *pq = parquet_path(p, t, false);
-    enum rc rc = RC_OK;
-    buf_init(&sql, DEMO_SQL_MAX);
-
-    if (stat(pq, &st) != 0) {
-        rc = err_set(err, RC_IO, "cannot stat %s: %s", pq, strerror(errno));
-        goto out;
-    }
-    rc = buf_append_str(&sql, "CREATE VIEW ");
-    if (!rc)
-        rc = duck_sql_quote_ident(&sql, t->name);
-    if (!rc)
-        rc = buf_append_str(&sql, " AS SELECT * FROM read_parquet(");
-    if (!rc)
-        rc = duck_sql_quote_literal(&sql, pq);
-    if (!rc)
-        rc = buf_append_str(&sql, ")");
-    if (rc) {
-        rc = err_set(err, rc, "cannot build the view of %s", t->name);
-        goto out;
-    }
-    rc = duck_exec(ext, buf_cstr(&sql), err);
     if (rc)
-        goto out;
-
-    buf_reset(&sql);
-    rc = buf_append_str(&sql, "SELECT count(*) FROM ");
-    if (!rc)
-        rc = duck_sql_quote_ident(&sql, t->name);
-    if (rc) {
-        rc = err_set(err, rc, "cannot build the count of %s", t->name);
-        goto out;
-    }
-    rc = duck_query_i64(ext, buf_cstr(&sql), &rows, err);
-    if (rc)
-        goto out;
-
-    buf_reset(&sql);
-    rc = buf_append_str(&sql, "INSERT INTO _meta VALUES (");
-    if (!rc)
-        rc = duck_sql_quote_literal(&sql, t->name);
-    if (!rc)
-        rc = buf_append_str(&sql, ", ");
-    if (!rc)
-        rc = duck_sql_quote_literal(&sql, t->description);
-    if (!rc)
-        rc = buf_printf(&sql, ", %lld, %lld, TIMESTAMP '%s', 'local')", (long long)rows,
-                        (long long)st.st_size, now);
-    if (rc) {
-        rc = err_set(err, rc, "cannot build the _meta row of %s", t->name);
-        goto out;
-    }
-    rc = duck_exec(ext, buf_cstr(&sql), err);
-    if (rc)
-        goto out;
-    *out_rows = rows;
-out:
-    buf_cleanup(&sql);
-    free(pq);
-    return rc;
-}
-
-/* Builds extract.duckdb.tmp over the Parquet files, then commits it as extract.duckdb. */
-static enum rc write_extract(const struct demo_paths *p, struct demo_result *out, struct err *err)
-{
-    struct duck *ext = NULL;
-    int64_t total = 0;
-    char now[32];
-    utc_now_sql(now);
-
-    enum rc rc = duck_open(p->tmp, &ext, err);
-    if (rc)
-        goto out;
-    rc = duck_exec(ext,
-                   "CREATE TABLE _meta (table_name VARCHAR, description VARCHAR, rows BIGINT,"
-                   " size_bytes BIGINT, extracted_at TIMESTAMP, query_mode VARCHAR)",
-                   err);
-    if (rc)
-        goto out;
-    for (size_t i = 0; i < ARRAY_LEN(demo_tables); i++) {
-        int64_t rows = 0;
-        rc = add_table(ext, p, &demo_tables[i], now, &rows, err);
-        if (rc)
-            goto out;
-        total += rows;
-    }
-    rc = duck_exec(ext, "CHECKPOINT", err);
-    if (rc)
-        goto out;
-    duck_close(&ext);
-
-    /* the commit point: everything before is invisible to readers of extract.duckdb */
-    rc = fsync_file(p->tmp, err);
-    if (!rc)
-        rc = remove_file(p->db_wal, err);
-    if (!rc)
-        rc = file_rename_durable(p->tmp, p->db, err);
-    if (rc)
-        goto out;
-    /* a checkpointed, closed database has no WAL; remove one if DuckDB left it anyway */
-    rc = remove_file(p->tmp_wal, err);
-    if (!rc)
-        rc = file_fsync_dir_of(p->db, err);
-    if (rc)
-        goto out;
-    out->tables = (int)ARRAY_LEN(demo_tables);
-    out->rows = total;
-out:
-    duck_close(&ext);
-    return rc;
-}
-
-/* Generates the extract under the lock, unless another process committed it meanwhile. */
-static enum rc generate(const struct demo_paths *p, int scale, struct demo_result *out,
-                        struct err *err)
-{
-    if (file_exists(p->db)) {
-        out->created = false;
-        return read_summary(p->db, out, err);
-    }
-    enum rc rc = remove_leftovers(p, err);
-    if (!rc)
-        rc = write_parquet_files(p, scale, err);
-    if (!rc)
-        rc = write_extract(p, out, err);
-    if (rc) {
-        /* leave no temporary behind; renamed Parquet files without extract.duckdb are no
-         * extract at all, and the next run overwrites them */
-        struct err ignored;
-        (void)remove_leftovers(p, &ignored);
         return rc;
-    }
     out->created = true;
+    out->tables = res.tables;
+    out->rows = res.rows;
     return RC_OK;
 }
 
 enum rc demo_ensure(const char *data_dir, int scale, struct demo_result *out, struct err *err)
 {
-    struct demo_paths p = { 0 };
     struct demo_result res = { 0 };
-    char *dir = NULL, *db = NULL, *data = NULL, *abs = NULL;
-    int lock_fd = -1;
-    enum rc rc = RC_OK;
-
     *out = (struct demo_result){ 0 };
     if (!data_dir || !*data_dir)
         return err_set(err, RC_INVALID, "no data folder given for the demo data");
@@ -629,45 +313,12 @@ enum rc demo_ensure(const char *data_dir, int scale, struct demo_result *out, st
         return err_set(err, RC_INVALID, "demo scale must be %d-%d (got %d)", DEMO_SCALE_MIN,
                        DEMO_SCALE_MAX, scale);
 
-    dir = xasprintf("%s/extracts/" DEMO_SOURCE_NAME, data_dir);
-    db = xasprintf("%s/extract.duckdb", dir);
-    if (file_exists(db)) {
-        rc = read_summary(db, &res, err);
-        goto out;
-    }
-
-    data = xasprintf("%s/data", dir);
-    rc = file_mkdir_p(data, 0755, err);
-    if (rc)
-        goto out;
-    /* views must name their Parquet files by absolute path: the catalog attaches the extract
-     * from another working folder */
-    abs = realpath(dir, NULL);
-    if (!abs) {
-        rc = err_set(err, RC_IO, "cannot resolve %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    paths_fill(&p, abs);
-    abs = NULL;
-
-    lock_fd = open(p.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lock_fd < 0) {
-        rc = err_set(err, RC_IO, "cannot open %s: %s", p.dir, strerror(errno));
-        goto out;
-    }
-    while (flock(lock_fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            rc = err_set(err, RC_IO, "cannot lock %s: %s", p.dir, strerror(errno));
-            goto out;
-        }
-    }
-    rc = generate(&p, scale, &res, err);
-out:
-    if (lock_fd >= 0)
-        close(lock_fd); /* releases the lock */
-    paths_cleanup(&p);
-    free(abs);
-    free(data);
+    char *dir = xasprintf("%s/extracts/" DEMO_SOURCE_NAME, data_dir);
+    char *db = xasprintf("%s/" EXTRACT_DB_FILE, dir);
+    /* a second process that lost the race for the writer's lock finds the extract made */
+    enum rc rc = file_exists(db) ? read_summary(db, &res, err) : generate(dir, scale, &res, err);
+    if (rc == RC_OK && !res.created && !file_exists(db))
+        rc = err_set(err, RC_INTERNAL, "demo extract missing after generation");
     free(db);
     free(dir);
     if (!rc)

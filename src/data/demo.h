@@ -20,13 +20,12 @@ struct demo_result {
     int64_t rows; /* sum of _meta.rows */
 };
 
-/* Makes <data_dir>/extracts/demo/ (extract.duckdb plus data/<table>.parquet) unless
+/* Makes <data_dir>/extracts/demo/ (extract.duckdb plus data/run-.../<table>.parquet) unless
  * extract.duckdb is there already, in which case nothing is written and *out only reports
  * what _meta holds. scale (DEMO_SCALE_MIN..DEMO_SCALE_MAX) multiplies every row count but
- * that of products; the same scale gives the same data on every run. Crash safe: each file is
- * written under a .tmp name and renamed, extract.duckdb last, so a kill at any moment leaves
- * either no demo extract or a complete one; stale temporaries of a killed run are removed
- * first. Concurrent calls on one data folder are serialised with flock on the demo folder.
+ * that of products; the same scale gives the same data on every run. Crash safe through the
+ * extract writer: a kill at any moment leaves either no demo extract or a complete one.
+ * Concurrent calls on one data folder take turns on the writer's lock.
  * RC_INVALID for a bad scale, RC_IO or RC_DB on failure (nothing committed then). */
 enum rc demo_ensure(const char *data_dir, int scale, struct demo_result *out,
                     struct err *err) WARN_UNUSED;

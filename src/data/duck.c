@@ -14,7 +14,7 @@
 #include "base/mem.h"
 
 struct duck {
-    duckdb_database db;
+    duckdb_database db; /* NULL for a connection made by duck_connect */
     duckdb_connection conn;
 };
 
@@ -67,6 +67,23 @@ enum rc duck_open_readonly(const char *path, struct duck **out_duck, struct err 
         return err_set(err, RC_INVALID, "a read-only DuckDB database needs a file path");
     }
     return open_with(path, true, out_duck, err);
+}
+
+enum rc duck_connect(struct duck *duck, struct duck **out_duck, struct err *err)
+{
+    struct duck *d = xcalloc(1, sizeof(*d));
+    if (duckdb_connect(duck->db, &d->conn) != DuckDBSuccess) {
+        free(d);
+        *out_duck = NULL;
+        return err_set(err, RC_DB, "cannot connect to DuckDB database");
+    }
+    *out_duck = d;
+    return RC_OK;
+}
+
+void duck_interrupt(struct duck *duck)
+{
+    duckdb_interrupt(duck->conn);
 }
 
 void duck_close(struct duck **duck)

@@ -22,6 +22,14 @@ enum rc duck_open(const char *path, struct duck **out_duck, struct err *err) WAR
  * Ownership as for duck_open. */
 enum rc duck_open_readonly(const char *path, struct duck **out_duck, struct err *err) WARN_UNUSED;
 
+/* Opens another connection to duck's database, for use by another thread: queries of the
+ * catalog each take one (about 6 us). The new struct duck does not own the database: closing
+ * it closes only the connection, and it must be closed before the owner is. */
+enum rc duck_connect(struct duck *duck, struct duck **out_duck, struct err *err) WARN_UNUSED;
+
+/* Interrupts the query running on duck's connection, from any thread (time limits). */
+void duck_interrupt(struct duck *duck);
+
 /* Disconnects and closes the database. Accepts NULL or a pointer to NULL; sets *duck to NULL. */
 void duck_close(struct duck **duck);
 

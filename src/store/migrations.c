@@ -140,6 +140,8 @@ static const struct store_migration steps[] = {
       "  extracted_at TEXT,"       /* of the data profiled: unchanged data is not profiled again */
       "  profiled_at TEXT NOT NULL"
       ") STRICT;" },
+    /* PUT /api/admin/registry/{id} records when a row last changed; NULL until then. */
+    { 4, "table registry: updated_at", "ALTER TABLE table_registry ADD COLUMN updated_at TEXT;" },
 };
 
 const struct store_migration *store_migrations(int *out_count)

@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, runDa, tempDir, removeDir, writeConfig } from './lib/server.mjs';
 
@@ -140,8 +140,10 @@ describe('the demo data', () => {
       assert.equal(body.status, 'healthy');
       assert.match(first.log, /generated demo data: 6 tables/);
       assert.ok(existsSync(join(dir, 'extracts', 'demo', 'extract.duckdb')));
+      const runs = readdirSync(join(dir, 'extracts', 'demo', 'data')).filter((n) => n.startsWith('run-'));
+      assert.equal(runs.length, 1);
       for (const t of ['customers', 'products', 'orders', 'order_items', 'web_sessions', 'support_tickets']) {
-        assert.ok(existsSync(join(dir, 'extracts', 'demo', 'data', `${t}.parquet`)), t);
+        assert.ok(existsSync(join(dir, 'extracts', 'demo', 'data', runs[0], `${t}.parquet`)), t);
       }
       assert.equal((await first.stop()).code, 0);
       const mtime = statSync(join(dir, 'extracts', 'demo', 'extract.duckdb')).mtimeMs;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ static struct duck *open_extract(const char *data_dir)
     return d;
 }
 
-/* Counts, under dir and recursively, files named *.tmp or *.wal and folders named spill;
+/* Counts, under dir and recursively, files named *.tmp or *.wal and folders named .spill;
  * report prints each one. */
 static int count_stray(const char *dir, bool report)
 {
@@ -120,7 +121,7 @@ static int count_stray(const char *dir, bool report)
         char *path = xasprintf("%s/%s", dir, e->d_name);
         if ((len >= 4 && (strcmp(e->d_name + len - 4, ".tmp") == 0 ||
                           strcmp(e->d_name + len - 4, ".wal") == 0)) ||
-            strcmp(e->d_name, "spill") == 0) {
+            strcmp(e->d_name, ".spill") == 0) {
             if (report)
                 fprintf(stderr, "stray file: %s\n", path);
             n++;
@@ -133,12 +134,47 @@ static int count_stray(const char *dir, bool report)
     return n;
 }
 
+/* Counts the run folders data/run-* of the demo extract. */
+static int count_runs(const char *data_dir)
+{
+    char *pattern = extract_path(data_dir, "data/run-*");
+    glob_t g;
+    int n = glob(pattern, GLOB_NOESCAPE, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    globfree(&g);
+    free(pattern);
+    return n;
+}
+
+/* Stray files, plus run folders beyond the one the committed extract reads. */
 static int stray_in_demo(const char *data_dir, bool report)
 {
     char *dir = extract_path(data_dir, "");
     int n = count_stray(dir, report);
+    char *db = extract_path(data_dir, "extract.duckdb");
+    int runs = count_runs(data_dir), allowed = file_exists(db) ? 1 : 0;
+    if (runs > allowed) {
+        if (report)
+            fprintf(stderr, "%d run folders, %d expected\n", runs, allowed);
+        n += runs - allowed;
+    }
+    free(db);
     free(dir);
     return n;
+}
+
+/* The path of table t's Parquet file in the one run folder (heap). */
+static char *table_file(const char *data_dir, const char *t)
+{
+    char *rel = xasprintf("data/run-*/%s.parquet", t);
+    char *pattern = extract_path(data_dir, rel);
+    glob_t g;
+    if (glob(pattern, GLOB_NOESCAPE, NULL, &g) != 0 || g.gl_pathc != 1)
+        fail_msg("expected one file for %s", pattern);
+    char *path = xstrdup(g.gl_pathv[0]);
+    globfree(&g);
+    free(pattern);
+    free(rel);
+    return path;
 }
 
 static struct demo_result ensure_ok(const char *data_dir, int scale)
@@ -193,15 +229,13 @@ static void check_extract(const char *data_dir, int scale)
         if (expected[i] >= 0)
             assert_int_equal(n, expected[i]);
 
-        char *rel = xasprintf("data/%s.parquet", t);
-        char *pq = extract_path(data_dir, rel);
+        char *pq = table_file(data_dir, t);
         struct stat st;
         assert_int_equal(stat(pq, &st), 0);
         sql = xasprintf("SELECT size_bytes FROM _meta WHERE table_name = '%s'", t);
         assert_int_equal(q_i64(d, sql), st.st_size);
         free(sql);
         free(pq);
-        free(rel);
     }
     int64_t orders = q_i64(d, "SELECT count(*) FROM orders");
     int64_t items = q_i64(d, "SELECT count(*) FROM order_items");
@@ -225,7 +259,7 @@ static int64_t table_checksum(struct duck *d, const char *table, const char *key
 
 static struct stat stat_of(const char *data_dir, const char *rel)
 {
-    char *path = extract_path(data_dir, rel);
+    char *path = strchr(rel, '/') ? xstrdup(rel) : extract_path(data_dir, rel);
     struct stat st;
     if (stat(path, &st) != 0)
         fail_msg("stat %s: %s", path, strerror(errno));
@@ -466,9 +500,9 @@ static void test_demo_second_call_changes_nothing(void **state)
     assert_true(first.created);
     struct stat before[7], after[7];
     for (size_t i = 0; i < ARRAY_LEN(table_names); i++) {
-        char *rel = xasprintf("data/%s.parquet", table_names[i]);
-        before[i] = stat_of(f->data_dir, rel);
-        free(rel);
+        char *path = table_file(f->data_dir, table_names[i]);
+        before[i] = stat_of(f->data_dir, path);
+        free(path);
     }
     before[6] = stat_of(f->data_dir, "extract.duckdb");
 
@@ -479,9 +513,9 @@ static void test_demo_second_call_changes_nothing(void **state)
     assert_int_equal(second.rows, first.rows);
 
     for (size_t i = 0; i < ARRAY_LEN(table_names); i++) {
-        char *rel = xasprintf("data/%s.parquet", table_names[i]);
-        after[i] = stat_of(f->data_dir, rel);
-        free(rel);
+        char *path = table_file(f->data_dir, table_names[i]);
+        after[i] = stat_of(f->data_dir, path);
+        free(path);
     }
     after[6] = stat_of(f->data_dir, "extract.duckdb");
     for (size_t i = 0; i < 7; i++) {
@@ -617,20 +651,20 @@ static void write_junk(const char *data_dir, const char *rel)
 static void test_demo_cleans_a_crashed_run(void **state)
 {
     struct fixture *f = *state;
-    char *dir = extract_path(f->data_dir, "spill"); /* a killed run's DuckDB spill folder */
+    char *dir = extract_path(f->data_dir, ".spill"); /* a killed run's DuckDB spill folder */
     struct err err = { { 0 } };
     assert_int_equal(file_mkdir_p(dir, 0755, &err), RC_OK);
     free(dir);
-    dir = extract_path(f->data_dir, "data");
+    dir = extract_path(f->data_dir, "data/run-20000101T000000Z-deadbeef"); /* never committed */
     assert_int_equal(file_mkdir_p(dir, 0755, &err), RC_OK);
     free(dir);
     write_junk(f->data_dir, "extract.duckdb.tmp");
     write_junk(f->data_dir, "extract.duckdb.tmp.wal"); /* would be replayed if kept */
     write_junk(f->data_dir, "extract.duckdb.wal");     /* would be replayed into the new file */
-    write_junk(f->data_dir, "data/orders.parquet.tmp");
-    write_junk(f->data_dir, "data/orders.parquet"); /* renamed, but never committed */
-    write_junk(f->data_dir, "spill/duckdb_temp_storage_S32K-0.tmp");
-    assert_int_equal(stray_in_demo(f->data_dir, false), 6); /* the check below can fail */
+    write_junk(f->data_dir, "data/run-20000101T000000Z-deadbeef/orders.parquet.tmp");
+    write_junk(f->data_dir, "data/run-20000101T000000Z-deadbeef/orders.parquet");
+    write_junk(f->data_dir, ".spill/duckdb_temp_storage_S32K-0.tmp");
+    assert_int_equal(stray_in_demo(f->data_dir, false), 7); /* the check below can fail */
 
     struct demo_result res = ensure_ok(f->data_dir, 1);
     assert_true(res.created);
@@ -640,9 +674,8 @@ static void test_demo_cleans_a_crashed_run(void **state)
 static void test_demo_failure_commits_nothing(void **state)
 {
     struct fixture *f = *state;
-    /* a folder where the last table's Parquet file must go makes its rename fail after the
-     * other five tables were written */
-    char *blocker = extract_path(f->data_dir, "data/support_tickets.parquet/keep");
+    /* a folder (not empty) where the writer's temporary database must go makes the run fail */
+    char *blocker = extract_path(f->data_dir, "extract.duckdb.tmp/keep");
     struct err err = { { 0 } };
     struct demo_result res = { .created = true, .tables = 9 };
     assert_int_equal(file_mkdir_p(blocker, 0755, &err), RC_OK);
@@ -652,12 +685,12 @@ static void test_demo_failure_commits_nothing(void **state)
     assert_int_equal(res.tables, 0);
     char *db = extract_path(f->data_dir, "extract.duckdb");
     assert_false(file_exists(db));
-    assert_int_equal(stray_in_demo(f->data_dir, true), 0);
 
-    /* once the obstacle is gone, the next call succeeds */
+    /* once the obstacle is gone, nothing else is left and the next call succeeds */
     assert_int_equal(rmdir(blocker), 0);
-    char *parent = extract_path(f->data_dir, "data/support_tickets.parquet");
+    char *parent = extract_path(f->data_dir, "extract.duckdb.tmp");
     assert_int_equal(rmdir(parent), 0);
+    assert_int_equal(stray_in_demo(f->data_dir, true), 0);
     res = ensure_ok(f->data_dir, 1);
     assert_true(res.created);
     check_extract(f->data_dir, 1);

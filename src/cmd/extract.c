@@ -1,0 +1,185 @@
+/* extract.c — `da extract`: the server-side commands that make and check extracts.
+ *   da extract validate PATH          check one extract folder against the contract
+ *   da extract files --source NAME --from DIR [--all-varchar]
+ * A running server picks up a new extract by itself (it watches extracts/); see da rebuild. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cmd/cmd.h"
+#include "connectors/files.h"
+#include "data/extract.h"
+
+static void extract_help(void)
+{
+    printf("Usage: da extract COMMAND [OPTIONS]\n"
+           "\n"
+           "Make and check extracts: <data-dir>/extracts/<source>/extract.duckdb with its\n"
+           "Parquet files, the unit the server's catalog attaches.\n"
+           "\n"
+           "Commands:\n"
+           "  validate PATH   check the extract folder PATH against the extract contract;\n"
+           "                  exit 0 when it is sound, 1 listing every problem\n"
+           "  files           turn a folder of CSV, Parquet and JSON files into an extract\n"
+           "\n"
+           "Run 'da extract COMMAND --help' for the options of a command.\n");
+}
+
+static void files_help(void)
+{
+    printf("Usage: da extract files --source NAME --from DIR [--all-varchar] [--data-dir DIR]\n"
+           "\n"
+           "Reads every .csv, .tsv, .csv.gz, .parquet, .json, .jsonl and .ndjson file directly\n"
+           "in DIR into one table each (the file name, lower-cased, other characters as '_')\n"
+           "and commits them as the extract of source NAME. Column types come from DuckDB's\n"
+           "readers; --all-varchar makes every column text. All or nothing: when a file\n"
+           "cannot be read, the previous extract of NAME stays as it was.\n"
+           "\n"
+           "Options:\n"
+           "  --source NAME    the source: letters, digits and '_', not starting with a digit\n"
+           "  --from DIR       the folder of files\n"
+           "  --all-varchar    read every column as VARCHAR\n"
+           "  --data-dir DIR   the server's data folder (env DA_DATA_DIR; default ./data)\n"
+           "  -h, --help       show this help\n");
+}
+
+static void validate_help(void)
+{
+    printf("Usage: da extract validate PATH [--data-dir DIR]\n"
+           "\n"
+           "Checks the extract in folder PATH: the _meta and _remote_attach schemas, every\n"
+           "_meta row, a view or table per row, and that every file a view reads lies inside\n"
+           "PATH. Prints each problem; exit 0 when there is none, 1 otherwise.\n"
+           "\n"
+           "Options:\n"
+           "  --data-dir DIR   resolves relative paths in views (default: PATH/../..)\n"
+           "  -h, --help       show this help\n");
+}
+
+static int validate(int argc, char **argv)
+{
+    enum { OPT_DATA_DIR = 256 };
+    static const struct option opts[] = {
+        { "data-dir", required_argument, NULL, OPT_DATA_DIR },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *data_dir = NULL;
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        if (c == 'h') {
+            validate_help();
+            return 0;
+        } else if (c == OPT_DATA_DIR) {
+            data_dir = optarg;
+        } else if (c == ':') {
+            return cmd_usage_error("extract validate", "option '%s' needs a value",
+                                   argv[optind - 1]);
+        } else {
+            return cmd_usage_error("extract validate", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cmd_usage_error("extract validate", "give exactly one extract folder");
+    const char *path = argv[optind];
+    struct extract_info info;
+    struct err err = { { 0 } };
+    enum rc rc = extract_inspect(path, NULL, data_dir, &info, &err);
+    if (rc) {
+        fprintf(stderr, "da extract validate: %s\n", err.msg);
+        return 1;
+    }
+    int local = 0, remote = 0;
+    for (size_t i = 0; i < info.n_tables; i++) {
+        if (info.tables[i].problem)
+            continue;
+        if (info.tables[i].remote)
+            remote++;
+        else
+            local++;
+    }
+    for (size_t i = 0; i < info.n_problems; i++)
+        printf("problem: %s\n", info.problems[i]);
+    int code = info.n_problems > 0 ? 1 : 0;
+    printf("%s: %s, %d local and %d remote tables usable, %zu problems\n", path,
+           code ? "NOT valid" : "valid", local, remote, info.n_problems);
+    extract_info_cleanup(&info);
+    return code;
+}
+
+static int files(int argc, char **argv)
+{
+    enum { OPT_SOURCE = 256, OPT_FROM, OPT_VARCHAR, OPT_DATA_DIR };
+    static const struct option opts[] = {
+        { "source", required_argument, NULL, OPT_SOURCE },
+        { "from", required_argument, NULL, OPT_FROM },
+        { "all-varchar", no_argument, NULL, OPT_VARCHAR },
+        { "data-dir", required_argument, NULL, OPT_DATA_DIR },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *source = NULL, *from = NULL, *data_dir = cmd_default_data_dir();
+    struct files_options opt = { 0 };
+    opterr = 0;
+    optind = 1;
+    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
+        switch (c) {
+        case 'h':
+            files_help();
+            return 0;
+        case OPT_SOURCE:
+            source = optarg;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            break;
+        case OPT_VARCHAR:
+            opt.all_varchar = true;
+            break;
+        case OPT_DATA_DIR:
+            data_dir = optarg;
+            break;
+        case ':':
+            return cmd_usage_error("extract files", "option '%s' needs a value",
+                                   argv[optind - 1]);
+        default:
+            return cmd_usage_error("extract files", "unknown option '%s'; see 'da extract "
+                                                    "files --help'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cmd_usage_error("extract files", "unexpected argument '%s'", argv[optind]);
+    if (!source || !from)
+        return cmd_usage_error("extract files", "--source and --from are required");
+
+    struct files_result res;
+    struct err err = { { 0 } };
+    if (files_extract(data_dir, source, from, &opt, &res, &err) != RC_OK) {
+        fprintf(stderr, "da extract files: %s\n", err.msg);
+        return 1;
+    }
+    printf("extract %s: %d tables, %lld rows, %lld bytes of Parquet (%d files skipped)\n",
+           source, res.tables, (long long)res.rows, (long long)res.bytes, res.skipped);
+    return 0;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+    if (argc < 2) {
+        extract_help();
+        return EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0) {
+        extract_help();
+        return 0;
+    }
+    if (strcmp(sub, "validate") == 0)
+        return validate(argc - 1, argv + 1);
+    if (strcmp(sub, "files") == 0)
+        return files(argc - 1, argv + 1);
+    return cmd_usage_error("extract", "unknown command '%s'; see 'da extract --help'", sub);
+}

@@ -1,0 +1,337 @@
+/* dataplane.c — the data plane service (see dataplane.h). Two threads: the watcher polls
+ * extracts/ (a few stat calls) and performs requested rebuilds; the profiler works through a
+ * queue of table ids, one at a time, on the generation current when it starts each table. A
+ * rebuild and a profile never block queries: both only hold a generation like a query does. */
+#include "data/dataplane.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "data/duck.h"
+#include "data/profile.h"
+#include "store/datastate.h"
+#include "store/registry.h"
+#include "store/store.h"
+
+#define PROFILE_QUEUE_MAX 4096
+
+struct dataplane {
+    struct catalog *catalog;
+    struct store *store;
+    int interval_ms;
+    bool profile;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;         /* the watcher: a request or stop */
+    pthread_cond_t profile_wake; /* the profiler: work or stop */
+    bool stopping;
+    bool rebuild_requested;
+    char requested_source[IDENT_MAX_LEN + 1]; /* "" for every source */
+    char (*queue)[IDENT_MAX_LEN + 1];
+    size_t queue_len;
+    pthread_t watcher, profiler;
+    bool watcher_started, profiler_started;
+};
+
+struct catalog *dataplane_catalog(struct dataplane *dp)
+{
+    return dp->catalog;
+}
+
+enum rc dataplane_record_state(struct catalog *catalog, struct store *store, struct err *err)
+{
+    struct catalog_gen *g = catalog_acquire(catalog);
+    struct sync_state_row *rows = xcalloc(g->n_tables ? g->n_tables : 1, sizeof(*rows));
+    for (size_t i = 0; i < g->n_tables; i++) {
+        const struct catalog_table *t = &g->tables[i];
+        struct sync_state_row *r = &rows[i];
+        snprintf(r->table_id, sizeof(r->table_id), "%s", t->id);
+        snprintf(r->source, sizeof(r->source), "%s", t->source);
+        snprintf(r->query_mode, sizeof(r->query_mode), "%s", t->remote ? "remote" : "local");
+        snprintf(r->extracted_at, sizeof(r->extracted_at), "%s", t->extracted_at);
+        r->rows = t->rows;
+        r->size_bytes = t->size_bytes;
+        snprintf(r->status, sizeof(r->status), "%s", catalog_status_str(t->status));
+        snprintf(r->error, sizeof(r->error), "%s", t->reason ? t->reason : "");
+        snprintf(r->checked_at, sizeof(r->checked_at), "%s", g->built_at);
+    }
+    size_t n = g->n_tables; /* ids are unique within a generation */
+    char number[24];
+    snprintf(number, sizeof(number), "%llu", (unsigned long long)g->number);
+    enum rc rc = sync_state_replace(store, rows, n, err);
+    if (!rc)
+        rc = store_meta_set(store, "catalog_generation", number, err);
+    if (!rc)
+        rc = store_meta_set(store, "catalog_built_at", g->built_at, err);
+    catalog_release(catalog, g);
+    free(rows);
+    return rc;
+}
+
+/* Queues id unless it is queued already. Caller holds mu. */
+static void enqueue_locked(struct dataplane *dp, const char *id)
+{
+    for (size_t i = 0; i < dp->queue_len; i++)
+        if (strcmp(dp->queue[i], id) == 0)
+            return;
+    if (dp->queue_len == PROFILE_QUEUE_MAX)
+        return;
+    dp->queue = xrealloc(dp->queue, (dp->queue_len + 1) * sizeof(*dp->queue));
+    snprintf(dp->queue[dp->queue_len++], IDENT_MAX_LEN + 1, "%s", id);
+    pthread_cond_signal(&dp->profile_wake);
+}
+
+/* False when the table's registry row turns profiling after a sync off. */
+static bool profile_wanted(struct dataplane *dp, const char *id)
+{
+    struct registry_table *row = xmalloc(sizeof(*row)); /* 6 KiB: not on the stack */
+    struct err err;
+    bool wanted = registry_get(dp->store, id, row, &err) != RC_OK || row->profile_after_sync;
+    free(row);
+    return wanted;
+}
+
+/* Queues every served local table whose stored profile is missing or of older data, unless
+ * its registry row says not to. */
+static void queue_stale_profiles(struct dataplane *dp)
+{
+    if (!dp->profile)
+        return;
+    struct catalog_gen *g = catalog_acquire(dp->catalog);
+    for (size_t i = 0; i < g->n_tables; i++) {
+        const struct catalog_table *t = &g->tables[i];
+        if (t->status != CATALOG_OK || t->remote)
+            continue;
+        char *json = NULL;
+        char extracted_at[ISOTIME_SIZE], profiled_at[ISOTIME_SIZE];
+        struct err err;
+        enum rc rc = profiles_get(dp->store, t->id, &json, extracted_at, profiled_at, &err);
+        free(json);
+        if (rc == RC_OK && strcmp(extracted_at, t->extracted_at) == 0)
+            continue;
+        if (!profile_wanted(dp, t->id))
+            continue;
+        pthread_mutex_lock(&dp->mu);
+        enqueue_locked(dp, t->id);
+        pthread_mutex_unlock(&dp->mu);
+    }
+    catalog_release(dp->catalog, g);
+}
+
+/* Records what a rebuild produced: sync_state, then profiles to compute. */
+static void after_rebuild(struct dataplane *dp)
+{
+    struct err err = { { 0 } };
+    if (dataplane_record_state(dp->catalog, dp->store, &err) != RC_OK)
+        log_error("dataplane", "cannot record sync state: %s", err.msg);
+    queue_stale_profiles(dp);
+}
+
+enum rc dataplane_rebuild(struct dataplane *dp, const char *source,
+                          struct catalog_rebuild_stats *out, struct err *err)
+{
+    enum rc rc = catalog_rebuild(dp->catalog, source, out, err);
+    if (!rc)
+        after_rebuild(dp);
+    return rc;
+}
+
+void dataplane_request_rebuild(struct dataplane *dp, const char *source)
+{
+    pthread_mutex_lock(&dp->mu);
+    /* two requests for different sources become one for every source */
+    if (dp->rebuild_requested && strcmp(dp->requested_source, source ? source : "") != 0)
+        dp->requested_source[0] = '\0';
+    else
+        snprintf(dp->requested_source, sizeof(dp->requested_source), "%s",
+                 source && ident_valid(source) ? source : "");
+    dp->rebuild_requested = true;
+    pthread_cond_signal(&dp->wake);
+    pthread_mutex_unlock(&dp->mu);
+}
+
+enum rc dataplane_profile(struct dataplane *dp, const char *id, struct err *err)
+{
+    struct catalog_gen *g = catalog_acquire(dp->catalog);
+    const struct catalog_table *t = catalog_find(g, id);
+    bool ok = t && t->status == CATALOG_OK && !t->remote;
+    catalog_release(dp->catalog, g);
+    if (!ok)
+        return err_set(err, RC_NOTFOUND, "no local table %s is served", id);
+    pthread_mutex_lock(&dp->mu);
+    enqueue_locked(dp, id);
+    pthread_mutex_unlock(&dp->mu);
+    return RC_OK;
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+static void *watch_loop(void *arg)
+{
+    struct dataplane *dp = arg;
+    for (;;) {
+        struct timespec until;
+        deadline_in(&until, dp->interval_ms);
+        pthread_mutex_lock(&dp->mu);
+        while (!dp->stopping && !dp->rebuild_requested &&
+               pthread_cond_timedwait(&dp->wake, &dp->mu, &until) != ETIMEDOUT) {
+        }
+        bool stop = dp->stopping, requested = dp->rebuild_requested;
+        char source[IDENT_MAX_LEN + 1];
+        snprintf(source, sizeof(source), "%s", dp->requested_source);
+        dp->rebuild_requested = false;
+        pthread_mutex_unlock(&dp->mu);
+        if (stop)
+            break;
+
+        struct catalog_rebuild_stats stats;
+        struct err err = { { 0 } };
+        enum rc rc = RC_OK;
+        bool rebuilt = false;
+        if (requested) {
+            rc = catalog_rebuild(dp->catalog, source[0] ? source : NULL, &stats, &err);
+            rebuilt = true;
+        } else if (catalog_changed_on_disk(dp->catalog)) {
+            rc = catalog_refresh(dp->catalog, &stats, &err);
+            rebuilt = true;
+        }
+        if (rebuilt) {
+            if (rc)
+                log_error("dataplane", "rebuild failed: %s", err.msg);
+            else
+                after_rebuild(dp);
+            catalog_rebuild_stats_cleanup(&stats);
+        }
+        int removed = 0;
+        if (catalog_sweep(dp->catalog, &removed, &err) != RC_OK)
+            log_warn("dataplane", "cannot remove old Parquet runs: %s", err.msg);
+        else if (removed > 0)
+            log_info("dataplane", "removed %d Parquet run folder(s) no query reads", removed);
+    }
+    return NULL;
+}
+
+static void profile_one(struct dataplane *dp, const char *id)
+{
+    struct catalog_gen *g = catalog_acquire(dp->catalog);
+    const struct catalog_table *t = catalog_find(g, id);
+    struct duck *conn = NULL;
+    struct buf rel;
+    char *json = NULL;
+    struct err err = { { 0 } };
+    buf_init(&rel, 256);
+    if (!t || t->status != CATALOG_OK || t->remote)
+        goto out;
+    int64_t t0 = clock_mono_us();
+    /* a value seen once (one person's e-mail) is never listed as a top value */
+    struct profile_options opt = { .size_bytes = t->size_bytes, .top_min_count = 2 };
+    enum rc rc = buf_append_str(&rel, "main.");
+    if (!rc)
+        rc = duck_sql_quote_ident(&rel, t->id);
+    if (!rc)
+        rc = catalog_connect(g, &conn, &err);
+    if (!rc)
+        rc = profile_compute(conn, buf_cstr(&rel), &opt, &json, &err);
+    if (!rc)
+        rc = profiles_save(dp->store, t->id, json, t->extracted_at, &err);
+    if (rc)
+        log_warn("profiler", "cannot profile %s: %s", id, err.msg);
+    else
+        log_info("profiler", "profiled %s (%lld rows) in %.0f ms", id, (long long)t->rows,
+                 (double)(clock_mono_us() - t0) / 1000.0);
+out:
+    duck_close(&conn);
+    catalog_release(dp->catalog, g);
+    buf_cleanup(&rel);
+    free(json);
+}
+
+static void *profile_loop(void *arg)
+{
+    struct dataplane *dp = arg;
+    for (;;) {
+        pthread_mutex_lock(&dp->mu);
+        while (!dp->stopping && dp->queue_len == 0)
+            pthread_cond_wait(&dp->profile_wake, &dp->mu);
+        if (dp->stopping) {
+            pthread_mutex_unlock(&dp->mu);
+            break;
+        }
+        char id[IDENT_MAX_LEN + 1];
+        snprintf(id, sizeof(id), "%s", dp->queue[0]);
+        memmove(dp->queue, dp->queue + 1, (dp->queue_len - 1) * sizeof(*dp->queue));
+        dp->queue_len--;
+        pthread_mutex_unlock(&dp->mu);
+        profile_one(dp, id);
+    }
+    return NULL;
+}
+
+enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **out,
+                        struct err *err)
+{
+    struct dataplane *dp = xcalloc(1, sizeof(*dp));
+    struct catalog_options copt = { .data_dir = opt->data_dir };
+    struct catalog_rebuild_stats stats = { 0 };
+    *out = NULL;
+    dp->store = opt->store;
+    dp->interval_ms = opt->watch_interval_ms > 0 ? opt->watch_interval_ms : 2000;
+    dp->profile = opt->profile;
+    pthread_mutex_init(&dp->mu, NULL);
+    pthread_cond_init(&dp->wake, NULL);
+    pthread_cond_init(&dp->profile_wake, NULL);
+    enum rc rc = catalog_open(&copt, &dp->catalog, err);
+    if (!rc)
+        rc = dataplane_rebuild(dp, NULL, &stats, err);
+    catalog_rebuild_stats_cleanup(&stats);
+    if (!rc && pthread_create(&dp->watcher, NULL, watch_loop, dp) != 0)
+        rc = err_set(err, RC_INTERNAL, "cannot start the catalog watcher");
+    dp->watcher_started = rc == RC_OK;
+    if (!rc && pthread_create(&dp->profiler, NULL, profile_loop, dp) != 0)
+        rc = err_set(err, RC_INTERNAL, "cannot start the profiler");
+    dp->profiler_started = rc == RC_OK;
+    if (rc) {
+        dataplane_stop(&dp);
+        return rc;
+    }
+    *out = dp;
+    return RC_OK;
+}
+
+void dataplane_stop(struct dataplane **dpp)
+{
+    if (!dpp || !*dpp)
+        return;
+    struct dataplane *dp = *dpp;
+    pthread_mutex_lock(&dp->mu);
+    dp->stopping = true;
+    pthread_cond_broadcast(&dp->wake);
+    pthread_cond_broadcast(&dp->profile_wake);
+    pthread_mutex_unlock(&dp->mu);
+    if (dp->watcher_started)
+        pthread_join(dp->watcher, NULL);
+    if (dp->profiler_started)
+        pthread_join(dp->profiler, NULL);
+    catalog_close(&dp->catalog);
+    pthread_mutex_destroy(&dp->mu);
+    pthread_cond_destroy(&dp->wake);
+    pthread_cond_destroy(&dp->profile_wake);
+    free(dp->queue);
+    free(dp);
+    *dpp = NULL;
+}
