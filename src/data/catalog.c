@@ -420,7 +420,7 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
     const char *token = NULL;
     buf_init(&sql, 64 * 1024);
 
-    if (name_reserved(r->alias) || find_state(b->g, r->alias) || ident_valid(r->alias) == false)
+    if (!ident_valid(r->alias) || name_reserved(r->alias) || find_state(b->g, r->alias))
         return xasprintf("remote alias %s clashes with a source or reserved name", r->alias);
     if (r->token_env[0]) {
         token = getenv(r->token_env);
@@ -466,7 +466,9 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
     }
 out:
     free(ext_path);
-    buf_cleanup(&sql); /* held the token */
+    if (sql.data)
+        explicit_bzero(sql.data, sql.len); /* it held the token */
+    buf_cleanup(&sql);
     return reason;
 }
 

@@ -552,61 +552,49 @@ static void walk(struct view_walk *w, json_t *node)
     walk(w, v);
 }
 
-/* Parses query with DuckDB's parser; *out_tree is the first statement's tree (a reference
- * into *out_root, which the caller releases with json_decref). */
-static enum rc parse_query(struct duck *duck, const char *query, json_t **out_root,
-                           json_t **out_tree, struct err *err)
+/* Parses text (one or more statements) with DuckDB's parser; *out_stmts is the array of
+ * statement trees (a reference into *out_root, which the caller releases with json_decref).
+ * RC_INVALID when DuckDB cannot parse it or it holds anything but SELECT statements. */
+static enum rc parse_statements(struct duck *duck, const char *text, json_t **out_root,
+                                json_t **out_stmts, struct err *err)
 {
     struct buf sql;
-    char *text = NULL;
+    char *json = NULL;
     json_t *root = NULL;
     buf_init(&sql, SQL_MAX);
     enum rc rc = buf_append_str(&sql, "SELECT json_serialize_sql(");
     if (!rc)
-        rc = duck_sql_quote_literal(&sql, query);
+        rc = duck_sql_quote_literal(&sql, text);
     if (!rc)
         rc = buf_append_str(&sql, ")");
     if (rc) {
         rc = err_set(err, RC_TOOBIG, "view SQL is too long");
         goto out;
     }
-    rc = duck_query_text(duck, buf_cstr(&sql), &text, err);
+    rc = duck_query_text(duck, buf_cstr(&sql), &json, err);
     if (rc)
         goto out;
-    root = json_loads(text, 0, NULL);
+    root = json_loads(json, 0, NULL);
     json_t *stmts = json_object_get(root, "statements");
-    if (!root || json_is_true(json_object_get(root, "error")) || json_array_size(stmts) != 1) {
+    if (!root || json_is_true(json_object_get(root, "error")) || !json_is_array(stmts)) {
         const char *msg = json_string_value(json_object_get(root, "error_message"));
-        rc = err_set(err, RC_INVALID, "%s", msg ? msg : "not a single SELECT statement");
+        rc = err_set(err, RC_INVALID, "%s", msg ? msg : "not a SELECT statement");
         goto out;
     }
-    *out_tree = json_object_get(json_array_get(stmts, 0), "node");
+    *out_stmts = stmts;
     *out_root = root;
     root = NULL;
 out:
     json_decref(root);
-    free(text);
+    free(json);
     buf_cleanup(&sql);
     return rc;
 }
 
-static void check_view(struct duck *duck, struct view_walk *w, const char *create_sql)
+/* Walks one view's parse tree and settles what it found on w->table. */
+static void check_tree(struct view_walk *w, json_t *tree)
 {
-    struct err perr = { 0 };
-    json_t *root = NULL, *tree = NULL;
-    char *query = create_sql ? view_query(create_sql) : NULL;
-    if (!query) {
-        table_problem(w->info, w->table, "its view's SQL cannot be read");
-        return;
-    }
-    if (parse_query(duck, query, &root, &tree, &perr) != RC_OK) {
-        table_problem(w->info, w->table, "its view's SQL cannot be analysed: %s", perr.msg);
-        free(query);
-        return;
-    }
     walk(w, tree);
-    json_decref(root);
-    free(query);
     struct extract_table *t = w->table;
     if (t->problem) {
         list_free(w->files.items, w->files.len);
@@ -621,6 +609,54 @@ static void check_view(struct duck *duck, struct view_walk *w, const char *creat
                                       " _remote_attach");
     }
     w->files = (struct string_list){ 0 };
+}
+
+/* Checks one view on its own. */
+static void check_view(struct duck *duck, struct view_walk *w, const char *query)
+{
+    struct err perr = { 0 };
+    json_t *root = NULL, *stmts = NULL;
+    if (parse_statements(duck, query, &root, &stmts, &perr) != RC_OK) {
+        table_problem(w->info, w->table, "its view's SQL cannot be analysed: %s", perr.msg);
+        return;
+    }
+    if (json_array_size(stmts) != 1)
+        table_problem(w->info, w->table, "its view's SQL is not one SELECT statement");
+    else
+        check_tree(w, json_object_get(json_array_get(stmts, 0), "node"));
+    json_decref(root);
+}
+
+/* A view waiting for its check: the table and the view's query. */
+struct pending_view {
+    struct extract_table *table;
+    char *query;
+};
+
+/* Checks every pending view with one call to DuckDB's parser (per-call overhead dominates
+ * for small views); falls back to one call per view when the batch does not split into
+ * exactly one statement per view, which only a hand-crafted view text can cause. */
+static void check_views(struct duck *duck, struct view_walk *w, struct pending_view *p,
+                        size_t n)
+{
+    struct buf text;
+    json_t *root = NULL, *stmts = NULL;
+    struct err perr = { 0 };
+    buf_init(&text, SQL_MAX);
+    enum rc rc = RC_OK;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = buf_printf(&text, "%s;\n", p[i].query);
+    bool batched = !rc && parse_statements(duck, buf_cstr(&text), &root, &stmts, &perr) == RC_OK &&
+                   json_array_size(stmts) == n;
+    for (size_t i = 0; i < n; i++) {
+        w->table = p[i].table;
+        if (batched)
+            check_tree(w, json_object_get(json_array_get(stmts, i), "node"));
+        else
+            check_view(duck, w, p[i].query);
+    }
+    json_decref(root);
+    buf_cleanup(&text);
 }
 
 static enum rc read_views(struct duck *duck, const char *alias, struct view_list *views,
@@ -663,6 +699,9 @@ static enum rc check_tables(struct duck *duck, const char *alias, struct view_wa
 {
     struct view_list views = { 0 }, tables = { 0 };
     struct extract_info *info = w->info;
+    struct pending_view *pending = xcalloc(info->n_tables ? info->n_tables : 1,
+                                           sizeof(*pending));
+    size_t n_pending = 0;
     enum rc rc = read_views(duck, alias, &views, &tables, err);
     for (size_t i = 0; !rc && i < info->n_tables; i++) {
         struct extract_table *t = &info->tables[i];
@@ -677,15 +716,21 @@ static enum rc check_tables(struct duck *duck, const char *alias, struct view_wa
         if (t->problem)
             continue;
         const struct view_def *v = find_def(&views, t->name);
-        if (v) {
-            w->table = t;
-            check_view(duck, w, v->sql);
-        } else if (!find_def(&tables, t->name)) {
+        char *query = v && v->sql ? view_query(v->sql) : NULL;
+        if (query)
+            pending[n_pending++] = (struct pending_view){ t, query };
+        else if (v)
+            table_problem(info, t, "its view's SQL cannot be read");
+        else if (!find_def(&tables, t->name))
             table_problem(info, t, "the extract has no view or table of this name");
-        } else if (t->remote) {
+        else if (t->remote)
             table_problem(info, t, "query_mode is remote but it is a stored table");
-        }
     }
+    if (!rc && n_pending > 0)
+        check_views(duck, w, pending, n_pending);
+    for (size_t i = 0; i < n_pending; i++)
+        free(pending[i].query);
+    free(pending);
     view_list_free(&views);
     view_list_free(&tables);
     return rc;

@@ -159,12 +159,12 @@ describe('table registry on a running server', () => {
       headers: { 'Content-Type': 'application/json' } }), 422);
     assert.equal(await tableCount(), count, 'no refused registration was written');
 
-    const long = await register({ name: 'Long Description', description: 'd'.repeat(4096) });
+    // the longest description, on several lines (newline and tab are the control characters
+    // a description may hold)
+    const text = `${'d'.repeat(2000)}\n\t${'e'.repeat(2094)}`;
+    const long = await register({ name: 'Long Description', description: text });
     assert.equal(long.status, 201, JSON.stringify(long.body));
-    assert.equal((await row('long_description')).description.length, 4096);
-    const lines = await register({ name: 'Two Lines', description: 'first line\n\tsecond line' });
-    assert.equal(lines.status, 201, JSON.stringify(lines.body));
-    assert.equal((await row('two_lines')).description, 'first line\n\tsecond line');
+    assert.equal((await row('long_description')).description, text);
   });
 
   test('an explicit id, every field set, and a public table readable without a grant', async () => {

@@ -33,6 +33,7 @@
 #include "data/datadir.h"
 #include "data/duck.h"
 #include "data/extract.h"
+#include "duck_helpers.h"
 #include "helpers.h"
 
 struct fixture {
@@ -80,30 +81,8 @@ static void write_text(const char *dir, const char *name, const char *text)
     free(path);
 }
 
-static void exec_ok(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    if (duck_exec(d, sql, &err))
-        fail_msg("%s: %s", sql, err.msg);
-}
 
-static int64_t q_i64(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    int64_t v = -1;
-    if (duck_query_i64(d, sql, &v, &err))
-        fail_msg("%s: %s", sql, err.msg);
-    return v;
-}
 
-static char *q_text(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    char *v = NULL;
-    if (duck_query_text(d, sql, &v, &err))
-        fail_msg("%s: %s", sql, err.msg);
-    return v;
-}
 
 static void extract_files(struct fixture *f, const char *source, bool all_varchar)
 {

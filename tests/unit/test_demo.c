@@ -27,6 +27,7 @@
 #include "base/mem.h"
 #include "data/demo.h"
 #include "data/duck.h"
+#include "duck_helpers.h"
 #include "helpers.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -69,23 +70,7 @@ static int teardown(void **state)
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-static int64_t q_i64(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    int64_t v = -1;
-    enum rc rc = duck_query_i64(d, sql, &v, &err);
-    if (rc)
-        fail_msg("%s: %s (%s)", sql, err.msg, rc_str(rc));
-    return v;
-}
 
-static void exec_ok(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    enum rc rc = duck_exec(d, sql, &err);
-    if (rc)
-        fail_msg("%s: %s", sql, err.msg);
-}
 
 static char *extract_path(const char *data_dir, const char *rel)
 {

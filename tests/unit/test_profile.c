@@ -23,6 +23,7 @@
 #include "base/mem.h"
 #include "data/duck.h"
 #include "data/profile.h"
+#include "duck_helpers.h"
 #include "helpers.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -36,21 +37,7 @@ static struct duck *mem_duck(void)
     return d;
 }
 
-static void exec_ok(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    if (duck_exec(d, sql, &err))
-        fail_msg("%s: %s", sql, err.msg);
-}
 
-static int64_t q_i64(struct duck *d, const char *sql)
-{
-    struct err err = { { 0 } };
-    int64_t v = -1;
-    if (duck_query_i64(d, sql, &v, &err))
-        fail_msg("%s: %s", sql, err.msg);
-    return v;
-}
 
 /* The number of temporary tables on d's connection: the profiler must leave none. */
 static int64_t temp_tables(struct duck *d)
