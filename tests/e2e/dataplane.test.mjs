@@ -87,7 +87,9 @@ describe('the data plane on a running server', () => {
     const ids = c.tables.filter((t) => t.source === 'shop').map((t) => t.id).sort();
     assert.deepEqual(ids, ['price_list', 'regions']);
     assert.equal(c.tables.length, 8);
-    assert.match(server.log, /generation \d+: 2 sources \(1 checked\)/);
+    // the swap is visible before the rebuild's log line is written: wait for it too
+    await eventually(() => /generation \d+: 2 sources \(1 checked\)/.test(server.log),
+      'the log of a rebuild that checked only the new source');
   });
 
   test('admins rebuild by API: all sources, one source, bad names', async () => {
@@ -122,7 +124,7 @@ describe('the data plane on a running server', () => {
     assert.match(r.stdout, /asked the server \(pid \d+\) to rebuild demo/);
     assert.match(r.stdout, /generation \d+: 8 tables served, 0 not served/);
     assert.ok((await catalog()).generation > before);
-    assert.match(server.log, /SIGHUP: rebuilding the catalog \(demo\)/);
+    await eventually(() => /SIGHUP: rebuilding the catalog \(demo\)/.test(server.log), 'the SIGHUP log line');
     const bad = runDa(['rebuild', '--source', '../etc', '--data-dir', server.dataDir]);
     assert.equal(bad.code, 2);
     const second = runDa(['serve', '--port', '0', '--data-dir', server.dataDir], { timeout: 20000 });
