@@ -319,8 +319,11 @@ int cmd_serve(int argc, char **argv)
     if (!rc)
         rc = seed_run(&app, args.demo, &err);
     if (!rc) {
-        struct dataplane_options dopt = { .data_dir = cfg.data_dir, .store = app.store,
-                                          .profile = true };
+        struct dataplane_options dopt = { .data_dir = cfg.data_dir,
+                                          .store = app.store,
+                                          .profile = true,
+                                          .memory_limit = cfg.query_memory_limit,
+                                          .threads = cfg.query_threads };
         rc = dataplane_start(&dopt, &app.dataplane, &err);
     }
     if (rc)

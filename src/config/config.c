@@ -120,6 +120,21 @@ static const struct config_entry config_table[] = {
       0, "true", 0, "refuse to send mail over smtp:// without STARTTLS" },
     { "data.stale_after_hours", "DA_STALE_AFTER_HOURS", CONFIG_INT, FIELD(stale_after_hours, int),
       0, 1, 8760, "24", 0, "an extract older than this many hours is reported stale" },
+    { "query.timeout_s", "DA_QUERY_TIMEOUT_S", CONFIG_INT, FIELD(query_timeout_s, int), 0, 1,
+      3600, "30", 0, "a query running longer is cancelled" },
+    { "query.default_rows", "DA_QUERY_DEFAULT_ROWS", CONFIG_INT, FIELD(query_default_rows, int),
+      0, 1, 10000000, "1000", 0, "rows a query returns when it does not say" },
+    { "query.max_rows", "DA_QUERY_MAX_ROWS", CONFIG_INT, FIELD(query_max_rows, int), 0, 1,
+      10000000, "100000", 0, "the most rows a query may return" },
+    { "query.max_bytes", "DA_QUERY_MAX_BYTES", CONFIG_INT, FIELD(query_max_bytes, int), 0, 1024,
+      1073741824, "67108864", 0, "the most bytes of rows a query may return" },
+    { "query.max_concurrent", "DA_QUERY_MAX_CONCURRENT", CONFIG_INT,
+      FIELD(query_max_concurrent, int), 0, 1, 1000, "8", 0,
+      "queries one user may run at once; more get 429" },
+    { "query.memory_limit", "DA_QUERY_MEMORY_LIMIT", CONFIG_STRING, FIELD(query_memory_limit, char *),
+      0, 0, 0, "4GB", CONFIG_NONEMPTY, "DuckDB memory limit of the serving database" },
+    { "query.threads", "DA_QUERY_THREADS", CONFIG_INT, FIELD(query_threads, int), 0, 0, 256, "0",
+      0, "DuckDB threads of the serving database; 0: one per core" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)

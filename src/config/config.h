@@ -53,6 +53,14 @@ struct config {
     bool smtp_require_tls;       /* mail.require_tls; env DA_SMTP_REQUIRE_TLS */
     /* data */
     int stale_after_hours;      /* data.stale_after_hours; env DA_STALE_AFTER_HOURS */
+    /* query */
+    int query_timeout_s;        /* query.timeout_s; env DA_QUERY_TIMEOUT_S */
+    int query_default_rows;     /* query.default_rows; env DA_QUERY_DEFAULT_ROWS */
+    int query_max_rows;         /* query.max_rows; env DA_QUERY_MAX_ROWS */
+    int query_max_bytes;        /* query.max_bytes; env DA_QUERY_MAX_BYTES */
+    int query_max_concurrent;   /* query.max_concurrent; env DA_QUERY_MAX_CONCURRENT */
+    char *query_memory_limit;   /* query.memory_limit; env DA_QUERY_MEMORY_LIMIT */
+    int query_threads;          /* query.threads; env DA_QUERY_THREADS; 0: DuckDB's default */
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

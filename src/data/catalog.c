@@ -39,6 +39,8 @@ struct catalog {
     char *data_dir;
     char *extracts_dir;
     char *extension_dir;
+    char *memory_limit; /* NULL: DuckDB's default */
+    int threads;        /* 0: DuckDB's default */
     pthread_mutex_t mu;
     pthread_cond_t released; /* signalled when a generation is freed */
     pthread_mutex_t rebuild_mu;
@@ -150,6 +152,26 @@ static enum rc gen_open_db(struct catalog *c, struct duck **out, struct err *err
     return rc;
 }
 
+/* Locks a built generation down (see catalog.h); nothing can change its settings after. */
+static enum rc gen_lock_down(struct catalog *c, struct duck *db, struct err *err)
+{
+    char *allowed = xasprintf("%s/", c->extracts_dir);
+    enum rc rc = exec_with_literal(db, "SET allowed_directories = [", allowed, "]", err);
+    if (!rc)
+        rc = duck_exec(db, "SET enable_external_access = false", err);
+    if (!rc && c->memory_limit)
+        rc = exec_with_literal(db, "SET memory_limit = ", c->memory_limit, "", err);
+    if (!rc && c->threads > 0) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "SET threads = %d", c->threads);
+        rc = duck_exec(db, sql, err);
+    }
+    if (!rc)
+        rc = duck_exec(db, "SET lock_configuration = true", err);
+    free(allowed);
+    return rc;
+}
+
 enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, struct err *err)
 {
     struct catalog *c = xcalloc(1, sizeof(*c));
@@ -163,12 +185,16 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     c->extracts_dir = xasprintf("%s/extracts", c->data_dir);
     c->extension_dir = opt->extension_dir ? xstrdup(opt->extension_dir)
                                           : xasprintf("%s/extensions", c->data_dir);
+    c->memory_limit = opt->memory_limit ? xstrdup(opt->memory_limit) : NULL;
+    c->threads = opt->threads;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->released, NULL);
     pthread_mutex_init(&c->rebuild_mu, NULL);
     struct catalog_gen *g = xcalloc(1, sizeof(*g));
     isotime_now(g->built_at);
     enum rc rc = gen_open_db(c, &g->db, err);
+    if (!rc)
+        rc = gen_lock_down(c, g->db, err);
     if (rc) {
         gen_free(g);
         catalog_close(&c);
@@ -255,6 +281,7 @@ void catalog_close(struct catalog **cp)
     free(c->data_dir);
     free(c->extracts_dir);
     free(c->extension_dir);
+    free(c->memory_limit);
     free(c);
     *cp = NULL;
 }
@@ -684,6 +711,8 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
     enum rc rc = gen_open_db(c, &g->db, err);
     if (!rc)
         rc = build_generation(&b, err);
+    if (!rc)
+        rc = gen_lock_down(c, g->db, err);
     for (size_t i = 0; i < b.n_aliases; i++)
         free(b.aliases[i].reason);
     free(b.aliases);

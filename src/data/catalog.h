@@ -10,7 +10,12 @@
  * table with another name is skipped with a warning. Remote tables (_remote_attach) load
  * their extension only from <data_dir>/extensions (never downloaded) and take their token
  * from the named environment variable; when either is missing those tables are marked
- * unavailable, with the reason, and the rest of the catalog is served. */
+ * unavailable, with the reason, and the rest of the catalog is served.
+ *
+ * A generation is locked down before it is served: file access only below extracts/ (DuckDB's
+ * allowed_directories with enable_external_access off), the memory limit and threads set,
+ * and the configuration locked, so no query can read another file, attach a database, load
+ * an extension or change a setting. */
 #ifndef DA_DATA_CATALOG_H
 #define DA_DATA_CATALOG_H
 
@@ -70,6 +75,8 @@ struct catalog_gen {
 struct catalog_options {
     const char *data_dir;      /* the extracts are in <data_dir>/extracts */
     const char *extension_dir; /* NULL: <data_dir>/extensions */
+    const char *memory_limit;  /* DuckDB memory_limit of each generation; NULL: DuckDB's */
+    int threads;               /* DuckDB threads of each generation; 0: DuckDB's */
 };
 
 /* What one rebuild did. */

@@ -286,7 +286,9 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
                         struct err *err)
 {
     struct dataplane *dp = xcalloc(1, sizeof(*dp));
-    struct catalog_options copt = { .data_dir = opt->data_dir };
+    struct catalog_options copt = { .data_dir = opt->data_dir,
+                                    .memory_limit = opt->memory_limit,
+                                    .threads = opt->threads };
     struct catalog_rebuild_stats stats = { 0 };
     *out = NULL;
     dp->store = opt->store;

@@ -19,6 +19,8 @@ struct dataplane_options {
     struct store *store;
     int watch_interval_ms; /* how often extracts/ is checked for changes; 0: 2000 */
     bool profile;          /* profile tables after each rebuild (off in `da rebuild`) */
+    const char *memory_limit; /* of each catalog generation; NULL: DuckDB's default */
+    int threads;           /* of each catalog generation; 0: DuckDB's default */
 };
 
 /* Opens the catalog, builds the first generation (so the server starts with its data) and

@@ -709,6 +709,50 @@ static void test_table_id_taken_by_an_earlier_source(void **state)
     catalog_close(&c);
 }
 
+static void test_generation_is_locked_down(void **state)
+{
+    struct fixture *f = *state;
+    write_text(f->in_dir, "t.csv", "a\n1\n");
+    write_text(f->root, "secret.csv", "pin\n42\n");
+    extract_files(f, "src", false);
+    struct catalog *c = NULL;
+    struct catalog_options opt = { .data_dir = f->data_dir, .memory_limit = "512MB",
+                                   .threads = 1 };
+    struct err err = { { 0 } };
+    assert_int_equal(catalog_open(&opt, &c, &err), RC_OK);
+    struct catalog_rebuild_stats s;
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    struct catalog_gen *g = catalog_acquire(c);
+    struct duck *conn = NULL;
+    assert_int_equal(catalog_connect(g, &conn, &err), RC_OK);
+    /* the views read their files; nothing else can be read, attached or changed */
+    assert_int_equal(q_i64(conn, "SELECT count(*) FROM t"), 1);
+    char *sql = xasprintf("SELECT * FROM read_csv('%s/secret.csv')", f->root);
+    assert_int_equal(duck_exec(conn, sql, &err), RC_DB);
+    assert_non_null(strstr(err.msg, "disabled by configuration"));
+    free(sql);
+    const char *refused[] = {
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SET enable_external_access = true",
+        "SET memory_limit = '100GB'",
+        "SET lock_configuration = false",
+        "INSTALL httpfs",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(refused); i++)
+        assert_int_equal(duck_exec(conn, refused[i], &err), RC_DB);
+    sql = xasprintf("ATTACH '%s/other.duckdb' AS other", f->root);
+    assert_int_equal(duck_exec(conn, sql, &err), RC_DB);
+    free(sql);
+    char *limit = q_text(conn, "SELECT current_setting('memory_limit')");
+    assert_non_null(strstr(limit, "MiB"));
+    free(limit);
+    assert_int_equal(q_i64(conn, "SELECT current_setting('threads')::BIGINT"), 1);
+    duck_close(&conn);
+    catalog_release(c, g);
+    catalog_close(&c);
+}
+
 /* ---- a connector killed at any moment ---- */
 
 static const char *self_exe;
@@ -941,6 +985,7 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_table_id_taken_by_an_earlier_source, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_generation_is_locked_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_killed_at_any_moment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables,
                                         setup, teardown),
