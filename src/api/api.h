@@ -39,5 +39,6 @@ const struct http_route *api_signin_routes(size_t *out_len);
 const struct http_route *api_access_routes(size_t *out_len);
 const struct http_route *api_registry_routes(size_t *out_len);
 const struct http_route *api_dataplane_routes(size_t *out_len);
+const struct http_route *api_catalog_routes(size_t *out_len);
 
 #endif

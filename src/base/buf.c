@@ -96,6 +96,14 @@ char *buf_take(struct buf *b, size_t *out_len)
     return p;
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+    if (len >= b->len)
+        return;
+    b->len = len;
+    b->data[len] = '\0';
+}
+
 void buf_reset(struct buf *b)
 {
     b->len = 0;

@@ -38,4 +38,8 @@ char *buf_take(struct buf *b, size_t *out_len);
 /* Drops the contents but keeps the memory for reuse. */
 void buf_reset(struct buf *b);
 
+/* Shortens the contents to their first len bytes (no-op when len is not shorter): takes back
+ * what was appended after an earlier length. */
+void buf_truncate(struct buf *b, size_t len);
+
 #endif

@@ -68,7 +68,7 @@ static enum rc seed_demo_tables(struct app *app, struct err *err)
         snprintf(t.source_type, sizeof(t.source_type), "%s", DEMO_SOURCE_NAME);
         snprintf(t.bucket, sizeof(t.bucket), "%s", DEMO_SOURCE_NAME);
         snprintf(t.query_mode, sizeof(t.query_mode), "local");
-        snprintf(t.description, sizeof(t.description), "Demo company: %s", names[i]);
+        /* no description of its own: the catalog shows the extract's */
         t.is_public = strcmp(names[i], "customers") != 0 && strcmp(names[i], "support_tickets") != 0;
         struct audit_entry audit = { .action = "table.register", .target = names[i],
                                      .result = "ok", .detail = "demo" };

@@ -68,6 +68,11 @@ const char *http_req_param(const struct http_req *req, const char *name);
 /* The request body (empty when none). */
 struct str http_req_body(const struct http_req *req);
 
+/* True when the client has closed its end of the connection (or it broke): a long handler
+ * polls this to stop work nobody waits for. Safe from another thread while the request
+ * is being handled. */
+bool http_req_client_gone(const struct http_req *req);
+
 /* Parses the body as one JSON value (duplicate keys refused). The caller releases *out_json
  * with json_decref(). RC_INVALID with a message for the client otherwise. */
 enum rc http_req_json(const struct http_req *req, json_t **out_json, struct err *err) WARN_UNUSED;
@@ -89,6 +94,11 @@ void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err);
 
 /* Sends a redirect (302 or 303) to location. */
 void http_respond_redirect(struct http_req *req, int status, const char *location);
+
+/* Sends len bytes of data, taking ownership of data (heap, freed with free() once sent): for
+ * large bodies that should not be copied. */
+void http_respond_owned(struct http_req *req, int status, const char *content_type, char *data,
+                        size_t len);
 
 /* Sends len bytes of data (copied) with the given content type. */
 void http_respond_bytes(struct http_req *req, int status, const char *content_type,

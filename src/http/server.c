@@ -8,6 +8,7 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -216,9 +217,25 @@ void http_set_header(struct http_req *req, const char *name, const char *value)
     req->headers = h;
 }
 
+bool http_req_client_gone(const struct http_req *req)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return false;
+    struct pollfd p = { .fd = info->connect_fd, .events = POLLIN };
+    if (poll(&p, 1, 0) != 1)
+        return false;
+    if (p.revents & (POLLHUP | POLLERR))
+        return true;
+    /* readable: an orderly close reads as end of file; a pipelined request does not */
+    char c;
+    return recv(info->connect_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* Sends a malloc'd body that MHD frees when done. */
-static void respond_owned(struct http_req *req, int status, const char *content_type, char *data,
-                          size_t len)
+void http_respond_owned(struct http_req *req, int status, const char *content_type, char *data,
+                        size_t len)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, data, free);
     if (!resp) {
@@ -239,7 +256,7 @@ void http_respond_json(struct http_req *req, int status, json_t *body)
         text = xstrdup("{\"detail\":\"internal error\"}");
         status = 500;
     }
-    respond_owned(req, status, "application/json", text, strlen(text));
+    http_respond_owned(req, status, "application/json", text, strlen(text));
 }
 
 void http_respond_error(struct http_req *req, int status, const char *fmt, ...)
@@ -267,7 +284,7 @@ void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err)
 void http_respond_redirect(struct http_req *req, int status, const char *location)
 {
     http_set_header(req, "Location", location);
-    respond_owned(req, status, "text/plain; charset=utf-8", xstrdup(""), 0);
+    http_respond_owned(req, status, "text/plain; charset=utf-8", xstrdup(""), 0);
 }
 
 void http_respond_bytes(struct http_req *req, int status, const char *content_type,
@@ -276,7 +293,7 @@ void http_respond_bytes(struct http_req *req, int status, const char *content_ty
     char *copy = xmalloc(len ? len : 1);
     if (len)
         memcpy(copy, data, len);
-    respond_owned(req, status, content_type, copy, len);
+    http_respond_owned(req, status, content_type, copy, len);
 }
 
 /* ---------------------------------------------------------------- request accessors */

@@ -65,6 +65,23 @@ static void test_buf_grows_across_many_appends(void **state)
     buf_cleanup(&b);
 }
 
+static void test_buf_truncate_takes_back_an_append(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 64);
+    assert_int_equal(buf_append_str(&b, "rows:"), RC_OK);
+    size_t mark = b.len;
+    assert_int_equal(buf_append_str(&b, "[1,2"), RC_OK);
+    buf_truncate(&b, mark);
+    assert_string_equal(buf_cstr(&b), "rows:");
+    buf_truncate(&b, 99); /* never longer */
+    assert_string_equal(buf_cstr(&b), "rows:");
+    assert_int_equal(buf_append_str(&b, "[]"), RC_OK);
+    assert_string_equal(buf_cstr(&b), "rows:[]");
+    buf_cleanup(&b);
+}
+
 static void test_ident_accepts_only_safe_names(void **state)
 {
     (void)state;
@@ -312,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_buf_appends_and_takes),
         cmocka_unit_test(test_buf_refuses_past_cap_and_stays_failed),
         cmocka_unit_test(test_buf_grows_across_many_appends),
+        cmocka_unit_test(test_buf_truncate_takes_back_an_append),
         cmocka_unit_test(test_ident_accepts_only_safe_names),
         cmocka_unit_test(test_ident_table_id_is_canonical),
         cmocka_unit_test(test_isotime_round_trip),
