@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/compat.h"
+#include "base/rc.h"
+
 #define SHA256_LEN     32
 #define SHA256_HEX_LEN 64
 
@@ -14,6 +17,10 @@ void crypto_sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 
 /* SHA-256 of data as 64 lowercase hex characters plus NUL. */
 void crypto_sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
+
+/* The SHA-256 of everything read from fd (from its current offset to the end), as lowercase
+ * hex. RC_IO when a read fails. */
+enum rc crypto_sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], struct err *err) WARN_UNUSED;
 
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                         unsigned char out[SHA256_LEN]);

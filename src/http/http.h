@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/compat.h"
 #include "base/rc.h"
@@ -99,6 +100,14 @@ void http_respond_redirect(struct http_req *req, int status, const char *locatio
  * large bodies that should not be copied. */
 void http_respond_owned(struct http_req *req, int status, const char *content_type, char *data,
                         size_t len);
+
+/* Sends len bytes of the open file fd from offset, with sendfile where the platform has it.
+ * Takes ownership of fd: it is closed once sent, or at once on failure. */
+void http_respond_fd(struct http_req *req, int status, const char *content_type, int fd,
+                     uint64_t offset, uint64_t len);
+
+/* Sends status with no body (304 Not Modified, for one). */
+void http_respond_empty(struct http_req *req, int status);
 
 /* Sends len bytes of data (copied) with the given content type. */
 void http_respond_bytes(struct http_req *req, int status, const char *content_type,

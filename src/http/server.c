@@ -247,6 +247,29 @@ void http_respond_owned(struct http_req *req, int status, const char *content_ty
     queue(req, status, resp);
 }
 
+void http_respond_fd(struct http_req *req, int status, const char *content_type, int fd,
+                     uint64_t offset, uint64_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
+    if (!resp) {
+        close(fd);
+        log_error("http", "cannot create a file response");
+        return;
+    }
+    add_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    queue(req, status, resp);
+}
+
+void http_respond_empty(struct http_req *req, int status)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        log_error("http", "cannot create a response");
+        return;
+    }
+    queue(req, status, resp);
+}
+
 void http_respond_json(struct http_req *req, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
