@@ -43,5 +43,6 @@ const struct http_route *api_registry_routes(size_t *out_len);
 const struct http_route *api_dataplane_routes(size_t *out_len);
 const struct http_route *api_catalog_routes(size_t *out_len);
 const struct http_route *api_sync_routes(size_t *out_len);
+const struct http_route *api_metrics_routes(size_t *out_len);
 
 #endif

@@ -23,6 +23,7 @@
 #include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "data/catalog.h"
 #include "data/dataplane.h"
 #include "data/filehash.h"
@@ -206,6 +207,7 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
     if (etag_matches(http_req_header(req, "If-None-Match"), etag)) {
         close(fd);
         api_audit(app, req, p, "download", id, "not_modified", base_name(path));
+        metrics_count("da_downloads_total", "result=\"not_modified\"", 1);
         http_respond_empty(req, 304);
         return;
     }
@@ -232,6 +234,7 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
     snprintf(detail, sizeof(detail), "%s bytes=%" PRIu64 "-%" PRIu64, base_name(path), r.first,
              r.first + r.length);
     api_audit(app, req, p, "download", id, ranged ? "partial" : "ok", detail);
+    metrics_count("da_downloads_total", ranged ? "result=\"partial\"" : "result=\"ok\"", 1);
     http_respond_fd(req, ranged ? 206 : 200, "application/vnd.apache.parquet", fd, r.first,
                     r.length);
 }

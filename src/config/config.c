@@ -135,6 +135,9 @@ static const struct config_entry config_table[] = {
       0, 0, 0, "4GB", CONFIG_NONEMPTY, "DuckDB memory limit of the serving database" },
     { "query.threads", "DA_QUERY_THREADS", CONFIG_INT, FIELD(query_threads, int), 0, 0, 256, "0",
       0, "DuckDB threads of the serving database; 0: one per core" },
+    { "metrics.require_admin", "DA_METRICS_REQUIRE_ADMIN", CONFIG_BOOL,
+      FIELD(metrics_require_admin, bool), 0, 0, 0, "false", 0,
+      "GET /metrics: false serves it to loopback callers only, true to admins only" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)

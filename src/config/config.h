@@ -61,6 +61,8 @@ struct config {
     int query_max_concurrent;   /* query.max_concurrent; env DA_QUERY_MAX_CONCURRENT */
     char *query_memory_limit;   /* query.memory_limit; env DA_QUERY_MEMORY_LIMIT */
     int query_threads;          /* query.threads; env DA_QUERY_THREADS; 0: DuckDB's default */
+    /* metrics */
+    bool metrics_require_admin; /* metrics.require_admin; env DA_METRICS_REQUIRE_ADMIN */
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

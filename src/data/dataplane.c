@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/mem.h"
 #include "data/duck.h"
 #include "data/profile.h"
@@ -124,6 +125,19 @@ static void queue_stale_profiles(struct dataplane *dp)
     catalog_release(dp->catalog, g);
 }
 
+/* The rebuild's figures for GET /metrics. */
+static void rebuild_metrics(enum rc rc, const struct catalog_rebuild_stats *s)
+{
+    metrics_count("da_catalog_rebuilds_total", rc ? "result=\"error\"" : "result=\"ok\"", 1);
+    if (rc)
+        return;
+    metrics_observe("da_catalog_rebuild_duration_seconds", NULL, (double)s->duration_us / 1e6);
+    metrics_set("da_catalog_generation", NULL, (double)s->generation);
+    metrics_set("da_catalog_tables", "status=\"ok\"", s->tables_ok);
+    metrics_set("da_catalog_tables", "status=\"unavailable\"", s->tables_unavailable);
+    metrics_set("da_catalog_tables", "status=\"error\"", s->tables_error);
+}
+
 /* Records what a rebuild produced: sync_state, then profiles to compute. */
 static void after_rebuild(struct dataplane *dp)
 {
@@ -137,6 +151,7 @@ enum rc dataplane_rebuild(struct dataplane *dp, const char *source,
                           struct catalog_rebuild_stats *out, struct err *err)
 {
     enum rc rc = catalog_rebuild(dp->catalog, source, out, err);
+    rebuild_metrics(rc, out);
     if (!rc)
         after_rebuild(dp);
     return rc;
@@ -211,6 +226,7 @@ static void *watch_loop(void *arg)
             rebuilt = true;
         }
         if (rebuilt) {
+            rebuild_metrics(rc, &stats);
             if (rc)
                 log_error("dataplane", "rebuild failed: %s", err.msg);
             else

@@ -25,6 +25,7 @@
 #include "base/isotime.h"
 #include "base/limits.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/rand.h"
@@ -140,6 +141,18 @@ static void req_free(struct http_req *req)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Counts the request by its route pattern (never the raw path: the label set stays small). */
+static void record_metrics(const struct http_req *req, double ms)
+{
+    const struct http_route *r = req->match.route;
+    char labels[256];
+    snprintf(labels, sizeof(labels), "route=\"%s\",method=\"%s\",status=\"%d\"",
+             r ? r->pattern : "unmatched", r ? r->method : "other", req->status);
+    metrics_count("da_http_requests_total", labels, 1);
+    snprintf(labels, sizeof(labels), "route=\"%s\"", r ? r->pattern : "unmatched");
+    metrics_observe("da_http_request_duration_seconds", labels, ms / 1000.0);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -149,6 +162,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     double ms = (double)(clock_mono_us() - req->started_us) / 1000.0;
+    record_metrics(req, ms);
     log_set_request_id(req->id);
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_info("access", "%s %s %d %.1fms ip=%s", req->method, req->path, req->status, ms,
