@@ -12,7 +12,6 @@
 #include "store/store.h"
 
 struct dataplane;
-struct filehash;
 
 /* What handlers share. Built by `da serve` before the server starts and read-only while it
  * runs (the parts that change, like the store, guard themselves). */
@@ -25,7 +24,6 @@ struct app {
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
     struct dataplane *dataplane;  /* the catalog and its watcher, profiler */
-    struct filehash *filehash;    /* SHA-256 of the files handed out */
 };
 
 /* All routes of the API in one array; the caller frees it with free() after the server

@@ -53,7 +53,7 @@ static enum rc table_entry(struct app *app, const struct catalog_table *t, json_
     buf_init(&lines, 1 << 20);
     for (size_t i = 0; !rc && i < t->n_files; i++) {
         struct file_digest d;
-        rc = filehash_get(app->filehash, t->files[i], &d, err);
+        rc = filehash_get(dataplane_filehash(app->dataplane), t->files[i], &d, err);
         if (rc)
             break;
         const char *name = base_name(t->files[i]);
@@ -191,7 +191,7 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
         http_respond_error(req, 404, "Table not found");
         return;
     }
-    if (filehash_get(app->filehash, path, &d, &err) != RC_OK || d.size != st.st_size) {
+    if (filehash_get(dataplane_filehash(app->dataplane), path, &d, &err) != RC_OK || d.size != st.st_size) {
         close(fd);
         http_respond_error(req, 409, "the data of %s changed while it was read; try again", id);
         return;

@@ -22,7 +22,6 @@
 #include "cmd/cmd.h"
 #include "cmd/seed.h"
 #include "data/datadir.h"
-#include "data/filehash.h"
 #include "data/dataplane.h"
 #include "data/demo.h"
 
@@ -307,7 +306,6 @@ int cmd_serve(int argc, char **argv)
     app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
     app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
-    app.filehash = filehash_new();
     rc = prepare_data_dir(&app, &state_dir, &err);
     /* one server per data folder; `da rebuild` and the connectors look for it here */
     if (!rc)
@@ -371,7 +369,6 @@ out:
     ratelimit_free(&app.rl_account);
     server_key_wipe(&app.key);
     free(app.extracts_dir);
-    filehash_free(&app.filehash);
     free(state_dir);
     config_cleanup(&cfg);
     return code;

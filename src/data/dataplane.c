@@ -16,6 +16,7 @@
 #include "base/metrics.h"
 #include "base/mem.h"
 #include "data/duck.h"
+#include "data/filehash.h"
 #include "data/profile.h"
 #include "store/datastate.h"
 #include "store/registry.h"
@@ -36,6 +37,8 @@ struct dataplane {
     char requested_source[IDENT_MAX_LEN + 1]; /* "" for every source */
     char (*queue)[IDENT_MAX_LEN + 1];
     size_t queue_len;
+    struct filehash *hashes;
+    bool hash_due;               /* a rebuild may have brought files not hashed yet */
     pthread_t watcher, profiler;
     bool watcher_started, profiler_started;
 };
@@ -43,6 +46,11 @@ struct dataplane {
 struct catalog *dataplane_catalog(struct dataplane *dp)
 {
     return dp->catalog;
+}
+
+struct filehash *dataplane_filehash(struct dataplane *dp)
+{
+    return dp->hashes;
 }
 
 enum rc dataplane_record_state(struct catalog *catalog, struct store *store, struct err *err)
@@ -144,6 +152,10 @@ static void after_rebuild(struct dataplane *dp)
     struct err err = { { 0 } };
     if (dataplane_record_state(dp->catalog, dp->store, &err) != RC_OK)
         log_error("dataplane", "cannot record sync state: %s", err.msg);
+    pthread_mutex_lock(&dp->mu);
+    dp->hash_due = true;
+    pthread_cond_signal(&dp->profile_wake);
+    pthread_mutex_unlock(&dp->mu);
     queue_stale_profiles(dp);
 }
 
@@ -277,16 +289,39 @@ out:
     free(json);
 }
 
+/* Hashes every file of the current generation that is not hashed yet. */
+static void hash_files(struct dataplane *dp)
+{
+    struct catalog_gen *g = catalog_acquire(dp->catalog);
+    int64_t t0 = clock_mono_us();
+    for (size_t i = 0; i < g->n_tables; i++) {
+        for (size_t f = 0; f < g->tables[i].n_files; f++) {
+            struct file_digest d;
+            struct err err;
+            if (filehash_get(dp->hashes, g->tables[i].files[f], &d, &err) != RC_OK)
+                log_warn("dataplane", "cannot hash a file of %s: %s", g->tables[i].id, err.msg);
+        }
+    }
+    catalog_release(dp->catalog, g);
+    log_info("dataplane", "file digests ready in %.0f ms", (double)(clock_mono_us() - t0) / 1000.0);
+}
+
 static void *profile_loop(void *arg)
 {
     struct dataplane *dp = arg;
     for (;;) {
         pthread_mutex_lock(&dp->mu);
-        while (!dp->stopping && dp->queue_len == 0)
+        while (!dp->stopping && dp->queue_len == 0 && !dp->hash_due)
             pthread_cond_wait(&dp->profile_wake, &dp->mu);
         if (dp->stopping) {
             pthread_mutex_unlock(&dp->mu);
             break;
+        }
+        if (dp->hash_due) {
+            dp->hash_due = false;
+            pthread_mutex_unlock(&dp->mu);
+            hash_files(dp);
+            continue;
         }
         char id[IDENT_MAX_LEN + 1];
         snprintf(id, sizeof(id), "%s", dp->queue[0]);
@@ -310,6 +345,7 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
     dp->store = opt->store;
     dp->interval_ms = opt->watch_interval_ms > 0 ? opt->watch_interval_ms : 2000;
     dp->profile = opt->profile;
+    dp->hashes = filehash_new();
     pthread_mutex_init(&dp->mu, NULL);
     pthread_cond_init(&dp->wake, NULL);
     pthread_cond_init(&dp->profile_wake, NULL);
@@ -349,6 +385,7 @@ void dataplane_stop(struct dataplane **dpp)
     pthread_mutex_destroy(&dp->mu);
     pthread_cond_destroy(&dp->wake);
     pthread_cond_destroy(&dp->profile_wake);
+    filehash_free(&dp->hashes);
     free(dp->queue);
     free(dp);
     *dpp = NULL;

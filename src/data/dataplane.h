@@ -1,7 +1,7 @@
 /* dataplane.h — the data plane of a running server: the catalog, a watcher that rebuilds it
  * when an extract changes on disk (a new extract is served without a restart), sync_state
- * written after every rebuild, a background profiler, and the removal of Parquet runs no
- * query can read any more. */
+ * written after every rebuild, a background profiler (which also hashes new files for the
+ * manifest), and the removal of Parquet runs no query can read any more. */
 #ifndef DA_DATA_DATAPLANE_H
 #define DA_DATA_DATAPLANE_H
 
@@ -33,6 +33,10 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
 void dataplane_stop(struct dataplane **dp);
 
 struct catalog *dataplane_catalog(struct dataplane *dp);
+
+/* The digests of the files the catalog serves (see filehash.h); after each rebuild the
+ * background thread hashes new files before anyone asks, so the first manifest is quick. */
+struct filehash *dataplane_filehash(struct dataplane *dp);
 
 /* Rebuilds now, in the calling thread (source NULL: every source), then records sync_state
  * and queues profiles. Serialised with the watcher. */
