@@ -5,3 +5,11 @@ set -eu
 BUILD=${BUILD:-build}
 echo "== catalog rebuild (bench/catalog_bench.c)"
 "$BUILD/bench/catalog_bench" 10 100 5
+echo
+echo "== serving against nginx (bench/serve_bench.sh)"
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    echo "installing nginx and wrk (apt-get)"
+    SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
+    $SUDO apt-get install -y -q nginx-light wrk >/dev/null
+fi
+bench/serve_bench.sh
