@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 struct dataplane;
+struct query_engine;
 
 /* What handlers share. Built by `da serve` before the server starts and read-only while it
  * runs (the parts that change, like the store, guard themselves). */
@@ -24,6 +25,7 @@ struct app {
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
     struct dataplane *dataplane;  /* the catalog and its watcher, profiler */
+    struct query_engine *engine;  /* governed SQL: limits, watchdog */
 };
 
 /* All routes of the API in one array; the caller frees it with free() after the server
@@ -42,5 +44,6 @@ const struct http_route *api_dataplane_routes(size_t *out_len);
 const struct http_route *api_catalog_routes(size_t *out_len);
 const struct http_route *api_sync_routes(size_t *out_len);
 const struct http_route *api_metrics_routes(size_t *out_len);
+const struct http_route *api_query_routes(size_t *out_len);
 
 #endif

@@ -24,6 +24,7 @@
 #include "data/datadir.h"
 #include "data/dataplane.h"
 #include "data/demo.h"
+#include "query/engine.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
 
@@ -326,6 +327,17 @@ int cmd_serve(int argc, char **argv)
                                           .threads = cfg.query_threads };
         rc = dataplane_start(&dopt, &app.dataplane, &err);
     }
+    if (!rc) {
+        struct query_engine_options qopt = {
+            .catalog = dataplane_catalog(app.dataplane),
+            .timeout_s = cfg.query_timeout_s,
+            .default_rows = cfg.query_default_rows,
+            .max_rows = cfg.query_max_rows,
+            .max_bytes = cfg.query_max_bytes,
+            .max_concurrent = cfg.query_max_concurrent,
+        };
+        rc = query_engine_start(&qopt, &app.engine, &err);
+    }
     if (rc)
         goto fail;
 
@@ -350,6 +362,7 @@ int cmd_serve(int argc, char **argv)
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
     drain(http, cfg.shutdown_grace_s, &stop_set);
     http_server_stop(&http);
+    query_engine_stop(&app.engine);
     dataplane_stop(&app.dataplane);
     store_close(&app.store);
     log_info("serve", "stopped cleanly");
@@ -361,6 +374,7 @@ fail:
 out:
     http_server_stop(&http);
     free(routes);
+    query_engine_stop(&app.engine);
     dataplane_stop(&app.dataplane);
     store_close(&app.store);
     if (lock_fd >= 0)

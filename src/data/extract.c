@@ -574,7 +574,8 @@ static enum rc parse_statements(struct duck *duck, const char *text, json_t **ou
     rc = duck_query_text(duck, buf_cstr(&sql), &json, err);
     if (rc)
         goto out;
-    root = json_loads(json, 0, NULL);
+    /* unset positions are 2^64-1, too big for a jansson integer: read integers as reals */
+    root = json_loads(json, JSON_DECODE_INT_AS_REAL, NULL);
     json_t *stmts = json_object_get(root, "statements");
     if (!root || json_is_true(json_object_get(root, "error")) || !json_is_array(stmts)) {
         const char *msg = json_string_value(json_object_get(root, "error_message"));

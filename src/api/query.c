@@ -1,0 +1,191 @@
+/* query.c — POST /api/query {sql, limit?, format?}: governed SQL for people and agents.
+ *
+ * The SQL guard decides on DuckDB's parse tree which tables the query reads and refuses the
+ * query (403, naming the table) unless the caller may read every one of them; the engine runs
+ * it on the current catalog generation within the limits of query.* and cancels it when its
+ * time is up or its client has gone. The answer is {columns, types, rows, row_count,
+ * truncated, truncated_by} (result.h says how values are typed), or CSV when the body says
+ * "format": "csv" or the request sends Accept: text/csv. Every query lands in the audit log
+ * with its outcome, tables and row count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/access.h"
+#include "api/authn.h"
+#include "base/mem.h"
+#include "base/metrics.h"
+#include "data/catalog.h"
+#include "data/dataplane.h"
+#include "query/engine.h"
+
+#define SQL_MAX_BYTES  GUARD_SQL_MAX
+#define HEADER_SLACK   (256 * 1024) /* room for the column names and types around the rows */
+
+/* What the guard's table callback needs to decide for this caller. */
+struct caller {
+    struct app *app;
+    const struct user *user;
+};
+
+static enum guard_access table_access(void *ctx, const char *id)
+{
+    struct caller *c = ctx;
+    struct catalog *cat = dataplane_catalog(c->app->dataplane);
+    struct catalog_gen *g = catalog_acquire(cat);
+    const struct catalog_table *t = catalog_find(g, id);
+    bool served = t && t->status == CATALOG_OK;
+    catalog_release(cat, g);
+    if (!served)
+        return GUARD_NO_SUCH_TABLE;
+    bool allowed = false;
+    struct err err;
+    if (api_user_may_read(c->app, c->user, id, &allowed, &err) != RC_OK)
+        return GUARD_NOT_READABLE;
+    return allowed ? GUARD_READABLE : GUARD_NOT_READABLE;
+}
+
+static bool client_gone(void *ctx)
+{
+    return http_req_client_gone(ctx);
+}
+
+/* Removes the data folder's path from an engine message: clients never see server paths. */
+static void hide_paths(char *msg, const char *data_dir)
+{
+    char *real = realpath(data_dir, NULL);
+    const char *prefixes[] = { real, data_dir };
+    for (size_t i = 0; i < ARRAY_LEN(prefixes); i++) {
+        const char *p = prefixes[i];
+        size_t n = p ? strlen(p) : 0;
+        if (n == 0)
+            continue;
+        for (char *hit = strstr(msg, p); hit; hit = strstr(hit, p)) {
+            memmove(hit + 6, hit + n, strlen(hit + n) + 1);
+            memcpy(hit, "<data>", 6);
+            hit += 6;
+        }
+    }
+    free(real);
+}
+
+static int outcome_status(enum query_outcome_kind k)
+{
+    switch (k) {
+    case QUERY_OK:
+        return 200;
+    case QUERY_BAD_SQL:
+        return 400;
+    case QUERY_FORBIDDEN:
+        return 403;
+    case QUERY_TOO_MANY:
+        return 429;
+    case QUERY_TIMEOUT:
+        return 408;
+    case QUERY_CANCELLED:
+        return 400;
+    }
+    return 500;
+}
+
+static const char *outcome_name(enum query_outcome_kind k)
+{
+    static const char *const names[] = { "ok", "bad_sql", "forbidden", "too_many", "timeout",
+                                         "cancelled" };
+    return names[k];
+}
+
+/* One audit record per query (what it read, how it ended, how many rows), and its metrics. */
+static void audit_query(struct app *app, struct http_req *req, const struct principal *p,
+                        const struct query_outcome *o)
+{
+    struct buf tables;
+    buf_init(&tables, 4096);
+    for (size_t i = 0; i < o->guard.n_tables; i++)
+        if (buf_printf(&tables, "%s%s", i ? "," : "", o->guard.tables[i]))
+            break;
+    char detail[640];
+    if (o->kind == QUERY_OK)
+        snprintf(detail, sizeof(detail), "rows=%lld%s ms=%.1f", (long long)o->stats.rows,
+                 o->stats.truncated ? " truncated" : "", (double)o->duration_us / 1000.0);
+    else
+        snprintf(detail, sizeof(detail), "%s", o->message);
+    api_audit(app, req, p, "query", buf_cstr(&tables), outcome_name(o->kind), detail);
+    buf_cleanup(&tables);
+    char labels[48];
+    snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcome_name(o->kind));
+    metrics_count("da_queries_total", labels, 1);
+    metrics_observe("da_query_duration_seconds", NULL, (double)o->duration_us / 1e6);
+    metrics_count("da_query_rows_total", NULL, (double)o->stats.rows);
+}
+
+static void post_query(struct http_req *req, void *appv)
+{
+    struct app *app = appv;
+    struct principal p;
+    json_t *root = NULL;
+    const char *sql = NULL, *format = NULL;
+    json_int_t limit = 0;
+    struct query_outcome o = { 0 };
+    struct buf out;
+    struct err err = { { 0 } };
+    buf_init(&out, (size_t)app->cfg->query_max_bytes + HEADER_SLACK);
+    if (!api_require_user(req, app, &p) ||
+        !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format",
+                  &format))
+        goto out;
+    const char *accept = http_req_header(req, "Accept");
+    bool csv = (format && strcmp(format, "csv") == 0) ||
+               (!format && accept && strstr(accept, "text/csv"));
+    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
+        http_respond_error(req, 422, "format must be json or csv");
+        goto out;
+    }
+    if (!*sql || strlen(sql) > SQL_MAX_BYTES) {
+        http_respond_error(req, 422, "sql must be 1 to %d bytes", SQL_MAX_BYTES);
+        goto out;
+    }
+    if (limit < 0) {
+        http_respond_error(req, 422, "limit must not be negative");
+        goto out;
+    }
+    struct caller caller = { app, &p.user };
+    struct query_request q = {
+        .user_id = p.user.id,
+        .sql = sql,
+        .limit = limit,
+        .format = csv ? RESULT_CSV : RESULT_JSON,
+        .policy = { .admin = strcmp(p.user.role, "admin") == 0, .table = table_access,
+                    .ctx = &caller },
+        .gone = client_gone,
+        .gone_ctx = req,
+    };
+    enum rc rc = query_run(app->engine, &q, &out, &o, &err);
+    if (rc) {
+        http_respond_rc(req, rc, &err);
+        goto out;
+    }
+    audit_query(app, req, &p, &o);
+    if (o.kind != QUERY_OK) {
+        hide_paths(o.message, app->data_dir);
+        http_respond_error(req, outcome_status(o.kind), "%s", o.message);
+        goto out;
+    }
+    size_t len = 0;
+    char *body = buf_take(&out, &len);
+    http_respond_owned(req, 200, csv ? "text/csv; charset=utf-8" : "application/json", body, len);
+out:
+    query_outcome_cleanup(&o);
+    buf_cleanup(&out);
+    json_decref(root);
+}
+
+static const struct http_route routes[] = {
+    { "POST", "/api/query", post_query },
+};
+
+const struct http_route *api_query_routes(size_t *out_len)
+{
+    *out_len = ARRAY_LEN(routes);
+    return routes;
+}
