@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include "api/authn.h"
+#include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "data/catalog.h"
+#include "data/dataplane.h"
 #include "store/access.h"
 
 #define AUDIT_LIMIT_DEFAULT 100
@@ -30,6 +33,34 @@ enum rc api_user_may_read(struct app *app, const struct user *u, const char *tab
         return RC_OK;
     }
     return store_user_may_read(app->store, u->id, table_id, out_allowed, err);
+}
+
+bool api_may_read(struct app *app, const struct user *u, const char *table_id)
+{
+    bool allowed = false;
+    struct err err;
+    return api_user_may_read(app, u, table_id, &allowed, &err) == RC_OK && allowed;
+}
+
+const struct catalog_table *api_readable_table(struct http_req *req, struct app *app,
+                                               const struct user *u, const char *id,
+                                               bool local_only, struct catalog_gen **out_g)
+{
+    struct catalog *cat = dataplane_catalog(app->dataplane);
+    *out_g = NULL;
+    if (!id || !ident_is_table_id(id) || !api_may_read(app, u, id)) {
+        http_respond_error(req, 404, "Table not found");
+        return NULL;
+    }
+    struct catalog_gen *g = catalog_acquire(cat);
+    const struct catalog_table *t = catalog_find(g, id);
+    if (!t || t->status != CATALOG_OK || (local_only && (t->remote || t->n_files == 0))) {
+        catalog_release(cat, g);
+        http_respond_error(req, 404, "Table not found");
+        return NULL;
+    }
+    *out_g = g;
+    return t;
 }
 
 /* Answers a failure: a bad input is 422 here (the body parsed but a value is wrong); the

@@ -27,13 +27,6 @@
 #define SAMPLE_ROWS_DEFAULT 10
 #define SAMPLE_ROWS_MAX     100
 
-static bool may_read(struct app *app, const struct principal *p, const char *id)
-{
-    bool allowed = false;
-    struct err err;
-    return api_user_may_read(app, &p->user, id, &allowed, &err) == RC_OK && allowed;
-}
-
 /* The registry row of id, or NULL (heap; 6 KiB, so not on the stack). */
 static struct registry_table *registry_row(struct app *app, const char *id)
 {
@@ -77,7 +70,7 @@ static void list_tables(struct http_req *req, void *appv)
     int readable = 0, requestable = 0;
     for (size_t i = 0; i < g->n_tables; i++) {
         const struct catalog_table *t = &g->tables[i];
-        if (t->status != CATALOG_OK || !may_read(app, &p, t->id))
+        if (t->status != CATALOG_OK || !api_may_read(app, &p.user, t->id))
             continue;
         const struct registry_table *reg = NULL;
         for (size_t r = 0; r < n_regs && !reg; r++)
@@ -88,7 +81,7 @@ static void list_tables(struct http_req *req, void *appv)
     }
     for (size_t r = 0; r < n_regs; r++) {
         const struct catalog_table *t = catalog_find(g, regs[r].id);
-        if (!t || t->status != CATALOG_OK || may_read(app, &p, regs[r].id))
+        if (!t || t->status != CATALOG_OK || api_may_read(app, &p.user, regs[r].id))
             continue;
         json_array_append_new(tables,
                               json_pack("{s:s, s:s, s:s, s:s}", "id", regs[r].id, "name",
@@ -101,29 +94,6 @@ static void list_tables(struct http_req *req, void *appv)
     http_respond_json(req, 200,
                       json_pack("{s:o, s:i, s:i}", "tables", tables, "count", readable,
                                 "requestable", requestable));
-}
-
-/* The readable, served table of the path's {id}, held in *out_g; answers 404 otherwise. */
-static const struct catalog_table *readable_table(struct http_req *req, struct app *app,
-                                                  const struct principal *p,
-                                                  struct catalog_gen **out_g)
-{
-    const char *id = http_req_param(req, "id");
-    struct catalog *cat = dataplane_catalog(app->dataplane);
-    *out_g = NULL;
-    if (!ident_is_table_id(id) || !may_read(app, p, id)) {
-        http_respond_error(req, 404, "Table not found");
-        return NULL;
-    }
-    struct catalog_gen *g = catalog_acquire(cat);
-    const struct catalog_table *t = catalog_find(g, id);
-    if (!t || t->status != CATALOG_OK) {
-        catalog_release(cat, g);
-        http_respond_error(req, 404, "Table not found");
-        return NULL;
-    }
-    *out_g = g;
-    return t;
 }
 
 struct columns_ctx {
@@ -175,7 +145,8 @@ static void get_table(struct http_req *req, void *appv)
     struct err err = { { 0 } };
     if (!api_require_user(req, app, &p))
         return;
-    const struct catalog_table *t = readable_table(req, app, &p, &g);
+    const struct catalog_table *t =
+        api_readable_table(req, app, &p.user, http_req_param(req, "id"), false, &g);
     if (!t)
         return;
     struct registry_table *reg = registry_row(app, t->id);
@@ -218,7 +189,8 @@ static void get_sample(struct http_req *req, void *appv)
         http_respond_error(req, 422, "rows must be 1 to %d", SAMPLE_ROWS_MAX);
         return;
     }
-    const struct catalog_table *t = readable_table(req, app, &p, &g);
+    const struct catalog_table *t =
+        api_readable_table(req, app, &p.user, http_req_param(req, "id"), false, &g);
     if (!t)
         return;
     struct duck *conn = NULL;

@@ -96,10 +96,7 @@ static void get_catalog_state(struct http_req *req, void *appv)
 static bool readable(struct http_req *req, struct app *app, const struct principal *p,
                      const char *id)
 {
-    bool allowed = false;
-    struct err err;
-    if (!ident_is_table_id(id) || api_user_may_read(app, &p->user, id, &allowed, &err) != RC_OK ||
-        !allowed) {
+    if (!ident_is_table_id(id) || !api_may_read(app, &p->user, id)) {
         http_respond_error(req, 404, "Table not found");
         return false;
     }

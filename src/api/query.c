@@ -38,11 +38,7 @@ static enum guard_access table_access(void *ctx, const char *id)
     catalog_release(cat, g);
     if (!served)
         return GUARD_NO_SUCH_TABLE;
-    bool allowed = false;
-    struct err err;
-    if (api_user_may_read(c->app, c->user, id, &allowed, &err) != RC_OK)
-        return GUARD_NOT_READABLE;
-    return allowed ? GUARD_READABLE : GUARD_NOT_READABLE;
+    return api_may_read(c->app, c->user, id) ? GUARD_READABLE : GUARD_NOT_READABLE;
 }
 
 static bool client_gone(void *ctx)

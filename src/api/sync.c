@@ -28,13 +28,6 @@
 #include "data/dataplane.h"
 #include "data/filehash.h"
 
-static bool may_read(struct app *app, const struct principal *p, const char *id)
-{
-    bool allowed = false;
-    struct err err;
-    return api_user_may_read(app, &p->user, id, &allowed, &err) == RC_OK && allowed;
-}
-
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -101,7 +94,8 @@ static void get_manifest(struct http_req *req, void *appv)
     enum rc rc = RC_OK;
     for (size_t i = 0; !rc && i < g->n_tables; i++) {
         const struct catalog_table *t = &g->tables[i];
-        if (t->status != CATALOG_OK || t->remote || t->n_files == 0 || !may_read(app, &p, t->id))
+        if (t->status != CATALOG_OK || t->remote || t->n_files == 0 ||
+            !api_may_read(app, &p.user, t->id))
             continue;
         json_t *entry = NULL;
         rc = table_entry(app, t, &entry, &err);
@@ -239,29 +233,6 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
                     r.length);
 }
 
-/* The served local table id that the caller may read, held in *out_g; 404 otherwise. */
-static const struct catalog_table *downloadable(struct http_req *req, struct app *app,
-                                                const struct principal *p,
-                                                struct catalog_gen **out_g)
-{
-    const char *id = http_req_param(req, "table");
-    struct catalog *cat = dataplane_catalog(app->dataplane);
-    *out_g = NULL;
-    if (!ident_is_table_id(id) || !may_read(app, p, id)) {
-        http_respond_error(req, 404, "Table not found");
-        return NULL;
-    }
-    struct catalog_gen *g = catalog_acquire(cat);
-    const struct catalog_table *t = catalog_find(g, id);
-    if (!t || t->status != CATALOG_OK || t->remote || t->n_files == 0) {
-        catalog_release(cat, g);
-        http_respond_error(req, 404, "Table not found");
-        return NULL;
-    }
-    *out_g = g;
-    return t;
-}
-
 static void get_download(struct http_req *req, void *appv)
 {
     struct app *app = appv;
@@ -269,7 +240,8 @@ static void get_download(struct http_req *req, void *appv)
     struct catalog_gen *g = NULL;
     if (!api_require_user(req, app, &p))
         return;
-    const struct catalog_table *t = downloadable(req, app, &p, &g);
+    const struct catalog_table *t =
+        api_readable_table(req, app, &p.user, http_req_param(req, "table"), true, &g);
     if (!t)
         return;
     char *path = t->n_files == 1 ? xstrdup(t->files[0]) : NULL;
@@ -291,7 +263,8 @@ static void get_file(struct http_req *req, void *appv)
     struct catalog_gen *g = NULL;
     if (!api_require_user(req, app, &p))
         return;
-    const struct catalog_table *t = downloadable(req, app, &p, &g);
+    const struct catalog_table *t =
+        api_readable_table(req, app, &p.user, http_req_param(req, "table"), true, &g);
     if (!t)
         return;
     const char *name = http_req_param(req, "name");

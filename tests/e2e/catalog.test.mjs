@@ -4,9 +4,8 @@
 // The demo registers customers and support_tickets as private, the other four public.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, login, identityEnv, ADMIN } from './lib/server.mjs';
+import { startServer, api, login, identityEnv, adminAndAnalyst, ADMIN } from './lib/server.mjs';
 
-const PASSWORD = 'analyst-password-123';
 
 describe('the catalog API', () => {
   let server;
@@ -15,13 +14,7 @@ describe('the catalog API', () => {
   let analystId;
   before(async () => {
     server = await startServer({ args: ['--demo'], env: identityEnv() });
-    admin = await login(server, ADMIN.email, ADMIN.password);
-    const r = await api(server, 'POST', '/api/users', {
-      token: admin, body: { email: 'ana@example.com', name: 'Ana', role: 'analyst', password: PASSWORD },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    analystId = r.body.id;
-    analyst = await login(server, 'ana@example.com', PASSWORD);
+    ({ admin, analyst, analystId } = await adminAndAnalyst(server));
   });
   after(async () => {
     assert.equal((await server.stop()).code, 0);

@@ -7,9 +7,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, api, login, identityEnv, runDa, tempDir, removeDir, ADMIN } from './lib/server.mjs';
+import { startServer, api, login, identityEnv, runDa, tempDir, removeDir, adminAndAnalyst, ADMIN } from './lib/server.mjs';
 
-const PASSWORD = 'analyst-password-123';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls fn until it returns a truthy value or the time is up.
@@ -41,12 +40,7 @@ describe('the data plane on a running server', () => {
   const inDir = tempDir('da-e2e-in-');
   before(async () => {
     server = await startServer({ args: ['--demo'], env: identityEnv() });
-    admin = await login(server, ADMIN.email, ADMIN.password);
-    const r = await api(server, 'POST', '/api/users', {
-      token: admin, body: { email: 'ana@example.com', name: 'Ana', role: 'analyst', password: PASSWORD },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    analyst = await login(server, 'ana@example.com', PASSWORD);
+    ({ admin, analyst } = await adminAndAnalyst(server));
   });
   after(async () => {
     assert.equal((await server.stop()).code, 0);

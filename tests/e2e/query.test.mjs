@@ -5,9 +5,8 @@
 // The demo registers customers and support_tickets as private, the other four public.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, login, identityEnv, ADMIN } from './lib/server.mjs';
+import { startServer, api, login, identityEnv, adminAndAnalyst, ADMIN } from './lib/server.mjs';
 
-const PASSWORD = 'analyst-password-123';
 
 describe('governed SQL on a running server', () => {
   let server;
@@ -18,12 +17,7 @@ describe('governed SQL on a running server', () => {
       args: ['--demo'],
       env: identityEnv({ DA_QUERY_TIMEOUT_S: '2', DA_QUERY_MAX_ROWS: '5000', DA_QUERY_MAX_CONCURRENT: '2' }),
     });
-    admin = await login(server, ADMIN.email, ADMIN.password);
-    const r = await api(server, 'POST', '/api/users', {
-      token: admin, body: { email: 'ana@example.com', name: 'Ana', role: 'analyst', password: PASSWORD },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    analyst = await login(server, 'ana@example.com', PASSWORD);
+    ({ admin, analyst } = await adminAndAnalyst(server));
   });
   after(async () => {
     assert.equal((await server.stop()).code, 0);

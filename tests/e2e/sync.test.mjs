@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, api, login, identityEnv, runDa, tempDir, removeDir, ADMIN } from './lib/server.mjs';
+import { startServer, api, login, identityEnv, runDa, tempDir, removeDir, adminAndAnalyst, ADMIN } from './lib/server.mjs';
 
-const PASSWORD = 'analyst-password-123';
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 
 describe('manifest and downloads', () => {
@@ -18,12 +17,7 @@ describe('manifest and downloads', () => {
   let analyst;
   before(async () => {
     server = await startServer({ args: ['--demo'], env: identityEnv() });
-    admin = await login(server, ADMIN.email, ADMIN.password);
-    const r = await api(server, 'POST', '/api/users', {
-      token: admin, body: { email: 'ana@example.com', name: 'Ana', role: 'analyst', password: PASSWORD },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    analyst = await login(server, 'ana@example.com', PASSWORD);
+    ({ admin, analyst } = await adminAndAnalyst(server));
   });
   after(async () => {
     assert.equal((await server.stop()).code, 0);

@@ -121,3 +121,15 @@ export function identityEnv(extra = {}) {
     ...extra,
   };
 }
+
+// Signs in the seeded admin and creates a signed-in analyst:
+// { admin: token, analyst: token, analystId }.
+export async function adminAndAnalyst(server, email = 'ana@example.com') {
+  const admin = await login(server, ADMIN.email, ADMIN.password);
+  const password = 'analyst-password-123';
+  const r = await api(server, 'POST', '/api/users', {
+    token: admin, body: { email, name: 'Ana', role: 'analyst', password },
+  });
+  if (r.status !== 201) throw new Error(`create ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  return { admin, analyst: await login(server, email, password), analystId: r.body.id };
+}
