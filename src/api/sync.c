@@ -233,57 +233,45 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
                     r.length);
 }
 
-static void get_download(struct http_req *req, void *appv)
+/* The path of the file a download asks for (heap), or NULL after answering why not. Without
+ * a file name (/download) the table must have exactly one file. */
+static char *requested_file(struct http_req *req, const struct catalog_table *t)
 {
-    struct app *app = appv;
-    struct principal p;
-    struct catalog_gen *g = NULL;
-    if (!api_require_user(req, app, &p))
-        return;
-    const struct catalog_table *t =
-        api_readable_table(req, app, &p.user, http_req_param(req, "table"), true, &g);
-    if (!t)
-        return;
-    char *path = t->n_files == 1 ? xstrdup(t->files[0]) : NULL;
-    size_t n_files = t->n_files;
-    catalog_release(dataplane_catalog(app->dataplane), g);
-    if (!path) {
+    const char *name = http_req_param(req, "name");
+    if (!name && t->n_files != 1) {
         http_respond_error(req, 409, "this table has %zu files: download each from the urls of"
-                                     " its files in /api/sync/manifest", n_files);
-        return;
+                                     " its files in /api/sync/manifest", t->n_files);
+        return NULL;
     }
-    send_file(req, app, &p, http_req_param(req, "table"), path);
-    free(path);
+    for (size_t i = 0; i < t->n_files; i++)
+        if (!name || strcmp(base_name(t->files[i]), name) == 0)
+            return xstrdup(t->files[i]);
+    http_respond_error(req, 404, "File not found");
+    return NULL;
 }
 
+/* GET /api/data/{table}/download and GET /api/data/{table}/files/{name}. */
 static void get_file(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
     struct catalog_gen *g = NULL;
+    const char *id = http_req_param(req, "table");
     if (!api_require_user(req, app, &p))
         return;
-    const struct catalog_table *t =
-        api_readable_table(req, app, &p.user, http_req_param(req, "table"), true, &g);
+    const struct catalog_table *t = api_readable_table(req, app, &p.user, id, true, &g);
     if (!t)
         return;
-    const char *name = http_req_param(req, "name");
-    char *path = NULL;
-    for (size_t i = 0; i < t->n_files && !path; i++)
-        if (strcmp(base_name(t->files[i]), name) == 0)
-            path = xstrdup(t->files[i]);
+    char *path = requested_file(req, t);
     catalog_release(dataplane_catalog(app->dataplane), g);
-    if (!path) {
-        http_respond_error(req, 404, "File not found");
-        return;
-    }
-    send_file(req, app, &p, http_req_param(req, "table"), path);
+    if (path)
+        send_file(req, app, &p, id, path);
     free(path);
 }
 
 static const struct http_route routes[] = {
     { "GET", "/api/sync/manifest", get_manifest },
-    { "GET", "/api/data/{table}/download", get_download },
+    { "GET", "/api/data/{table}/download", get_file },
     { "GET", "/api/data/{table}/files/{name}", get_file },
 };
 
