@@ -5,6 +5,7 @@
 #define DA_CONFIG_FILE_MAX      (1024 * 1024) /* instance.yaml */
 #define DA_HTTP_BODY_MAX        (1024 * 1024) /* default JSON request body cap */
 #define DA_HTTP_CONN_MEMORY     (128 * 1024)  /* MHD per-connection memory: headers */
+#define DA_HTTP_CONNS_PER_THREAD 32          /* connections at once per server.threads */
 #define DA_HTTP_RESPONSE_MAX    (64 * 1024 * 1024) /* a JSON response built in memory */
 #define DA_HTTP_PATH_SEGMENTS   16            /* a route or path has at most this many parts */
 #define DA_HTTP_PARAMS_MAX      4             /* path parameters per route */

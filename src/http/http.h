@@ -1,6 +1,6 @@
 /* http.h — the HTTP server of da and the request/response API its handlers use.
  *
- * libmicrohttpd runs a pool of worker threads; each request gets a struct http_req that lives
+ * libmicrohttpd serves each connection on its own thread; each request gets a struct http_req that lives
  * from its first byte until its response is sent, and owns everything attached to it. A
  * handler reads the request through the accessors below and answers exactly once through an
  * http_respond_* function. Every response carries the security headers and the request id;
@@ -21,7 +21,8 @@
 struct http_server_opts {
     const char *host;      /* numeric address or name to bind */
     int port;              /* 0: any free port (see http_server_port) */
-    int threads;           /* worker threads */
+    int threads;           /* capacity: at most threads * DA_HTTP_CONNS_PER_THREAD connections,
+                              each served by its own thread */
     size_t max_body;       /* request bodies above this get 413 */
     int conn_timeout_s;    /* idle connections are closed after this */
     bool hsts;             /* send Strict-Transport-Security (served over TLS) */

@@ -509,14 +509,16 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
     rc = resolve(opts->host, opts->port, &addr, err);
     if (rc)
         goto out;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    /* a thread per connection: a handler that waits on a long query blocks only its own
+     * connection (in a thread pool, every other connection on that pool thread would wait) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)opts->threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->threads * DA_HTTP_CONNS_PER_THREAD,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)DA_HTTP_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&addr, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
