@@ -4,12 +4,14 @@
  * query (403, naming the table) unless the caller may read every one of them; the engine runs
  * it on the current catalog generation within the limits of query.* and cancels it when its
  * time is up or its client has gone. The answer is {columns, types, rows, row_count,
- * truncated, truncated_by} (result.h says how values are typed), or CSV when the body says
- * "format": "csv" or the request sends Accept: text/csv. Every query lands in the audit log
+ * truncated, truncated_by} (result.h says how values are typed), CSV when the body says
+ * "format": "csv" or the request sends Accept: text/csv, or a Parquet file for "format":
+ * "parquet" (row count and truncation in X-DA-* headers). Every query lands in the audit log
  * with its outcome, tables and row count. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/access.h"
 #include "api/authn.h"
@@ -21,6 +23,7 @@
 
 #define SQL_MAX_BYTES  GUARD_SQL_MAX
 #define HEADER_SLACK   (256 * 1024) /* room for the column names and types around the rows */
+#define PARQUET_MEDIA_TYPE "application/vnd.apache.parquet"
 
 /* What the guard's table callback needs to decide for this caller. */
 struct caller {
@@ -115,6 +118,49 @@ static void audit_query(struct app *app, struct http_req *req, const struct prin
     metrics_count("da_query_rows_total", NULL, (double)o->stats.rows);
 }
 
+/* The result format from the body's "format" or else the Accept header; false after answering
+ * 422 for an unknown format. */
+static bool wanted_format(struct http_req *req, const char *format, enum result_format *out)
+{
+    static const struct {
+        const char *name, *media_type;
+        enum result_format fmt;
+    } formats[] = {
+        { "parquet", PARQUET_MEDIA_TYPE, RESULT_PARQUET },
+        { "csv", "text/csv", RESULT_CSV },
+        { "json", "application/json", RESULT_JSON },
+    };
+    const char *accept = http_req_header(req, "Accept");
+    *out = RESULT_JSON;
+    for (size_t i = 0; i < ARRAY_LEN(formats); i++) {
+        if (format ? strcasecmp(format, formats[i].name) == 0
+                   : accept && strstr(accept, formats[i].media_type) != NULL) {
+            *out = formats[i].fmt;
+            return true;
+        }
+    }
+    if (format) {
+        http_respond_error(req, 422, "format must be parquet, csv or json");
+        return false;
+    }
+    return true;
+}
+
+/* Sends the Parquet result file; the row count and truncation travel in headers. */
+static void send_parquet(struct http_req *req, struct query_outcome *o)
+{
+    char rows[24];
+    snprintf(rows, sizeof(rows), "%lld", (long long)o->stats.rows);
+    http_set_header(req, "X-DA-Row-Count", rows);
+    http_set_header(req, "X-DA-Truncated", o->stats.truncated ? "true" : "false");
+    if (o->stats.truncated_by)
+        http_set_header(req, "X-DA-Truncated-By", o->stats.truncated_by);
+    http_set_header(req, "Content-Disposition", "attachment; filename=\"result.parquet\"");
+    int fd = o->parquet_fd;
+    o->parquet_fd = -1; /* http_respond_fd owns it now */
+    http_respond_fd(req, 200, PARQUET_MEDIA_TYPE, fd, 0, (uint64_t)o->stats.bytes);
+}
+
 static void post_query(struct http_req *req, void *appv)
 {
     struct app *app = appv;
@@ -122,7 +168,7 @@ static void post_query(struct http_req *req, void *appv)
     json_t *root = NULL;
     const char *sql = NULL, *format = NULL;
     json_int_t limit = 0;
-    struct query_outcome o = { 0 };
+    struct query_outcome o = { .parquet_fd = -1 };
     struct buf out;
     struct err err = { { 0 } };
     buf_init(&out, (size_t)app->cfg->query_max_bytes + HEADER_SLACK);
@@ -130,13 +176,9 @@ static void post_query(struct http_req *req, void *appv)
         !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format",
                   &format))
         goto out;
-    const char *accept = http_req_header(req, "Accept");
-    bool csv = (format && strcmp(format, "csv") == 0) ||
-               (!format && accept && strstr(accept, "text/csv"));
-    if (format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
-        http_respond_error(req, 422, "format must be json or csv");
+    enum result_format fmt;
+    if (!wanted_format(req, format, &fmt))
         goto out;
-    }
     if (!*sql || strlen(sql) > SQL_MAX_BYTES) {
         http_respond_error(req, 422, "sql must be 1 to %d bytes", SQL_MAX_BYTES);
         goto out;
@@ -150,7 +192,7 @@ static void post_query(struct http_req *req, void *appv)
         .user_id = p.user.id,
         .sql = sql,
         .limit = limit,
-        .format = csv ? RESULT_CSV : RESULT_JSON,
+        .format = fmt,
         .policy = { .admin = strcmp(p.user.role, "admin") == 0, .table = table_access,
                     .ctx = &caller },
         .gone = client_gone,
@@ -167,9 +209,15 @@ static void post_query(struct http_req *req, void *appv)
         http_respond_error(req, outcome_status(o.kind), "%s", o.message);
         goto out;
     }
+    if (fmt == RESULT_PARQUET) {
+        send_parquet(req, &o);
+        goto out;
+    }
     size_t len = 0;
     char *body = buf_take(&out, &len);
-    http_respond_owned(req, 200, csv ? "text/csv; charset=utf-8" : "application/json", body, len);
+    http_respond_owned(req, 200,
+                       fmt == RESULT_CSV ? "text/csv; charset=utf-8" : "application/json", body,
+                       len);
 out:
     query_outcome_cleanup(&o);
     buf_cleanup(&out);

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/fileio.h"
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -39,6 +41,7 @@ struct catalog {
     char *data_dir;
     char *extracts_dir;
     char *extension_dir;
+    char *results_dir;  /* where queries write Parquet results; emptied at open */
     char *memory_limit; /* NULL: DuckDB's default */
     int threads;        /* 0: DuckDB's default */
     pthread_mutex_t mu;
@@ -152,23 +155,56 @@ static enum rc gen_open_db(struct catalog *c, struct duck **out, struct err *err
     return rc;
 }
 
-/* Locks a built generation down (see catalog.h); nothing can change its settings after. */
+/* Locks a built generation down (see catalog.h); nothing can change its settings after. Files
+ * are reachable in two folders only: the extracts (read) and the results folder (written by
+ * the engine's COPY of a Parquet result; the SQL guard lets no query name a file at all). */
 static enum rc gen_lock_down(struct catalog *c, struct duck *db, struct err *err)
 {
-    char *allowed = xasprintf("%s/", c->extracts_dir);
-    enum rc rc = exec_with_literal(db, "SET allowed_directories = [", allowed, "]", err);
+    char *extracts = xasprintf("%s/", c->extracts_dir);
+    char *results = xasprintf("%s/", c->results_dir);
+    struct buf sql;
+    buf_init(&sql, 16384);
+    enum rc rc = RC_OK;
+    if (buf_append_str(&sql, "SET allowed_directories = [") ||
+        duck_sql_quote_literal(&sql, extracts) || buf_append_str(&sql, ", ") ||
+        duck_sql_quote_literal(&sql, results) || buf_append_str(&sql, "]"))
+        rc = err_set(err, RC_TOOBIG, "data folder path too long");
+    if (!rc)
+        rc = duck_exec(db, buf_cstr(&sql), err);
     if (!rc)
         rc = duck_exec(db, "SET enable_external_access = false", err);
     if (!rc && c->memory_limit)
         rc = exec_with_literal(db, "SET memory_limit = ", c->memory_limit, "", err);
     if (!rc && c->threads > 0) {
-        char sql[48];
-        snprintf(sql, sizeof(sql), "SET threads = %d", c->threads);
-        rc = duck_exec(db, sql, err);
+        char set_threads[48];
+        snprintf(set_threads, sizeof(set_threads), "SET threads = %d", c->threads);
+        rc = duck_exec(db, set_threads, err);
     }
     if (!rc)
         rc = duck_exec(db, "SET lock_configuration = true", err);
-    free(allowed);
+    buf_cleanup(&sql);
+    free(extracts);
+    free(results);
+    return rc;
+}
+
+/* Creates the results folder (owner only) and removes what a killed server left in it. */
+static enum rc prepare_results_dir(const char *dir, struct err *err)
+{
+    enum rc rc = file_mkdir_p(dir, 0700, err);
+    DIR *d = rc ? NULL : opendir(dir);
+    if (!rc && !d)
+        return err_set(err, RC_IO, "cannot open %s: %s", dir, strerror(errno));
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        if (unlink(path) != 0)
+            log_warn("cannot remove the stale query result %s: %s", path, strerror(errno));
+        free(path);
+    }
+    if (d)
+        closedir(d);
     return rc;
 }
 
@@ -185,6 +221,7 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     c->extracts_dir = xasprintf("%s/extracts", c->data_dir);
     c->extension_dir = opt->extension_dir ? xstrdup(opt->extension_dir)
                                           : xasprintf("%s/extensions", c->data_dir);
+    c->results_dir = xasprintf("%s/state/results", c->data_dir);
     c->memory_limit = opt->memory_limit ? xstrdup(opt->memory_limit) : NULL;
     c->threads = opt->threads;
     pthread_mutex_init(&c->mu, NULL);
@@ -192,7 +229,9 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     pthread_mutex_init(&c->rebuild_mu, NULL);
     struct catalog_gen *g = xcalloc(1, sizeof(*g));
     isotime_now(g->built_at);
-    enum rc rc = gen_open_db(c, &g->db, err);
+    enum rc rc = prepare_results_dir(c->results_dir, err);
+    if (!rc)
+        rc = gen_open_db(c, &g->db, err);
     if (!rc)
         rc = gen_lock_down(c, g->db, err);
     if (rc) {
@@ -206,6 +245,11 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     c->sweep_due = true; /* a killed run of an earlier server may have left runs behind */
     *out = c;
     return RC_OK;
+}
+
+const char *catalog_results_dir(const struct catalog *c)
+{
+    return c->results_dir;
 }
 
 struct catalog_gen *catalog_acquire(struct catalog *c)
@@ -281,6 +325,7 @@ void catalog_close(struct catalog **cp)
     free(c->data_dir);
     free(c->extracts_dir);
     free(c->extension_dir);
+    free(c->results_dir);
     free(c->memory_limit);
     free(c);
     *cp = NULL;

@@ -12,8 +12,9 @@
  * from the named environment variable; when either is missing those tables are marked
  * unavailable, with the reason, and the rest of the catalog is served.
  *
- * A generation is locked down before it is served: file access only below extracts/ (DuckDB's
- * allowed_directories with enable_external_access off), the memory limit and threads set,
+ * A generation is locked down before it is served: file access only below extracts/ and the
+ * Parquet results folder (DuckDB's allowed_directories with enable_external_access off; the
+ * SQL guard lets no query name a file), the memory limit and threads set,
  * and the configuration locked, so no query can read another file, attach a database, load
  * an extension or change a setting. */
 #ifndef DA_DATA_CATALOG_H
@@ -116,6 +117,10 @@ enum rc catalog_refresh(struct catalog *c, struct catalog_rebuild_stats *out,
 /* Whether any extract folder appeared, vanished or has a new extract.duckdb since the
  * current generation was built (a few stat calls: cheap enough to poll). */
 bool catalog_changed_on_disk(struct catalog *c);
+
+/* The folder (<data_dir>/state/results, owner only, emptied at open) where a query may write
+ * its result as a Parquet file: the only folder the serving database may write. */
+const char *catalog_results_dir(const struct catalog *c);
 
 /* The current generation, held until catalog_release. Never NULL. */
 struct catalog_gen *catalog_acquire(struct catalog *c);

@@ -5,16 +5,19 @@
 #include "query/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rand.h"
 #include "data/catalog.h"
 #include "data/duck.h"
 
@@ -49,6 +52,9 @@ struct query_engine {
 void query_outcome_cleanup(struct query_outcome *o)
 {
     guard_result_cleanup(&o->guard);
+    if (o->parquet_fd >= 0)
+        close(o->parquet_fd);
+    o->parquet_fd = -1;
 }
 
 /* Takes one of user_id's slots; false when the user runs max_concurrent queries already. */
@@ -186,10 +192,33 @@ static void outcome(struct query_outcome *o, enum query_outcome_kind kind, const
     va_end(ap);
 }
 
+/* Writes the result as Parquet into a fresh file of the results folder and keeps only an open
+ * descriptor of it: the name is gone before anyone could look for it, and the disk space goes
+ * when the answer has been sent. */
+static enum rc write_parquet(struct query_engine *e, struct duck *conn, const char *sql,
+                             const struct result_limits *lim, struct query_outcome *o,
+                             struct err *err)
+{
+    char name[33];
+    enum rc rc = rand_hex(name, 16, err);
+    if (rc)
+        return rc;
+    char *path = xasprintf("%s/q-%s.parquet", catalog_results_dir(e->opt.catalog), name);
+    rc = result_parquet(conn, sql, path, lim, &o->stats, err);
+    if (!rc) {
+        o->parquet_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (o->parquet_fd < 0)
+            rc = err_set(err, RC_IO, "cannot open the Parquet result: %s", strerror(errno));
+    }
+    unlink(path); /* also after a failed or interrupted COPY */
+    free(path);
+    return rc;
+}
+
 /* Runs the checked query on conn under the watchdog. */
 static enum rc run_watched(struct query_engine *e, struct duck *conn,
                            const struct query_request *req, struct buf *out,
-                           struct query_outcome *o)
+                           struct query_outcome *o, struct err *err)
 {
     int64_t limit = req->limit > 0 ? req->limit : e->opt.default_rows;
     if (limit > e->opt.max_rows)
@@ -202,7 +231,9 @@ static enum rc run_watched(struct query_engine *e, struct duck *conn,
     struct err qerr = { { 0 } };
     size_t mark = out->len;
     slot_add(e, &s);
-    enum rc rc = result_run(conn, req->sql, req->format, &lim, out, &o->stats, &qerr);
+    enum rc rc = req->format == RESULT_PARQUET
+                     ? write_parquet(e, conn, req->sql, &lim, o, &qerr)
+                     : result_run(conn, req->sql, req->format, &lim, out, &o->stats, &qerr);
     slot_remove(e, &s);
     if (rc == RC_OK)
         return RC_OK;
@@ -215,7 +246,7 @@ static enum rc run_watched(struct query_engine *e, struct duck *conn,
     else if (rc == RC_DB)
         outcome(o, QUERY_BAD_SQL, "%s", qerr.msg);
     else
-        return rc;
+        return err_set(err, rc, "%s", qerr.msg);
     return RC_OK;
 }
 
@@ -223,6 +254,7 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
                   struct query_outcome *o, struct err *err)
 {
     memset(o, 0, sizeof(*o));
+    o->parquet_fd = -1;
     int64_t t0 = clock_mono_us();
     if (!user_enter(e, req->user_id)) {
         outcome(o, QUERY_TOO_MANY, "you run %d queries already (query.max_concurrent);"
@@ -240,7 +272,7 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
     else if (!rc && o->guard.verdict == GUARD_FORBIDDEN)
         outcome(o, QUERY_FORBIDDEN, "%s", o->guard.message);
     else if (!rc)
-        rc = run_watched(e, conn, req, out, o);
+        rc = run_watched(e, conn, req, out, o, err);
     duck_close(&conn);
     catalog_release(e->opt.catalog, g);
     user_leave(e, req->user_id);

@@ -57,6 +57,9 @@ struct query_outcome {
     struct guard_result guard; /* tables read, for the audit log; cleaned by query_outcome_cleanup */
     int64_t duration_us;
     uint64_t generation;      /* of the catalog the query ran on */
+    int parquet_fd;           /* RESULT_PARQUET and QUERY_OK: the result file, open and already
+                               * unlinked (nothing to clean up on disk); -1 otherwise. Closed
+                               * by query_outcome_cleanup unless the caller takes it (sets -1). */
 };
 
 void query_outcome_cleanup(struct query_outcome *o);
@@ -67,7 +70,8 @@ enum rc query_engine_start(const struct query_engine_options *opt, struct query_
 /* Stops the watchdog. Call after the last query has returned. */
 void query_engine_stop(struct query_engine **e);
 
-/* Runs req, appending the encoded result to out when the outcome is QUERY_OK. A refusal or a
+/* Runs req, appending the encoded result to out when the outcome is QUERY_OK (or, for
+ * RESULT_PARQUET, writing it to a file in the catalog's results folder: o->parquet_fd). A refusal or a
  * failing query is an outcome, not an error: RC_OK with o->kind saying what happened. An
  * error (RC_DB, RC_INTERNAL) is the engine itself failing. */
 enum rc query_run(struct query_engine *e, const struct query_request *req, struct buf *out,

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/mem.h"
 #include "data/duck.h"
@@ -226,6 +227,87 @@ enum rc result_run(struct duck *conn, const char *sql, enum result_format fmt,
 out:
     columns_free(&cols);
     buf_cleanup(&wrapped);
+    free(query);
+    return rc;
+}
+
+/* Appends the select list of the Parquet copy: every column as it is but the 128-bit
+ * integers, which Parquet cannot hold (DuckDB would write them as DOUBLE, losing digits), so
+ * they go as their exact decimal text. */
+static enum rc parquet_columns(struct buf *b, const struct columns *cols)
+{
+    enum rc rc = RC_OK;
+    for (int i = 0; !rc && i < cols->len; i++) {
+        const char *type = cols->items[i].type;
+        bool as_text = type_is(type, "HUGEINT") || type_is(type, "UHUGEINT");
+        rc = buf_append_str(b, i ? ", " : "");
+        if (!rc)
+            rc = duck_sql_quote_ident(b, cols->items[i].name);
+        if (!rc && as_text) {
+            rc = buf_append_str(b, "::VARCHAR AS ");
+            if (!rc)
+                rc = duck_sql_quote_ident(b, cols->items[i].name);
+        }
+    }
+    return rc;
+}
+
+/* The result goes into a temporary table first: its row count says whether the query had more
+ * rows than the limit, which a COPY of "LIMIT n" alone cannot tell, and its column names are
+ * unique (DuckDB renames duplicates). It is dropped when done, and replaced if a failed run on
+ * the same connection left it behind. */
+enum rc result_parquet(struct duck *conn, const char *sql, const char *path,
+                       const struct result_limits *lim, struct result_stats *st,
+                       struct err *err)
+{
+    struct buf q;
+    struct columns cols = { 0 };
+    char *query = strip_query(sql);
+    int64_t rows = 0;
+    *st = (struct result_stats){ 0 };
+    buf_init(&q, WRAP_SQL_MAX);
+    enum rc rc = RC_OK;
+    if (lim->max_rows < 1) {
+        rc = err_set(err, RC_INVALID, "result limits must be at least 1");
+        goto out;
+    }
+    if (buf_printf(&q, "CREATE OR REPLACE TEMP TABLE da_result AS SELECT * FROM (\n%s\n) AS q LIMIT %lld",
+                   query, (long long)lim->max_rows + 1)) {
+        rc = err_set(err, RC_TOOBIG, "query too long");
+        goto out;
+    }
+    rc = duck_exec(conn, buf_cstr(&q), err);
+    if (!rc)
+        rc = duck_query_i64(conn, "SELECT count(*) FROM da_result", &rows, err);
+    if (!rc)
+        rc = duck_query_rows(conn, "DESCRIBE da_result", read_column, &cols, err);
+    if (rc)
+        goto out;
+    buf_reset(&q);
+    if (buf_append_str(&q, "COPY (SELECT ") || parquet_columns(&q, &cols) ||
+        buf_printf(&q, " FROM da_result LIMIT %lld) TO ", (long long)lim->max_rows) ||
+        duck_sql_quote_literal(&q, path) ||
+        buf_append_str(&q, " (FORMAT parquet, COMPRESSION zstd)")) {
+        rc = err_set(err, RC_TOOBIG, "result path too long");
+        goto out;
+    }
+    rc = duck_exec(conn, buf_cstr(&q), err);
+    if (rc)
+        goto out;
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        rc = err_set(err, RC_IO, "the Parquet result was not written");
+        goto out;
+    }
+    st->truncated = rows > lim->max_rows;
+    st->truncated_by = st->truncated ? "rows" : NULL;
+    st->rows = st->truncated ? lim->max_rows : rows;
+    st->bytes = (int64_t)sb.st_size;
+    st->columns = cols.len;
+    rc = duck_exec(conn, "DROP TABLE temp.da_result", err);
+out:
+    columns_free(&cols);
+    buf_cleanup(&q);
     free(query);
     return rc;
 }

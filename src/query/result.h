@@ -23,7 +23,7 @@
 
 struct duck;
 
-enum result_format { RESULT_JSON, RESULT_CSV };
+enum result_format { RESULT_JSON, RESULT_CSV, RESULT_PARQUET };
 
 struct result_limits {
     int64_t max_rows;  /* rows returned at most; more make the result truncated */
@@ -45,5 +45,16 @@ struct result_stats {
 enum rc result_run(struct duck *conn, const char *sql, enum result_format fmt,
                    const struct result_limits *lim, struct buf *out, struct result_stats *st,
                    struct err *err) WARN_UNUSED;
+
+/* Runs sql on conn and writes its result, at most lim->max_rows rows, as a Parquet file (zstd)
+ * at path, which must lie in a folder the database may write (the catalog's results folder).
+ * The column names and types are DuckDB's own, so the file is exact (HUGEINT and UHUGEINT,
+ * which Parquet lacks, become their decimal text; duplicate names get DuckDB's suffixes
+ * "_1", ...); lim->max_bytes does not
+ * apply (the file is sent from disk, not held in memory) and st->bytes is the file's size.
+ * Errors as result_run. */
+enum rc result_parquet(struct duck *conn, const char *sql, const char *path,
+                       const struct result_limits *lim, struct result_stats *st,
+                       struct err *err) WARN_UNUSED;
 
 #endif

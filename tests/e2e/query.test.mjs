@@ -1,10 +1,13 @@
 // query.test.mjs — POST /api/query on a real server over the demo data: typed values, CSV,
 // the row cap, the SQL guard's refusals for an analyst without grants (the hardening plan's
 // query-security cases and the ways around a name check), the time limit while other users'
-// queries keep answering, the per-user cap, a client that goes away, and the audit trail.
+// queries keep answering, the per-user cap, a client that goes away, Parquet results, and the
+// audit trail.
 // The demo registers customers and support_tickets as private, the other four public.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { startServer, api, login, identityEnv, adminAndAnalyst, ADMIN } from './lib/server.mjs';
 
 
@@ -56,6 +59,44 @@ describe('governed SQL on a running server', () => {
     const r = await query(analyst, { sql: 'SELECT 1 AS x', format: 'csv' });
     assert.equal(r.status, 200);
     assert.equal((await query(analyst, { sql: 'SELECT 1', format: 'xml' })).status, 422);
+  });
+
+  test('Parquet on request: the file, its row count and truncation; nothing left on disk', async () => {
+    const parquet = async (body) => {
+      const res = await fetch(`${server.url}/api/query`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${analyst}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    let { res, bytes } = await parquet({ sql: 'SELECT * FROM products ORDER BY product_id', limit: 7, format: 'parquet' });
+    assert.equal(res.status, 200, bytes.toString());
+    assert.equal(res.headers.get('content-type'), 'application/vnd.apache.parquet');
+    assert.equal(res.headers.get('x-da-row-count'), '7');
+    assert.equal(res.headers.get('x-da-truncated'), 'true');
+    assert.equal(res.headers.get('x-da-truncated-by'), 'rows');
+    assert.equal(Number(res.headers.get('content-length')), bytes.length);
+    assert.equal(bytes.subarray(0, 4).toString(), 'PAR1');
+    assert.equal(bytes.subarray(bytes.length - 4).toString(), 'PAR1');
+
+    ({ res, bytes } = await parquet({ sql: 'SELECT 42 AS answer', format: 'parquet' }));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-da-row-count'), '1');
+    assert.equal(res.headers.get('x-da-truncated'), 'false');
+    assert.ok(bytes.includes(Buffer.from('answer')), 'the column name is in the file');
+
+    // by Accept too; refusals and bad SQL answer as for JSON
+    const accepted = await query(analyst, { sql: 'SELECT 1 AS x' }, { Accept: 'application/vnd.apache.parquet' });
+    assert.equal(accepted.status, 200);
+    ({ res } = await parquet({ sql: 'SELECT * FROM customers', format: 'parquet' }));
+    assert.equal(res.status, 403);
+    ({ res } = await parquet({ sql: 'SELECT nope FROM orders', format: 'parquet' }));
+    assert.equal(res.status, 400);
+
+    const results = join(server.dataDir, 'state', 'results');
+    assert.equal(statSync(results).mode & 0o777, 0o700);
+    assert.deepEqual(readdirSync(results), [], 'every result file is gone once sent');
   });
 
   test('the row cap truncates and says so; limit asks for fewer', async () => {

@@ -1,6 +1,7 @@
 /* test_result.c — unit tests of src/query/result.c: values keep their type and precision in
  * JSON (big integers, decimals, NaN, dates, timestamps, nested values, blobs), CSV quoting,
- * the row and byte caps, odd column names, and engine errors. In-memory DuckDB. */
+ * the row and byte caps, odd column names, engine errors, and Parquet results read back
+ * exactly. In-memory DuckDB. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -176,6 +179,54 @@ static void test_engine_errors_are_reported(void **state)
     buf_cleanup(&out);
 }
 
+/* A Parquet result keeps DuckDB's own types and values, honours the row cap and says when it
+ * truncated; a failing query writes nothing it leaves behind. */
+static void test_parquet_result_reads_back_exactly(void **state)
+{
+    struct duck *d = *state;
+    struct result_stats st;
+    struct err err = { { 0 } };
+    char path[] = "/tmp/da-test-result-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct result_limits lim = { 3, 1 };
+    const char *sql = "SELECT range AS n, 170141183460469231731687303715884105727::HUGEINT AS h,"
+                      " 12345678901234567890.123456789::DECIMAL(38,9) AS m, 'x' AS n FROM range(5);";
+    enum rc rc = result_parquet(d, sql, path, &lim, &st, &err);
+    if (rc)
+        fail_msg("%s", err.msg);
+    assert_int_equal(st.rows, 3);
+    assert_true(st.truncated);
+    assert_string_equal(st.truncated_by, "rows");
+    assert_int_equal(st.columns, 4);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(st.bytes, sb.st_size);
+
+    char *sql_back = xasprintf("SELECT count(*) FROM read_parquet('%s')", path);
+    assert_int_equal(q_i64(d, sql_back), 3);
+    free(sql_back);
+    sql_back = xasprintf("SELECT typeof(h) || ' ' || h::VARCHAR || ' ' || typeof(m) || ' ' ||"
+                         " m::VARCHAR FROM read_parquet('%s') LIMIT 1", path);
+    char *v = q_text(d, sql_back);
+    assert_string_equal(v, "VARCHAR 170141183460469231731687303715884105727 DECIMAL(38,9)"
+                           " 12345678901234567890.123456789");
+    free(v);
+    free(sql_back);
+
+    lim.max_rows = 5;
+    rc = result_parquet(d, "SELECT range AS n FROM range(5)", path, &lim, &st, &err);
+    assert_int_equal(rc, RC_OK);
+    assert_false(st.truncated);
+    assert_int_equal(st.rows, 5);
+
+    unlink(path);
+    rc = result_parquet(d, "SELECT no_such_column FROM range(5)", path, &lim, &st, &err);
+    assert_int_equal(rc, RC_DB);
+    assert_int_not_equal(access(path, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +237,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_and_hostile_column_names, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_engine_errors_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parquet_result_reads_back_exactly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
