@@ -24,6 +24,7 @@ static const struct metric metrics[] = {
                                    " timeout, cancelled)" },
     { "da_query_duration_seconds", HISTOGRAM, "query latency, checks included" },
     { "da_query_rows_total", COUNTER, "rows returned by queries" },
+    { "da_queries_running", GAUGE, "queries running now (checked and executing)" },
     { "da_downloads_total", COUNTER, "file downloads by result (ok, partial, not_modified)" },
     { "da_catalog_rebuilds_total", COUNTER, "catalog rebuilds by result" },
     { "da_catalog_rebuild_duration_seconds", HISTOGRAM, "catalog rebuild time" },

@@ -17,6 +17,7 @@
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "base/rand.h"
 #include "data/catalog.h"
 #include "data/duck.h"
@@ -46,6 +47,7 @@ struct query_engine {
     struct slot *slots;
     struct user_count *users;
     size_t n_users;
+    int running; /* queries between user_enter and user_leave */
     pthread_t watchdog;
 };
 
@@ -73,6 +75,8 @@ static bool user_enter(struct query_engine *e, const char *user_id)
         ok = false;
     else
         e->users[i].running++;
+    if (ok)
+        metrics_set("da_queries_running", NULL, ++e->running);
     pthread_mutex_unlock(&e->mu);
     return ok;
 }
@@ -80,6 +84,7 @@ static bool user_enter(struct query_engine *e, const char *user_id)
 static void user_leave(struct query_engine *e, const char *user_id)
 {
     pthread_mutex_lock(&e->mu);
+    metrics_set("da_queries_running", NULL, --e->running);
     for (size_t i = 0; i < e->n_users; i++) {
         if (strcmp(e->users[i].user_id, user_id) != 0)
             continue;
