@@ -21,6 +21,7 @@ struct app {
     struct store *store;
     const char *data_dir;
     char *extracts_dir; /* <data_dir>/extracts; owned */
+    char *spool_dir;    /* <data_dir>/uploads/.incoming, uploads as they arrive; owned */
     struct server_key key;
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
@@ -45,5 +46,6 @@ const struct http_route *api_catalog_routes(size_t *out_len);
 const struct http_route *api_sync_routes(size_t *out_len);
 const struct http_route *api_metrics_routes(size_t *out_len);
 const struct http_route *api_query_routes(size_t *out_len);
+const struct http_route *api_upload_routes(size_t *out_len);
 
 #endif

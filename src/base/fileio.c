@@ -1,6 +1,7 @@
 /* fileio.c — atomic writes, durable renames, mkdir -p and bounded reads. */
 #include "base/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 
 enum rc file_mkdir_p(const char *path, mode_t mode, struct err *err)
@@ -192,4 +194,27 @@ bool file_is_dir(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+enum rc file_scratch_dir(const char *dir, struct err *err)
+{
+    enum rc rc = file_mkdir_p(dir, 0700, err);
+    if (rc)
+        return rc;
+    if (chmod(dir, 0700) != 0)
+        return err_set(err, RC_IO, "cannot make %s private: %s", dir, strerror(errno));
+    DIR *d = opendir(dir);
+    if (!d)
+        return err_set(err, RC_IO, "cannot open %s: %s", dir, strerror(errno));
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(path) != 0)
+            log_warn("files", "cannot remove the leftover %s: %s", path, strerror(errno));
+        free(path);
+    }
+    closedir(d);
+    return RC_OK;
 }

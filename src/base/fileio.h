@@ -37,6 +37,11 @@ enum rc file_read_all(const char *path, size_t max, char **out_data, size_t *out
                       struct err *err) WARN_UNUSED;
 
 bool file_exists(const char *path);
+
+/* Makes dir a private scratch folder: creates it (mode 0700) and removes the files a killed
+ * process left in it (hidden names and subfolders are left alone; a file that cannot be
+ * removed is only logged). */
+enum rc file_scratch_dir(const char *dir, struct err *err) WARN_UNUSED;
 bool file_is_dir(const char *path);
 
 #endif

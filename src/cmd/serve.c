@@ -168,6 +168,9 @@ static enum rc prepare_data_dir(struct app *app, char **out_state_dir, struct er
         rc = err_set(err, RC_IO, "cannot make %s private", state);
     if (!rc)
         rc = file_mkdir_p(app->extracts_dir, 0755, err);
+    /* uploads are received under uploads/, so keeping one is a rename */
+    if (!rc)
+        rc = file_scratch_dir(app->spool_dir, err);
     if (rc) {
         free(state);
         state = NULL;
@@ -307,6 +310,7 @@ int cmd_serve(int argc, char **argv)
     app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
     app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
+    app.spool_dir = xasprintf("%s/uploads/.incoming", cfg.data_dir);
     rc = prepare_data_dir(&app, &state_dir, &err);
     /* one server per data folder; `da rebuild` and the connectors look for it here */
     if (!rc)
@@ -348,6 +352,8 @@ int cmd_serve(int argc, char **argv)
         .port = cfg.port,
         .threads = cfg.threads,
         .max_body = (size_t)cfg.max_body_bytes,
+        .max_upload = (uint64_t)cfg.upload_max_bytes,
+        .spool_dir = app.spool_dir,
         .conn_timeout_s = cfg.connection_timeout_s,
         .hsts = cfg.behind_tls_proxy,
     };
@@ -383,6 +389,7 @@ out:
     ratelimit_free(&app.rl_account);
     server_key_wipe(&app.key);
     free(app.extracts_dir);
+    free(app.spool_dir);
     free(state_dir);
     config_cleanup(&cfg);
     return code;

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"
@@ -188,26 +187,6 @@ static enum rc gen_lock_down(struct catalog *c, struct duck *db, struct err *err
     return rc;
 }
 
-/* Creates the results folder (owner only) and removes what a killed server left in it. */
-static enum rc prepare_results_dir(const char *dir, struct err *err)
-{
-    enum rc rc = file_mkdir_p(dir, 0700, err);
-    DIR *d = rc ? NULL : opendir(dir);
-    if (!rc && !d)
-        return err_set(err, RC_IO, "cannot open %s: %s", dir, strerror(errno));
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
-        if (e->d_name[0] == '.')
-            continue;
-        char *path = xasprintf("%s/%s", dir, e->d_name);
-        if (unlink(path) != 0)
-            log_warn("cannot remove the stale query result %s: %s", path, strerror(errno));
-        free(path);
-    }
-    if (d)
-        closedir(d);
-    return rc;
-}
-
 enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, struct err *err)
 {
     struct catalog *c = xcalloc(1, sizeof(*c));
@@ -229,7 +208,7 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     pthread_mutex_init(&c->rebuild_mu, NULL);
     struct catalog_gen *g = xcalloc(1, sizeof(*g));
     isotime_now(g->built_at);
-    enum rc rc = prepare_results_dir(c->results_dir, err);
+    enum rc rc = file_scratch_dir(c->results_dir, err);
     if (!rc)
         rc = gen_open_db(c, &g->db, err);
     if (!rc)

@@ -24,6 +24,9 @@ struct http_server_opts {
     int threads;           /* capacity: at most threads * DA_HTTP_CONNS_PER_THREAD connections,
                               each served by its own thread */
     size_t max_body;       /* request bodies above this get 413 */
+    uint64_t max_upload;   /* the file of an upload route: above this, 413 */
+    const char *spool_dir; /* where uploads are streamed (same file system as their final
+                              place, so keeping one is a rename); NULL: no uploads */
     int conn_timeout_s;    /* idle connections are closed after this */
     bool hsts;             /* send Strict-Transport-Security (served over TLS) */
 };
@@ -67,6 +70,16 @@ const char *http_req_cookie(const struct http_req *req, const char *name);
 const char *http_req_query(const struct http_req *req, const char *name);
 /* A path parameter of the matched route ("id" for "/api/users/{id}"), or NULL. */
 const char *http_req_param(const struct http_req *req, const char *name);
+/* An upload route's file (see struct http_upload_spec), complete when the handler runs: the
+ * name the client gave it (NULL when none; hostile until checked), its size and the path of
+ * the spool file, which is removed after the response unless kept. */
+const char *http_req_upload_filename(const struct http_req *req);
+uint64_t http_req_upload_size(const struct http_req *req);
+const char *http_req_upload_path(const struct http_req *req);
+/* Moves the uploaded file to path durably (a rename: path must be on the spool's file
+ * system). */
+enum rc http_req_upload_keep(struct http_req *req, const char *path, struct err *err) WARN_UNUSED;
+
 /* The request body (empty when none). */
 struct str http_req_body(const struct http_req *req);
 

@@ -18,10 +18,19 @@ struct http_req;
  * with one of the http_respond_* functions. */
 typedef void (*http_handler_fn)(struct http_req *req, void *app);
 
+/* An upload route's body is multipart/form-data whose file is streamed to a spool file as it
+ * arrives (capped at the server's max_upload), never buffered in memory. */
+struct http_upload_spec {
+    const char *field;     /* the form field that holds the file */
+    http_handler_fn check; /* runs once the headers are in, before a byte of the body is read;
+                              answering refuses the upload (say, 401). NULL: no check */
+};
+
 struct http_route {
     const char *method;  /* "GET", "POST", ... */
     const char *pattern; /* "/api/users/{id}" */
     http_handler_fn handler;
+    const struct http_upload_spec *upload; /* NULL: the body is buffered (max_body) */
 };
 
 enum router_result { ROUTER_FOUND = 0, ROUTER_NOT_FOUND, ROUTER_METHOD_NOT_ALLOWED };

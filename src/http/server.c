@@ -1,8 +1,8 @@
 /* server.c — the libmicrohttpd daemon, the per-request lifecycle and the response path.
  *
- * A request's life: the first callback creates its struct http_req (and counts it in flight);
- * body callbacks append to its capped buffer; the last callback routes it and runs the
- * handler; the completion callback writes the access-log line and frees it. Graceful shutdown
+ * A request's life: the first callback creates its struct http_req (and counts it in flight)
+ * and routes it; body callbacks append to its capped buffer (or, for an upload route, stream
+ * the file to a spool file: upload.c); the last callback runs the handler; the completion callback writes the access-log line and frees it. Graceful shutdown
  * is quiesce (stop accepting) + wait for the in-flight count to reach zero + stop. */
 #include "http/http.h"
 
@@ -29,6 +29,7 @@
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/rand.h"
+#include "http/upload.h"
 
 struct header_kv {
     char *name;
@@ -41,6 +42,8 @@ struct http_server {
     struct router *router;
     void *app;
     size_t max_body;
+    uint64_t max_upload;
+    char *spool_dir;
     bool hsts;
     int port;
     atomic_bool draining;
@@ -61,8 +64,10 @@ struct http_req {
     bool body_too_big;
     bool responded;
     int status;
+    enum router_result routed;
     struct route_match match;
     char *params[DA_HTTP_PARAMS_MAX]; /* NUL-terminated copies of match.params values */
+    struct upload *upload;            /* an upload route's file, once its body began */
     struct header_kv *headers;        /* headers for the coming response */
 };
 
@@ -132,6 +137,7 @@ static void req_free(struct http_req *req)
     for (size_t i = 0; i < DA_HTTP_PARAMS_MAX; i++)
         free(req->params[i]);
     buf_cleanup(&req->body);
+    upload_free(req->upload);
     free(req->method);
     free(req->path);
     free(req);
@@ -381,6 +387,28 @@ const char *http_req_param(const struct http_req *req, const char *name)
     return NULL;
 }
 
+const char *http_req_upload_filename(const struct http_req *req)
+{
+    return req->upload ? upload_filename(req->upload) : NULL;
+}
+
+uint64_t http_req_upload_size(const struct http_req *req)
+{
+    return req->upload ? upload_size(req->upload) : 0;
+}
+
+const char *http_req_upload_path(const struct http_req *req)
+{
+    return req->upload ? upload_spool_path(req->upload) : NULL;
+}
+
+enum rc http_req_upload_keep(struct http_req *req, const char *path, struct err *err)
+{
+    if (!req->upload)
+        return err_set(err, RC_INTERNAL, "not an upload route");
+    return upload_keep(req->upload, path, err);
+}
+
 struct str http_req_body(const struct http_req *req)
 {
     return (struct str){ buf_cstr(&req->body), req->body.len };
@@ -409,7 +437,7 @@ static void dispatch(struct http_req *req)
         http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
         return;
     }
-    switch (router_match(s->router, req->method, req->path, &req->match)) {
+    switch (req->routed) {
     case ROUTER_NOT_FOUND:
         http_respond_error(req, 404, "Not Found");
         return;
@@ -420,14 +448,65 @@ static void dispatch(struct http_req *req)
     case ROUTER_FOUND:
         break;
     }
-    for (size_t i = 0; i < req->match.params_len; i++)
-        req->params[i] = xstrndup(req->match.params[i].value.ptr, req->match.params[i].value.len);
+    if (req->upload) {
+        char msg[160];
+        int status = upload_end(req->upload, msg, sizeof(msg));
+        if (status) {
+            http_respond_error(req, status, "%s", msg);
+            return;
+        }
+    }
     req->match.route->handler(req, s->app);
     if (!req->responded) {
         log_error("http", "handler for %s %s sent no response (bug)", req->method,
                   req->match.route->pattern);
         http_respond_error(req, 500, "internal error (request id %s)", req->id);
     }
+}
+
+/* Whether Content-Length announces more than max bytes. */
+static bool announced_above(struct MHD_Connection *conn, uint64_t max)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    int64_t n = 0;
+    return cl && parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max;
+}
+
+/* Routes a new request and decides, before reading a byte of its body, whether to read it:
+ * an announced oversize body is refused at once, and an upload route runs its check and
+ * starts streaming to disk. */
+static void begin_request(struct http_req *req)
+{
+    struct http_server *s = req->server;
+    req->routed = router_match(s->router, req->method, req->path, &req->match);
+    if (req->routed == ROUTER_FOUND)
+        for (size_t i = 0; i < req->match.params_len; i++)
+            req->params[i] = xstrndup(req->match.params[i].value.ptr,
+                                      req->match.params[i].value.len);
+    const struct http_upload_spec *up =
+        req->routed == ROUTER_FOUND ? req->match.route->upload : NULL;
+    if (!up) {
+        if (announced_above(req->conn, s->max_body))
+            http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
+        return;
+    }
+    if (announced_above(req->conn, s->max_upload + 64 * 1024)) { /* room for the form */
+        http_respond_error(req, 413, "the file is larger than %llu bytes",
+                           (unsigned long long)s->max_upload);
+        return;
+    }
+    if (up->check)
+        up->check(req, s->app);
+    if (req->responded)
+        return;
+    struct err err = { { 0 } };
+    enum rc rc = s->spool_dir ? upload_begin(req->conn, up->field, s->spool_dir, s->max_upload,
+                                             &req->upload, &err)
+                              : err_set(&err, RC_INTERNAL, "uploads are not configured");
+    if (rc == RC_INVALID)
+        http_respond_error(req, 415, "%s", err.msg);
+    else if (rc)
+        http_respond_rc(req, rc, &err);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -441,20 +520,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req) {
         req = req_new(s, conn, url, method);
         *con_cls = req;
-        /* Refuse an announced oversize body before reading a byte of it. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        int64_t n = 0;
-        if (cl && parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > s->max_body) {
-            log_set_request_id(req->id);
-            http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
-            log_set_request_id(NULL);
-        }
+        log_set_request_id(req->id);
+        begin_request(req);
+        log_set_request_id(NULL);
         return MHD_YES;
     }
     if (*upload_data_size) {
-        /* A body that outgrows the cap is read and dropped, then answered with 413. */
-        if (!req->responded && !req->body_too_big &&
-            buf_append(&req->body, upload_data, *upload_data_size) != RC_OK)
+        /* A body that outgrows the cap is read and dropped, then answered with 413; so is the
+         * rest of a body already answered. */
+        if (!req->responded && req->upload)
+            upload_feed(req->upload, upload_data, *upload_data_size);
+        else if (!req->responded && !req->body_too_big &&
+                 buf_append(&req->body, upload_data, *upload_data_size) != RC_OK)
             req->body_too_big = true;
         *upload_data_size = 0;
         return MHD_YES;
@@ -502,6 +579,8 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
     pthread_cond_init(&s->idle, NULL);
     s->app = app;
     s->max_body = opts->max_body;
+    s->max_upload = opts->max_upload;
+    s->spool_dir = opts->spool_dir ? xstrdup(opts->spool_dir) : NULL;
     s->hsts = opts->hsts;
     rc = router_new(routes, routes_len, &s->router, err);
     if (rc)
@@ -584,6 +663,7 @@ void http_server_stop(struct http_server **server)
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     router_free(&s->router);
+    free(s->spool_dir);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -277,7 +277,7 @@ static void test_unknown_key_and_section(void **state)
     static const struct bad_case cases[] = {
         { "server:\n  host: a\n  prot: 80\n", 3, "server.prot", "unknown key", NULL },
         { "server:\n  port: 1\nsever:\n  port: 1\n", 3, "sever", "unknown section",
-          "instance, server, log, auth, mail, data, query, metrics" },
+          "instance, server, log, auth, mail, data, query, uploads, metrics" },
         { "auth:\n  jwt_secret: abc\n", 2, "auth.jwt_secret", "unknown key", "JWT_SECRET_KEY" },
         { "server.port: 80\n", 1, "server.port", "unknown section", NULL },
     };
@@ -833,7 +833,7 @@ static void test_table_is_consistent(void **state)
         assert_true(e->min <= e->max);
     }
     char *names = section_names();
-    assert_string_equal(names, "instance, server, log, auth, mail, data, query, metrics");
+    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics");
     free(names);
 }
 
