@@ -4,6 +4,8 @@
 
 #define DA_CONFIG_FILE_MAX      (1024 * 1024) /* instance.yaml */
 #define DA_HTTP_BODY_MAX        (1024 * 1024) /* default JSON request body cap */
+#define DA_HTTP_DRAIN_MAX       (8 * 1024 * 1024) /* a refused body up to this is read and dropped
+                                                     before the answer, so the client sees it */
 #define DA_HTTP_CONN_MEMORY     (128 * 1024)  /* MHD per-connection memory: headers */
 #define DA_HTTP_CONNS_PER_THREAD 32          /* connections at once per server.threads */
 #define DA_HTTP_RESPONSE_MAX    (64 * 1024 * 1024) /* a JSON response built in memory */

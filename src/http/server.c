@@ -68,6 +68,8 @@ struct http_req {
     struct route_match match;
     char *params[DA_HTTP_PARAMS_MAX]; /* NUL-terminated copies of match.params values */
     struct upload *upload;            /* an upload route's file, once its body began */
+    bool holding;                     /* responses are held until the body has been read */
+    struct MHD_Response *held;        /* a refusal waiting for the end of the body */
     struct header_kv *headers;        /* headers for the coming response */
 };
 
@@ -138,6 +140,8 @@ static void req_free(struct http_req *req)
         free(req->params[i]);
     buf_cleanup(&req->body);
     upload_free(req->upload);
+    if (req->held)
+        MHD_destroy_response(req->held);
     free(req->method);
     free(req->path);
     free(req);
@@ -221,11 +225,27 @@ static void queue(struct http_req *req, int status, struct MHD_Response *resp)
         add_header(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
     if (atomic_load(&req->server->draining))
         add_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    req->responded = true;
+    req->status = status;
+    if (req->holding) {
+        req->held = resp;
+        return;
+    }
     if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
         log_error("http", "cannot queue the %d response", status);
     MHD_destroy_response(resp);
-    req->responded = true;
-    req->status = status;
+}
+
+/* Sends a held refusal once the body has been read (libmicrohttpd queues a response only
+ * before the body or after it). Held, because answering before the body is read makes the
+ * server close a socket with unread data, and the client, still sending, gets a reset
+ * instead of the answer. */
+static void send_held(struct http_req *req)
+{
+    if (MHD_queue_response(req->conn, (unsigned)req->status, req->held) != MHD_YES)
+        log_error("http", "cannot queue the %d response", req->status);
+    MHD_destroy_response(req->held);
+    req->held = NULL;
 }
 
 void http_set_header(struct http_req *req, const char *name, const char *value)
@@ -472,9 +492,11 @@ static bool announced_above(struct MHD_Connection *conn, uint64_t max)
     return cl && parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max;
 }
 
-/* Routes a new request and decides, before reading a byte of its body, whether to read it:
- * an announced oversize body is refused at once, and an upload route runs its check and
- * starts streaming to disk. */
+/* Routes a new request and decides, before reading a byte of its body, whether to keep it:
+ * an announced oversize body is refused, and an upload route runs its check and starts
+ * streaming to disk. A refusal here is held until the body has been read and dropped, so
+ * that the client, still sending, gets to read it (see send_held), unless the body announces
+ * more than DA_HTTP_DRAIN_MAX: that is answered at once and the connection closed. */
 static void begin_request(struct http_req *req)
 {
     struct http_server *s = req->server;
@@ -485,28 +507,25 @@ static void begin_request(struct http_req *req)
                                       req->match.params[i].value.len);
     const struct http_upload_spec *up =
         req->routed == ROUTER_FOUND ? req->match.route->upload : NULL;
-    if (!up) {
-        if (announced_above(req->conn, s->max_body))
-            http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
-        return;
-    }
-    if (announced_above(req->conn, s->max_upload + 64 * 1024)) { /* room for the form */
+    req->holding = !announced_above(req->conn, DA_HTTP_DRAIN_MAX);
+    if (!up && announced_above(req->conn, s->max_body))
+        http_respond_error(req, 413, "request body is larger than %zu bytes", s->max_body);
+    else if (up && announced_above(req->conn, s->max_upload + 64 * 1024)) /* room for the form */
         http_respond_error(req, 413, "the file is larger than %llu bytes",
                            (unsigned long long)s->max_upload);
-        return;
-    }
-    if (up->check)
+    else if (up && up->check)
         up->check(req, s->app);
-    if (req->responded)
-        return;
     struct err err = { { 0 } };
-    enum rc rc = s->spool_dir ? upload_begin(req->conn, up->field, s->spool_dir, s->max_upload,
-                                             &req->upload, &err)
-                              : err_set(&err, RC_INTERNAL, "uploads are not configured");
+    enum rc rc = RC_OK;
+    if (up && !req->responded)
+        rc = s->spool_dir ? upload_begin(req->conn, up->field, s->spool_dir, s->max_upload,
+                                         &req->upload, &err)
+                          : err_set(&err, RC_INTERNAL, "uploads are not configured");
     if (rc == RC_INVALID)
         http_respond_error(req, 415, "%s", err.msg);
     else if (rc)
         http_respond_rc(req, rc, &err);
+    req->holding = false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -527,7 +546,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         /* A body that outgrows the cap is read and dropped, then answered with 413; so is the
-         * rest of a body already answered. */
+         * body of a held refusal. */
         if (!req->responded && req->upload)
             upload_feed(req->upload, upload_data, *upload_data_size);
         else if (!req->responded && !req->body_too_big &&
@@ -536,6 +555,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->held)
+        send_held(req);
     if (req->responded)
         return MHD_YES;
     log_set_request_id(req->id);
