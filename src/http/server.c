@@ -468,20 +468,20 @@ static void dispatch(struct http_req *req)
     case ROUTER_FOUND:
         break;
     }
-    if (req->upload) {
-        char msg[160];
-        int status = upload_end(req->upload, msg, sizeof(msg));
-        if (status) {
-            http_respond_error(req, status, "%s", msg);
-            return;
-        }
-    }
-    req->match.route->handler(req, s->app);
+    char msg[160];
+    int status = req->upload ? upload_end(req->upload, msg, sizeof(msg)) : 0;
+    if (status)
+        http_respond_error(req, status, "%s", msg);
+    else
+        req->match.route->handler(req, s->app);
     if (!req->responded) {
         log_error("http", "handler for %s %s sent no response (bug)", req->method,
                   req->match.route->pattern);
         http_respond_error(req, 500, "internal error (request id %s)", req->id);
     }
+    /* a spool file not kept goes before the answer is sent, so no client sees it linger */
+    upload_free(req->upload);
+    req->upload = NULL;
 }
 
 /* Whether Content-Length announces more than max bytes. */
