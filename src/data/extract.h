@@ -103,6 +103,49 @@ struct duck *extract_writer_duck(struct extract_writer *w);
 enum rc extract_writer_add(struct extract_writer *w, const char *name, const char *description,
                            const char *select_sql, struct err *err) WARN_UNUSED;
 
+#define EXTRACT_PART_NAME_MAX 64
+#define EXTRACT_PARTS_MAX     4096 /* parts of one table */
+
+/* One part of a partitioned table: its rows come from select_sql, its file is
+ * <run>/<table>/<name>.parquet. The file's base name is what GET /api/data/{table}/files/{name}
+ * serves, so name must pass extract_part_name_valid and be unique within its table. */
+struct extract_part {
+    const char *name;
+    const char *select_sql;
+};
+
+/* True when s can name a part: 1 to EXTRACT_PART_NAME_MAX characters of [A-Za-z0-9_.-], the
+ * first one not '.' or '-' (so never hidden, never "..", never an option), no glob or path
+ * characters. */
+bool extract_part_name_valid(const char *s);
+
+/* Adds a local table made of several Parquet files: each part is written like the file of
+ * extract_writer_add, into the folder <run>/<name>/, and the view reads them all,
+ * read_parquet(['<part 1>', ...]), in the order given. Every part must have the same columns
+ * (names and types, in the same order; checked on the written files, RC_INVALID naming the
+ * first part that differs): DuckDB takes a multi-file view's schema from the first file
+ * and would silently drop columns the others add, and sync clients stack the files as they
+ * are. rows and size_bytes in _meta are the sums. A table of one part is served like a
+ * one-file table. On failure nothing of the table is left in the run. n_parts is 1 to
+ * EXTRACT_PARTS_MAX; names as for extract_writer_add. */
+enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
+                                 const char *description, const struct extract_part *parts,
+                                 size_t n_parts, struct err *err) WARN_UNUSED;
+
+/* The result columns of a query, in order. */
+struct extract_columns {
+    char **names;
+    char **types; /* DuckDB's type names, e.g. BIGINT, VARCHAR, DECIMAL(10,2) */
+    size_t n;
+};
+
+void extract_columns_cleanup(struct extract_columns *c);
+
+/* Describes select_sql (DESCRIBE, run on the run's DuckDB: for a reader this reads only what
+ * its type detection reads) into *out, which the caller cleans up. */
+enum rc extract_writer_columns(struct extract_writer *w, const char *select_sql,
+                               struct extract_columns *out, struct err *err) WARN_UNUSED;
+
 struct extract_commit_result {
     int tables;
     int64_t rows;

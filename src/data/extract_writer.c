@@ -3,8 +3,9 @@
  * data/run-<time>-<random>/, because a view binds its column types when it is created and a
  * file replaced under the same name with another schema would break the live extract's views.
  * extract.duckdb.tmp is built beside the live file, checked, fsynced and renamed over it: that
- * rename is the one commit point. Old run folders are removed only when nothing can read them
- * (see extract_remove_stale_runs). */
+ * rename is the one commit point. A partitioned table is a folder <run>/<table>/ of part
+ * files. Old run folders are removed only when nothing can read them (see
+ * extract_remove_stale_runs). */
 #include "data/extract.h"
 
 #include <dirent.h>
@@ -231,13 +232,14 @@ struct duck *extract_writer_duck(struct extract_writer *w)
     return w->work;
 }
 
-/* Writes the query's rows to the run folder; *out_path is the final file (heap). */
-static enum rc write_parquet(struct extract_writer *w, const char *name, const char *select_sql,
-                             char **out_path, struct err *err)
+/* Writes the query's rows to <base>.parquet through <base>.parquet.tmp, fsync and rename;
+ * what names the table (and part) in messages. *out_path is the final file (heap). */
+static enum rc write_parquet(struct extract_writer *w, const char *base, const char *what,
+                             const char *select_sql, char **out_path, struct err *err)
 {
     struct buf sql;
-    char *tmp = xasprintf("%s/%s.parquet.tmp", w->run_dir, name);
-    char *final = xasprintf("%s/%s.parquet", w->run_dir, name);
+    char *tmp = xasprintf("%s.parquet.tmp", base);
+    char *final = xasprintf("%s.parquet", base);
     buf_init(&sql, SQL_MAX);
     enum rc rc = buf_printf(&sql, "COPY (%s) TO ", select_sql);
     if (!rc)
@@ -245,14 +247,14 @@ static enum rc write_parquet(struct extract_writer *w, const char *name, const c
     if (!rc)
         rc = buf_append_str(&sql, " (FORMAT parquet, COMPRESSION zstd)");
     if (rc) {
-        rc = err_set(err, RC_TOOBIG, "the query of table %s is too long", name);
+        rc = err_set(err, RC_TOOBIG, "the query of %s is too long", what);
         goto out;
     }
     rc = duck_exec(w->work, buf_cstr(&sql), err);
     if (rc) {
         char msg[ERR_MSG_LEN];
         snprintf(msg, sizeof(msg), "%s", err->msg);
-        rc = err_set(err, rc, "table %s: %s", name, msg);
+        rc = err_set(err, rc, "%s: %s", what, msg);
         goto out;
     }
     rc = fsync_path(tmp, err);
@@ -271,23 +273,28 @@ out:
     return rc;
 }
 
-/* Adds the view over path and its _meta row to extract.duckdb.tmp. */
+/* Adds the view over the files at paths (one: read_parquet('f'); several: a list) and its
+ * _meta row to extract.duckdb.tmp. */
 static enum rc add_view(struct extract_writer *w, const char *name, const char *description,
-                        const char *path, struct err *err)
+                        char *const *paths, size_t n_paths, struct err *err)
 {
     struct buf sql;
-    struct stat st;
-    int64_t rows = 0;
-    buf_init(&sql, 16384);
+    int64_t rows = 0, size = 0;
+    buf_init(&sql, SQL_MAX);
     enum rc rc = buf_append_str(&sql, "CREATE VIEW ");
     if (!rc)
         rc = duck_sql_quote_ident(&sql, name);
     if (!rc)
-        rc = buf_append_str(&sql, " AS SELECT * FROM read_parquet(");
+        rc = buf_append_str(&sql, n_paths > 1 ? " AS SELECT * FROM read_parquet([" :
+                                                " AS SELECT * FROM read_parquet(");
+    for (size_t i = 0; !rc && i < n_paths; i++) {
+        if (i > 0)
+            rc = buf_append_str(&sql, ", ");
+        if (!rc)
+            rc = duck_sql_quote_literal(&sql, paths[i]);
+    }
     if (!rc)
-        rc = duck_sql_quote_literal(&sql, path);
-    if (!rc)
-        rc = buf_append_str(&sql, ")");
+        rc = buf_append_str(&sql, n_paths > 1 ? "])" : ")");
     if (rc) {
         rc = err_set(err, RC_TOOBIG, "the view of %s is too long", name);
         goto out;
@@ -303,13 +310,17 @@ static enum rc add_view(struct extract_writer *w, const char *name, const char *
         rc = duck_query_i64(w->ext, buf_cstr(&sql), &rows, err);
     if (rc)
         goto out;
-    if (stat(path, &st) != 0) {
-        rc = err_set(err, RC_IO, "cannot stat %s: %s", path, strerror(errno));
-        goto out;
+    for (size_t i = 0; i < n_paths; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) != 0) {
+            rc = err_set(err, RC_IO, "cannot stat %s: %s", paths[i], strerror(errno));
+            goto out;
+        }
+        size += st.st_size;
     }
     char rows_text[24], size_text[24];
     snprintf(rows_text, sizeof(rows_text), "%lld", (long long)rows);
-    snprintf(size_text, sizeof(size_text), "%lld", (long long)st.st_size);
+    snprintf(size_text, sizeof(size_text), "%lld", (long long)size);
     const char *params[] = { name, description ? description : "", rows_text, size_text, w->now,
                              NULL };
     rc = duck_exec_params(w->ext,
@@ -320,14 +331,15 @@ static enum rc add_view(struct extract_writer *w, const char *name, const char *
         goto out;
     w->totals.tables++;
     w->totals.rows += rows;
-    w->totals.bytes += st.st_size;
+    w->totals.bytes += size;
 out:
     buf_cleanup(&sql);
     return rc;
 }
 
-enum rc extract_writer_add(struct extract_writer *w, const char *name, const char *description,
-                           const char *select_sql, struct err *err)
+/* Checks that name can be added as a new table of this run. */
+static enum rc check_new_table(const struct extract_writer *w, const char *name,
+                               struct err *err)
 {
     if (!ident_is_table_id(name))
         return err_set(err, RC_INVALID, "table name '%s' is not a canonical table id"
@@ -335,15 +347,210 @@ enum rc extract_writer_add(struct extract_writer *w, const char *name, const cha
     for (size_t i = 0; i < w->n_names; i++)
         if (strcmp(w->names[i], name) == 0)
             return err_set(err, RC_CONFLICT, "table %s is added twice", name);
+    return RC_OK;
+}
+
+static void remember_table(struct extract_writer *w, const char *name)
+{
+    w->names = xrealloc(w->names, (w->n_names + 1) * sizeof(*w->names));
+    w->names[w->n_names++] = xstrdup(name);
+}
+
+enum rc extract_writer_add(struct extract_writer *w, const char *name, const char *description,
+                           const char *select_sql, struct err *err)
+{
+    enum rc rc = check_new_table(w, name, err);
+    if (rc)
+        return rc;
+    char *base = xasprintf("%s/%s", w->run_dir, name);
+    char *what = xasprintf("table %s", name);
     char *path = NULL;
-    enum rc rc = write_parquet(w, name, select_sql, &path, err);
+    rc = write_parquet(w, base, what, select_sql, &path, err);
     if (!rc)
-        rc = add_view(w, name, description, path, err);
+        rc = add_view(w, name, description, &path, 1, err);
     free(path);
-    if (!rc) {
-        w->names = xrealloc(w->names, (w->n_names + 1) * sizeof(*w->names));
-        w->names[w->n_names++] = xstrdup(name);
+    free(what);
+    free(base);
+    if (!rc)
+        remember_table(w, name);
+    return rc;
+}
+
+bool extract_part_name_valid(const char *s)
+{
+    if (!s || !*s || s[0] == '.' || s[0] == '-')
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == '-';
+        if (!ok || n >= EXTRACT_PART_NAME_MAX)
+            return false;
     }
+    return true;
+}
+
+void extract_columns_cleanup(struct extract_columns *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->names[i]);
+        free(c->types[i]);
+    }
+    free(c->names);
+    free(c->types);
+    memset(c, 0, sizeof(*c));
+}
+
+static enum rc collect_column(void *ctx, int ncols, const char *const *vals, struct err *err)
+{
+    (void)ncols;
+    struct extract_columns *c = ctx;
+    if (!vals[0] || !vals[1])
+        return err_set(err, RC_DB, "DESCRIBE gave a column without a name or type");
+    c->names = xrealloc(c->names, (c->n + 1) * sizeof(*c->names));
+    c->types = xrealloc(c->types, (c->n + 1) * sizeof(*c->types));
+    c->names[c->n] = xstrdup(vals[0]);
+    c->types[c->n] = xstrdup(vals[1]);
+    c->n++;
+    return RC_OK;
+}
+
+enum rc extract_writer_columns(struct extract_writer *w, const char *select_sql,
+                               struct extract_columns *out, struct err *err)
+{
+    struct buf sql;
+    memset(out, 0, sizeof(*out));
+    buf_init(&sql, SQL_MAX);
+    enum rc rc = buf_printf(&sql, "SELECT column_name, column_type FROM (DESCRIBE (%s))",
+                            select_sql);
+    if (rc)
+        rc = err_set(err, RC_TOOBIG, "the query to describe is too long");
+    else
+        rc = duck_query_rows(w->work, buf_cstr(&sql), collect_column, out, err);
+    if (rc)
+        extract_columns_cleanup(out);
+    buf_cleanup(&sql);
+    return rc;
+}
+
+/* The columns of the Parquet file at path. */
+static enum rc file_columns(struct extract_writer *w, const char *path,
+                            struct extract_columns *out, struct err *err)
+{
+    struct buf sql;
+    buf_init(&sql, SQL_MAX);
+    enum rc rc = buf_append_str(&sql, "SELECT * FROM read_parquet(");
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, path);
+    if (!rc)
+        rc = buf_append_str(&sql, ")");
+    if (rc)
+        rc = err_set(err, RC_TOOBIG, "path too long: %s", path);
+    else
+        rc = extract_writer_columns(w, buf_cstr(&sql), out, err);
+    buf_cleanup(&sql);
+    return rc;
+}
+
+/* Checks that every written part has the columns of the first, in the same order. */
+static enum rc check_part_columns(struct extract_writer *w, const char *name,
+                                  const struct extract_part *parts, char *const *paths,
+                                  size_t n, struct err *err)
+{
+    struct extract_columns first = { 0 }, other = { 0 };
+    enum rc rc = file_columns(w, paths[0], &first, err);
+    for (size_t i = 1; !rc && i < n; i++) {
+        rc = file_columns(w, paths[i], &other, err);
+        if (rc)
+            break;
+        size_t k = 0;
+        while (k < first.n && k < other.n && strcmp(first.names[k], other.names[k]) == 0 &&
+               strcmp(first.types[k], other.types[k]) == 0)
+            k++;
+        if (k < first.n && k < other.n)
+            rc = err_set(err, RC_INVALID, "table %s: column %zu is %s %s in part %s but %s %s"
+                                          " in part %s; every part needs the same columns in the"
+                                          " same order", name, k + 1, other.names[k],
+                         other.types[k], parts[i].name, first.names[k], first.types[k],
+                         parts[0].name);
+        else if (k < first.n)
+            rc = err_set(err, RC_INVALID, "table %s: part %s has no column %s, which part %s has",
+                         name, parts[i].name, first.names[k], parts[0].name);
+        else if (k < other.n)
+            rc = err_set(err, RC_INVALID, "table %s: part %s has a column %s, which part %s has"
+                                          " not", name, parts[i].name, other.names[k],
+                         parts[0].name);
+        extract_columns_cleanup(&other);
+    }
+    extract_columns_cleanup(&first);
+    return rc;
+}
+
+/* Checks the parts' names before anything is written. */
+static enum rc check_parts(const char *name, const struct extract_part *parts, size_t n,
+                           struct err *err)
+{
+    if (n == 0)
+        return err_set(err, RC_INVALID, "table %s has no parts", name);
+    if (n > EXTRACT_PARTS_MAX)
+        return err_set(err, RC_TOOBIG, "table %s has %zu parts; at most %d are allowed", name,
+                       n, EXTRACT_PARTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (!extract_part_name_valid(parts[i].name))
+            return err_set(err, RC_INVALID, "table %s: part name '%s' is not 1-%d characters of"
+                                            " letters, digits, '_', '.' and '-', starting with a"
+                                            " letter, digit or '_'",
+                           name, parts[i].name ? parts[i].name : "", EXTRACT_PART_NAME_MAX);
+        if (!parts[i].select_sql)
+            return err_set(err, RC_INVALID, "table %s: part %s has no query", name,
+                           parts[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(parts[j].name, parts[i].name) == 0)
+                return err_set(err, RC_CONFLICT, "table %s: part %s is given twice", name,
+                               parts[i].name);
+    }
+    return RC_OK;
+}
+
+enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
+                                 const char *description, const struct extract_part *parts,
+                                 size_t n_parts, struct err *err)
+{
+    enum rc rc = check_new_table(w, name, err);
+    if (!rc)
+        rc = check_parts(name, parts, n_parts, err);
+    if (rc)
+        return rc;
+    char *folder = xasprintf("%s/%s", w->run_dir, name);
+    char **paths = xcalloc(n_parts, sizeof(*paths));
+    /* the folder's entry in the run folder is made durable by the commit's fsync of the run */
+    if (mkdir(folder, 0755) != 0) {
+        rc = err_set(err, RC_IO, "cannot create %s: %s", folder, strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; !rc && i < n_parts; i++) {
+        char *base = xasprintf("%s/%s", folder, parts[i].name);
+        char *what = xasprintf("table %s, part %s", name, parts[i].name);
+        rc = write_parquet(w, base, what, parts[i].select_sql, &paths[i], err);
+        free(what);
+        free(base);
+    }
+    if (!rc)
+        rc = check_part_columns(w, name, parts, paths, n_parts, err);
+    if (!rc)
+        rc = add_view(w, name, description, paths, n_parts, err);
+    if (!rc)
+        remember_table(w, name);
+    else
+        (void)remove_tree(folder, &(struct err){ 0 }); /* nothing of a failed table stays */
+out:
+    for (size_t i = 0; i < n_parts; i++)
+        free(paths[i]);
+    free(paths);
+    free(folder);
     return rc;
 }
 
