@@ -3,13 +3,17 @@
 # the pass/fail tests: timings depend on the machine; docs/PERFORMANCE.md records this one's.
 set -eu
 BUILD=${BUILD:-build}
-echo "== catalog rebuild (bench/catalog_bench.c)"
-"$BUILD/bench/catalog_bench" 10 100 5
-echo
-echo "== serving against nginx (bench/serve_bench.sh)"
+export BUILD
 if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
     echo "installing nginx and wrk (apt-get)"
     SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
     $SUDO apt-get install -y -q nginx-light wrk >/dev/null
 fi
+echo "== catalog rebuild (bench/catalog_bench.c)"
+"$BUILD/bench/catalog_bench" 10 100 5
+echo
+echo "== serving against nginx (bench/serve_bench.sh)"
 bench/serve_bench.sh
+echo
+echo "== governed queries against in-process DuckDB and nginx (bench/query_bench.sh)"
+bench/query_bench.sh
