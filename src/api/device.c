@@ -129,9 +129,9 @@ static void post_code(struct http_req *req, void *appv)
     for (int attempt = 0; !rc && attempt < 5; attempt++) {
         rc = new_user_code(code, &err);
         if (!rc)
-            rc = device_grants_create(app->store, hash, code, client_name,
-                                      http_req_client_ip(req), now, now + DEVICE_LIFETIME_S,
-                                      DEVICE_INTERVAL_S, DEVICE_MAX_PENDING, &err);
+            rc = device_grants_create(app->store, hash, code, client_name, http_req_client_ip(req),
+                                      now, now + DEVICE_LIFETIME_S, DEVICE_INTERVAL_S,
+                                      DEVICE_MAX_PENDING, &err);
         if (rc != RC_CONFLICT)
             break;
     }
@@ -147,7 +147,9 @@ static void post_code(struct http_req *req, void *appv)
     display_code(code, shown);
     uri = xasprintf("%s/auth/device", app->cfg->public_url);
     uri_complete = xasprintf("%s?user_code=%s", uri, shown);
-    log_info("device", "sign-in %s requested by %s", shown, client_name);
+    /* not the user code: with it anyone signed in could approve the grant for their own
+     * account and so sign the requester's CLI in as themselves */
+    log_info("device", "browser sign-in requested by %s", client_name);
     http_respond_json(req, 200,
                       json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "device_code", device_code,
                                 "user_code", shown, "verification_uri", uri,
@@ -186,8 +188,7 @@ static void redeem(struct http_req *req, struct app *app, const char *hash,
         api_audit_entry(req, &actor, "token.create", id, "ok", g->client_name);
     rc = opaque_token_new("da_pat_", &token, pat_hash, &err);
     if (!rc)
-        rc = device_grants_redeem(app->store, hash, api_now(), id, pat_hash, expires, &audit,
-                                  &err);
+        rc = device_grants_redeem(app->store, hash, api_now(), id, pat_hash, expires, &audit, &err);
     if (rc == RC_CONFLICT)
         respond_grant_error(req, "invalid_grant", "This device code was used already");
     else if (rc)
@@ -207,7 +208,7 @@ static void post_token(struct http_req *req, void *appv)
     json_t *root = NULL;
     const char *device_code = NULL;
     char hash[SHA256_HEX_LEN + 1], detail[96];
-    struct device_grant g;
+    struct device_grant g = { 0 };
     enum device_poll state = DEVICE_POLL_UNKNOWN;
     struct err err;
     if (!api_body(req, &root, "{s:s}", "device_code", &device_code))
@@ -238,8 +239,9 @@ static void post_token(struct http_req *req, void *appv)
     case DEVICE_POLL_SLOW_DOWN:
         snprintf(detail, sizeof(detail), "Polling too fast; wait %d seconds between requests",
                  g.interval_s);
-        http_respond_json(req, 400, json_pack("{s:s, s:s, s:i}", "error", "slow_down", "detail",
-                                              detail, "interval", g.interval_s));
+        http_respond_json(req, 400,
+                          json_pack("{s:s, s:s, s:i}", "error", "slow_down", "detail", detail,
+                                    "interval", g.interval_s));
         break;
     case DEVICE_POLL_DENIED:
         respond_grant_error(req, "access_denied", "The sign-in was denied in the browser");
@@ -289,17 +291,17 @@ static void decide(struct http_req *req, struct app *app, bool approve)
                       : xasprintf("%s from %s", g.client_name, g.client_ip);
     struct audit_entry audit = api_audit_entry(req, &p, action, shown, "ok", detail);
     if (!rc)
-        rc = device_grants_decide(app->store, code, p.user.id, approve, api_now(), &audit, &g,
-                                  &err);
+        rc =
+            device_grants_decide(app->store, code, p.user.id, approve, api_now(), &audit, &g, &err);
     if (rc == RC_NOTFOUND) {
         api_audit(app, req, &p, action, shown, "failed", detail);
         http_respond_error(req, 404, "Unknown or expired code; start again with da login");
     } else if (rc) {
         http_respond_rc(req, rc, &err);
     } else {
-        http_respond_json(req, 200, json_pack("{s:s, s:s, s:s}", "status",
-                                              approve ? "approved" : "denied", "user_code", shown,
-                                              "client_name", g.client_name));
+        http_respond_json(req, 200,
+                          json_pack("{s:s, s:s, s:s}", "status", approve ? "approved" : "denied",
+                                    "user_code", shown, "client_name", g.client_name));
     }
     free(detail);
 out:
@@ -324,12 +326,23 @@ static enum rc html_append(struct buf *b, const char *s)
     enum rc rc = RC_OK;
     for (const char *p = s; *p && !rc; p++) {
         switch (*p) {
-        case '&': rc = buf_append_str(b, "&amp;"); break;
-        case '<': rc = buf_append_str(b, "&lt;"); break;
-        case '>': rc = buf_append_str(b, "&gt;"); break;
-        case '"': rc = buf_append_str(b, "&quot;"); break;
-        case '\'': rc = buf_append_str(b, "&#39;"); break;
-        default: rc = buf_append(b, p, 1);
+        case '&':
+            rc = buf_append_str(b, "&amp;");
+            break;
+        case '<':
+            rc = buf_append_str(b, "&lt;");
+            break;
+        case '>':
+            rc = buf_append_str(b, "&gt;");
+            break;
+        case '"':
+            rc = buf_append_str(b, "&quot;");
+            break;
+        case '\'':
+            rc = buf_append_str(b, "&#39;");
+            break;
+        default:
+            rc = buf_append(b, p, 1);
         }
     }
     return rc;
@@ -361,9 +374,8 @@ static const char page_head[] =
     "<meta name=\"viewport\" content=\"width=device-width\"><title>Sign in the da CLI</title>"
     "</head><body><main id=\"device\"><h1>Sign in the da command-line client</h1>";
 
-static const char page_tail[] =
-    "<p id=\"status\" role=\"status\"></p></main>"
-    "<script src=\"/auth/assets/device.js\"></script></body></html>\n";
+static const char page_tail[] = "<p id=\"status\" role=\"status\"></p></main>"
+                                "<script src=\"/auth/assets/device.js\"></script></body></html>\n";
 
 /* The form that asks for a code (plain GET back to this page; no script needed). */
 static const char code_form[] =
@@ -422,8 +434,10 @@ static void get_page(struct http_req *req, void *appv)
             rc = page_signed_out(&b);
     } else if (!typed || !*typed) {
         if (!rc)
-            rc = html_printf(&b, "<p>Signed in as <strong>%s</strong>. Enter the code that "
-                                 "<code>da login</code> shows.</p>", p.user.email);
+            rc = html_printf(&b,
+                             "<p>Signed in as <strong>%s</strong>. Enter the code that "
+                             "<code>da login</code> shows.</p>",
+                             p.user.email);
         if (!rc)
             rc = buf_append_str(&b, code_form);
     } else {
@@ -517,8 +531,9 @@ static void get_current_token(struct http_req *req, void *appv)
         return;
     const char *h = http_req_header(req, "Authorization");
     if (!p.via_pat || !h || strncmp(h, "Bearer ", 7) != 0) {
-        http_respond_error(req, 400, "This request is not authenticated with a personal access "
-                                     "token");
+        http_respond_error(req, 400,
+                           "This request is not authenticated with a personal access "
+                           "token");
         return;
     }
     opaque_token_hash(h + 7, hash);

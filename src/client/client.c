@@ -26,8 +26,9 @@ enum rc client_server(const char *flag, char **out, struct err *err)
     char *current = NULL;
     enum rc rc = profile_current_server(&current, err);
     if (rc == RC_NOTFOUND)
-        return err_set(err, RC_NOTFOUND, "no server: give --server URL, set DA_SERVER, or run "
-                                         "da login --server URL once");
+        return err_set(err, RC_NOTFOUND,
+                       "no server: give --server URL, set DA_SERVER, or run "
+                       "da login --server URL once");
     if (!rc) {
         rc = hc_normalize_url(current, out, err);
         free(current);
@@ -154,8 +155,9 @@ static enum rc read_from_tty(const char *prompt, char *buf, size_t cap, size_t *
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        return err_set(err, RC_INVALID, "no terminal to ask on; pipe the secret to standard "
-                                        "input instead (see --help)");
+        return err_set(err, RC_INVALID,
+                       "no terminal to ask on; pipe the secret to standard "
+                       "input instead (see --help)");
     struct termios off;
     bool echo_off = tcgetattr(fd, &saved_tty) == 0;
     struct sigaction sa = { .sa_handler = restore_tty_and_die }, old_int, old_term, old_hup;
@@ -192,9 +194,10 @@ enum rc client_read_secret(const char *prompt, bool from_stdin, char **out, stru
     enum rc rc = from_stdin ? read_line(STDIN_FILENO, buf, CLIENT_SECRET_MAX + 1, &len, err)
                             : read_from_tty(prompt, buf, CLIENT_SECRET_MAX + 1, &len, err);
     if (rc == RC_NOTFOUND || (!rc && len == 0))
-        rc = err_set(err, RC_INVALID, "empty input: nothing was %s", from_stdin ? "piped to "
-                                                                                  "standard input"
-                                                                                : "typed");
+        rc = err_set(err, RC_INVALID, "empty input: nothing was %s",
+                     from_stdin ? "piped to "
+                                  "standard input"
+                                : "typed");
     else if (rc == RC_TOOBIG)
         rc = err_set(err, RC_INVALID, "the input is longer than %d bytes", CLIENT_SECRET_MAX);
     if (rc) {

@@ -34,17 +34,18 @@
 #define CLIENT_EXIT_FAIL        1 /* anything else: a local problem, a bad answer */
 #define CLIENT_EXIT_USAGE       2 /* bad command line (the same as EXIT_USAGE) */
 #define CLIENT_EXIT_UNREACHABLE 3 /* the server gave no answer */
-#define CLIENT_EXIT_AUTH        4 /* not logged in, or the server refused the credential or
-                                     the action (401, 403), or a sign-in was denied/expired */
+/* not logged in, the server refused the credential or the action (401, 403), or a browser
+ * sign-in was denied or expired */
+#define CLIENT_EXIT_AUTH 4
 
 #define CLIENT_SECRET_MAX 4096 /* bytes of a password or token typed or piped in */
 
 /* A command's connection to its server as the logged-in user. */
 struct client {
-    char *server;                    /* the normalised URL */
-    struct hc *hc;                   /* carries the token */
-    bool token_from_env;             /* DA_TOKEN was used */
-    struct profile_credential cred;  /* the stored credential; zeroed when from DA_TOKEN */
+    char *server;                   /* the normalised URL */
+    struct hc *hc;                  /* carries the token */
+    bool token_from_env;            /* DA_TOKEN was used */
+    struct profile_credential cred; /* the stored credential; zeroed when from DA_TOKEN */
 };
 
 /* The server to talk to: flag (may be NULL), else $DA_SERVER, else the current server of the

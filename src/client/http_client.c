@@ -52,8 +52,10 @@ enum rc hc_normalize_url(const char *url, char **out, struct err *err)
         return err_set(err, RC_INVALID, "the server URL is longer than %d characters", HC_URL_MAX);
     if (!has_prefix_ci(url, "http://") && !has_prefix_ci(url, "https://")) {
         if (!strstr(url, "://"))
-            return err_set(err, RC_INVALID, "the server URL must start with https:// or http:// "
-                                            "(for example https://%.200s)", url);
+            return err_set(err, RC_INVALID,
+                           "the server URL must start with https:// or http:// "
+                           "(for example https://%.200s)",
+                           url);
         return err_set(err, RC_INVALID, "the server URL must start with https:// or http://");
     }
     CURLU *u = curl_url();
@@ -67,8 +69,9 @@ enum rc hc_normalize_url(const char *url, char **out, struct err *err)
     }
     if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
         curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
-        rc = err_set(err, RC_INVALID, "the server URL must not contain a user name or password; "
-                                      "da asks for credentials itself");
+        rc = err_set(err, RC_INVALID,
+                     "the server URL must not contain a user name or password; "
+                     "da asks for credentials itself");
         goto out;
     }
     if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
@@ -88,8 +91,8 @@ enum rc hc_normalize_url(const char *url, char **out, struct err *err)
     size_t plen = path ? strlen(path) : 0;
     while (plen > 0 && path[plen - 1] == '/')
         plen--;
-    *out = xasprintf("%s://%s%s%s%.*s", scheme, host, port ? ":" : "", port ? port : "",
-                     (int)plen, path ? path : "");
+    *out = xasprintf("%s://%s%s%s%.*s", scheme, host, port ? ":" : "", port ? port : "", (int)plen,
+                     path ? path : "");
 out:
     curl_free(part);
     curl_free(scheme);
@@ -207,14 +210,20 @@ static void clean_text(const char *in, size_t in_len, char *out, size_t size)
 static enum rc rc_of_status(long status)
 {
     switch (status) {
-    case 401: return RC_UNAUTHORIZED;
-    case 403: return RC_FORBIDDEN;
-    case 404: return RC_NOTFOUND;
-    case 409: return RC_CONFLICT;
+    case 401:
+        return RC_UNAUTHORIZED;
+    case 403:
+        return RC_FORBIDDEN;
+    case 404:
+        return RC_NOTFOUND;
+    case 409:
+        return RC_CONFLICT;
     case 408:
     case 413:
-    case 429: return RC_TOOBIG;
-    default: return status >= 500 ? RC_INTERNAL : RC_INVALID;
+    case 429:
+        return RC_TOOBIG;
+    default:
+        return status >= 500 ? RC_INTERNAL : RC_INVALID;
     }
 }
 
@@ -225,16 +234,19 @@ static enum rc answer_error(struct hc *c, const json_t *json, struct err *err)
     const char *detail = json_string_value(json_object_get(json, "detail"));
     if (!detail) /* OAuth-style answers */
         detail = json_string_value(json_object_get(json, "error"));
-    if (c->status >= 300 && c->status < 400) {
-        char *to = NULL;
-        curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &to);
-        clean_text(to ? to : "", to ? strlen(to) : 0, text, sizeof(text));
-        return err_set(err, RC_INVALID, "the server answered %ld and redirects to %s; use that "
-                                        "address with --server", c->status, text);
+    char *to = NULL;
+    if (c->status >= 300 && c->status < 400 &&
+        curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to) {
+        clean_text(to, strlen(to), text, sizeof(text));
+        return err_set(err, RC_INVALID,
+                       "the server answered %ld and redirects to %s; use that "
+                       "address with --server",
+                       c->status, text);
     }
     if (!detail)
-        return err_set(err, rc_of_status(c->status), "the server answered %ld with a body that "
-                                                     "is not da's; is %s a da server?",
+        return err_set(err, rc_of_status(c->status),
+                       "the server answered %ld with a body that "
+                       "is not da's; is %s a da server?",
                        c->status, c->base);
     clean_text(detail, strlen(detail), text, sizeof(text));
     return err_set(err, rc_of_status(c->status), "the server answered %ld: %s", c->status, text);
@@ -264,8 +276,10 @@ static enum rc transport_error(struct hc *c, CURLcode cc, struct err *err)
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
-        snprintf(why, sizeof(why), "TLS failed, the certificate is not trusted or does not match "
-                                   "(%s)", c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+        snprintf(why, sizeof(why),
+                 "TLS failed, the certificate is not trusted or does not match "
+                 "(%s)",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
         break;
     default:
         snprintf(why, sizeof(why), "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
@@ -539,9 +553,9 @@ enum rc hc_download(struct hc *c, const char *path, int fd, const struct hc_down
     } else if (cc != CURLE_OK) {
         rc = transport_error(c, cc, err);
     } else if (c->status != 200 && c->status != 206 && c->status != 304) {
-        json_t *j = d.error_body.len ? json_loadb(buf_cstr(&d.error_body), d.error_body.len, 0,
-                                                  NULL)
-                                     : NULL;
+        json_t *j = d.error_body.len
+                        ? json_loadb(buf_cstr(&d.error_body), d.error_body.len, 0, NULL)
+                        : NULL;
         rc = answer_error(c, j, err);
         json_decref(j);
     }

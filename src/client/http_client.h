@@ -17,9 +17,9 @@
 #include "base/compat.h"
 #include "base/rc.h"
 
-#define HC_CONNECT_TIMEOUT_S 10  /* default: giving up on a connection */
-#define HC_TIMEOUT_S         60  /* default: a whole JSON call */
-#define HC_STALL_TIMEOUT_S   60  /* downloads have no overall limit but fail when stalled */
+#define HC_CONNECT_TIMEOUT_S 10 /* default: giving up on a connection */
+#define HC_TIMEOUT_S         60 /* default: a whole JSON call */
+#define HC_STALL_TIMEOUT_S   60 /* downloads have no overall limit but fail when stalled */
 #define HC_URL_MAX           2048
 
 struct hc;
@@ -82,10 +82,10 @@ struct hc_download_opts {
 };
 
 struct hc_download_result {
-    long status;             /* 200, 206 or 304 */
-    uint64_t bytes;          /* body bytes written to fd */
-    char etag[136];          /* the answer's ETag, quotes included; "" when none */
-    char content_range[96];  /* the answer's Content-Range; "" when none */
+    long status;            /* 200, 206 or 304 */
+    uint64_t bytes;         /* body bytes written to fd */
+    char etag[136];         /* the answer's ETag, quotes included; "" when none */
+    char content_range[96]; /* the answer's Content-Range; "" when none */
 };
 
 /* GETs path and writes the body of a 200 or 206 answer to fd (at its current offset; the

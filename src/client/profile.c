@@ -97,8 +97,7 @@ static void free_doc(json_t *root, bool secret)
 
 /* Reads a secret file through checks that it is ours alone. *out_text is freed (wiped) by
  * the caller; RC_NOTFOUND when it does not exist. */
-static enum rc read_secret_file(const char *path, char **out_text, size_t *out_len,
-                                struct err *err)
+static enum rc read_secret_file(const char *path, char **out_text, size_t *out_len, struct err *err)
 {
     *out_text = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -106,8 +105,9 @@ static enum rc read_secret_file(const char *path, char **out_text, size_t *out_l
         if (errno == ENOENT)
             return err_set(err, RC_NOTFOUND, "%s does not exist", path);
         if (errno == ELOOP)
-            return err_set(err, RC_INVALID, "%s is a symbolic link; da reads credentials only "
-                                            "from a plain file: remove it and run da login again",
+            return err_set(err, RC_INVALID,
+                           "%s is a symbolic link; da reads credentials only "
+                           "from a plain file: remove it and run da login again",
                            path);
         return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
     }
@@ -119,13 +119,16 @@ static enum rc read_secret_file(const char *path, char **out_text, size_t *out_l
         rc = err_set(err, RC_INVALID, "%s is not a plain file; remove it and run da login again",
                      path);
     } else if (st.st_uid != geteuid()) {
-        rc = err_set(err, RC_INVALID, "%s belongs to another user (uid %u); da uses only "
-                                      "credentials of its own user: remove it and run da login "
-                                      "again", path, (unsigned)st.st_uid);
+        rc = err_set(err, RC_INVALID,
+                     "%s belongs to another user (uid %u); da uses only "
+                     "credentials of its own user: remove it and run da login "
+                     "again",
+                     path, (unsigned)st.st_uid);
     } else if (st.st_mode & 077) {
-        rc = err_set(err, RC_INVALID, "%s can be read by other users (mode %03o), so da will "
-                                      "not use it; run: chmod 600 %s", path,
-                     (unsigned)(st.st_mode & 0777), path);
+        rc = err_set(err, RC_INVALID,
+                     "%s can be read by other users (mode %03o), so da will "
+                     "not use it; run: chmod 600 %s",
+                     path, (unsigned)(st.st_mode & 0777), path);
     } else if (st.st_size > PROFILE_FILE_MAX) {
         rc = err_set(err, RC_INVALID, "%s is larger than %d bytes", path, PROFILE_FILE_MAX);
     }
@@ -166,8 +169,8 @@ static enum rc read_doc(const char *dir, const char *name, bool secret, json_t *
     } else if (!rc) {
         json_error_t jerr;
         json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!json_is_object(root) ||
-            (json_object_get(root, "servers") && !json_is_object(json_object_get(root, "servers")))) {
+        if (!json_is_object(root) || (json_object_get(root, "servers") &&
+                                      !json_is_object(json_object_get(root, "servers")))) {
             free_doc(root, secret);
             rc = err_set(err, RC_INVALID, "%s is damaged (%s); remove it%s", path,
                          root ? "not the expected shape" : jerr.text,
@@ -275,8 +278,7 @@ void profile_credential_clear(struct profile_credential *c)
     memset(c, 0, sizeof(*c));
 }
 
-enum rc profile_credential_get(const char *server, struct profile_credential *out,
-                               struct err *err)
+enum rc profile_credential_get(const char *server, struct profile_credential *out, struct err *err)
 {
     json_t *root = NULL;
     memset(out, 0, sizeof(*out));
@@ -428,8 +430,7 @@ static enum rc set_setting(json_t *root, void *arg, struct err *err)
     return RC_OK;
 }
 
-enum rc profile_server_set(const char *server, const char *key, const char *value,
-                           struct err *err)
+enum rc profile_server_set(const char *server, const char *key, const char *value, struct err *err)
 {
     struct setting s = { server, key, value };
     return edit_doc(CONFIG_FILE, false, set_setting, &s, err);

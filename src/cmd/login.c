@@ -21,10 +21,10 @@
 
 extern char **environ;
 
-#define LOGIN_TOKEN_DAYS      90 /* the token made from a password sign-in */
-#define LOGIN_POLL_RETRIES    3  /* polls in a row that may find the server unreachable */
-#define LOGIN_SLOW_DOWN_S     5  /* RFC 8628: add this to the interval on slow_down */
-#define LOGIN_MAX_INTERVAL_S  60
+#define LOGIN_TOKEN_DAYS     90 /* the token made from a password sign-in */
+#define LOGIN_POLL_RETRIES   3  /* polls in a row that may find the server unreachable */
+#define LOGIN_SLOW_DOWN_S    5  /* RFC 8628: add this to the interval on slow_down */
+#define LOGIN_MAX_INTERVAL_S 60
 
 static const char exit_codes_help[] =
     "Exit codes:\n"
@@ -386,8 +386,10 @@ static int by_browser(struct hc *hc, bool no_open, struct obtained *out)
         open_browser(page))
         fputs("(Opening the browser.)\n", say);
     if (client_is_tty(STDERR_FILENO))
-        fprintf(stderr, "Waiting for the approval (the code expires in %d minutes; Ctrl-C "
-                        "stops)...\n", (int)((expires_in + 59) / 60));
+        fprintf(stderr,
+                "Waiting for the approval (the code expires in %d minutes; Ctrl-C "
+                "stops)...\n",
+                (int)((expires_in + 59) / 60));
     fflush(say);
     code = poll_device(hc, device_code, (int)interval, (int)expires_in, out);
 out:
@@ -436,12 +438,24 @@ static int parse_login(int argc, char **argv, struct login_args *a)
         case 'h':
             login_help();
             return -1;
-        case OPT_SERVER: a->server = optarg; break;
-        case OPT_EMAIL: a->email = optarg; break;
-        case OPT_STDIN: a->password_stdin = true; break;
-        case OPT_TOKEN: a->token = true; break;
-        case OPT_BROWSER: a->browser = true; break;
-        case OPT_NO_OPEN: a->no_open = true; break;
+        case OPT_SERVER:
+            a->server = optarg;
+            break;
+        case OPT_EMAIL:
+            a->email = optarg;
+            break;
+        case OPT_STDIN:
+            a->password_stdin = true;
+            break;
+        case OPT_TOKEN:
+            a->token = true;
+            break;
+        case OPT_BROWSER:
+            a->browser = true;
+            break;
+        case OPT_NO_OPEN:
+            a->no_open = true;
+            break;
         case ':':
             return cmd_usage_error("login", "option '%s' needs a value", argv[optind - 1]);
         default:
@@ -476,8 +490,8 @@ static void revoke_replaced(const struct profile_credential *old, const char *ne
     hc_set_token(hc, old->token);
     char *id = hc_escape(old->token_id);
     char *path = xasprintf("/api/tokens/%s", id);
-    if (hc_delete(hc, path, NULL, &err) != RC_OK && hc_status(hc) != 401 &&
-        hc_status(hc) != 404 && client_is_tty(STDERR_FILENO))
+    if (hc_delete(hc, path, NULL, &err) != RC_OK && hc_status(hc) != 401 && hc_status(hc) != 404 &&
+        client_is_tty(STDERR_FILENO))
         fprintf(stderr, "da login: warning: could not revoke the token this one replaces: %s\n",
                 err.msg);
     free(path);
@@ -498,8 +512,9 @@ int cmd_login(int argc, char **argv)
     json_t *me = NULL;
     char *server = NULL;
     enum rc rc = client_server(a.server, &server, &err);
-    if (rc) {
-        code = cmd_usage_error("login", "%s", err.msg);
+    if (rc) { /* no server or a bad URL is a usage error; a broken config file is not */
+        code = rc == RC_NOTFOUND || rc == RC_INVALID ? cmd_usage_error("login", "%s", err.msg)
+                                                     : client_fail("login", NULL, rc, &err);
         goto out;
     }
     rc = hc_new(server, &hc, &err);
@@ -508,8 +523,10 @@ int cmd_login(int argc, char **argv)
         goto out;
     }
     if (strncmp(server, "http://", 7) == 0 && !is_local_host(server))
-        fprintf(stderr, "da login: warning: %s is not https; the password and token travel "
-                        "unencrypted\n", server);
+        fprintf(stderr,
+                "da login: warning: %s is not https; the password and token travel "
+                "unencrypted\n",
+                server);
     if (a.email)
         code = by_password(hc, a.email, a.password_stdin, &got);
     else if (a.token)
@@ -527,14 +544,17 @@ int cmd_login(int argc, char **argv)
         goto out;
     }
     const char *email = member(me, "email"), *role = member(me, "role");
-    cred = (struct profile_credential){ .server = server, .token = got.token,
+    cred = (struct profile_credential){ .server = server,
+                                        .token = got.token,
                                         .token_id = got.token_id,
                                         .email = (char *)(email ? email : ""),
                                         .role = (char *)(role ? role : "") };
     rc = profile_credential_get(server, &old, &err);
     if (rc && rc != RC_NOTFOUND)
-        fprintf(stderr, "da login: warning: the old credential is not readable, it is replaced: "
-                        "%s\n", err.msg);
+        fprintf(stderr,
+                "da login: warning: the old credential is not readable, it is replaced: "
+                "%s\n",
+                err.msg);
     rc = profile_credential_put(&cred, &err);
     if (!rc)
         rc = profile_set_current_server(server, &err);
@@ -640,9 +660,11 @@ int cmd_logout(int argc, char **argv)
         if (rc && hc && hc_reached(hc) && (hc_status(hc) == 401 || hc_status(hc) == 404)) {
             rc = RC_OK; /* revoked or expired already: the goal is reached */
         } else if (rc) {
-            fprintf(stderr, "da logout: warning: the token could not be revoked on the server "
-                            "(%s); it is deleted here but stays valid there until it expires "
-                            "or is revoked in the web UI\n", err.msg);
+            fprintf(stderr,
+                    "da logout: warning: the token could not be revoked on the server "
+                    "(%s); it is deleted here but stays valid there until it expires "
+                    "or is revoked in the web UI\n",
+                    err.msg);
             code = client_exit_code(hc, rc);
         }
     }
@@ -687,10 +709,10 @@ int cmd_whoami(int argc, char **argv)
     }
     const char *source = cl.token_from_env ? "environment" : "credentials";
     if (as_json) {
-        json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s}", "server", cl.server, "id",
-                              member(me, "id"), "email", member(me, "email"), "name",
-                              member(me, "name"), "role", member(me, "role"), "token_source",
-                              source);
+        json_t *o =
+            json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s}", "server", cl.server, "id",
+                      member(me, "id"), "email", member(me, "email"), "name", member(me, "name"),
+                      "role", member(me, "role"), "token_source", source);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);

@@ -15,17 +15,17 @@
 #include "base/rc.h"
 #include "store/identity.h"
 
-#define DEVICE_USER_CODE_LEN    8   /* characters, stored without the dash */
-#define DEVICE_CLIENT_NAME_MAX  128 /* bytes; also the name of the token it becomes */
+#define DEVICE_USER_CODE_LEN   8   /* characters, stored without the dash */
+#define DEVICE_CLIENT_NAME_MAX 128 /* bytes; also the name of the token it becomes */
 
 struct device_grant {
     char user_code[DEVICE_USER_CODE_LEN + 1];
     char client_name[DEVICE_CLIENT_NAME_MAX + 1];
     char client_ip[64];
     char created_at[ISOTIME_SIZE];
-    int64_t expires_at; /* seconds since the epoch */
-    int interval_s;     /* the polling interval the client must keep */
-    char status[16];    /* pending, approved, denied or used */
+    int64_t expires_at;            /* seconds since the epoch */
+    int interval_s;                /* the polling interval the client must keep */
+    char status[16];               /* pending, approved, denied or used */
     char user_id[USER_ID_LEN + 1]; /* who decided; "" while pending */
 };
 
@@ -55,18 +55,17 @@ enum device_poll {
     DEVICE_POLL_SLOW_DOWN,   /* polled sooner than the interval; the interval grew */
     DEVICE_POLL_EXPIRED,
     DEVICE_POLL_DENIED,
-    DEVICE_POLL_APPROVED,    /* ready to be redeemed once */
-    DEVICE_POLL_USED,        /* redeemed already */
+    DEVICE_POLL_APPROVED, /* ready to be redeemed once */
+    DEVICE_POLL_USED,     /* redeemed already */
 };
 
 /* Records a poll of the grant with this device hash at now_ms (milliseconds since the epoch)
  * and says where it stands. A poll sooner than the interval (less slack_ms) answers
  * DEVICE_POLL_SLOW_DOWN and grows the interval by slow_down_s, up to max_interval_s. *out
  * gets the grant unless the answer is DEVICE_POLL_UNKNOWN. */
-enum rc device_grants_poll(struct store *s, const char *device_hash, int64_t now_ms,
-                           int slack_ms, int slow_down_s, int max_interval_s,
-                           enum device_poll *out_state, struct device_grant *out,
-                           struct err *err) WARN_UNUSED;
+enum rc device_grants_poll(struct store *s, const char *device_hash, int64_t now_ms, int slack_ms,
+                           int slow_down_s, int max_interval_s, enum device_poll *out_state,
+                           struct device_grant *out, struct err *err) WARN_UNUSED;
 
 /* Spends the approved, unexpired grant with this device hash and, in the same transaction,
  * creates the personal access token it pays for: id pat_id, hash pat_hash, owned by the

@@ -1,15 +1,14 @@
 /* device_repo.c — SQL for browser sign-in grants (device_grants) and the token lookup the CLI
  * uses to learn which token it holds. Every state change of a grant is one statement or one
  * transaction, so a poll, an approval and a redemption racing each other see one order. */
-#include "store/device.h"
-
 #include <stdio.h>
 #include <string.h>
 
+#include "store/device.h"
 #include "store/store_int.h"
 
 #define GRANT_COLUMNS                                                                              \
-    "user_code, client_name, client_ip, created_at, expires_at, interval_s, status,"              \
+    "user_code, client_name, client_ip, created_at, expires_at, interval_s, status,"               \
     " coalesce(user_id, '')"
 
 /* Grants stay this long after expiry, so a late poll hears "expired", not "unknown". */
@@ -71,8 +70,9 @@ static enum rc create_tx(sqlite3 *db, void *arg, struct err *err)
     if (!rc && sqlite3_step(st) != SQLITE_ROW)
         rc = store_sqlite_err(db, err, "count device grants");
     if (!rc && sqlite3_column_int64(st, 0) >= t->max_pending)
-        rc = err_set(err, RC_TOOBIG, "Too many sign-ins are waiting for approval; try again in a "
-                                     "few minutes");
+        rc = err_set(err, RC_TOOBIG,
+                     "Too many sign-ins are waiting for approval; try again in a "
+                     "few minutes");
     sqlite3_finalize(st);
     if (rc)
         return rc;
@@ -81,10 +81,14 @@ static enum rc create_tx(sqlite3 *db, void *arg, struct err *err)
     return store_run(db,
                      "INSERT INTO device_grants(device_hash, user_code, client_name, client_ip,"
                      " created_at, expires_at, interval_s) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     (struct store_arg[]){ ARG_TEXT(t->device_hash), ARG_TEXT(t->user_code),
-                                           ARG_TEXT(t->client_name), ARG_TEXT(t->client_ip),
-                                           ARG_TEXT(stamp), ARG_INT(t->expires_at),
-                                           ARG_INT(t->interval_s), { 0 } },
+                     (struct store_arg[]){ ARG_TEXT(t->device_hash),
+                                           ARG_TEXT(t->user_code),
+                                           ARG_TEXT(t->client_name),
+                                           ARG_TEXT(t->client_ip),
+                                           ARG_TEXT(stamp),
+                                           ARG_INT(t->expires_at),
+                                           ARG_INT(t->interval_s),
+                                           { 0 } },
                      NULL, err);
 }
 
@@ -92,8 +96,8 @@ enum rc device_grants_create(struct store *s, const char *device_hash, const cha
                              const char *client_name, const char *client_ip, int64_t now,
                              int64_t expires_at, int interval_s, int max_pending, struct err *err)
 {
-    struct create_tx t = { device_hash, user_code, client_name, client_ip ? client_ip : "",
-                           now, expires_at, interval_s, max_pending };
+    struct create_tx t = { device_hash, user_code,  client_name, client_ip ? client_ip : "",
+                           now,         expires_at, interval_s,  max_pending };
     return store_transaction(s, create_tx, &t, err);
 }
 
@@ -128,8 +132,12 @@ static enum rc decide_tx(sqlite3 *db, void *arg, struct err *err)
         db,
         "UPDATE device_grants SET status = ?, user_id = ?, decided_at = ? WHERE user_code = ?"
         " AND status = 'pending' AND expires_at > ? RETURNING " GRANT_COLUMNS,
-        (struct store_arg[]){ ARG_TEXT(t->approve ? "approved" : "denied"), ARG_TEXT(t->user_id),
-                              ARG_TEXT(stamp), ARG_TEXT(t->user_code), ARG_INT(t->now), { 0 } },
+        (struct store_arg[]){ ARG_TEXT(t->approve ? "approved" : "denied"),
+                              ARG_TEXT(t->user_id),
+                              ARG_TEXT(stamp),
+                              ARG_TEXT(t->user_code),
+                              ARG_INT(t->now),
+                              { 0 } },
         t->out, &found, err);
     if (!rc && !found)
         rc = err_set(err, RC_NOTFOUND, "Unknown or expired code");
@@ -183,18 +191,21 @@ static enum rc poll_tx(sqlite3 *db, void *arg, struct err *err)
         t->state = DEVICE_POLL_UNKNOWN;
         return rc;
     }
-    bool too_fast = polled && t->now_ms - last_ms < (int64_t)t->out->interval_s * 1000 - t->slack_ms;
+    bool too_fast =
+        polled && t->now_ms - last_ms < (int64_t)t->out->interval_s * 1000 - t->slack_ms;
     if (too_fast) {
         t->out->interval_s += t->slow_down_s;
         if (t->out->interval_s > t->max_interval_s)
             t->out->interval_s = t->max_interval_s;
     }
     /* every poll counts, the fast ones too: a client that hammers never gets ahead */
-    rc = store_run(db, "UPDATE device_grants SET last_poll_ms = ?, interval_s = ?"
-                       " WHERE device_hash = ?",
-                   (struct store_arg[]){ ARG_INT(t->now_ms), ARG_INT(t->out->interval_s),
-                                         ARG_TEXT(t->device_hash), { 0 } },
-                   NULL, err);
+    rc = store_run(
+        db,
+        "UPDATE device_grants SET last_poll_ms = ?, interval_s = ?"
+        " WHERE device_hash = ?",
+        (struct store_arg[]){
+            ARG_INT(t->now_ms), ARG_INT(t->out->interval_s), ARG_TEXT(t->device_hash), { 0 } },
+        NULL, err);
     if (rc)
         return rc;
     if (strcmp(t->out->status, "used") == 0)
@@ -216,7 +227,7 @@ enum rc device_grants_poll(struct store *s, const char *device_hash, int64_t now
                            int slow_down_s, int max_interval_s, enum device_poll *out_state,
                            struct device_grant *out, struct err *err)
 {
-    struct poll_tx t = { device_hash, now_ms, slack_ms, slow_down_s, max_interval_s,
+    struct poll_tx t = { device_hash,         now_ms, slack_ms, slow_down_s, max_interval_s,
                          DEVICE_POLL_UNKNOWN, out };
     memset(out, 0, sizeof(*out));
     enum rc rc = store_transaction(s, poll_tx, &t, err);
@@ -237,12 +248,11 @@ static enum rc redeem_tx(sqlite3 *db, void *arg, struct err *err)
     struct redeem_tx *t = arg;
     struct device_grant g;
     bool found = false;
-    enum rc rc = fetch_grant_on(db,
-                                "UPDATE device_grants SET status = 'used' WHERE device_hash = ?"
-                                " AND status = 'approved' AND expires_at > ? RETURNING " GRANT_COLUMNS,
-                                (struct store_arg[]){ ARG_TEXT(t->device_hash), ARG_INT(t->now),
-                                                      { 0 } },
-                                &g, &found, err);
+    enum rc rc = fetch_grant_on(
+        db,
+        "UPDATE device_grants SET status = 'used' WHERE device_hash = ?"
+        " AND status = 'approved' AND expires_at > ? RETURNING " GRANT_COLUMNS,
+        (struct store_arg[]){ ARG_TEXT(t->device_hash), ARG_INT(t->now), { 0 } }, &g, &found, err);
     if (!rc && !found)
         rc = err_set(err, RC_CONFLICT, "This sign-in is not approved or was used already");
     char stamp[ISOTIME_SIZE];
@@ -251,9 +261,13 @@ static enum rc redeem_tx(sqlite3 *db, void *arg, struct err *err)
         rc = store_run(db,
                        "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
                        " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       (struct store_arg[]){ ARG_TEXT(t->pat_id), ARG_TEXT(g.user_id),
-                                             ARG_TEXT(g.client_name), ARG_TEXT(t->pat_hash),
-                                             ARG_TEXT(stamp), ARG_INT(t->pat_expires), { 0 } },
+                       (struct store_arg[]){ ARG_TEXT(t->pat_id),
+                                             ARG_TEXT(g.user_id),
+                                             ARG_TEXT(g.client_name),
+                                             ARG_TEXT(t->pat_hash),
+                                             ARG_TEXT(stamp),
+                                             ARG_INT(t->pat_expires),
+                                             { 0 } },
                        NULL, err);
     if (!rc)
         rc = store_audit_in_tx(db, t->audit, err);
