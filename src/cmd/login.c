@@ -125,13 +125,20 @@ static void print_clean(FILE *f, const char *s)
 
 static bool is_local_host(const char *url)
 {
+    /* url is normalised: scheme://host[:port][/path], host lower-case */
     const char *host = strstr(url, "://");
     host = host ? host + 3 : url;
-    static const char *const local[] = { "localhost", "127.", "[::1]" };
-    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-        if (strncmp(host, local[i], strlen(local[i])) == 0)
-            return true;
-    return false;
+    size_t len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/");
+    if (len == 9 && strncmp(host, "localhost", 9) == 0)
+        return true;
+    if (len == 5 && strncmp(host, "[::1]", 5) == 0)
+        return true;
+    if (strncmp(host, "127.", 4) != 0)
+        return false;
+    for (size_t i = 4; i < len; i++) /* 127.x.y.z, not a name such as 127.evil.com */
+        if (!(host[i] == '.' || (host[i] >= '0' && host[i] <= '9')))
+            return false;
+    return true;
 }
 
 /* Starts the desktop's URL opener without waiting for it. False when there is none to use. */
