@@ -1,5 +1,5 @@
-/* main.c — the one `da` binary: the server (`da serve` and the server-side commands) and,
- * later, the analyst's client. This file only dispatches to a subcommand. */
+/* main.c — the one `da` binary: the server (`da serve` and the server-side commands) and the
+ * analyst's client (`da login`, ...). This file only dispatches to a subcommand. */
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +15,9 @@ static const struct cmd commands[] = {
     { "admin", "administration: bootstrap the first admin", cmd_admin },
     { "extract", "make and check extracts (server side)", cmd_extract },
     { "rebuild", "rebuild the server's catalog from the extracts", cmd_rebuild },
+    { "login", "sign in to a server and store a token for this machine", cmd_login },
+    { "logout", "revoke and delete the stored token", cmd_logout },
+    { "whoami", "show the server, email and role of the stored token", cmd_whoami },
 };
 
 const struct cmd *cmd_table(int *out_len)

@@ -18,6 +18,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_whoami(int argc, char **argv);
 
 /* The data folder when --data-dir is not given: env DA_DATA_DIR, else ./data. */
 const char *cmd_default_data_dir(void);

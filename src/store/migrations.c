@@ -142,6 +142,26 @@ static const struct store_migration steps[] = {
       ") STRICT;" },
     /* PUT /api/admin/registry/{id} records when a row last changed; NULL until then. */
     { 4, "table registry: updated_at", "ALTER TABLE table_registry ADD COLUMN updated_at TEXT;" },
+    /* Browser sign-in for the CLI (RFC 8628 device authorization grants). The device code is
+     * a bearer secret, so only its SHA-256 is kept; the user code is short, shown to people,
+     * and useless without a signed-in user's approval, so it is kept as is for lookup.
+     * last_poll_ms drives slow_down; a grant is spent by moving it to 'used'. */
+    { 5, "device sign-in grants",
+      "CREATE TABLE device_grants ("
+      "  device_hash TEXT PRIMARY KEY,"
+      "  user_code TEXT NOT NULL UNIQUE,"
+      "  client_name TEXT NOT NULL,"
+      "  client_ip TEXT NOT NULL DEFAULT '',"
+      "  created_at TEXT NOT NULL,"
+      "  expires_at INTEGER NOT NULL,"
+      "  interval_s INTEGER NOT NULL,"
+      "  last_poll_ms INTEGER,"
+      "  status TEXT NOT NULL DEFAULT 'pending'"
+      "    CHECK (status IN ('pending', 'approved', 'denied', 'used')),"
+      "  user_id TEXT REFERENCES users(id) ON DELETE CASCADE,"
+      "  decided_at TEXT"
+      ") STRICT;"
+      "CREATE INDEX device_grants_expires ON device_grants(expires_at);" },
 };
 
 const struct store_migration *store_migrations(int *out_count)

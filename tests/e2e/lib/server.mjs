@@ -24,9 +24,10 @@ export function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-// Runs da to completion (for CLI tests and startup failures).
-export function runDa(args, { env = {}, cwd, timeout = 60000 } = {}) {
-  const r = spawnSync(DA_BIN, args, { env: cleanEnv(env), cwd, encoding: 'utf8', timeout });
+// Runs da to completion (for CLI tests and startup failures). input, when given, is written
+// to its standard input (a password or token: never an argument).
+export function runDa(args, { env = {}, cwd, timeout = 60000, input } = {}) {
+  const r = spawnSync(DA_BIN, args, { env: cleanEnv(env), cwd, encoding: 'utf8', timeout, input });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
