@@ -573,6 +573,39 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_vwrite(LOG_WARN, "mhd", fmt, ap);
 }
 
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes %XX in paths and arguments as libmicrohttpd would, but leaves "%00" as it is: a
+ * decoded NUL would cut the string short, so ".../files/a.parquet%00.txt" would be served as
+ * "a.parquet". Returns the new length. */
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *out = s;
+    for (const char *in = s; *in;) {
+        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
+        int lo = hi >= 0 ? hex_value(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static enum rc resolve(const char *host, int port, struct sockaddr_storage *out, struct err *err)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -617,6 +650,7 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->threads * DA_HTTP_CONNS_PER_THREAD,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)DA_HTTP_CONN_MEMORY,

@@ -139,7 +139,8 @@ describe('partitioned tables', () => {
   test('a name that is not one of the files is 404, traversal included', async () => {
     for (const name of ['nosuch.parquet', '2024-01', '2024-01.PARQUET', '2024-03.parquet', 'users.parquet',
       'extract.duckdb', '..%2Fusers.parquet', '..%2F..%2F..%2Fextract.duckdb', '%2E%2E%2Fusers.parquet',
-      '..%5Cusers.parquet', '%2Fetc%2Fpasswd', 'events%2F2024-01.parquet']) {
+      '..%5Cusers.parquet', '%2Fetc%2Fpasswd', 'events%2F2024-01.parquet',
+      '2024-01.parquet%00', '2024-01.parquet%00.txt']) {
       const r = await download(analyst, `/api/data/events/files/${name}`);
       assert.equal(r.status, 404, name);
       await r.arrayBuffer();
