@@ -15,6 +15,7 @@ apt_packages=(
     libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev
     libsqlite3-dev libyaml-dev libcmocka-dev
     nodejs npm
+    zsh # only for the test of `da completion zsh`
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

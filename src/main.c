@@ -12,12 +12,16 @@
 
 static const struct cmd commands[] = {
     { "serve", "run the server", cmd_serve },
-    { "admin", "administration: bootstrap the first admin", cmd_admin },
+    { "admin", "administration: users, grants, tables, tokens; bootstrap", cmd_admin,
+      admin_commands },
     { "extract", "make and check extracts (server side)", cmd_extract },
     { "rebuild", "rebuild the server's catalog from the extracts", cmd_rebuild },
     { "login", "sign in to a server and store a token for this machine", cmd_login },
     { "logout", "revoke and delete the stored token", cmd_logout },
     { "whoami", "show the server, email and role of the stored token", cmd_whoami },
+    { "help", "help topics and commands (da help TOPIC|COMMAND)", cmd_help },
+    { "completion", "print a shell completion script (bash, zsh)", cmd_completion,
+      completion_shells },
 };
 
 const struct cmd *cmd_table(int *out_len)
@@ -53,13 +57,13 @@ static void main_help(void)
            "Commands:\n");
     for (size_t i = 0; i < ARRAY_LEN(commands); i++)
         printf("  %-12s %s\n", commands[i].name, commands[i].summary);
-    printf("  %-12s %s\n", "help", "show help for a command (da help COMMAND)");
     printf("\n"
            "Options:\n"
            "  -h, --help     show this help\n"
            "  -V, --version  show the version\n"
            "\n"
-           "Run 'da COMMAND --help' for the options of a command.\n");
+           "Run 'da COMMAND --help' for the options of a command, and 'da help' for the\n"
+           "help topics (getting started, sync, query, sign-in, exit codes, admin).\n");
 }
 
 static const struct cmd *find_command(const char *name)
@@ -85,19 +89,6 @@ int main(int argc, char **argv)
         strcmp(name, "version") == 0) {
         printf("da %s\n", DA_VERSION);
         return 0;
-    }
-    if (strcmp(name, "help") == 0) {
-        if (argc < 3) {
-            main_help();
-            return 0;
-        }
-        const struct cmd *c = find_command(argv[2]);
-        if (!c) {
-            fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", argv[2]);
-            return EXIT_USAGE;
-        }
-        char *help_argv[] = { argv[2], (char *)"--help", NULL };
-        return c->run(2, help_argv);
     }
     if (name[0] == '-') {
         fprintf(stderr, "da: unknown option '%s'; see 'da --help'\n", name);

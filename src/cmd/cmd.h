@@ -9,10 +9,31 @@ struct cmd {
     const char *name;
     const char *summary;
     int (*run)(int argc, char **argv);
+    /* the words that may follow (subcommands), ended by a row with a NULL name; NULL for
+     * none. `da help` and shell completion walk these tables, so a new row is listed and
+     * completed without further work. */
+    const struct cmd *subs;
 };
 
 /* The table of commands (static storage) and its length. */
 const struct cmd *cmd_table(int *out_len);
+
+/* A page of `da help TOPIC`: plain text for a person or an AI assistant to read. */
+struct help_topic {
+    const char *name;
+    const char *summary;
+    const char *text;
+};
+
+/* The help topics (static storage) and their number. */
+const struct help_topic *cmd_help_topics(int *out_len);
+
+/* The exit codes of the client commands, as a "Exit codes:" paragraph for --help texts. */
+extern const char cmd_client_exit_codes[];
+
+/* The subcommands of `da admin` and the shells of `da completion` (NULL-name ended). */
+extern const struct cmd admin_commands[];
+extern const struct cmd completion_shells[];
 
 int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
@@ -21,6 +42,8 @@ int cmd_rebuild(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
 
 /* The data folder when --data-dir is not given: env DA_DATA_DIR, else ./data. */
 const char *cmd_default_data_dir(void);
