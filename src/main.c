@@ -18,6 +18,10 @@ static const struct cmd commands[] = {
     { "login", "sign in to a server and store a token for this machine", cmd_login },
     { "logout", "revoke and delete the stored token", cmd_logout },
     { "whoami", "show the server, email and role of the stored token", cmd_whoami },
+    { "query", "run SQL on the synced data, or on the server with --remote", cmd_query },
+    { "catalog", "list the server's tables, or describe one", cmd_catalog },
+    { "status", "server, login, last sync, and tables that are stale or missing", cmd_status },
+    { "upload", "upload a session transcript, an artifact or CLAUDE.local.md", cmd_upload },
 };
 
 const struct cmd *cmd_table(int *out_len)
