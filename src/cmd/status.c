@@ -152,8 +152,8 @@ static void ask_server(struct client *cl, struct status *s)
     rc = hc_get(cl->hc, "/api/sync/manifest", &s->manifest, &err);
     if (rc) {
         s->reachable = hc_reached(cl->hc);
-        snprintf(s->reachable ? s->manifest_error : s->reach_error, ERR_MSG_LEN, "the manifest: %s",
-                 err.msg);
+        snprintf(s->reachable ? s->manifest_error : s->reach_error, ERR_MSG_LEN,
+                 "the manifest: %.200s", err.msg);
     }
 }
 
