@@ -565,3 +565,114 @@ enum rc hc_download(struct hc *c, const char *path, int fd, const struct hc_down
         free(extra_h[i]);
     return rc;
 }
+
+/* ---------------------------------------------------------------- raw answers and uploads */
+
+/* Ends a call whose answer was collected in b from offset start: a 2xx keeps it; any other
+ * answer is turned into its error (from the JSON detail) and taken back out of b. */
+static enum rc finish_raw(struct hc *c, CURLcode cc, struct buf *b, size_t start, struct err *err)
+{
+    if (cc == CURLE_WRITE_ERROR && b->failed)
+        return err_set(err, RC_TOOBIG, "the answer of %s is larger than %zu bytes", c->base,
+                       b->max);
+    /* a server refusing an upload may close before the whole body is sent: its answer counts */
+    if (cc != CURLE_OK && !(cc == CURLE_SEND_ERROR && c->status >= 400))
+        return transport_error(c, cc, err);
+    if (c->status >= 200 && c->status <= 299)
+        return RC_OK;
+    json_t *j = b->len > start ? json_loadb(b->data + start, b->len - start, 0, NULL) : NULL;
+    enum rc rc = answer_error(c, j, err);
+    json_decref(j);
+    buf_truncate(b, start);
+    return rc;
+}
+
+enum rc hc_post_raw(struct hc *c, const char *path, const json_t *body, long total_s,
+                    struct buf *out, struct err *err)
+{
+    struct curl_slist *headers = NULL;
+    const char *json_type[] = { "Content-Type: application/json", NULL };
+    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (body && !payload)
+        return err_set(err, RC_INVALID, "cannot encode the request as JSON");
+    size_t start = out->len;
+    prepare(c, path, body ? json_type : NULL, &headers);
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s > 0 ? total_s : c->total_s);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload ? payload : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(payload ? strlen(payload) : 0));
+    CURLcode cc = perform(c);
+    enum rc rc = finish_raw(c, cc, out, start, err);
+    free(payload);
+    free_headers(headers);
+    return rc;
+}
+
+/* The headers of prepare with "Expect:" (which turns 100-continue off) replaced by
+ * "Expect: 100-continue". The old list is freed. */
+static struct curl_slist *expect_continue(struct curl_slist *old)
+{
+    struct curl_slist *list = NULL;
+    for (struct curl_slist *p = old; p; p = p->next)
+        list = curl_slist_append(list, strcmp(p->data, "Expect:") == 0 ? "Expect: 100-continue"
+                                                                       : p->data);
+    free_headers(old);
+    if (!list) {
+        fputs("da: out of memory\n", stderr);
+        abort();
+    }
+    return list;
+}
+
+enum rc hc_upload_file(struct hc *c, const char *path, const char *field, const char *file_path,
+                       json_t **out_json, struct err *err)
+{
+    struct curl_slist *headers = NULL;
+    struct buf b;
+    enum rc rc = RC_OK;
+    if (out_json)
+        *out_json = NULL;
+    buf_init(&b, DA_HTTP_RESPONSE_MAX);
+    prepare(c, path, NULL, &headers);
+    CURL *h = c->curl;
+    headers = expect_continue(headers);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    curl_mime *mime = curl_mime_init(h);
+    curl_mimepart *part = mime ? curl_mime_addpart(mime) : NULL;
+    if (!part || curl_mime_name(part, field) != CURLE_OK) {
+        rc = err_set(err, RC_NOMEM, "out of memory");
+        goto out;
+    }
+    /* the part reads the file as it is sent, and names it after the file's base name */
+    if (curl_mime_filedata(part, file_path) != CURLE_OK) {
+        rc = err_set(err, RC_IO, "cannot read %s", file_path);
+        goto out;
+    }
+    curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)HC_STALL_TIMEOUT_S);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    CURLcode cc = perform(c);
+    if (cc == CURLE_READ_ERROR) {
+        rc = err_set(err, RC_IO, "cannot read %s", file_path);
+        goto out;
+    }
+    rc = finish_raw(c, cc, &b, 0, err);
+    json_t *answer =
+        b.len > 0 ? json_loadb(buf_cstr(&b), b.len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (!rc && b.len > 0 && !answer)
+        rc = err_set(err, RC_INVALID, "the answer of %s is not JSON; is it a da server?", c->base);
+    if (out_json)
+        *out_json = answer;
+    else
+        json_decref(answer);
+out:
+    curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
+    curl_mime_free(mime);
+    buf_cleanup(&b);
+    free_headers(headers);
+    return rc;
+}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/compat.h"
 #include "base/rc.h"
 
@@ -101,5 +102,26 @@ char *hc_escape(const char *s);
 /* Overwrites the string value of key in obj (if it is one) before the object is freed, so a
  * password or token inside a JSON value does not linger in freed memory. */
 void hc_json_wipe(json_t *obj, const char *key);
+
+/* ---------------------------------------------------------------- raw answers and uploads */
+
+/* POSTs body (JSON, borrowed; NULL sends none) to path and appends the body of a 2xx answer
+ * to out exactly as it came, unparsed: for answers that jansson would change, such as query
+ * results whose integers exceed 64 bits or whose decimals carry more digits than a double.
+ * out's cap bounds the answer (RC_TOOBIG past it, and out is then freed as buf_append does);
+ * an error answer appends nothing. total_s (0: the hc's own) is the time the whole call may
+ * take. Errors as hc_call. */
+enum rc hc_post_raw(struct hc *c, const char *path, const json_t *body, long total_s,
+                    struct buf *out, struct err *err) WARN_UNUSED;
+
+/* POSTs the file at file_path as multipart/form-data, in the form field field, with the
+ * file's base name as its file name; the file is streamed from disk, never held in memory.
+ * The call sends "Expect: 100-continue", so a server that refuses the upload on its size
+ * (413) answers before the body is sent. There is no overall time limit, but a transfer that
+ * stalls for HC_STALL_TIMEOUT_S fails. *out_json and errors as hc_call. A file that cannot
+ * be read is RC_IO ("cannot read FILE: ...") like a lost connection, so callers check that it
+ * is a readable regular file first. */
+enum rc hc_upload_file(struct hc *c, const char *path, const char *field, const char *file_path,
+                       json_t **out_json, struct err *err) WARN_UNUSED;
 
 #endif
