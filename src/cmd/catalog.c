@@ -219,37 +219,11 @@ static void print_table(const json_t *tj)
 
 int cmd_catalog(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_SERVER };
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "server", required_argument, NULL, OPT_SERVER },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *server = NULL;
     bool as_json = false;
-    opterr = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 'h':
-            catalog_help();
-            return 0;
-        case OPT_JSON:
-            as_json = true;
-            break;
-        case OPT_SERVER:
-            server = optarg;
-            break;
-        case ':':
-            return cmd_usage_error("catalog", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cmd_usage_error("catalog", "unknown option '%s'; see 'da catalog --help'",
-                                   argv[optind - 1]);
-        }
-    }
-    if (argc - optind > 1)
-        return cmd_usage_error("catalog", "unexpected argument '%s'", argv[optind + 1]);
+    int usage = cmd_client_opts("catalog", catalog_help, argc, argv, &server, &as_json, 1);
+    if (usage)
+        return usage < 0 ? 0 : usage;
     const char *table = optind < argc ? argv[optind] : NULL;
     if (table && !*table)
         return cmd_usage_error("catalog", "the table name is empty");

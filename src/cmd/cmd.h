@@ -3,6 +3,8 @@
 #ifndef DA_CMD_CMD_H
 #define DA_CMD_CMD_H
 
+#include <stdbool.h>
+
 #define EXIT_USAGE 2
 
 struct cmd {
@@ -48,6 +50,13 @@ int cmd_status(int argc, char **argv);
 int cmd_upload(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+
+/* Parses the options most client commands share: --server URL, --json (refused when json is
+ * NULL) and --help, then at most max_args arguments, left in argv[optind..]. Returns 0 to go
+ * on, -1 after printing the help (exit 0), or the usage exit code after saying what is
+ * wrong. */
+int cmd_client_opts(const char *name, void (*help)(void), int argc, char **argv,
+                    const char **server, bool *json, int max_args);
 
 /* The data folder when --data-dir is not given: env DA_DATA_DIR, else ./data. */
 const char *cmd_default_data_dir(void);

@@ -586,49 +586,10 @@ out:
 
 /* ---------------------------------------------------------------- da logout */
 
-/* Parses [--server URL] [--json] for logout and whoami; json may be NULL (not accepted). */
-static int parse_server_opts(const char *name, void (*help)(void), int argc, char **argv,
-                             const char **server, bool *json)
-{
-    enum { OPT_SERVER = 256, OPT_JSON };
-    static const struct option opts[] = {
-        { "server", required_argument, NULL, OPT_SERVER },
-        { "json", no_argument, NULL, OPT_JSON },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    opterr = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 'h':
-            help();
-            return -1;
-        case OPT_SERVER:
-            *server = optarg;
-            break;
-        case OPT_JSON:
-            if (json) {
-                *json = true;
-                break;
-            }
-            return cmd_usage_error(name, "unknown option '--json'; see 'da %s --help'", name);
-        case ':':
-            return cmd_usage_error(name, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cmd_usage_error(name, "unknown option '%s'; see 'da %s --help'",
-                                   argv[optind - 1], name);
-        }
-    }
-    if (optind < argc)
-        return cmd_usage_error(name, "unexpected argument '%s'", argv[optind]);
-    return 0;
-}
-
 int cmd_logout(int argc, char **argv)
 {
     const char *flag = NULL;
-    int code = parse_server_opts("logout", logout_help, argc, argv, &flag, NULL);
+    int code = cmd_client_opts("logout", logout_help, argc, argv, &flag, NULL, 0);
     if (code)
         return code < 0 ? 0 : code;
     struct err err = { { 0 } };
@@ -698,7 +659,7 @@ int cmd_whoami(int argc, char **argv)
 {
     const char *flag = NULL;
     bool as_json = false;
-    int code = parse_server_opts("whoami", whoami_help, argc, argv, &flag, &as_json);
+    int code = cmd_client_opts("whoami", whoami_help, argc, argv, &flag, &as_json, 0);
     if (code)
         return code < 0 ? 0 : code;
     struct client cl;

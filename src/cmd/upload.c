@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,35 +152,11 @@ static int upload_one(struct hc *hc, const char *kind, const char *path, bool as
 
 int cmd_upload(int argc, char **argv)
 {
-    enum { OPT_JSON = 256, OPT_SERVER };
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, OPT_JSON },
-        { "server", required_argument, NULL, OPT_SERVER },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *server = NULL;
     bool as_json = false;
-    opterr = 0;
-    optind = 1;
-    for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
-        switch (c) {
-        case 'h':
-            upload_help();
-            return 0;
-        case OPT_JSON:
-            as_json = true;
-            break;
-        case OPT_SERVER:
-            server = optarg;
-            break;
-        case ':':
-            return cmd_usage_error("upload", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cmd_usage_error("upload", "unknown option '%s'; see 'da upload --help'",
-                                   argv[optind - 1]);
-        }
-    }
+    int usage = cmd_client_opts("upload", upload_help, argc, argv, &server, &as_json, INT_MAX);
+    if (usage)
+        return usage < 0 ? 0 : usage;
     if (optind >= argc)
         return cmd_usage_error("upload", "what to upload: session, artifact or local-md; see "
                                          "'da upload --help'");
