@@ -146,15 +146,21 @@ static bool wanted_format(struct http_req *req, const char *format, enum result_
     return true;
 }
 
-/* Sends the Parquet result file; the row count and truncation travel in headers. */
-static void send_parquet(struct http_req *req, struct query_outcome *o)
+/* The row count and truncation, as headers: CSV and Parquet have no place for them. */
+static void set_result_headers(struct http_req *req, const struct result_stats *st)
 {
     char rows[24];
-    snprintf(rows, sizeof(rows), "%lld", (long long)o->stats.rows);
+    snprintf(rows, sizeof(rows), "%lld", (long long)st->rows);
     http_set_header(req, "X-DA-Row-Count", rows);
-    http_set_header(req, "X-DA-Truncated", o->stats.truncated ? "true" : "false");
-    if (o->stats.truncated_by)
-        http_set_header(req, "X-DA-Truncated-By", o->stats.truncated_by);
+    http_set_header(req, "X-DA-Truncated", st->truncated ? "true" : "false");
+    if (st->truncated_by)
+        http_set_header(req, "X-DA-Truncated-By", st->truncated_by);
+}
+
+/* Sends the Parquet result file. */
+static void send_parquet(struct http_req *req, struct query_outcome *o)
+{
+    set_result_headers(req, &o->stats);
     http_set_header(req, "Content-Disposition", "attachment; filename=\"result.parquet\"");
     int fd = o->parquet_fd;
     o->parquet_fd = -1; /* http_respond_fd owns it now */
@@ -213,6 +219,8 @@ static void post_query(struct http_req *req, void *appv)
         send_parquet(req, &o);
         goto out;
     }
+    if (fmt == RESULT_CSV)
+        set_result_headers(req, &o.stats);
     size_t len = 0;
     char *body = buf_take(&out, &len);
     http_respond_owned(req, 200,

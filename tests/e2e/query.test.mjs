@@ -56,6 +56,8 @@ describe('governed SQL on a running server', () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type'), /^text\/csv/);
     assert.equal(await res.text(), '"product_id","sku"\r\n"1","SKU-00001"\r\n"2","SKU-00002"\r\n');
+    assert.equal(res.headers.get('x-da-row-count'), '2');
+    assert.equal(res.headers.get('x-da-truncated'), 'false');
     const r = await query(analyst, { sql: 'SELECT 1 AS x', format: 'csv' });
     assert.equal(r.status, 200);
     assert.equal((await query(analyst, { sql: 'SELECT 1', format: 'xml' })).status, 422);
