@@ -18,6 +18,7 @@ static const struct cmd commands[] = {
     { "login", "sign in to a server and store a token for this machine", cmd_login },
     { "logout", "revoke and delete the stored token", cmd_logout },
     { "whoami", "show the server, email and role of the stored token", cmd_whoami },
+    { "sync", "download the tables you may read into a local folder", cmd_sync },
 };
 
 const struct cmd *cmd_table(int *out_len)

@@ -21,6 +21,7 @@ int cmd_rebuild(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 
 /* The data folder when --data-dir is not given: env DA_DATA_DIR, else ./data. */
 const char *cmd_default_data_dir(void);
