@@ -234,7 +234,7 @@ static void fetch_one(struct worker *w, struct fetch_item *it)
         if (!it->rc)
             it->rc = RC_INVALID;
         if (r == ATTEMPT_MISMATCH)
-            snprintf(it->error, sizeof(it->error), "%s, again after downloading it anew", err.msg);
+            snprintf(it->error, sizeof(it->error), "%.200s, again after downloading it anew", err.msg);
         else
             snprintf(it->error, sizeof(it->error), "%s", err.msg);
         if (it->unreachable) {

@@ -242,6 +242,8 @@ static int cmp_table_id(const void *key, const void *elem)
 
 static size_t table_index(const struct syncplan *p, const char *id)
 {
+    if (p->n_tables == 0)
+        return SYNCPLAN_NO_TABLE; /* tables is NULL then, which bsearch must not get */
     const struct syncplan_table *t =
         bsearch(id, p->tables, p->n_tables, sizeof(*p->tables), cmp_table_id);
     return t ? (size_t)(t - p->tables) : SYNCPLAN_NO_TABLE;
@@ -351,7 +353,8 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
         out->gone = grow(out->gone, out->n_gone, &b.cap_gone, sizeof(*out->gone));
         out->gone[out->n_gone++] = xstrdup(id);
     }
-    qsort(out->gone, out->n_gone, sizeof(*out->gone), cmp_str);
+    if (out->n_gone > 1)
+        qsort(out->gone, out->n_gone, sizeof(*out->gone), cmp_str);
     return RC_OK;
 }
 
