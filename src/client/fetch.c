@@ -38,6 +38,8 @@ struct worker {
     uint64_t pos;       /* bytes of the current file in its partial (under s->mu) */
     uint64_t base;      /* where the current attempt started */
     uint64_t last_seen; /* received bytes of the current attempt already counted */
+    uint64_t limit;     /* the most bytes an answer may have: the file's size */
+    bool too_long;      /* the answer went past limit and was cancelled */
 };
 
 static void sleep_ms(long ms)
@@ -49,8 +51,11 @@ static void sleep_ms(long ms)
 
 static int on_progress(void *ctx, uint64_t received, uint64_t total)
 {
-    (void)total;
     struct worker *w = ctx;
+    if (received > w->limit || total > w->limit) { /* no answer may fill the disk */
+        w->too_long = true;
+        return 1;
+    }
     pthread_mutex_lock(&w->s->mu);
     if (received > w->last_seen) {
         w->s->bytes_received += received - w->last_seen;
@@ -144,6 +149,8 @@ static enum attempt attempt(struct worker *w, struct fetch_item *it, struct err 
     w->pos = have;
     w->last_seen = 0;
     pthread_mutex_unlock(&w->s->mu);
+    w->limit = (uint64_t)it->size; /* a resumed file's rest, or all of it when it changed */
+    w->too_long = false;
     if (have < (uint64_t)it->size || it->size == 0) {
         char range[48], if_range[SHA256_HEX_LEN + 3];
         snprintf(range, sizeof(range), "bytes=%" PRIu64 "-", have);
@@ -164,7 +171,11 @@ static enum attempt attempt(struct worker *w, struct fetch_item *it, struct err 
             long status = hc_status(w->hc);
             it->rc = rc;
             it->unreachable = !hc_reached(w->hc);
-            if (status == 416) { /* the part is no part of the file the server has */
+            if (w->too_long) {
+                err_set(err, RC_INVALID, "the server sent more than the file's %lld bytes",
+                        (long long)it->size);
+                result = ATTEMPT_MISMATCH;
+            } else if (status == 416) { /* the part is no part of the file the server has */
                 result = ATTEMPT_MISMATCH;
             } else if (it->unreachable || status >= 500) {
                 result = ATTEMPT_TRANSIENT;
@@ -234,7 +245,8 @@ static void fetch_one(struct worker *w, struct fetch_item *it)
         if (!it->rc)
             it->rc = RC_INVALID;
         if (r == ATTEMPT_MISMATCH)
-            snprintf(it->error, sizeof(it->error), "%.200s, again after downloading it anew", err.msg);
+            snprintf(it->error, sizeof(it->error), "%.200s, again after downloading it anew",
+                     err.msg);
         else
             snprintf(it->error, sizeof(it->error), "%s", err.msg);
         if (it->unreachable) {

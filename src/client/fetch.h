@@ -1,7 +1,8 @@
 /* fetch.h — the downloads of a sync: N worker threads, each with its own struct hc, take files
  * from one shared list. A file collects in its partial file (syncdir_partial_path); a partial
  * that an interrupted sync left is resumed with Range and If-Range (the file's ETag is its
- * SHA-256, so a newer version on the server is sent whole instead). The result must have the
+ * SHA-256, so a newer version on the server is sent whole instead). An answer longer than the
+ * file is cancelled as it comes (no server can fill the disk). The result must have the
  * manifest's size and SHA-256, and is fsynced; one that does not is deleted and downloaded
  * once more from zero, and a second mismatch fails that file. A server that does not answer
  * (or answers 5xx) gets FETCH_RETRIES more tries, resuming, and once it has failed a file that

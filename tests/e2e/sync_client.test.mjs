@@ -2,8 +2,8 @@
 // the analyst may read and no other; a second sync downloads zero bytes; a changed table
 // re-downloads only its file; a revoked grant removes the local copy; an interrupted download
 // resumes with a Range (the audit shows a "partial" download); a download corrupted on the way
-// (tests/fakes/corrupt_proxy.mjs) or on disk is rejected and fetched again, and one that stays
-// corrupt fails that file only; piped output has no progress noise; the exit codes. The local
+// (tests/fakes/corrupt_proxy.mjs) or on disk, or longer than its file, is rejected and fetched
+// again, and one that stays corrupt fails that file only; piped output has no progress noise; the exit codes. The local
 // folder's da.duckdb is checked through DATA.md, whose row counts and columns come from its
 // views. Each test has its own HOME and XDG folders.
 import { test, describe, before, after } from 'node:test';
@@ -323,6 +323,25 @@ describe('da sync', () => {
     const r = sync(c, ['--dir', dir]);
     assert.equal(r.code, 0, r.stderr);
     assertFolderMatches(dir, await manifest());
+  });
+
+  test('an answer longer than its file is cut off and fetched again', async () => {
+    const proxy = await startCorruptProxy(server.url, { corrupt: 1, extra: 4 << 20 });
+    try {
+      const c = client();
+      const dir = join(c.home, 'too-long');
+      const r = await syncAsync(c, ['--dir', dir], { DA_SERVER: proxy.url, DA_TOKEN: analyst });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.summary.failed, []);
+      assertFolderMatches(dir, await manifest());
+      const bad = proxy.requests.find((q) => q.corrupted);
+      assert.ok(bad);
+      assert.equal(proxy.requests.filter((q) => q.path === bad.path).length, 2);
+      assert.ok(r.summary.downloaded_bytes < Object.values((await manifest()).tables)
+        .reduce((n, t) => n + t.size_bytes, 0) + (4 << 20), 'the long answer was not read to its end');
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('a download that stays corrupt fails that file only', async () => {
