@@ -72,7 +72,8 @@ static void sync_help(void)
            "  1  some files or tables failed (each is named on stderr and in --json); the\n"
            "     rest is synced, and a failed table keeps its previous version; or any other\n"
            "     failure (a local file, an unexpected answer)\n"
-           "  2  bad command line, or DIR holds another server's data\n"
+           "  2  bad command line, or DIR holds another server's data, or files that are not\n"
+           "     da's (a folder that is not empty must have been made by da sync)\n"
            "  3  the server could not be reached (also: it stopped answering during the\n"
            "     downloads)\n"
            "  4  not logged in, or the server refused the credential\n",
@@ -311,10 +312,32 @@ static void failed(struct run *r, const char *table, const char *file, bool unre
         r->n_failed_unreachable++;
 }
 
+/* True when dir exists and holds something, but no .da: a folder of the user's own, such as
+ * the home folder given by mistake, in whose tables/ a sync would remove what it does not
+ * know. */
+static bool foreign_folder(const char *dir)
+{
+    char *da = xasprintf("%s/.da", dir);
+    bool has_da = file_exists(da);
+    free(da);
+    DIR *d = has_da ? NULL : opendir(dir);
+    bool any = false;
+    for (struct dirent *e; d && !any && (e = readdir(d)) != NULL;)
+        any = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return any;
+}
+
 /* Creates the folder and its .da, .da/partial and tables, and takes its lock. */
 static int open_folder(struct run *r)
 {
     struct err err = { { 0 } };
+    if (foreign_folder(r->dir))
+        return cmd_usage_error("sync",
+                               "%s is not empty and was never synced; give a new or "
+                               "empty folder with --dir",
+                               r->dir);
     char *partial = syncdir_partial_dir(r->dir), *tables = syncdir_tables_path(r->dir);
     enum rc rc = file_mkdir_p(r->dir, 0700, &err);
     if (!rc)

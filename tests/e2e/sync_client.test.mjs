@@ -381,7 +381,7 @@ describe('da sync', () => {
     assert.equal(quiet.stderr, '');
   });
 
-  test('exit codes: usage 2, not logged in 4, unreachable 3, another server\'s folder 2', () => {
+  test('exit codes: usage 2, not logged in 4, unreachable 3, a folder not for this sync 2', () => {
     const c = client();
     for (const args of [['--jobs', '0'], ['--jobs', 'x'], ['--nope'], ['extra'], ['--json', '--quiet'], ['--dir']]) {
       const r = runDa(['sync', ...args], { env: c.env });
@@ -407,5 +407,13 @@ describe('da sync', () => {
     const other = runDa(['sync', '--server', 'http://127.0.0.1:1', '--dir', dir], { env: { ...c.env, DA_TOKEN: 'x' } });
     assert.equal(other.code, 2, other.stderr);
     assert.match(other.stderr, /holds the data of/);
+    // nor is a folder of the user's own taken over (its tables/ would lose what da does not know)
+    const own = join(c.home, 'own');
+    mkdirSync(join(own, 'tables'), { recursive: true });
+    writeFileSync(join(own, 'tables', 'mine.csv'), 'precious');
+    const refusedDir = runDa(['sync', '--dir', own], { env: c.env });
+    assert.equal(refusedDir.code, 2, refusedDir.stderr);
+    assert.match(refusedDir.stderr, /is not empty and was never synced/);
+    assert.equal(readFileSync(join(own, 'tables', 'mine.csv'), 'utf8'), 'precious');
   });
 });
