@@ -4,10 +4,11 @@
 set -eu
 BUILD=${BUILD:-build}
 export BUILD
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-    echo "installing nginx and wrk (apt-get)"
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || ! command -v rsync >/dev/null
+then
+    echo "installing nginx, wrk and rsync (apt-get)"
     SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
-    $SUDO apt-get install -y -q nginx-light wrk >/dev/null
+    $SUDO apt-get install -y -q nginx-light wrk rsync >/dev/null
 fi
 echo "== catalog rebuild (bench/catalog_bench.c)"
 "$BUILD/bench/catalog_bench" 10 100 5
@@ -17,3 +18,6 @@ bench/serve_bench.sh
 echo
 echo "== governed queries against in-process DuckDB and nginx (bench/query_bench.sh)"
 bench/query_bench.sh
+echo
+echo "== da sync against rsync (bench/sync_bench.sh)"
+bench/sync_bench.sh

@@ -19,6 +19,7 @@ static const struct cmd commands[] = {
     { "login", "sign in to a server and store a token for this machine", cmd_login },
     { "logout", "revoke and delete the stored token", cmd_logout },
     { "whoami", "show the server, email and role of the stored token", cmd_whoami },
+    { "sync", "download the tables you may read into a local folder", cmd_sync },
     { "query", "run SQL on the synced data, or on the server with --remote", cmd_query },
     { "catalog", "list the server's tables, or describe one", cmd_catalog },
     { "status", "server, login, last sync, and tables that are stale or missing", cmd_status },

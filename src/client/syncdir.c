@@ -1,9 +1,12 @@
 /* syncdir.c — where the local copy of a server's data lives (see syncdir.h). */
 #include "client/syncdir.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -104,5 +107,120 @@ enum rc syncdir_state_load(const char *dir, json_t **out, struct err *err)
     }
     free(text);
     free(path);
+    return rc;
+}
+
+char *syncdir_data_md_path(const char *dir)
+{
+    return xasprintf("%s/DATA.md", dir);
+}
+
+char *syncdir_partial_dir(const char *dir)
+{
+    return xasprintf("%s/.da/partial", dir);
+}
+
+char *syncdir_file_relpath(const char *table, const char *name, bool partitioned)
+{
+    return partitioned ? xasprintf("tables/%s/%s", table, name)
+                       : xasprintf("tables/%s.parquet", table);
+}
+
+char *syncdir_partial_path(const char *dir, const char *table, const char *name, const char *sha256)
+{
+    return xasprintf("%s/.da/partial/%s--%s--%s.part", dir, table, name, sha256);
+}
+
+struct listing {
+    struct syncdir_entry *items;
+    size_t n, cap;
+};
+
+static void listing_add(struct listing *l, char *relpath, const struct stat *st)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+    }
+    bool reg = S_ISREG(st->st_mode);
+    l->items[l->n++] = (struct syncdir_entry){ .relpath = relpath,
+                                               .size = reg ? (int64_t)st->st_size : -1,
+                                               .is_dir = S_ISDIR(st->st_mode) };
+}
+
+/* Adds what folder rel (relative to dir) holds; enters the folders found when deeper. */
+static enum rc list_level(const char *dir, const char *rel, bool deeper, struct listing *l,
+                          struct err *err)
+{
+    char *path = xasprintf("%s/%s", dir, rel);
+    DIR *d = opendir(path);
+    enum rc rc = RC_OK;
+    if (!d) {
+        if (errno != ENOENT) /* a missing folder holds nothing */
+            rc = err_set(err, RC_IO, "cannot read folder %s: %s", path, strerror(errno));
+        free(path);
+        return rc;
+    }
+    size_t first = l->n;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *child = xasprintf("%s/%s", path, e->d_name);
+        struct stat st;
+        if (lstat(child, &st) != 0) {
+            free(child);
+            continue; /* gone since readdir */
+        }
+        free(child);
+        listing_add(l, xasprintf("%s/%s", rel, e->d_name), &st);
+    }
+    closedir(d);
+    free(path);
+    size_t last = l->n;
+    for (size_t i = first; deeper && !rc && i < last; i++)
+        if (l->items[i].is_dir)
+            rc = list_level(dir, l->items[i].relpath, false, l, err);
+    return rc;
+}
+
+enum rc syncdir_list_tables(const char *dir, struct syncdir_entry **out, size_t *out_n,
+                            struct err *err)
+{
+    struct listing l = { 0 };
+    *out = NULL;
+    *out_n = 0;
+    char *tables = syncdir_tables_path(dir);
+    struct stat st;
+    enum rc rc = RC_OK;
+    if (lstat(tables, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = err_set(err, RC_INVALID, "%s is not a folder", tables);
+    free(tables);
+    if (!rc)
+        rc = list_level(dir, "tables", true, &l, err);
+    if (rc) {
+        syncdir_entries_free(l.items, l.n);
+        return rc;
+    }
+    *out = l.items;
+    *out_n = l.n;
+    return RC_OK;
+}
+
+void syncdir_entries_free(struct syncdir_entry *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(entries[i].relpath);
+    free(entries);
+}
+
+enum rc syncdir_state_save(const char *dir, const json_t *state, struct err *err)
+{
+    char *text = json_dumps(state, JSON_INDENT(1)); /* in insertion order: files as read */
+    if (!text)
+        return err_set(err, RC_INVALID, "cannot encode the sync state");
+    char *path = syncdir_state_path(dir);
+    enum rc rc = file_write_atomic(path, text, strlen(text), 0600, err);
+    free(path);
+    free(text);
     return rc;
 }

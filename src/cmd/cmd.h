@@ -44,6 +44,7 @@ int cmd_rebuild(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_whoami(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_status(int argc, char **argv);
