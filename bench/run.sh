@@ -8,6 +8,7 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || ! command -v 
 then
     echo "installing nginx, wrk and rsync (apt-get)"
     SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
+    $SUDO apt-get update -q >/dev/null
     $SUDO apt-get install -y -q nginx-light wrk rsync >/dev/null
 fi
 echo "== catalog rebuild (bench/catalog_bench.c)"

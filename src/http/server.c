@@ -2,8 +2,9 @@
  *
  * A request's life: the first callback creates its struct http_req (and counts it in flight)
  * and routes it; body callbacks append to its capped buffer (or, for an upload route, stream
- * the file to a spool file: upload.c); the last callback runs the handler; the completion callback writes the access-log line and frees it. Graceful shutdown
- * is quiesce (stop accepting) + wait for the in-flight count to reach zero + stop. */
+ * the file to a spool file: upload.c); the last callback runs the handler; the completion
+ * callback writes the access-log line and frees it. Graceful shutdown is quiesce (stop
+ * accepting) + wait for the in-flight count to reach zero + stop. */
 #include "http/http.h"
 
 #include <microhttpd.h>
