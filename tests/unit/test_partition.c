@@ -518,18 +518,8 @@ static void test_partitioned_run_killed_at_any_moment(void **state)
     char *dir = source_dir(f, "src");
     const int steps = 6;
     for (int i = 0; i < steps; i++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            execl(self_exe, self_exe, "--files-child", f->data_dir, f->in_dir, (char *)NULL);
-            _exit(127);
-        }
-        int64_t delay = full_us * (i + 1) / (steps + 1);
-        struct timespec ts = { delay / 1000000, (delay % 1000000) * 1000 };
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
+        const char *child[] = { self_exe, "--files-child", f->data_dir, f->in_dir, NULL };
+        test_run_killed_after(child, full_us * (i + 1) / (steps + 1));
 
         /* a complete extract whichever run it is: every part there, every row readable */
         struct extract_info info = inspect_ok(f, "src");
