@@ -25,6 +25,8 @@
 #include "base/ident.h"
 #include "base/mem.h"
 #include "data/duck.h"
+#include "query/functions.h"
+#include "query/guard_int.h"
 
 /* ---- small helpers ---- */
 
@@ -357,6 +359,9 @@ struct walk {
     size_t n_scope, cap_scope;
     char **tables; /* ids of the catalog tables read so far */
     size_t n_tables, cap_tables;
+    /* the pathological shapes: see the limits in guard.h */
+    unsigned n_expressions, subquery_depth, lambda_depth;
+    uint64_t cost; /* the sum of 2^depth over every subquery and lambda */
 };
 
 static bool stopped(const struct walk *w)
@@ -403,18 +408,18 @@ static void check_base_table(struct walk *w, json_t *ref)
     const char *schema = member_str(ref, "schema_name");
     const char *name = member_str(ref, "table_name");
     if (*catalog) {
-        refuse(w->out, GUARD_FORBIDDEN, "catalog-qualified names are not allowed: %s.%s.%s",
+        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s",
                catalog, schema, name);
         return;
     }
     if (*schema && !ascii_ieq(schema, "main")) {
-        refuse(w->out, GUARD_FORBIDDEN, "schema %s is not allowed: %s.%s", schema, schema, name);
+        refuse(w->out, GUARD_BAD_SQL, "schema %s is not allowed: %s.%s", schema, schema, name);
         return;
     }
     if (!*schema && in_scope(w, name))
         return; /* a qualified name never means a CTE: main.x is the table x */
     if (looks_like_path(name)) {
-        refuse(w->out, GUARD_FORBIDDEN, "file paths cannot be read as tables: '%s'", name);
+        refuse(w->out, GUARD_BAD_SQL, "file paths cannot be read as tables: '%s'", name);
         return;
     }
     char id[IDENT_MAX_LEN + 1];
@@ -433,47 +438,17 @@ static void check_base_table(struct walk *w, json_t *ref)
         add_table(w, id);
 }
 
-/* Table functions that read nothing but their arguments. Everything else reads files, URLs,
- * other tables (query, query_table) or the system catalog (duckdb_*, pragma_*). */
-static const char *const allowed_table_functions[] = { "range", "generate_series", "unnest" };
-
-/* Scalar functions refused although they read no table: they reveal the server's settings,
- * environment, variables or catalog, or change state, which a read-only query must not do.
- * A name ending in '_' stands for every name that starts with it. */
-static const char *const denied_functions[] = {
-    "duckdb_",              /* the system catalog */
-    "pragma_",              /* pragma_table_info, pragma_version ... */
-    "current_setting",      /* the server's configuration */
-    "getenv",               /* the server's environment (the CLI defines it) */
-    "getvariable",          /* session variables, which pooled connections share */
-    "nextval",              /* advances a sequence: a write */
-    "currval",              /* reads a sequence of the catalog */
-    "write_log",            /* writes to DuckDB's log */
-    "read_text",            /* file readers, should they appear as scalars */
-    "read_blob",            /* (they are table functions in DuckDB 1.4.4) */
-    "pg_get_viewdef",       /* macro over duckdb_views(): view SQL names the extract files */
-    "pg_get_constraintdef", /* macro over duckdb_constraints() */
-    "format_type",          /* macro over duckdb_types() */
-    "get_block_size",       /* macro over pragma_database_size() */
-};
-
-static bool function_denied(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_LEN(denied_functions); i++) {
-        const char *d = denied_functions[i];
-        size_t n = strlen(d);
-        if (d[n - 1] == '_' ? strncmp(name, d, n) == 0 : strcmp(name, d) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* Lower-cases a function name into buf (DuckDB function names are case-insensitive). */
+/* Lower-cases a function name into buf (DuckDB function names are case-insensitive). NULL
+ * for a name too long for buf: no function has such a name, and a truncated one must never
+ * match one that is allowed. */
 static const char *lower_name(const char *name, char *buf, size_t size)
 {
     size_t i = 0;
-    for (; name[i] && i + 1 < size; i++)
+    for (; name[i]; i++) {
+        if (i + 1 >= size)
+            return NULL;
         buf[i] = ascii_lower(name[i]);
+    }
     buf[i] = '\0';
     return buf;
 }
@@ -485,39 +460,78 @@ static bool function_place_ok(struct walk *w, json_t *fn, const char *name, bool
     const char *catalog = member_str(fn, "catalog");
     const char *schema = member_str(fn, "schema");
     if (*catalog) {
-        refuse(w->out, GUARD_FORBIDDEN, "catalog-qualified names are not allowed: %s.%s.%s",
+        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s",
                catalog, schema, name);
         return false;
     }
     if (*schema && !ascii_ieq(schema, "main") && (table_fn || !ascii_ieq(schema, "pg_catalog"))) {
-        refuse(w->out, GUARD_FORBIDDEN, "schema %s is not allowed: %s.%s", schema, schema, name);
+        refuse(w->out, GUARD_BAD_SQL, "schema %s is not allowed: %s.%s", schema, schema, name);
         return false;
     }
     return true;
 }
 
-/* A function call anywhere in an expression (scalar, aggregate or window). */
-static void check_function(struct walk *w, json_t *expr)
+/* Allows the function called in fn (an expression, or a FROM item's function) only when the
+ * reviewed table (functions.c) says it computes on its arguments alone. A name unknown in
+ * this position but known in the other one is refused with that family's reason, so that
+ * read_csv('x') as an expression says it reads files rather than that it is unknown. */
+static void check_function_call(struct walk *w, json_t *fn, enum fn_kind kind)
 {
-    char buf[256];
-    const char *name = lower_name(member_str(expr, "function_name"), buf, sizeof(buf));
-    if (!function_place_ok(w, expr, name, false))
+    const char *what = kind == FN_TABLE ? "table function" : "function";
+    const char *raw = member_str(fn, "function_name");
+    char buf[128];
+    const char *name = lower_name(raw, buf, sizeof(buf));
+    if (!name) {
+        refuse(w->out, GUARD_BAD_SQL, "%s %.64s... is not allowed: its name is too long", what,
+               raw);
         return;
-    if (function_denied(name))
-        refuse(w->out, GUARD_FORBIDDEN, "function %s is not allowed", name);
+    }
+    if (!function_place_ok(w, fn, name, kind == FN_TABLE))
+        return;
+    enum fn_family f = functions_family(name, kind);
+    if (f == FN_COMPUTES)
+        return;
+    if (f == FN_NONE)
+        f = functions_family(name, kind == FN_TABLE ? FN_SCALAR : FN_TABLE);
+    if (f == FN_COMPUTES) /* allowed only in the other position */
+        f = FN_NONE;
+    refuse(w->out, GUARD_BAD_SQL, "%s %s is not allowed: %s", what, *name ? name : "?",
+           functions_reason(f));
 }
 
-static void check_table_function(struct walk *w, json_t *ref)
+/* SQL value functions: a bare column name that no column matches becomes a call, in DuckDB's
+ * binder (current_user -> current_user()). The refused ones are refused as names too, unless
+ * qualified (t.user), which the binder never turns into a call. */
+static void check_column_ref(struct walk *w, json_t *ref)
 {
-    json_t *fn = json_object_get(ref, "function");
-    char buf[256];
-    const char *name = lower_name(member_str(fn, "function_name"), buf, sizeof(buf));
-    if (!function_place_ok(w, fn, name, true))
+    static const char *const value_functions[] = { "current_catalog", "current_role",
+                                                   "current_schema",  "current_user",
+                                                   "session_user",    "user" };
+    json_t *names = json_object_get(ref, "column_names");
+    const char *name = json_string_value(json_array_get(names, 0));
+    if (json_array_size(names) != 1 || !name)
         return;
-    for (size_t i = 0; i < ARRAY_LEN(allowed_table_functions); i++)
-        if (strcmp(name, allowed_table_functions[i]) == 0)
-            return;
-    refuse(w->out, GUARD_FORBIDDEN, "table function %s is not allowed", *name ? name : "?");
+    for (size_t i = 0; i < ARRAY_LEN(value_functions); i++)
+        if (ascii_ieq(name, value_functions[i]))
+            refuse(w->out, GUARD_BAD_SQL,
+                   "%s is not allowed: %s (a column of that name must be qualified with its"
+                   " table: t.%s)",
+                   value_functions[i], functions_reason(FN_CATALOG), value_functions[i]);
+}
+
+/* A type named in a cast: only DuckDB's own (unqualified, main or pg_catalog), never one of
+ * another catalog or schema, whose values would come from that catalog. */
+static void check_user_type(struct walk *w, json_t *info)
+{
+    const char *catalog = member_str(info, "catalog");
+    const char *schema = member_str(info, "schema");
+    const char *name = member_str(info, "user_type_name");
+    if (*catalog)
+        refuse(w->out, GUARD_BAD_SQL, "type %s.%s.%s is not allowed: types of other catalogs"
+               " cannot be used", catalog, schema, name);
+    else if (*schema && !ascii_ieq(schema, "main") && !ascii_ieq(schema, "pg_catalog"))
+        refuse(w->out, GUARD_BAD_SQL, "type %s.%s is not allowed: types of other schemas"
+               " cannot be used", schema, name);
 }
 
 /* Checks that item (a FROM clause, a side of a JOIN, the source of a PIVOT) is a kind of FROM
@@ -531,9 +545,9 @@ static void check_from_item(struct walk *w, json_t *item)
         if (strcmp(type, known[i]) == 0)
             return;
     if (strcmp(type, "SHOW_REF") == 0)
-        refuse(w->out, GUARD_FORBIDDEN, "DESCRIBE, SHOW and SUMMARIZE are not allowed");
+        refuse(w->out, GUARD_BAD_SQL, "DESCRIBE, SHOW and SUMMARIZE are not allowed");
     else
-        refuse(w->out, GUARD_FORBIDDEN, "unsupported FROM clause: %s", *type ? type : "?");
+        refuse(w->out, GUARD_BAD_SQL, "unsupported FROM clause: %s", *type ? type : "?");
 }
 
 static void walk_value(struct walk *w, json_t *v);
@@ -559,7 +573,7 @@ static void walk_cte_map(struct walk *w, json_t *node)
 {
     json_t *map = json_object_get(json_object_get(node, "cte_map"), "map");
     if (!json_is_array(map)) {
-        refuse(w->out, GUARD_FORBIDDEN, "unsupported query: no CTE list");
+        refuse(w->out, GUARD_BAD_SQL, "unsupported query: no CTE list");
         return;
     }
     size_t i;
@@ -568,7 +582,7 @@ static void walk_cte_map(struct walk *w, json_t *node)
     {
         const char *name = json_string_value(json_object_get(entry, "key"));
         if (!name) {
-            refuse(w->out, GUARD_FORBIDDEN, "unsupported query: a CTE without a name");
+            refuse(w->out, GUARD_BAD_SQL, "unsupported query: a CTE without a name");
             return;
         }
         walk_value(w, json_object_get(entry, "value"));
@@ -604,7 +618,7 @@ static void walk_query_node(struct walk *w, json_t *node, const char *type)
             walk_members(w, node, "cte_map", "left");
         }
     } else {
-        refuse(w->out, GUARD_FORBIDDEN, "unsupported query: %s", type);
+        refuse(w->out, GUARD_BAD_SQL, "unsupported query: %s", type);
     }
     w->n_scope = base;
 }
@@ -615,20 +629,81 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Counts one level of nesting on entering a subquery or lambda at depth *depth + 1, and the
+ * binder's cost of it (see GUARD_MAX_NESTING_COST); false after refusing. */
+static bool enter_nested(struct walk *w, unsigned *depth, unsigned max, const char *what)
+{
+    if (++*depth > max) {
+        refuse(w->out, GUARD_BAD_SQL, "%s may be nested at most %u deep", what, max);
+        return false;
+    }
+    w->cost += (uint64_t)1 << *depth;
+    if (w->cost > GUARD_MAX_NESTING_COST) {
+        refuse(w->out, GUARD_BAD_SQL,
+               "the query nests too many subqueries and lambda functions to be planned"
+               " (nesting cost over %d: write it with fewer or shallower ones)",
+               GUARD_MAX_NESTING_COST);
+        return false;
+    }
+    return true;
+}
+
+/* An expression: its function call and its pathological shapes; then its members. */
+static void walk_expression(struct walk *w, json_t *expr)
+{
+    const char *cls = member_str(expr, "class");
+    if (++w->n_expressions > GUARD_MAX_EXPRESSIONS) {
+        refuse(w->out, GUARD_BAD_SQL, "the query has more than %d expressions",
+               GUARD_MAX_EXPRESSIONS);
+        return;
+    }
+    if (json_is_string(json_object_get(expr, "function_name")))
+        check_function_call(w, expr, FN_SCALAR);
+    else if (strcmp(cls, "COLUMN_REF") == 0)
+        check_column_ref(w, expr);
+    if (stopped(w))
+        return;
+    if (strcmp(cls, "SUBQUERY") == 0) {
+        if (enter_nested(w, &w->subquery_depth, GUARD_MAX_SUBQUERY_DEPTH, "subqueries"))
+            walk_members(w, expr, NULL, NULL);
+        w->subquery_depth--;
+    } else if (strcmp(cls, "LAMBDA") == 0) {
+        if (enter_nested(w, &w->lambda_depth, GUARD_MAX_LAMBDA_DEPTH, "lambda functions"))
+            walk_members(w, expr, NULL, NULL);
+        w->lambda_depth--;
+    } else {
+        walk_members(w, expr, NULL, NULL);
+    }
+}
+
 /* Dispatches one object on its shape, then walks its members. */
 static void walk_object(struct walk *w, json_t *obj)
 {
     const char *type = member_str(obj, "type");
-    if (json_is_string(json_object_get(obj, "class"))) { /* an expression */
-        if (json_is_string(json_object_get(obj, "function_name")))
-            check_function(w, obj);
+    if (json_is_string(json_object_get(obj, "class"))) {
+        walk_expression(w, obj);
+        return;
     } else if (ends_with(type, "_NODE")) {
         walk_query_node(w, obj, type);
         return;
     } else if (strcmp(type, "BASE_TABLE") == 0) {
         check_base_table(w, obj);
     } else if (strcmp(type, "TABLE_FUNCTION") == 0) {
-        check_table_function(w, obj);
+        /* the function is checked as a table function, its arguments as expressions */
+        json_t *fn = json_object_get(obj, "function");
+        check_function_call(w, fn, FN_TABLE);
+        if (!stopped(w))
+            walk_members(w, obj, "function", NULL);
+        if (!stopped(w) && json_is_object(fn))
+            walk_members(w, fn, NULL, NULL);
+        return;
+    } else if (strcmp(type, "SUBQUERY") == 0) {
+        if (enter_nested(w, &w->subquery_depth, GUARD_MAX_SUBQUERY_DEPTH, "subqueries"))
+            walk_members(w, obj, NULL, NULL);
+        w->subquery_depth--;
+        return;
+    } else if (strcmp(type, "USER_TYPE_INFO") == 0) {
+        check_user_type(w, obj);
     } else if (strcmp(type, "SHOW_REF") == 0) {
         check_from_item(w, obj);
     } else if (strcmp(type, "JOIN") == 0) {
@@ -701,30 +776,41 @@ static void check_statement(json_t *stmt, const struct guard_policy *p, struct g
 
 /* ---- the entry points ---- */
 
+bool guard_text_ok(const char *sql, struct guard_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!sql) {
+        refuse(out, GUARD_BAD_SQL, "the query is empty");
+        return false;
+    }
+    if (!utf8_valid((const unsigned char *)sql, strlen(sql))) {
+        refuse(out, GUARD_BAD_SQL, "the query is not valid UTF-8 text");
+        return false;
+    }
+    return cost_ok(sql, out);
+}
+
+void guard_check_tree(json_t *root, const struct guard_policy *p, struct guard_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *stmt = one_select(root, out);
+    if (stmt)
+        check_statement(stmt, p, out);
+}
+
 /* Reaches the verdict on sql, or returns the failure that kept it from one. */
 static enum rc check_text(struct duck *duck, const char *sql, const struct guard_policy *p,
                           struct guard_result *out, struct err *err)
 {
-    size_t len = sql ? strlen(sql) : 0;
-    if (len > GUARD_SQL_MAX)
+    if (sql && strlen(sql) > GUARD_SQL_MAX)
         return err_set(err, RC_TOOBIG, "the query is longer than %d bytes", GUARD_SQL_MAX);
-    if (!sql) {
-        refuse(out, GUARD_BAD_SQL, "the query is empty");
-        return RC_OK;
-    }
-    if (!utf8_valid((const unsigned char *)sql, len)) {
-        refuse(out, GUARD_BAD_SQL, "the query is not valid UTF-8 text");
-        return RC_OK;
-    }
-    if (!cost_ok(sql, out))
+    if (!guard_text_ok(sql, out))
         return RC_OK;
     json_t *root = NULL;
     enum rc rc = parse_tree(duck, sql, out, &root, err);
     if (rc || !root)
         return rc;
-    json_t *stmt = one_select(root, out);
-    if (stmt)
-        check_statement(stmt, p, out);
+    guard_check_tree(root, p, out);
     json_decref(root);
     return RC_OK;
 }
