@@ -125,6 +125,13 @@ static void expect_reads(struct duck *d, const struct guard_policy *p, const cha
 
 #define N(a) ARRAY_LEN(a)
 
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
 /* ---- rule 1: one SELECT statement ---- */
 
 static void test_one_select(void **state)
@@ -950,6 +957,126 @@ static void test_cost_limits(void **state)
     }
 }
 
+/* ---- pathological shapes, refused before DuckDB binds them ---- */
+
+/* n lambdas nested in one another: list_transform([1], x1 -> list_transform(...)). */
+static char *nested_lambdas(int n)
+{
+    char *q = xstrdup("1");
+    for (int i = 0; i < n; i++) {
+        char *next = xasprintf("list_transform([1], x%d -> %s)", i, q);
+        free(q);
+        q = next;
+    }
+    char *sql = xasprintf("SELECT %s", q);
+    free(q);
+    return sql;
+}
+
+/* n subqueries nested in one another, of the kind given by fmt ("%s" is the inner one). */
+static char *nested_subqueries(int n, const char *fmt)
+{
+    char *q = xstrdup("SELECT 1");
+    for (int i = 0; i < n; i++) {
+        char *next = xasprintf(fmt, q);
+        free(q);
+        q = next;
+    }
+    return q;
+}
+
+/* The case passes and DuckDB binds and runs it: the time is printed, never asserted. */
+static void expect_ok_and_time(struct duck *d, const char *what, const char *sql)
+{
+    struct gcase c = { sql, GUARD_OK, NULL };
+    struct guard_result res;
+    expect(d, &analyst, &c, &res);
+    guard_result_cleanup(&res);
+    double t0 = now_us();
+    exec_ok(d, sql);
+    print_message("%s: passes the guard, DuckDB runs it in %.0f ms\n", what,
+                  (now_us() - t0) / 1000);
+}
+
+static void expect_refused(struct duck *d, char *sql, const char *part)
+{
+    struct gcase c = { sql, GUARD_BAD_SQL, part };
+    struct guard_result res;
+    expect(d, &analyst, &c, &res);
+    guard_result_cleanup(&res);
+    free(sql);
+}
+
+static void test_pathological_shapes(void **state)
+{
+    struct duck *d = *state;
+    char *sql = nested_lambdas(GUARD_MAX_LAMBDA_DEPTH);
+    expect_ok_and_time(d, "lambdas nested to the limit", sql);
+    free(sql);
+    expect_refused(d, nested_lambdas(GUARD_MAX_LAMBDA_DEPTH + 1),
+                   "lambda functions may be nested at most 8 deep");
+    expect_refused(d, nested_lambdas(26), "lambda functions may be nested"); /* the issue's */
+    expect_refused(d,
+                   xstrdup("SELECT list_filter([1], x -> len(list_filter([1], y -> len("
+                           "list_filter([1], z -> len(list_filter([1], a -> len(list_filter("
+                           "[1], b -> len(list_filter([1], c -> len(list_filter([1], e -> len("
+                           "list_filter([1], f -> len(list_filter([1], g -> g > 0)) > 0)) > 0))"
+                           " > 0)) > 0)) > 0)) > 0)) > 0)) > 0)"),
+                   "lambda functions may be nested at most");
+
+    static const char *const kinds[] = {
+        "SELECT (%s)",                          /* scalar */
+        "SELECT 1 WHERE EXISTS (%s)",           /* EXISTS: the costliest to bind */
+        "SELECT 1 WHERE 1 IN (%s)",             /* IN */
+        "SELECT * FROM (%s) t",                 /* FROM */
+        "SELECT * FROM (SELECT 1 WHERE EXISTS (%s)) t", /* two levels each */
+    };
+    for (size_t k = 0; k < N(kinds); k++) {
+        int per = k == 4 ? 2 : 1;
+        sql = nested_subqueries(GUARD_MAX_SUBQUERY_DEPTH / per, kinds[k]);
+        char *what = xasprintf("subqueries nested to the limit (%s)", kinds[k]);
+        expect_ok_and_time(d, what, sql);
+        free(what);
+        free(sql);
+        expect_refused(d, nested_subqueries(GUARD_MAX_SUBQUERY_DEPTH / per + 1, kinds[k]),
+                       "subqueries may be nested at most 12 deep");
+    }
+    expect_refused(d, nested_subqueries(125, "SELECT (%s)"), "subqueries may be nested");
+
+    /* the cost adds up over siblings: chains of the deepest EXISTS, side by side */
+    int fit = GUARD_MAX_NESTING_COST / ((2 << GUARD_MAX_SUBQUERY_DEPTH) - 2);
+    for (int n = fit; n <= fit + 1; n++) {
+        char *chain = nested_subqueries(GUARD_MAX_SUBQUERY_DEPTH - 1, "SELECT 1 WHERE EXISTS (%s)");
+        struct buf b;
+        buf_init(&b, GUARD_SQL_MAX);
+        assert_int_equal(buf_append_str(&b, "SELECT 1"), RC_OK);
+        for (int i = 0; i < n; i++)
+            assert_int_equal(buf_printf(&b, ", (%s)", chain), RC_OK);
+        free(chain);
+        if (n == fit)
+            expect_ok_and_time(d, "side-by-side subquery chains at the nesting cost limit",
+                               buf_cstr(&b));
+        else
+            expect_refused(d, xstrdup(buf_cstr(&b)), "nesting cost over 65536");
+        buf_cleanup(&b);
+    }
+
+    /* expressions: a select list of constants has exactly one per item */
+    for (int n = GUARD_MAX_EXPRESSIONS; n <= GUARD_MAX_EXPRESSIONS + 1; n++) {
+        struct buf b;
+        buf_init(&b, GUARD_SQL_MAX);
+        assert_int_equal(buf_append_str(&b, "SELECT 1"), RC_OK);
+        for (int i = 1; i < n; i++)
+            assert_int_equal(buf_append_str(&b, ",1"), RC_OK);
+        struct gcase c = { buf_cstr(&b), n <= GUARD_MAX_EXPRESSIONS ? GUARD_OK : GUARD_BAD_SQL,
+                           n <= GUARD_MAX_EXPRESSIONS ? NULL : "more than 20000 expressions" };
+        struct guard_result res;
+        expect(d, &analyst, &c, &res);
+        guard_result_cleanup(&res);
+        buf_cleanup(&b);
+    }
+}
+
 /* A parse tree deeper than jansson reads is refused, not crashed on. */
 static void test_deep_nesting(void **state)
 {
@@ -969,13 +1096,6 @@ static void test_deep_nesting(void **state)
 }
 
 /* ---- cost per check ---- */
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 static void test_cost_per_check(void **state)
 {
@@ -1019,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_admin),
         cmocka_unit_test(test_policy_calls),
         cmocka_unit_test(test_cost_limits),
+        cmocka_unit_test(test_pathological_shapes),
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_cost_per_check),
     };
