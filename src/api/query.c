@@ -17,6 +17,7 @@
 #include "api/authn.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "base/redact.h"
 #include "data/catalog.h"
 #include "data/dataplane.h"
 #include "query/engine.h"
@@ -47,25 +48,6 @@ static enum guard_access table_access(void *ctx, const char *id)
 static bool client_gone(void *ctx)
 {
     return http_req_client_gone(ctx);
-}
-
-/* Removes the data folder's path from an engine message: clients never see server paths. */
-static void hide_paths(char *msg, const char *data_dir)
-{
-    char *real = realpath(data_dir, NULL);
-    const char *prefixes[] = { real, data_dir };
-    for (size_t i = 0; i < ARRAY_LEN(prefixes); i++) {
-        const char *p = prefixes[i];
-        size_t n = p ? strlen(p) : 0;
-        if (n == 0)
-            continue;
-        for (char *hit = strstr(msg, p); hit; hit = strstr(hit, p)) {
-            memmove(hit + 6, hit + n, strlen(hit + n) + 1);
-            memcpy(hit, "<data>", 6);
-            hit += 6;
-        }
-    }
-    free(real);
 }
 
 static int outcome_status(enum query_outcome_kind k)
@@ -211,8 +193,9 @@ static void post_query(struct http_req *req, void *appv)
     }
     audit_query(app, req, &p, &o);
     if (o.kind != QUERY_OK) {
-        hide_paths(o.message, app->data_dir);
-        http_respond_error(req, outcome_status(o.kind), "%s", o.message);
+        char shown[sizeof(o.message)]; /* clients never see server paths */
+        redact_paths(o.message, app->data_dir, shown, sizeof(shown));
+        http_respond_error(req, outcome_status(o.kind), "%s", shown);
         goto out;
     }
     if (fmt == RESULT_PARQUET) {
