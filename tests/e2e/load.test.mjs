@@ -26,9 +26,9 @@ const SLOW = 'SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.ra
 // Refused: a private table, a file, two statements, a metadata function.
 const REFUSED = [
   { sql: 'SELECT * FROM customers', status: 403 },
-  { sql: "SELECT * FROM read_csv('/etc/passwd')", status: 403 },
+  { sql: "SELECT * FROM read_csv('/etc/passwd')", status: 400 },
   { sql: 'SELECT 1; SELECT 2', status: 400 },
-  { sql: 'SELECT * FROM duckdb_tables()', status: 403 },
+  { sql: 'SELECT * FROM duckdb_tables()', status: 400 },
 ];
 
 function percentile(sorted, p) {
