@@ -360,7 +360,7 @@ struct walk {
     char **tables; /* ids of the catalog tables read so far */
     size_t n_tables, cap_tables;
     /* the pathological shapes: see the limits in guard.h */
-    unsigned n_expressions, subquery_depth, lambda_depth;
+    unsigned n_expressions, n_from_items, subquery_depth, lambda_depth;
     uint64_t cost; /* the sum of 2^depth over every subquery and lambda */
 };
 
@@ -676,10 +676,27 @@ static void walk_expression(struct walk *w, json_t *expr)
     }
 }
 
+/* Counts one table, table function or subquery (a VALUES list is one) in a FROM clause:
+ * DuckDB's join order optimizer takes time that grows steeply with them; false after
+ * refusing. */
+static bool count_from_item(struct walk *w)
+{
+    if (++w->n_from_items <= GUARD_MAX_FROM_ITEMS)
+        return true;
+    refuse(w->out, GUARD_BAD_SQL,
+           "the query reads more than %d tables, table functions and subqueries in FROM",
+           GUARD_MAX_FROM_ITEMS);
+    return false;
+}
+
 /* Dispatches one object on its shape, then walks its members. */
 static void walk_object(struct walk *w, json_t *obj)
 {
     const char *type = member_str(obj, "type");
+    if ((strcmp(type, "BASE_TABLE") == 0 || strcmp(type, "TABLE_FUNCTION") == 0 ||
+         strcmp(type, "SUBQUERY") == 0) &&
+        !json_is_string(json_object_get(obj, "class")) && !count_from_item(w))
+        return;
     if (json_is_string(json_object_get(obj, "class"))) {
         walk_expression(w, obj);
         return;

@@ -1061,6 +1061,35 @@ static void test_pathological_shapes(void **state)
         buf_cleanup(&b);
     }
 
+    /* FROM items: tables joined in a chain, which the join order optimizer plans */
+    for (int n = GUARD_MAX_FROM_ITEMS; n <= GUARD_MAX_FROM_ITEMS + 1; n++) {
+        struct buf b;
+        buf_init(&b, GUARD_SQL_MAX);
+        assert_int_equal(buf_append_str(&b, "SELECT 1 FROM range(1) t0"), RC_OK);
+        for (int i = 1; i < n; i++)
+            assert_int_equal(buf_printf(&b, " JOIN range(1) t%d ON t%d.range = t%d.range", i,
+                                        i, i - 1),
+                             RC_OK);
+        if (n == GUARD_MAX_FROM_ITEMS)
+            expect_ok_and_time(d, "tables joined in a chain to the limit", buf_cstr(&b));
+        else
+            expect_refused(d, xstrdup(buf_cstr(&b)), "more than 64 tables");
+        buf_cleanup(&b);
+    }
+    /* every kind of FROM item counts: 16 x 4 of them pass, one more does not */
+    struct buf mixed;
+    buf_init(&mixed, GUARD_SQL_MAX);
+    assert_int_equal(buf_append_str(&mixed, "SELECT 1 FROM"), RC_OK);
+    for (int i = 0; i < GUARD_MAX_FROM_ITEMS / 4; i++)
+        assert_int_equal(buf_printf(&mixed, "%s (SELECT 1) s%d, (VALUES (1)) v%d(x), range(1)"
+                                            " r%d, orders o%d",
+                                    i ? "," : "", i, i, i, i),
+                         RC_OK);
+    expect_ok_and_time(d, "64 FROM items of every kind", buf_cstr(&mixed));
+    assert_int_equal(buf_append_str(&mixed, ", unnest([1]) u"), RC_OK);
+    expect_refused(d, xstrdup(buf_cstr(&mixed)), "more than 64 tables");
+    buf_cleanup(&mixed);
+
     /* expressions: a select list of constants has exactly one per item */
     for (int n = GUARD_MAX_EXPRESSIONS; n <= GUARD_MAX_EXPRESSIONS + 1; n++) {
         struct buf b;
