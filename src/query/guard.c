@@ -657,7 +657,8 @@ static void walk_expression(struct walk *w, json_t *expr)
                GUARD_MAX_EXPRESSIONS);
         return;
     }
-    if (json_is_string(json_object_get(expr, "function_name")))
+    if (json_object_get(expr, "function_name") || strcmp(cls, "FUNCTION") == 0 ||
+        strcmp(cls, "WINDOW") == 0) /* a call without a name is refused as unknown */
         check_function_call(w, expr, FN_SCALAR);
     else if (strcmp(cls, "COLUMN_REF") == 0)
         check_column_ref(w, expr);
@@ -811,7 +812,9 @@ void guard_check_tree(json_t *root, const struct guard_policy *p, struct guard_r
 {
     memset(out, 0, sizeof(*out));
     json_t *stmt = one_select(root, out);
-    if (stmt)
+    if (stmt && !ends_with(member_str(json_object_get(stmt, "node"), "type"), "_NODE"))
+        refuse(out, GUARD_BAD_SQL, "unsupported query: no query node");
+    else if (stmt)
         check_statement(stmt, p, out);
 }
 

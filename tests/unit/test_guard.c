@@ -20,6 +20,7 @@
 #include "duck_helpers.h"
 #include "query/functions.h"
 #include "query/guard.h"
+#include "query/guard_int.h"
 
 /* The fake catalog: what the policy says about each table id. */
 static enum guard_access fake_table(void *ctx, const char *id)
@@ -1124,6 +1125,74 @@ static void test_deep_nesting(void **state)
     free(q);
 }
 
+/* ---- the entry points without DuckDB (for fuzzing) ---- */
+
+static enum guard_verdict tree_verdict(const char *json_text)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(json_text, 0, &jerr);
+    if (!root)
+        fail_msg("bad test JSON %s: %s", json_text, jerr.text);
+    struct guard_result res;
+    guard_check_tree(root, &analyst, &res);
+    enum guard_verdict v = res.verdict;
+    if (v != GUARD_OK && (res.tables || res.n_tables))
+        fail_msg("%s: a refusal lists tables", json_text);
+    guard_result_cleanup(&res);
+    json_decref(root);
+    return v;
+}
+
+static void test_internal_entry_points(void **state)
+{
+    (void)state;
+    struct guard_result res;
+    assert_true(guard_text_ok("SELECT 1", &res));
+    assert_int_equal(res.verdict, GUARD_OK);
+    assert_false(guard_text_ok(NULL, &res));
+    assert_false(guard_text_ok("SELECT '\xff'", &res));
+    assert_false(guard_text_ok("WITH a AS (WITH b AS (SELECT 1) SELECT 1) SELECT 1", &res));
+    assert_string_equal(res.message, "a WITH clause inside another WITH query is not supported:"
+                                     " define every CTE in the outer WITH");
+    assert_null(res.tables);
+
+    /* a tree as DuckDB makes it, and malformed ones: never accepted by accident */
+    assert_int_equal(tree_verdict("{\"error\":false,\"statements\":[{\"node\":{\"type\":"
+                                  "\"SELECT_NODE\",\"cte_map\":{\"map\":[]},\"from_table\":"
+                                  "{\"type\":\"BASE_TABLE\",\"catalog_name\":\"\",\"schema_name\""
+                                  ":\"\",\"table_name\":\"orders\"},\"select_list\":[]}}]}"),
+                     GUARD_OK);
+    assert_int_equal(tree_verdict("{\"error\":false,\"statements\":[{\"node\":{\"type\":"
+                                  "\"SELECT_NODE\",\"cte_map\":{\"map\":[]},\"from_table\":"
+                                  "{\"type\":\"BASE_TABLE\",\"table_name\":\"customers\"}}}]}"),
+                     GUARD_FORBIDDEN);
+    assert_int_equal(tree_verdict("{\"error\":false,\"statements\":[{\"node\":{\"type\":"
+                                  "\"SELECT_NODE\",\"cte_map\":{\"map\":[]},\"from_table\":"
+                                  "{\"type\":\"EMPTY\"},\"select_list\":[{\"class\":\"FUNCTION\","
+                                  "\"function_name\":\"json_serialize_plan\"}]}}]}"),
+                     GUARD_BAD_SQL);
+    static const char *const malformed[] = {
+        "{}",
+        "[]",
+        "{\"error\":true}",
+        "{\"statements\":[1]}",
+        "{\"statements\":[{}]}",
+        "{\"statements\":[{\"node\":null}]}",
+        "{\"statements\":[{\"node\":{}}]}",
+        "{\"statements\":[{\"node\":{\"type\":\"SELECT_NODE\"}}]}",
+        "{\"statements\":[{\"node\":{\"type\":\"CTE_NODE\"}}]}",
+        "{\"statements\":[{\"node\":{\"type\":\"SELECT_NODE\",\"cte_map\":{\"map\":[]},"
+        "\"from_table\":{\"type\":\"TABLE_FUNCTION\",\"function\":7}}}]}",
+        "{\"statements\":[{\"node\":{\"type\":\"SELECT_NODE\",\"cte_map\":{\"map\":[]},"
+        "\"from_table\":{\"type\":\"NOPE\"}}}]}",
+        "{\"statements\":[{\"node\":{\"type\":\"SELECT_NODE\",\"cte_map\":{\"map\":[]},"
+        "\"from_table\":{\"type\":\"EMPTY\"},\"select_list\":[{\"class\":\"FUNCTION\"}]}}]}",
+    };
+    for (size_t i = 0; i < N(malformed); i++)
+        if (tree_verdict(malformed[i]) == GUARD_OK)
+            fail_msg("accepted: %s", malformed[i]);
+}
+
 /* ---- cost per check ---- */
 
 static void test_cost_per_check(void **state)
@@ -1170,6 +1239,7 @@ int main(void)
         cmocka_unit_test(test_cost_limits),
         cmocka_unit_test(test_pathological_shapes),
         cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_internal_entry_points),
         cmocka_unit_test(test_cost_per_check),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
