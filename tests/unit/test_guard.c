@@ -628,7 +628,9 @@ static void test_function_allowlist_allows(void **state)
         " hex(255), bit_count(7), isnan(1.0), CASE WHEN 1 = 1 THEN 'y' END, error IS NULL"
         " FROM (SELECT NULL AS error)",
         "SELECT * FROM generate_series(1, 3), range(2), unnest([1]) u(x),"
-        " repeat('a', 2) r(s), json_each('{\"a\": 1}'), json_tree('[1]')",
+        " repeat('a', 2) r(s), json_each('{\"a\": 1}'), json_tree('[1]'),"
+        " repeat_row(1, num_rows := 2), (SELECT * FROM pg_timezone_names() LIMIT 1),"
+        " (SELECT * FROM icu_calendar_names() LIMIT 1)",
         "SELECT grouping(id), count(*) FROM orders GROUP BY ROLLUP (id)",
     };
     for (size_t i = 0; i < N(ok); i++) {
