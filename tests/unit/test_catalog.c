@@ -947,6 +947,59 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
                   rounds, queries, failures);
 }
 
+/* ---- a sweep while a query holds an old generation ---- */
+
+/* The sweep runs while a query still holds generation 1: the run that generation reads must
+ * stay (the query reads it again, through a new connection, after the sweep), and only the run
+ * no live generation reads goes. Without the live-generation protection of catalog_sweep, the
+ * held run is removed and the query fails. */
+static void test_sweep_keeps_the_run_a_held_generation_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = { { 0 } };
+    write_text(f->in_dir, "t.csv", "a\n1\n2\n");
+    extract_files(f, "src", false);
+    int server = act_as_server(f);
+    struct catalog *c = open_catalog(f);
+    struct catalog_rebuild_stats s;
+    rebuild_ok(c, NULL, &s); /* generation 1 reads run A */
+    catalog_rebuild_stats_cleanup(&s);
+    struct catalog_gen *held = catalog_acquire(c);
+
+    /* run B (generation 2), then run C (generation 3): generation 2 is freed when it is
+     * replaced, which makes a sweep due */
+    write_text(f->in_dir, "t.csv", "a\n10\n");
+    extract_files(f, "src", false);
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    write_text(f->in_dir, "t.csv", "a\n100\n");
+    extract_files(f, "src", false);
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    assert_int_equal(count_runs(f, "src"), 3);
+
+    int removed = 0;
+    assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
+    assert_int_equal(removed, 1); /* run B only */
+    assert_int_equal(count_runs(f, "src"), 2);
+
+    /* the held generation still reads its files, on a connection opened after the sweep */
+    struct duck *conn = NULL;
+    assert_int_equal(catalog_connect(held, &conn, &err), RC_OK);
+    assert_int_equal(q_i64(conn, "SELECT sum(a)::BIGINT FROM t"), 3);
+    duck_close(&conn);
+    assert_int_equal(count_in_catalog(c, "t"), 1);
+
+    /* released, its run goes at the next sweep */
+    catalog_release(c, held);
+    assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
+    assert_int_equal(removed, 1);
+    assert_int_equal(count_runs(f, "src"), 1);
+    assert_int_equal(count_in_catalog(c, "t"), 1);
+    catalog_close(&c);
+    close(server);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "--files-child") == 0) {
@@ -981,6 +1034,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_connector_killed_at_any_moment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_keeps_the_run_a_held_generation_reads, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
