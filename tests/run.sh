@@ -4,7 +4,8 @@
 # "N passed, N failed, N skipped". A skipped test fails the run: a test that silently does not
 # run (a missing tool, a missing binary) looks like a pass. DA_ALLOW_SKIPS=1 lets skips pass,
 # with a loud warning, for a machine that cannot have every tool.
-# Usage: tests/run.sh [all|unit|e2e]   (BUILD=build/san for the sanitizer build)
+# Usage: tests/run.sh [all|unit|e2e]   (BUILD=build/san for the sanitizer build; UNIT_TIMEOUT
+# seconds per unit binary, 300 by default)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -20,7 +21,7 @@ run_unit() {
     for t in "$BUILD"/tests/test_*; do
         case "$t" in *.d) continue ;; esac
         [ -x "$t" ] || continue
-        out=$(timeout 300 "$t" 2>&1)
+        out=$(timeout "${UNIT_TIMEOUT:-300}" "$t" 2>&1)
         rc=$?
         printf '%s\n' "$out"
         p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -n 1)

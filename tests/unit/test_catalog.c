@@ -16,6 +16,7 @@
 #include <glob.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -827,7 +828,7 @@ static void test_connector_killed_at_any_moment(void **state)
 
 struct client {
     struct catalog *c;
-    volatile bool *stop;
+    atomic_bool *stop; /* read by the client threads: atomic, not volatile */
     unsigned seed;
     long queries;
     long failures;
@@ -837,7 +838,7 @@ struct client {
 static void *client_loop(void *arg)
 {
     struct client *cl = arg;
-    while (!*cl->stop) {
+    while (!atomic_load(cl->stop)) {
         int s = (int)(rand_r(&cl->seed) % SOURCES), t = (int)(rand_r(&cl->seed) % TABLES_PER_SOURCE);
         struct catalog_gen *g = catalog_acquire(cl->c);
         struct duck *conn = NULL;
@@ -909,7 +910,7 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
     int64_t full_us = st.duration_us;
     catalog_rebuild_stats_cleanup(&st);
 
-    volatile bool stop = false;
+    atomic_bool stop = false;
     struct client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     for (int i = 0; i < CLIENTS; i++) {
@@ -928,7 +929,7 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
         struct err err;
         assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
     }
-    stop = true;
+    atomic_store(&stop, true);
     long queries = 0, failures = 0;
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join(threads[i], NULL);
