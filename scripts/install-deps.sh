@@ -15,7 +15,16 @@ apt_packages=(
     libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev
     libsqlite3-dev libyaml-dev libcmocka-dev
     nodejs npm
-    zsh # only for the test of `da completion zsh`
+    # command-line tools the end-to-end tests run (tests/run.sh fails on a skipped test)
+    zsh      # the test of `da completion zsh`
+    sqlite3  # login.test.mjs edits a pending device grant in system.sqlite
+    curl     # fakes.test.mjs sends a mail through the fake SMTP relay with curl
+    bsdutils # script(1): client_admin.test.mjs gives da a terminal
+    # make tsan / fuzz / lint / format
+    clang libclang-rt-14-dev # libFuzzer and its sanitizer runtimes (not a dependency of clang)
+    llvm                     # llvm-symbolizer: stack traces with file and line
+    clang-format-14 # the one pinned version `make format-check` compares against
+    cppcheck
 )
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }

@@ -31,6 +31,7 @@
 #include "base/parse.h"
 #include "base/rand.h"
 #include "http/upload.h"
+#include "http/urldecode.h"
 
 struct header_kv {
     char *name;
@@ -574,37 +575,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_vwrite(LOG_WARN, "mhd", fmt, ap);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes %XX in paths and arguments as libmicrohttpd would, but leaves "%00" as it is: a
- * decoded NUL would cut the string short, so ".../files/a.parquet%00.txt" would be served as
- * "a.parquet". Returns the new length. */
+/* libmicrohttpd's unescape callback: %XX decoded, "%00" kept (urldecode.h says why). */
 static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s)
 {
     (void)cls;
     (void)conn;
-    char *out = s;
-    for (const char *in = s; *in;) {
-        int hi = in[0] == '%' ? hex_value(in[1]) : -1;
-        int lo = hi >= 0 ? hex_value(in[2]) : -1;
-        if (lo >= 0 && (hi | lo) != 0) {
-            *out++ = (char)(hi * 16 + lo);
-            in += 3;
-        } else {
-            *out++ = *in++;
-        }
-    }
-    *out = '\0';
-    return (size_t)(out - s);
+    return url_unescape_keeping_nul(s);
 }
 
 static enum rc resolve(const char *host, int port, struct sockaddr_storage *out, struct err *err)

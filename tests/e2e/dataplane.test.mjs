@@ -178,13 +178,28 @@ describe('the server killed while rebuilding', () => {
       for (let round = 0; round < 4; round++) {
         server = await startServer({ dataDir, env: identityEnv() });
         const token = await login(server, ADMIN.email, ADMIN.password);
-        // rebuilds in flight, then SIGKILL at a different moment each round
+        // eight rebuilds in flight (the server runs them one after another); SIGKILL the
+        // moment the (round + 1)-th answers, so the kill lands at a different rebuild each
+        // round, while the others are still running or waiting
+        let answered = 0;
+        let cut = 0;
+        const victim = server;
         const pending = [];
-        for (let i = 0; i < 5; i++) pending.push(api(server, 'POST', '/api/admin/rebuild', { token }).catch(() => null));
-        await sleep(20 + round * 60);
-        server.child.kill('SIGKILL');
-        await server.exited;
+        for (let i = 0; i < 8; i++) {
+          pending.push(api(server, 'POST', '/api/admin/rebuild', { token }).then((r) => {
+            assert.equal(r.status, 200, JSON.stringify(r.body));
+            if (++answered === round + 1) victim.child.kill('SIGKILL');
+          }, () => { cut++; }));
+        }
+        const exit = await server.exited;
         await Promise.all(pending);
+        // the kill landed mid-work: our SIGKILL ended the server, after the rebuilds that
+        // answered and with rebuilds still to do, whose connections it cut (a rebuild that
+        // finished while the kill was on its way may have answered too)
+        assert.equal(exit.signal, 'SIGKILL');
+        assert.ok(answered >= round + 1, `${answered} answered`);
+        assert.ok(cut >= 1, 'the kill came after every rebuild had answered');
+        assert.equal(answered + cut, 8);
         server = await startServer({ dataDir, env: identityEnv() });
         const t2 = await login(server, ADMIN.email, ADMIN.password);
         const c = await api(server, 'GET', '/api/admin/catalog', { token: t2 });

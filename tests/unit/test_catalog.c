@@ -16,6 +16,7 @@
 #include <glob.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -827,7 +828,7 @@ static void test_connector_killed_at_any_moment(void **state)
 
 struct client {
     struct catalog *c;
-    volatile bool *stop;
+    atomic_bool *stop; /* read by the client threads: atomic, not volatile */
     unsigned seed;
     long queries;
     long failures;
@@ -837,7 +838,7 @@ struct client {
 static void *client_loop(void *arg)
 {
     struct client *cl = arg;
-    while (!*cl->stop) {
+    while (!atomic_load(cl->stop)) {
         int s = (int)(rand_r(&cl->seed) % SOURCES), t = (int)(rand_r(&cl->seed) % TABLES_PER_SOURCE);
         struct catalog_gen *g = catalog_acquire(cl->c);
         struct duck *conn = NULL;
@@ -909,7 +910,7 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
     int64_t full_us = st.duration_us;
     catalog_rebuild_stats_cleanup(&st);
 
-    volatile bool stop = false;
+    atomic_bool stop = false;
     struct client clients[CLIENTS];
     pthread_t threads[CLIENTS];
     for (int i = 0; i < CLIENTS; i++) {
@@ -928,7 +929,7 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
         struct err err;
         assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
     }
-    stop = true;
+    atomic_store(&stop, true);
     long queries = 0, failures = 0;
     for (int i = 0; i < CLIENTS; i++) {
         pthread_join(threads[i], NULL);
@@ -945,6 +946,59 @@ static void test_queries_never_fail_while_rebuilding_1000_tables(void **state)
                   " (mean of %d); %ld queries, %ld failed\n",
                   (double)made_us / 1e6, (double)full_us / 1000, (double)one_us / rounds / 1000,
                   rounds, queries, failures);
+}
+
+/* ---- a sweep while a query holds an old generation ---- */
+
+/* The sweep runs while a query still holds generation 1: the run that generation reads must
+ * stay (the query reads it again, through a new connection, after the sweep), and only the run
+ * no live generation reads goes. Without the live-generation protection of catalog_sweep, the
+ * held run is removed and the query fails. */
+static void test_sweep_keeps_the_run_a_held_generation_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = { { 0 } };
+    write_text(f->in_dir, "t.csv", "a\n1\n2\n");
+    extract_files(f, "src", false);
+    int server = act_as_server(f);
+    struct catalog *c = open_catalog(f);
+    struct catalog_rebuild_stats s;
+    rebuild_ok(c, NULL, &s); /* generation 1 reads run A */
+    catalog_rebuild_stats_cleanup(&s);
+    struct catalog_gen *held = catalog_acquire(c);
+
+    /* run B (generation 2), then run C (generation 3): generation 2 is freed when it is
+     * replaced, which makes a sweep due */
+    write_text(f->in_dir, "t.csv", "a\n10\n");
+    extract_files(f, "src", false);
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    write_text(f->in_dir, "t.csv", "a\n100\n");
+    extract_files(f, "src", false);
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    assert_int_equal(count_runs(f, "src"), 3);
+
+    int removed = 0;
+    assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
+    assert_int_equal(removed, 1); /* run B only */
+    assert_int_equal(count_runs(f, "src"), 2);
+
+    /* the held generation still reads its files, on a connection opened after the sweep */
+    struct duck *conn = NULL;
+    assert_int_equal(catalog_connect(held, &conn, &err), RC_OK);
+    assert_int_equal(q_i64(conn, "SELECT sum(a)::BIGINT FROM t"), 3);
+    duck_close(&conn);
+    assert_int_equal(count_in_catalog(c, "t"), 1);
+
+    /* released, its run goes at the next sweep */
+    catalog_release(c, held);
+    assert_int_equal(catalog_sweep(c, &removed, &err), RC_OK);
+    assert_int_equal(removed, 1);
+    assert_int_equal(count_runs(f, "src"), 1);
+    assert_int_equal(count_in_catalog(c, "t"), 1);
+    catalog_close(&c);
+    close(server);
 }
 
 int main(int argc, char **argv)
@@ -981,6 +1035,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_connector_killed_at_any_moment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_keeps_the_run_a_held_generation_reads, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

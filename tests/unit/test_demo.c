@@ -700,63 +700,66 @@ static void test_demo_refuses_bad_arguments(void **state)
 
 static const char *self_exe;
 
-/* Starts this binary as a child that runs demo_ensure(data_dir, 1). */
-static pid_t spawn_child(const char *data_dir)
+/* Files (Parquet, finished or being written) in the run folders of the demo extract. */
+static int files_in_runs(const char *data_dir)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        execl(self_exe, self_exe, "--demo-child", data_dir, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    char *pattern = extract_path(data_dir, "data/run-*/*");
+    glob_t g;
+    int n = glob(pattern, GLOB_NOESCAPE, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    globfree(&g);
+    free(pattern);
+    return n;
 }
 
-static int wait_child(pid_t pid)
+struct mid_write {
+    const char *data_dir;
+    int files; /* kill once the run folder holds this many files */
+};
+
+static bool run_has_files(void *ctx)
 {
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return status;
+    const struct mid_write *m = ctx;
+    return count_runs(m->data_dir) == 1 && files_in_runs(m->data_dir) >= m->files;
 }
 
 static void test_demo_survives_sigkill_at_any_moment(void **state)
 {
     struct fixture *f = *state;
-    /* how long a whole run takes here (sanitizers slow it down) */
+    const char *child[] = { self_exe, "--demo-child", f->data_dir, NULL };
+    /* a whole run, for its time and its number of files */
     int64_t t0 = clock_mono_us();
-    int status = wait_child(spawn_child(f->data_dir));
+    int status = test_wait(test_spawn(child));
     int64_t full_us = clock_mono_us() - t0;
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     check_extract(f->data_dir, 1);
+    const int n_files = files_in_runs(f->data_dir);
+    assert_true(n_files >= 2);
     test_rm_rf(f->data_dir);
 
-    const int steps = 12;
-    int committed = 0;
-    for (int i = 0; i < steps; i++) {
-        pid_t pid = spawn_child(f->data_dir);
-        struct timespec ts = { 0, 0 };
-        int64_t delay = full_us * 3 * i / (2 * (steps - 1)) + 1000; /* up to 1.5 runs */
-        ts.tv_sec = delay / 1000000;
-        ts.tv_nsec = (delay % 1000000) * 1000;
-        nanosleep(&ts, NULL);
-        kill(pid, SIGKILL);
-        wait_child(pid);
-
+    /* one kill at each table of the run: when the run folder exists and holds 0, 1, ...
+     * n_files - 1 files, so the last file and the commit are always still to come */
+    for (int i = 0; i < n_files; i++) {
+        struct mid_write m = { f->data_dir, i };
+        struct test_kill k = test_run_killed_when(child, run_has_files, &m);
+        assert_true(k.reached);
+        if (!k.killed)
+            fail_msg("the child was not killed mid-write (wait status %d)", k.status);
+        /* the kill landed mid-write: no extract, and the killed run's files are still there */
         char *db = extract_path(f->data_dir, "extract.duckdb");
-        bool exists = file_exists(db);
+        assert_false(file_exists(db));
         free(db);
-        if (exists) {
-            committed++;
-            check_extract(f->data_dir, 1); /* complete, and nothing stray beside it */
-        }
+        assert_int_equal(count_runs(f->data_dir), 1);
+        assert_true(files_in_runs(f->data_dir) >= i);
+        assert_true(stray_in_demo(f->data_dir, false) > 0);
+
+        /* the next run cleans up and makes a complete extract */
         struct demo_result res = ensure_ok(f->data_dir, 1);
-        assert_int_equal(res.created, !exists);
+        assert_true(res.created);
         check_extract(f->data_dir, 1);
         test_rm_rf(f->data_dir);
     }
-    print_message("full run %.2fs; %d of %d kills came after the commit\n", (double)full_us / 1e6,
-                  committed, steps);
+    print_message("full run %.2fs, %d files; killed after 0..%d of them\n",
+                  (double)full_us / 1e6, n_files, n_files - 1);
 }
 
 int main(int argc, char **argv)

@@ -492,6 +492,19 @@ static void test_folder_shapes_that_fail_the_run(void **state)
 
 static const char *self_exe;
 
+struct mid_write {
+    const char *runs;  /* glob of the run folders */
+    const char *files; /* glob of the files in them */
+    int files_at_least;
+};
+
+/* A second run is being written and the run folders hold files_at_least files. */
+static bool run_in_progress(void *ctx)
+{
+    const struct mid_write *m = ctx;
+    return count_glob(m->runs) == 2 && count_glob(m->files) >= m->files_at_least;
+}
+
 static void test_partitioned_run_killed_at_any_moment(void **state)
 {
     struct fixture *f = *state;
@@ -513,15 +526,34 @@ static void test_partitioned_run_killed_at_any_moment(void **state)
     char *cmd = xasprintf("'%s' --files-child '%s' '%s'", self_exe, f->data_dir, f->in_dir);
     assert_int_equal(system(cmd), 0);
     int64_t full_us = clock_mono_us() - t0;
-    free(cmd);
 
     char *dir = source_dir(f, "src");
-    const int steps = 6;
-    for (int i = 0; i < steps; i++) {
+    char *runs = xasprintf("%s/data/run-*", dir);
+    char *files = xasprintf("%s/data/run-*/*/*", dir); /* the parts of events */
+    int removed = 0;
+    assert_int_equal(extract_remove_stale_runs(dir, NULL, 0, &removed, &err), RC_OK);
+    assert_int_equal(count_glob(runs), 1);
+    const int n_parts = count_glob(files);
+    assert_int_equal(n_parts, 4);
+    /* one kill at each part of events: once a second run folder (the child's) exists and the
+     * run folders hold 0, 1, 2, 3 parts more than the committed run, so a part, users and the
+     * commit are always still to come */
+    for (int i = 0; i < n_parts; i++) {
         const char *child[] = { self_exe, "--files-child", f->data_dir, f->in_dir, NULL };
-        test_run_killed_after(child, full_us * (i + 1) / (steps + 1));
+        struct mid_write m = { runs, files, n_parts + i };
+        struct test_kill k = test_run_killed_when(child, run_in_progress, &m);
+        assert_true(k.reached);
+        if (!k.killed)
+            fail_msg("the child was not killed mid-write (wait status %d)", k.status);
+        /* the kill landed mid-write: the killed run's folder is there, and once it holds a
+         * part, so is its extract.duckdb.tmp (opened before the first part is written) */
+        assert_int_equal(count_glob(runs), 2);
+        assert_true(count_glob(files) >= n_parts + i);
+        char *tmp = xasprintf("%s/extract.duckdb.tmp", dir);
+        assert_true(i == 0 || file_exists(tmp));
+        free(tmp);
 
-        /* a complete extract whichever run it is: every part there, every row readable */
+        /* a complete extract, the committed one: every part there, every row readable */
         struct extract_info info = inspect_ok(f, "src");
         assert_int_equal(info.n_problems, 0);
         assert_int_equal(info.n_tables, 2);
@@ -532,11 +564,8 @@ static void test_partitioned_run_killed_at_any_moment(void **state)
         assert_string_equal(v, "240000");
         free(v);
         catalog_close(&c);
-        int removed = 0;
         assert_int_equal(extract_remove_stale_runs(dir, NULL, 0, &removed, &err), RC_OK);
-        char *pattern = xasprintf("%s/data/run-*", dir);
-        assert_int_equal(count_glob(pattern), 1);
-        free(pattern);
+        assert_int_equal(count_glob(runs), 1);
         /* a killed run's extract.duckdb.tmp is removed by the next run; no WAL beside the
          * live file, and nothing stray among the Parquet files after the sweep */
         char *wal = xasprintf("%s/extract.duckdb.wal", dir);
@@ -546,6 +575,14 @@ static void test_partitioned_run_killed_at_any_moment(void **state)
         assert_int_equal(count_stray(data), 0);
         free(data);
     }
+    /* and the next run commits over what the kills left */
+    assert_int_equal(system(cmd), 0);
+    struct extract_info info = inspect_ok(f, "src");
+    assert_int_equal(info.n_problems, 0);
+    extract_info_cleanup(&info);
+    free(cmd);
+    free(files);
+    free(runs);
     free(dir);
     print_message("partitioned connector run %.2fs\n", (double)full_us / 1e6);
 }
