@@ -1,7 +1,7 @@
 // load.test.mjs — the server under a mixed query load: 20 clients, each its own analyst, run
 // fast, slow and refused queries without pause for DA_LOAD_SECONDS (60 by default). Every fast
 // query must be answered with the right result, every slow one cancelled at the time limit
-// with 408, every refused one refused with its status; afterwards the server is healthy,
+// with 504, every refused one refused with its status; afterwards the server is healthy,
 // nothing is left running, and a fresh query answers. Latencies are reported as diagnostics,
 // never asserted (timings belong in bench/).
 import { test } from 'node:test';
@@ -78,7 +78,7 @@ test(`${CLIENTS} clients mixing fast, slow and refused queries for ${SECONDS} s`
           counts.fast++;
         } else if (pick === 7) {
           const r = await api(server, 'POST', '/api/query', { token, body: { sql: SLOW } });
-          if (r.status !== 408 || !/query\.timeout_s/.test(r.body.detail))
+          if (r.status !== 504 || !/query\.timeout_s/.test(r.body.detail))
             failures.push(`slow: ${r.status} ${JSON.stringify(r.body)}`);
           counts.slow++;
         } else {
