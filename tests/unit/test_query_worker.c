@@ -138,8 +138,10 @@ static void test_recipe_round_trip_reads_the_token_from_the_environment(void **s
     assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &err), RC_OK);
     assert_int_equal(gen, 7);
     assert_int_equal(got.n, 2);
+    catalog_recipe_cleanup(&r);
     for (size_t n = 0; n < b.len; n++)
         assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &err), RC_INVALID);
+    assert_int_equal(r.n, 0); /* nothing kept from a refused frame */
 
     struct duck *db = NULL;
     unsetenv("DA_TEST_TOKEN");
@@ -364,38 +366,36 @@ static int fake_worker(const char *mode_file)
         }
         char *mode = NULL;
         size_t len = 0;
-        if (file_read_all(mode_file, 64, &mode, &len, &err) != RC_OK)
-            return 1;
-        if (strcmp(mode, "huge") == 0) {
+        int code = 0; /* non-zero: end the process with it */
+        if (file_read_all(mode_file, 64, &mode, &len, &err) != RC_OK) {
+            code = 1;
+        } else if (strcmp(mode, "huge") == 0) {
             uint32_t h[2] = { WIRE_RESULT, 0x7fffffffu };
-            if (write(fd, h, sizeof(h)) < 0)
-                return 1;
-            sleep(30);
+            code = write(fd, h, sizeof(h)) < 0 ? 1 : (sleep(30), 0);
         } else if (strcmp(mode, "half") == 0) {
             uint32_t h[2] = { WIRE_RESULT, 1000 };
-            if (write(fd, h, sizeof(h)) < 0 || write(fd, head.data, 10) < 0)
-                return 1;
-            return 3;
+            code = write(fd, h, sizeof(h)) < 0 || write(fd, head.data, 10) < 0 ? 1 : 3;
         } else if (strcmp(mode, "garbage") == 0) {
             const void *parts[] = { "garbage!" };
             size_t lens[] = { 8 };
-            if (wire_send(fd, WIRE_RESULT, parts, lens, 1, 0, &err) != RC_OK)
-                return 1;
-            sleep(30);
+            code = wire_send(fd, WIRE_RESULT, parts, lens, 1, 0, &err) ? 1 : (sleep(30), 0);
         } else if (strcmp(mode, "wrongtype") == 0) {
             const void *parts[] = { head.data };
             size_t lens[] = { head.len };
-            if (wire_send(fd, WIRE_LOAD, parts, lens, 1, 0, &err) != RC_OK)
-                return 1;
-            sleep(30);
+            code = wire_send(fd, WIRE_LOAD, parts, lens, 1, 0, &err) ? 1 : (sleep(30), 0);
         } else if (strcmp(mode, "exit") == 0) {
-            return 4;
+            code = 4;
         } else {
-            return 5; /* "real": make way for a real worker */
+            code = 5; /* "real": make way for a real worker */
         }
         free(mode);
         buf_cleanup(&head);
+        if (code) {
+            wire_in_reset(&in);
+            return code;
+        }
     }
+    wire_in_reset(&in);
     return 0;
 }
 
