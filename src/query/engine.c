@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ extern char **environ;
 #define WATCH_MS        20   /* how often a running query's worker is checked */
 #define GONE_EVERY_MS   200  /* how often its client is */
 #define WARM_WORKERS    2    /* started at once and kept, so a query rarely waits for a spawn */
+#define IDLE_RETIRE_US  (60 * 1000000LL) /* a worker beyond the warm ones idle this long ends */
 #define BACKOFF_MAX_US  (5 * 1000000LL)
 #define LOADED_MAX      (64 * 1024)
 
@@ -48,6 +50,7 @@ struct worker {
     int fd;                  /* the server's end of the socketpair, non-blocking */
     bool busy;               /* owned by one thread */
     struct catalog_gen *gen; /* the generation its process has loaded; held */
+    int64_t idle_since_us;
 };
 
 struct user_count {
@@ -75,10 +78,10 @@ struct query_engine {
 };
 
 /* How the wait for a worker's answer ended. */
-enum end { END_OK, END_TIMEOUT, END_MEMORY, END_GONE, END_CRASHED, END_SHUTDOWN };
+enum end { END_OK, END_TIMEOUT, END_MEMORY, END_GONE, END_CRASHED, END_SHUTDOWN, END_IDLE };
 
-static const char *const end_names[] = { "ok", "timeout", "memory", "cancelled", "crash",
-                                         "shutdown" };
+static const char *const end_names[] = { "ok",    "timeout",  "memory", "cancelled",
+                                         "crash", "shutdown", "idle" };
 
 void query_outcome_cleanup(struct query_outcome *o)
 {
@@ -240,7 +243,7 @@ static void kill_worker(struct query_engine *e, struct worker *w, enum end why)
     metrics_count("da_query_worker_kills_total", labels, 1);
     pthread_mutex_lock(&e->mu);
     metrics_set("da_query_workers", NULL, --e->live);
-    if (why != END_SHUTDOWN)
+    if (why != END_SHUTDOWN && why != END_IDLE)
         metrics_count("da_query_worker_restarts_total", NULL, 1);
     pthread_mutex_unlock(&e->mu);
 }
@@ -250,6 +253,7 @@ static void give_back(struct query_engine *e, struct worker *w)
 {
     pthread_mutex_lock(&e->mu);
     w->busy = false;
+    w->idle_since_us = clock_mono_us();
     pthread_cond_broadcast(&e->changed);
     pthread_mutex_unlock(&e->mu);
 }
@@ -302,6 +306,30 @@ static void keep_warm(struct query_engine *e)
         give_back(e, w);
         if (rc)
             return;
+    }
+}
+
+/* Ends workers beyond the warm ones that have been idle for IDLE_RETIRE_US (after a burst of
+ * queries the pool shrinks again; checked after each query, so without queries it stays). */
+static void retire_idle(struct query_engine *e)
+{
+    for (;;) {
+        struct worker *w = NULL;
+        int64_t now = clock_mono_us();
+        pthread_mutex_lock(&e->mu);
+        int warm = e->opt.workers < WARM_WORKERS ? e->opt.workers : WARM_WORKERS;
+        for (int i = 0; i < e->n_workers && !w && e->live > warm; i++) {
+            struct worker *c = &e->workers[i];
+            if (!c->busy && c->pid > 0 && now - c->idle_since_us > IDLE_RETIRE_US)
+                w = c;
+        }
+        if (w)
+            w->busy = true;
+        pthread_mutex_unlock(&e->mu);
+        if (!w)
+            return;
+        kill_worker(e, w, END_IDLE);
+        give_back(e, w);
     }
 }
 
@@ -486,6 +514,7 @@ static void ended(struct query_engine *e, enum end why, const struct err *err,
         break;
     case END_CRASHED:
     case END_OK:
+    case END_IDLE:
         log_warn("query", "query worker failed: %s", err->msg);
         outcome(o, QUERY_CRASHED, "the query's worker process failed");
         break;
@@ -622,9 +651,12 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     } else {
         o->stats = res.stats;
         if (path) {
+            struct stat st;
             o->parquet_fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (o->parquet_fd < 0)
+            if (o->parquet_fd < 0 || fstat(o->parquet_fd, &st) != 0)
                 rc = err_set(err, RC_IO, "cannot open the Parquet result: %s", strerror(errno));
+            else
+                o->stats.bytes = (int64_t)st.st_size; /* the file's own size, not the worker's word */
         } else if (buf_append(out, res.data, res.data_len) != RC_OK) {
             rc = err_set(err, RC_TOOBIG, "result too big for its buffer");
         }
@@ -752,6 +784,7 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
     catalog_release(e->opt.catalog, g);
     user_leave(e, req->user_id);
     keep_warm(e); /* replaces a worker this query had killed */
+    retire_idle(e);
     o->duration_us = clock_mono_us() - t0;
     return rc;
 }

@@ -39,7 +39,14 @@ function percentile(sorted, p) {
 test(`${CLIENTS} clients mixing fast, slow and refused queries for ${SECONDS} s`, { timeout: (SECONDS + 240) * 1000 }, async (t) => {
   const server = await startServer({
     args: ['--demo'],
-    env: identityEnv({ DA_QUERY_TIMEOUT_S: String(TIMEOUT_S) }),
+    // Every client keeps a slow query running most of the time, so a worker per client (no
+    // fast query waits behind 20 slow ones for a free worker), each with one DuckDB thread (20
+    // processes of a thread per core would make the 2-core CI machine 40 threads busy).
+    env: identityEnv({
+      DA_QUERY_TIMEOUT_S: String(TIMEOUT_S),
+      DA_QUERY_WORKERS: String(CLIENTS + 4),
+      DA_QUERY_THREADS: '1',
+    }),
   });
   try {
     const admin = await login(server, ADMIN.email, ADMIN.password);
