@@ -61,6 +61,7 @@ struct user_count {
 struct query_engine {
     struct query_engine_options opt;
     char *exe;
+    char **envp; /* the workers' environment: a few harmless variables of the server's */
     int64_t rss_budget; /* bytes */
     int64_t as_limit;   /* the worker's RLIMIT_AS */
     long page_size;
@@ -200,7 +201,7 @@ static enum rc spawn_worker(struct query_engine *e, struct worker *w, struct err
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                         POSIX_SPAWN_SETPGROUP);
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, e->exe, &fa, &attr, argv, environ);
+    int rc = posix_spawn(&pid, e->exe, &fa, &attr, argv, e->envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(sv[1]);
@@ -546,6 +547,8 @@ static enum end load_generation(struct query_engine *e, struct worker *w, struct
     } else {
         why = await_answer(e, w, req, deadline_us, LOADED_MAX, WIRE_LOADED, &in, err);
     }
+    if (frame.data)
+        explicit_bzero(frame.data, frame.len); /* it held the remote catalogs' tokens */
     buf_cleanup(&frame);
     if (why != END_OK) {
         if (why == END_CRASHED)
@@ -671,6 +674,39 @@ out:
     return rc;
 }
 
+/* The variables of the server's environment a worker gets: locale, paths and the sanitizers'
+ * options, plus the caller's extra names; never a secret (JWT_SECRET_KEY, a token, ...). */
+static char **worker_environment(const char *const *extra)
+{
+    static const char *const keep[] = { "PATH",         "HOME",          "TMPDIR",
+                                        "LANG",         "LC_ALL",        "LC_CTYPE",
+                                        "TZ",           "ASAN_OPTIONS",  "UBSAN_OPTIONS",
+                                        "LSAN_OPTIONS" };
+    size_t n = 0;
+    char **env = xcalloc(1, sizeof(char *));
+    for (char **v = environ; *v; v++) {
+        size_t name_len = strcspn(*v, "=");
+        bool wanted = false;
+        for (size_t i = 0; i < ARRAY_LEN(keep) && !wanted; i++)
+            wanted = strlen(keep[i]) == name_len && strncmp(*v, keep[i], name_len) == 0;
+        for (size_t i = 0; extra && extra[i] && !wanted; i++)
+            wanted = strlen(extra[i]) == name_len && strncmp(*v, extra[i], name_len) == 0;
+        if (!wanted)
+            continue;
+        env = xrealloc(env, (n + 2) * sizeof(char *));
+        env[n++] = xstrdup(*v);
+        env[n] = NULL;
+    }
+    return env;
+}
+
+static void free_environment(char **env)
+{
+    for (char **v = env; v && *v; v++)
+        free(*v);
+    free(env);
+}
+
 enum rc query_engine_start(const struct query_engine_options *opt, struct query_engine **out,
                            struct err *err)
 {
@@ -684,6 +720,7 @@ enum rc query_engine_start(const struct query_engine_options *opt, struct query_
     struct query_engine *e = xcalloc(1, sizeof(*e));
     e->opt = *opt;
     e->exe = xstrdup(opt->worker_exe ? opt->worker_exe : "/proc/self/exe");
+    e->envp = worker_environment(opt->worker_env);
     e->rss_budget = query_worker_budget(limit);
     e->as_limit = 2 * e->rss_budget + (4LL << 30);
     e->page_size = sysconf(_SC_PAGESIZE);
@@ -750,6 +787,7 @@ void query_engine_stop(struct query_engine **ep)
     free(e->users);
     free(e->workers);
     free(e->exe);
+    free_environment(e->envp);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->changed);
     free(e);

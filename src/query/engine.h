@@ -35,6 +35,8 @@ struct query_engine_options {
     int workers;        /* query worker processes at most (query.workers) */
     const char *memory_limit; /* query.memory_limit ("4GB"): each worker's budget, see below */
     const char *worker_exe;   /* the binary to start as a worker; NULL: /proc/self/exe */
+    const char *const *worker_env; /* NULL-terminated names of variables a worker also gets
+                                    * (tests); the others are not passed (see engine.c) */
 };
 
 /* A worker's resident memory may reach memory_limit plus a quarter plus 256 MiB (DuckDB's own

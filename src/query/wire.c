@@ -2,8 +2,8 @@
  * fixed-width fields followed by length-prefixed strings; every decoder checks each length
  * against what is left of the frame before touching it.
  *
- *   LOAD     u64 generation, u32 steps, then per step: str sql, str token_env, str tail
- *            (str: u32 length, bytes; length 0xffffffff is NULL)
+ *   LOAD     u64 generation, u32 steps, then per step: str sql, str token_env, str tail,
+ *            str token value (str: u32 length, bytes; length 0xffffffff is NULL)
  *   RUN      u32 format, i64 max_rows, i64 max_bytes, i64 out_cap, str parquet_path, str sql
  *   LOADED and RESULT  u32 status, i64 rows, i64 bytes, u32 truncated_by (0 no, 1 rows,
  *            2 bytes), u32 columns, str message, str data (empty for LOADED) */
@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "data/catalog.h"
@@ -248,15 +249,32 @@ enum rc wire_encode_recipe(struct buf *out, uint64_t generation, const struct ca
             rc = put_str(out, s->token_env, s->token_env ? strlen(s->token_env) : 0);
         if (!rc)
             rc = put_str(out, s->tail, s->tail ? strlen(s->tail) : 0);
+        const char *value = s->token_env ? getenv(s->token_env) : NULL;
+        if (!rc)
+            rc = put_str(out, value, value ? strlen(value) : 0);
     }
     return rc;
 }
 
+void wire_tokens_cleanup(struct wire_tokens *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->names[i]);
+        explicit_bzero(t->values[i], strlen(t->values[i]));
+        free(t->values[i]);
+    }
+    free(t->names);
+    free(t->values);
+    memset(t, 0, sizeof(*t));
+}
+
 enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,
-                           struct catalog_recipe *out, struct err *err)
+                           struct catalog_recipe *out, struct wire_tokens *tokens,
+                           struct err *err)
 {
     struct cur c = { p, len, false };
     memset(out, 0, sizeof(*out));
+    memset(tokens, 0, sizeof(*tokens));
     take(&c, generation, sizeof(*generation));
     uint32_t n = take_u32(&c);
     for (uint32_t i = 0; !c.bad && i < n; i++) {
@@ -264,16 +282,31 @@ enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,
         char *sql = take_cstr(&c, &null_sql);
         char *env = take_cstr(&c, &null_env);
         char *tail = take_cstr(&c, &null_tail);
-        if (!c.bad && (null_sql || (env == NULL) != (tail == NULL)))
+        bool null_value = false;
+        char *value = take_cstr(&c, &null_value);
+        if (!c.bad && (null_sql || (env == NULL) != (tail == NULL) || (value && !env) ||
+                       (env && !ident_valid(env))))
             c.bad = true;
         if (!c.bad)
             catalog_recipe_add(out, sql, env, tail);
+        if (!c.bad && value) {
+            tokens->names = xrealloc(tokens->names, (tokens->n + 1) * sizeof(char *));
+            tokens->values = xrealloc(tokens->values, (tokens->n + 1) * sizeof(char *));
+            tokens->names[tokens->n] = xstrdup(env);
+            tokens->values[tokens->n++] = value;
+            value = NULL;
+        }
+        if (value) {
+            explicit_bzero(value, strlen(value));
+            free(value);
+        }
         free(sql);
         free(env);
         free(tail);
     }
     if (c.bad || c.left != 0) {
         catalog_recipe_cleanup(out);
+        wire_tokens_cleanup(tokens);
         return err_set(err, RC_INVALID, "malformed recipe frame");
     }
     return RC_OK;

@@ -83,13 +83,29 @@ struct wire_result {
     size_t data_len;
 };
 
+/* The tokens a recipe's steps name (catalog_step.token_env), with their values: a worker
+ * starts with almost no environment (none of the server's secrets), so the server sends each
+ * token its generation needs in the LOAD frame, and the worker sets them only while it
+ * replays the recipe. */
+struct wire_tokens {
+    char **names;
+    char **values;
+    size_t n;
+};
+
+/* Wipes the values and frees everything. */
+void wire_tokens_cleanup(struct wire_tokens *t);
+
 /* Encoders append the payload to out (wire_encode_result all but the data bytes, which the
  * caller sends as the frame's next part); decoders check every length and value against the
  * frame (RC_INVALID names what is wrong) and borrow strings from it. */
 enum rc wire_encode_recipe(struct buf *out, uint64_t generation, const struct catalog_recipe *r)
     WARN_UNUSED;
+/* The encoded recipe carries the value of each step's token variable (read with getenv now):
+ * wipe out after sending it. */
 enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,
-                           struct catalog_recipe *out, struct err *err) WARN_UNUSED;
+                           struct catalog_recipe *out, struct wire_tokens *tokens,
+                           struct err *err) WARN_UNUSED;
 enum rc wire_encode_run(struct buf *out, const struct wire_run *run) WARN_UNUSED;
 /* The strings of the decoded query live in *heap, which the caller frees. */
 enum rc wire_decode_run(const char *p, size_t len, struct wire_run *out, char **heap,

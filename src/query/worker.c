@@ -72,13 +72,21 @@ static bool handle_load(int fd, const struct wire_in *in, struct duck **db)
 {
     struct wire_result res = { 0 };
     struct catalog_recipe recipe;
+    struct wire_tokens tokens;
     uint64_t generation = 0;
     struct err err = { { 0 } };
     duck_close(db);
-    enum rc rc = wire_decode_recipe(in->body, in->len, &generation, &recipe, &err);
+    enum rc rc = wire_decode_recipe(in->body, in->len, &generation, &recipe, &tokens, &err);
+    explicit_bzero(in->body, in->len); /* it held the tokens */
     if (!rc) {
+        /* the tokens are in the environment only while the recipe is replayed */
+        for (size_t i = 0; i < tokens.n; i++)
+            setenv(tokens.names[i], tokens.values[i], 1);
         rc = catalog_replay(&recipe, db, &err);
+        for (size_t i = 0; i < tokens.n; i++)
+            unsetenv(tokens.names[i]);
         catalog_recipe_cleanup(&recipe);
+        wire_tokens_cleanup(&tokens);
     }
     if (rc)
         set_message(&res, WIRE_FAILED, err.msg);

@@ -121,7 +121,7 @@ static void test_run_frame_round_trip_and_refusals(void **state)
     buf_cleanup(&b);
 }
 
-static void test_recipe_round_trip_reads_the_token_from_the_environment(void **state)
+static void test_recipe_round_trip_carries_the_token_for_the_replay_only(void **state)
 {
     (void)state;
     struct catalog_recipe r = { 0 };
@@ -129,33 +129,46 @@ static void test_recipe_round_trip_reads_the_token_from_the_environment(void **s
     catalog_recipe_add(&r, "SET lock_configuration = true", NULL, NULL);
     struct buf b;
     buf_init(&b, 1 << 20);
+    setenv("DA_TEST_TOKEN", "s3cr3t", 1); /* the server's environment */
     assert_int_equal(wire_encode_recipe(&b, 7, &r), RC_OK);
-    for (size_t i = 0; i + 6 <= b.len; i++)
-        assert_false(memcmp(b.data + i, "s3cr3t", 6) == 0);
+    unsetenv("DA_TEST_TOKEN"); /* a worker's environment has no token */
+    catalog_recipe_cleanup(&r);
+    /* the recipe itself never holds the value */
     struct catalog_recipe got;
+    struct wire_tokens tokens;
     uint64_t gen = 0;
     struct err err = { { 0 } };
-    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &err), RC_OK);
+    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &tokens, &err), RC_OK);
     assert_int_equal(gen, 7);
     assert_int_equal(got.n, 2);
-    catalog_recipe_cleanup(&r);
-    for (size_t n = 0; n < b.len; n++)
-        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &err), RC_INVALID);
-    assert_int_equal(r.n, 0); /* nothing kept from a refused frame */
+    for (size_t i = 0; i < got.n; i++)
+        assert_null(strstr(got.steps[i].sql, "s3cr3t"));
+    assert_int_equal(tokens.n, 1);
+    assert_string_equal(tokens.names[0], "DA_TEST_TOKEN");
+    assert_string_equal(tokens.values[0], "s3cr3t");
+    for (size_t n = 0; n < b.len; n++) {
+        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &tokens, &err), RC_INVALID);
+        assert_int_equal(r.n, 0); /* nothing kept from a refused frame */
+        assert_int_equal(tokens.n, 0);
+    }
+    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &tokens, &err), RC_OK);
+    catalog_recipe_cleanup(&got);
+    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &tokens, &err), RC_OK);
 
+    /* without the variable the replay fails and names it; with it the statement has it */
     struct duck *db = NULL;
-    unsetenv("DA_TEST_TOKEN");
     assert_int_not_equal(catalog_replay(&got, &db, &err), RC_OK);
     assert_non_null(strstr(err.msg, "DA_TEST_TOKEN"));
     assert_null(db);
-    setenv("DA_TEST_TOKEN", "s3cr3t", 1);
+    setenv(tokens.names[0], tokens.values[0], 1);
     assert_int_equal(catalog_replay(&got, &db, &err), RC_OK);
+    unsetenv(tokens.names[0]);
     char *v = NULL;
     assert_int_equal(duck_query_text(db, "SELECT secret FROM t", &v, &err), RC_OK);
     assert_string_equal(v, "s3cr3t");
     free(v);
     duck_close(&db);
-    unsetenv("DA_TEST_TOKEN");
+    wire_tokens_cleanup(&tokens);
     catalog_recipe_cleanup(&got);
     buf_cleanup(&b);
 }
@@ -284,11 +297,19 @@ static void test_hostile_workers_end_cleanly_and_are_replaced(void **state)
     /* the workers started from now on read their behaviour from the mode file */
     query_engine_stop(&f->engine);
     setenv("DA_TEST_FAKE_WORKER", f->fake_mode_file, 1);
+    static const char *const pass[] = { "DA_TEST_FAKE_WORKER", NULL };
     struct query_engine_options qopt = {
         .catalog = f->catalog, .timeout_s = 10, .default_rows = 100, .max_rows = 1000,
         .max_bytes = 1 << 20, .max_concurrent = 8, .workers = 1, .memory_limit = "256MB",
+        .worker_env = pass,
     };
+    /* a secret of the server's environment never reaches a worker */
+    setenv("JWT_SECRET_KEY", "server-only-secret", 1);
     assert_int_equal(query_engine_start(&qopt, &f->engine, &err), RC_OK);
+    assert_int_equal(file_write_atomic(f->fake_mode_file, "env", 3, 0600, &err), RC_OK);
+    assert_int_equal(run(f, "SELECT 1", &out), QUERY_OK);
+    assert_string_equal(buf_cstr(&out), "no secret");
+    unsetenv("JWT_SECRET_KEY");
     static const char *const modes[] = { "huge", "half", "garbage", "wrongtype", "exit" };
     for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
         assert_int_equal(file_write_atomic(f->fake_mode_file, modes[i], strlen(modes[i]), 0600,
@@ -297,14 +318,15 @@ static void test_hostile_workers_end_cleanly_and_are_replaced(void **state)
         assert_int_equal(run(f, "SELECT 1", &out), QUERY_CRASHED);
         assert_int_equal(out.len, 0);
     }
-    /* from now on new workers are real; the fake one still idle exits on its next query */
-    unsetenv("DA_TEST_FAKE_WORKER");
+    /* workers started from now on are real; the fake one still idle exits on its next query,
+     * and the pool replaces it */
     assert_int_equal(file_write_atomic(f->fake_mode_file, "real", 4, 0600, &err), RC_OK);
     enum query_outcome_kind k = QUERY_CRASHED;
     for (int i = 0; i < 3 && k == QUERY_CRASHED; i++)
         k = run(f, "SELECT 7 AS x", &out);
     assert_int_equal(k, QUERY_OK);
     assert_non_null(strstr(buf_cstr(&out), "[[7]]"));
+    unsetenv("DA_TEST_FAKE_WORKER");
     buf_cleanup(&out);
     pool_close(f);
 }
@@ -344,9 +366,18 @@ static void test_shutdown_stops_a_running_query(void **state)
 
 /* ---- the fake worker ---- */
 
-/* A worker that answers LOAD properly and misbehaves on RUN as the mode file says. */
-static int fake_worker(const char *mode_file)
+/* A worker that answers LOAD properly and misbehaves on RUN as the mode file says; started
+ * while the mode is "real", it is a real worker. */
+static int fake_worker(const char *mode_file, int argc, char **argv)
 {
+    char *start_mode = NULL;
+    size_t start_len = 0;
+    struct err start_err = { { 0 } };
+    bool real = file_read_all(mode_file, 64, &start_mode, &start_len, &start_err) == RC_OK &&
+                strcmp(start_mode, "real") == 0;
+    free(start_mode);
+    if (real)
+        return query_worker_main(argc, argv);
     int fd = QUERY_WORKER_FD;
     struct wire_in in = { 0 };
     struct err err = { { 0 } };
@@ -383,6 +414,17 @@ static int fake_worker(const char *mode_file)
             const void *parts[] = { head.data };
             size_t lens[] = { head.len };
             code = wire_send(fd, WIRE_LOAD, parts, lens, 1, 0, &err) ? 1 : (sleep(30), 0);
+        } else if (strcmp(mode, "env") == 0) {
+            const char *said = getenv("JWT_SECRET_KEY") ? "has the secret" : "no secret";
+            struct wire_result res = { .status = WIRE_OK, .data = said,
+                                       .data_len = strlen(said) };
+            buf_reset(&head);
+            const void *parts[] = { head.data, said };
+            code = wire_encode_result(&head, &res) != RC_OK ? 1 : 0;
+            parts[0] = head.data;
+            size_t lens[] = { head.len, res.data_len };
+            if (!code && wire_send(fd, WIRE_RESULT, parts, lens, 2, 0, &err) != RC_OK)
+                code = 1;
         } else if (strcmp(mode, "exit") == 0) {
             code = 4;
         } else {
@@ -404,7 +446,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], QUERY_WORKER_COMMAND) == 0) {
         const char *fake = getenv("DA_TEST_FAKE_WORKER");
         if (fake && *fake)
-            return fake_worker(fake);
+            return fake_worker(fake, argc - 1, argv + 1);
         return query_worker_main(argc - 1, argv + 1);
     }
     const struct CMUnitTest tests[] = {
@@ -412,7 +454,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_frame_cut_short_is_an_error),
         cmocka_unit_test(test_result_payload_lengths_are_checked),
         cmocka_unit_test(test_run_frame_round_trip_and_refusals),
-        cmocka_unit_test(test_recipe_round_trip_reads_the_token_from_the_environment),
+        cmocka_unit_test(test_recipe_round_trip_carries_the_token_for_the_replay_only),
         cmocka_unit_test(test_memory_sizes_parse_like_duckdb),
         cmocka_unit_test(test_worker_answers_and_is_replaced_after_a_deadline),
         cmocka_unit_test(test_hostile_workers_end_cleanly_and_are_replaced),
