@@ -71,6 +71,10 @@ struct query_engine {
     struct worker *workers;
     int n_workers;
     int live;
+    int waiting;            /* queries waiting for an idle worker */
+    pthread_t supervisor;
+    bool supervisor_started;
+    bool closing;           /* query_engine_stop: the supervisor ends (after every worker) */
     int spawn_fails;        /* in a row: workers that could not start or died loading */
     int64_t next_spawn_us;  /* no new process before this (backoff after failures) */
     struct user_count *users;
@@ -282,62 +286,103 @@ static bool idle_worker_broken(const struct worker *w)
     return poll(&p, 1, 0) != 0;
 }
 
-/* Keeps WARM_WORKERS processes started (fewer when query.workers is smaller). */
-static void keep_warm(struct query_engine *e)
+/* The absolute CLOCK_MONOTONIC time of until_us (clock_mono_us) for pthread_cond_timedwait. */
+static struct timespec mono_ts(int64_t until_us)
 {
-    for (;;) {
-        struct worker *w = NULL;
-        pthread_mutex_lock(&e->mu);
-        int warm = e->opt.workers < WARM_WORKERS ? e->opt.workers : WARM_WORKERS;
-        if (!e->stopping && e->live < warm && clock_mono_us() >= e->next_spawn_us) {
-            for (int i = 0; i < e->n_workers && !w; i++)
-                if (!e->workers[i].busy && e->workers[i].pid == 0)
-                    w = &e->workers[i];
-        }
-        if (w)
-            w->busy = true;
-        pthread_mutex_unlock(&e->mu);
-        if (!w)
-            return;
-        struct err err = { { 0 } };
-        enum rc rc = spawn_worker(e, w, &err);
-        if (rc)
-            log_warn("query", "%s", err.msg);
-        note_start(e, rc == RC_OK);
-        give_back(e, w);
-        if (rc)
-            return;
+    int64_t wait_us = until_us - clock_mono_us();
+    if (wait_us < 0)
+        wait_us = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += wait_us / 1000000;
+    ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
     }
+    return ts;
 }
 
-/* Ends workers beyond the warm ones that have been idle for IDLE_RETIRE_US (after a burst of
- * queries the pool shrinks again; checked after each query, so without queries it stays). */
-static void retire_idle(struct query_engine *e)
+/* What the supervisor should do next, decided under the lock: a slot to start a process in,
+ * or an idle worker to retire, or nothing (then *wake_us is when to look again). */
+static void supervise_pick(struct query_engine *e, struct worker **start, struct worker **retire,
+                           int64_t *wake_us)
 {
-    for (;;) {
-        struct worker *w = NULL;
-        int64_t now = clock_mono_us();
-        pthread_mutex_lock(&e->mu);
-        int warm = e->opt.workers < WARM_WORKERS ? e->opt.workers : WARM_WORKERS;
-        for (int i = 0; i < e->n_workers && !w && e->live > warm; i++) {
-            struct worker *c = &e->workers[i];
-            if (!c->busy && c->pid > 0 && now - c->idle_since_us > IDLE_RETIRE_US)
-                w = c;
+    int64_t now = clock_mono_us();
+    int warm = e->opt.workers < WARM_WORKERS ? e->opt.workers : WARM_WORKERS;
+    int idle = 0;
+    struct worker *empty = NULL, *oldest = NULL;
+    for (int i = 0; i < e->n_workers; i++) {
+        struct worker *w = &e->workers[i];
+        if (w->busy)
+            continue;
+        if (w->pid > 0) {
+            idle++;
+            if (!oldest || w->idle_since_us < oldest->idle_since_us)
+                oldest = w;
+        } else if (!empty) {
+            empty = w;
         }
-        if (w)
-            w->busy = true;
-        pthread_mutex_unlock(&e->mu);
-        if (!w)
-            return;
-        kill_worker(e, w, END_IDLE);
-        give_back(e, w);
     }
+    *start = *retire = NULL;
+    *wake_us = now + 1000000;
+    bool wanted = e->live < warm || e->waiting > idle;
+    if (empty && wanted && now >= e->next_spawn_us)
+        *start = empty;
+    else if (empty && wanted)
+        *wake_us = e->next_spawn_us;
+    else if (oldest && e->live > warm && e->waiting == 0 &&
+             now - oldest->idle_since_us > IDLE_RETIRE_US)
+        *retire = oldest;
 }
 
-/* Takes a worker for a query on generation g: an idle one (one with g loaded first), or a
- * free slot with a new process. Waits for one up to deadline_us. END_OK with *out busy. */
+/* The supervisor thread: the one thread that starts worker processes. It must be a thread
+ * that lives as long as the engine, because PR_SET_PDEATHSIG fires when the thread that
+ * started a process ends, not the process (a connection thread would take its worker with
+ * it). It keeps WARM_WORKERS started, starts one more while queries wait and no worker is
+ * idle (with a backoff after failures), and retires workers beyond the warm ones that have
+ * been idle for IDLE_RETIRE_US. Queries kill workers themselves (their own, busy ones). */
+static void *supervise(void *arg)
+{
+    struct query_engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    /* after a shutdown it stays, starting nothing, until every worker is gone: its end would
+     * kill the workers it started (see above) under queries that are being answered */
+    while (!e->closing) {
+        struct worker *start = NULL, *retire = NULL;
+        int64_t wake_us = clock_mono_us() + 1000000;
+        if (!e->stopping)
+            supervise_pick(e, &start, &retire, &wake_us);
+        if (!start && !retire) {
+            struct timespec ts = mono_ts(wake_us);
+            pthread_cond_timedwait(&e->changed, &e->mu, &ts);
+            continue;
+        }
+        struct worker *w = start ? start : retire;
+        w->busy = true;
+        pthread_mutex_unlock(&e->mu);
+        if (retire) {
+            kill_worker(e, w, END_IDLE);
+        } else {
+            struct err err = { { 0 } };
+            enum rc rc = spawn_worker(e, w, &err);
+            if (rc)
+                log_warn("query", "%s", err.msg);
+            note_start(e, rc == RC_OK);
+        }
+        give_back(e, w);
+        pthread_mutex_lock(&e->mu);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return NULL;
+}
+
+/* Takes an idle worker for a query on generation g (one with g loaded first), waiting for the
+ * supervisor to start one or for a query to give one back, up to deadline_us, and not for a
+ * client that went away (END_GONE). END_OK with *out busy. */
 static enum end take_worker(struct query_engine *e, const struct catalog_gen *g,
-                            int64_t deadline_us, struct worker **out, struct err *err)
+                            const struct query_request *req, int64_t deadline_us,
+                            struct worker **out)
 {
     pthread_mutex_lock(&e->mu);
     for (;;) {
@@ -345,57 +390,46 @@ static enum end take_worker(struct query_engine *e, const struct catalog_gen *g,
             pthread_mutex_unlock(&e->mu);
             return END_SHUTDOWN;
         }
-        struct worker *idle = NULL, *empty = NULL;
+        struct worker *idle = NULL;
         for (int i = 0; i < e->n_workers; i++) {
             struct worker *w = &e->workers[i];
-            if (w->busy)
-                continue;
-            if (w->pid > 0 && (!idle || w->gen == g))
+            if (!w->busy && w->pid > 0 && (!idle || w->gen == g))
                 idle = w;
-            else if (w->pid == 0 && !empty)
-                empty = w;
+        }
+        if (idle) {
+            idle->busy = true;
+            pthread_mutex_unlock(&e->mu);
+            if (!idle_worker_broken(idle)) {
+                *out = idle;
+                return END_OK;
+            }
+            kill_worker(e, idle, END_CRASHED);
+            give_back(e, idle);
+            pthread_mutex_lock(&e->mu);
+            continue;
         }
         int64_t now = clock_mono_us();
-        struct worker *w = idle ? idle : (empty && now >= e->next_spawn_us ? empty : NULL);
-        if (w) {
-            w->busy = true;
-            pthread_mutex_unlock(&e->mu);
-            if (w->pid > 0 && idle_worker_broken(w)) {
-                kill_worker(e, w, END_CRASHED);
-                give_back(e, w);
-                pthread_mutex_lock(&e->mu);
-                continue;
-            }
-            if (w->pid == 0) {
-                enum rc rc = spawn_worker(e, w, err);
-                note_start(e, rc == RC_OK);
-                if (rc) {
-                    log_warn("query", "%s", err->msg);
-                    give_back(e, w);
-                    pthread_mutex_lock(&e->mu);
-                    continue;
-                }
-            }
-            *out = w;
-            return END_OK;
-        }
         if (now >= deadline_us) {
             pthread_mutex_unlock(&e->mu);
             return END_TIMEOUT;
         }
         int64_t until = deadline_us;
-        if (empty && e->next_spawn_us < until)
-            until = e->next_spawn_us;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t wait_us = until - now + 1000;
-        ts.tv_sec += wait_us / 1000000;
-        ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        if (req->gone && now + GONE_EVERY_MS * 1000 < until)
+            until = now + GONE_EVERY_MS * 1000;
+        struct timespec ts = mono_ts(until);
+        e->waiting++;
+        pthread_cond_broadcast(&e->changed); /* the supervisor may start one */
         pthread_cond_timedwait(&e->changed, &e->mu, &ts);
+        e->waiting--;
+        if (req->gone) {
+            pthread_mutex_unlock(&e->mu); /* never call out with the lock held */
+            bool gone = req->gone(req->gone_ctx);
+            pthread_mutex_lock(&e->mu);
+            if (gone) {
+                pthread_mutex_unlock(&e->mu);
+                return END_GONE;
+            }
+        }
     }
 }
 
@@ -444,7 +478,7 @@ static enum end await_answer(struct query_engine *e, struct worker *w,
         if (n > 0) {
             bool done = false;
             if (wire_in_step(w->fd, in, max, &done, err) != RC_OK) {
-                why = END_CRASHED;
+                why = engine_stopping(e) ? END_SHUTDOWN : END_CRASHED;
                 break;
             }
             if (done && in->type != want) {
@@ -597,7 +631,7 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     struct buf frame;
     buf_init(&frame, WIRE_FRAME_MAX);
     enum rc rc = RC_OK;
-    enum end why = take_worker(e, g, deadline_us, &w, &werr);
+    enum end why = take_worker(e, g, req, deadline_us, &w);
     if (why == END_TIMEOUT) {
         outcome(o, QUERY_TIMEOUT, "no query worker became free within the time limit of %d s"
                                   " (query.timeout_s; query.workers: %d)",
@@ -736,7 +770,12 @@ enum rc query_engine_start(const struct query_engine_options *opt, struct query_
     pthread_condattr_destroy(&ca);
     metrics_set("da_query_workers", NULL, 0);
     metrics_count("da_query_worker_restarts_total", NULL, 0);
-    keep_warm(e);
+    if (pthread_create(&e->supervisor, NULL, supervise, e) != 0) {
+        e->supervisor_started = false;
+        query_engine_stop(&e);
+        return err_set(err, RC_INTERNAL, "cannot start the query worker supervisor");
+    }
+    e->supervisor_started = true;
     *out = e;
     return RC_OK;
 }
@@ -782,6 +821,12 @@ void query_engine_stop(struct query_engine **ep)
     }
     pthread_mutex_unlock(&e->mu);
     query_engine_shutdown(e); /* a slot that was busy above may have a process still */
+    pthread_mutex_lock(&e->mu);
+    e->closing = true;
+    pthread_cond_broadcast(&e->changed);
+    pthread_mutex_unlock(&e->mu);
+    if (e->supervisor_started)
+        pthread_join(e->supervisor, NULL);
     for (size_t i = 0; i < e->n_users; i++)
         free(e->users[i].user_id);
     free(e->users);
@@ -821,8 +866,6 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
         rc = run_in_worker(e, g, req, deadline_us, out, o, err);
     catalog_release(e->opt.catalog, g);
     user_leave(e, req->user_id);
-    keep_warm(e); /* replaces a worker this query had killed */
-    retire_idle(e);
     o->duration_us = clock_mono_us() - t0;
     return rc;
 }

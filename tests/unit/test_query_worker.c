@@ -364,6 +364,47 @@ static void test_shutdown_stops_a_running_query(void **state)
     pool_close(f);
 }
 
+struct short_lived {
+    struct pool_fixture *f;
+    enum query_outcome_kind kind;
+};
+
+static void *run_medium(void *arg)
+{
+    struct short_lived *r = arg;
+    struct buf out;
+    buf_init(&out, 65536);
+    r->kind = run(r->f, "SELECT levenshtein(repeat('a', 15000), repeat('b', 15000)) AS d", &out);
+    buf_cleanup(&out);
+    return NULL;
+}
+
+/* Workers started while three queries ran at once, from threads that then ended, still serve:
+ * PR_SET_PDEATHSIG fires when the thread that started a process ends, so only the supervisor
+ * thread may start them (a connection thread did, and its worker died with it). */
+static void test_workers_outlive_the_threads_whose_queries_needed_them(void **state)
+{
+    (void)state;
+    struct pool_fixture *f = pool_open(60, 3);
+    double restarts = metric("\nda_query_worker_restarts_total ");
+    for (int round = 0; round < 2; round++) {
+        struct short_lived r[3];
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) {
+            r[i] = (struct short_lived){ f, QUERY_CRASHED };
+            assert_int_equal(pthread_create(&t[i], NULL, run_medium, &r[i]), 0);
+        }
+        for (int i = 0; i < 3; i++) {
+            pthread_join(t[i], NULL);
+            assert_int_equal(r[i].kind, QUERY_OK);
+        }
+        usleep(200 * 1000);
+    }
+    assert_true(metric("\nda_query_worker_restarts_total ") == restarts);
+    assert_true(metric("\nda_query_workers ") == 3);
+    pool_close(f);
+}
+
 /* ---- the fake worker ---- */
 
 /* A worker that answers LOAD properly and misbehaves on RUN as the mode file says; started
@@ -459,6 +500,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_worker_answers_and_is_replaced_after_a_deadline),
         cmocka_unit_test(test_hostile_workers_end_cleanly_and_are_replaced),
         cmocka_unit_test(test_shutdown_stops_a_running_query),
+        cmocka_unit_test(test_workers_outlive_the_threads_whose_queries_needed_them),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
