@@ -446,11 +446,9 @@ static int64_t resident_bytes(const struct query_engine *e, pid_t pid)
     if (n <= 0)
         return -1;
     text[n] = '\0';
-    long long size = 0, resident = 0;
     char *end = NULL;
-    size = strtoll(text, &end, 10);
-    resident = strtoll(end, NULL, 10);
-    (void)size;
+    (void)strtoll(text, &end, 10); /* the first field is the total size; resident follows */
+    long long resident = strtoll(end, NULL, 10);
     return (int64_t)resident * e->page_size;
 }
 

@@ -90,7 +90,6 @@ static bool handle_load(int fd, const struct wire_in *in, struct duck **db)
     }
     if (rc)
         set_message(&res, WIRE_FAILED, err.msg);
-    res.data_len = 0;
     return reply(fd, WIRE_LOADED, &res);
 }
 
@@ -102,7 +101,6 @@ static bool handle_run(int fd, const struct wire_in *in, struct duck *db)
     char *heap = NULL;
     struct duck *conn = NULL;
     struct buf out;
-    buf_init(&out, 0);
     enum rc rc = wire_decode_run(in->body, in->len, &run, &heap, &err);
     if (rc)
         return false; /* the server sent nonsense: end, it starts another */
