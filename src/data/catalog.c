@@ -364,7 +364,7 @@ static int table_cmp_id(const void *a, const void *b)
 
 const struct catalog_table *catalog_find(const struct catalog_gen *g, const char *id)
 {
-    struct catalog_table key;
+    struct catalog_table key = { 0 };
     if (!id || strlen(id) > IDENT_MAX_LEN || g->n_tables == 0)
         return NULL;
     snprintf(key.id, sizeof(key.id), "%s", id);

@@ -353,24 +353,25 @@ static void *supervise(void *arg)
         int64_t wake_us = clock_mono_us() + 1000000;
         if (!e->stopping)
             supervise_pick(e, &start, &retire, &wake_us);
-        if (!start && !retire) {
+        if (retire) {
+            retire->busy = true;
+            pthread_mutex_unlock(&e->mu);
+            kill_worker(e, retire, END_IDLE);
+            give_back(e, retire);
+        } else if (start) {
+            start->busy = true;
+            pthread_mutex_unlock(&e->mu);
+            struct err err = { { 0 } };
+            enum rc rc = spawn_worker(e, start, &err);
+            if (rc)
+                log_warn("query", "%s", err.msg);
+            note_start(e, rc == RC_OK);
+            give_back(e, start);
+        } else {
             struct timespec ts = mono_ts(wake_us);
             pthread_cond_timedwait(&e->changed, &e->mu, &ts);
             continue;
         }
-        struct worker *w = start ? start : retire;
-        w->busy = true;
-        pthread_mutex_unlock(&e->mu);
-        if (retire) {
-            kill_worker(e, w, END_IDLE);
-        } else {
-            struct err err = { { 0 } };
-            enum rc rc = spawn_worker(e, w, &err);
-            if (rc)
-                log_warn("query", "%s", err.msg);
-            note_start(e, rc == RC_OK);
-        }
-        give_back(e, w);
         pthread_mutex_lock(&e->mu);
     }
     pthread_mutex_unlock(&e->mu);
