@@ -146,14 +146,13 @@ static void test_recipe_round_trip_carries_the_token_for_the_replay_only(void **
     assert_int_equal(tokens.n, 1);
     assert_string_equal(tokens.names[0], "DA_TEST_TOKEN");
     assert_string_equal(tokens.values[0], "s3cr3t");
+    struct wire_tokens cut_tokens;
     for (size_t n = 0; n < b.len; n++) {
-        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &tokens, &err), RC_INVALID);
+        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &cut_tokens, &err),
+                         RC_INVALID);
         assert_int_equal(r.n, 0); /* nothing kept from a refused frame */
-        assert_int_equal(tokens.n, 0);
+        assert_int_equal(cut_tokens.n, 0);
     }
-    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &tokens, &err), RC_OK);
-    catalog_recipe_cleanup(&got);
-    assert_int_equal(wire_decode_recipe(b.data, b.len, &gen, &got, &tokens, &err), RC_OK);
 
     /* without the variable the replay fails and names it; with it the statement has it */
     struct duck *db = NULL;
