@@ -6,7 +6,8 @@
 #   - requests per second of a tiny authenticated query (POST /api/query "SELECT 1") vs nginx
 #     serving that query's answer as a static JSON file, under the same wrk load;
 #   - the server's resident memory idle, after the latency runs and under the wrk load.
-# Needs nginx and wrk (bench/run.sh installs them). Never part of the tests.
+# Needs nginx and wrk (bench/run.sh installs them), unless LATENCY_ONLY=1 (the latency figures
+# and the idle memory only, e.g. to compare two builds). Never part of the tests.
 set -eu
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-200}
@@ -28,6 +29,12 @@ start_peak=$(peak_kb "$da_pid")
 echo
 DA_BENCH_TOKEN=$token "$BUILD/bench/query_bench" run "$work/data" "$da_base" "$RUNS"
 after_kb=$(rss_kb "$da_pid")
+if [ "${LATENCY_ONLY:-0}" = 1 ]; then
+    # the latency figures alone (no nginx or wrk): enough to compare two builds of da
+    printf "server RSS     idle %s MiB, after the latency runs %s MiB\n" \
+        "$((idle_kb / 1024))" "$((after_kb / 1024))"
+    exit 0
+fi
 
 # nginx serves the tiny query's own answer
 mkdir -p "$work/www"

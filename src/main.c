@@ -9,6 +9,7 @@
 #include "base/compat.h"
 #include "base/version.h"
 #include "cmd/cmd.h"
+#include "query/worker.h"
 
 static const struct cmd commands[] = {
     { "serve", "run the server", cmd_serve },
@@ -99,6 +100,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "da: unknown option '%s'; see 'da --help'\n", name);
         return EXIT_USAGE;
     }
+    /* hidden: the server starts its query workers this way (query/worker.h) */
+    if (strcmp(name, QUERY_WORKER_COMMAND) == 0)
+        return query_worker_main(argc - 1, argv + 1);
     const struct cmd *c = find_command(name);
     if (!c) {
         fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", name);

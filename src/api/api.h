@@ -26,7 +26,7 @@ struct app {
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
     struct dataplane *dataplane;  /* the catalog and its watcher, profiler */
-    struct query_engine *engine;  /* governed SQL: limits, watchdog */
+    struct query_engine *engine;  /* governed SQL: limits, the query worker processes */
 };
 
 /* All routes of the API in one array; the caller frees it with free() after the server

@@ -62,17 +62,24 @@ static int outcome_status(enum query_outcome_kind k)
     case QUERY_TOO_MANY:
         return 429;
     case QUERY_TIMEOUT:
-        return 408;
+        return 504; /* not 408: that means the client was slow, and proxies retry it */
     case QUERY_CANCELLED:
         return 400;
+    case QUERY_MEMORY:
+        return 422;
+    case QUERY_CRASHED:
+        return 500;
+    case QUERY_SHUTDOWN:
+        return 503;
     }
     return 500;
 }
 
 static const char *outcome_name(enum query_outcome_kind k)
 {
-    static const char *const names[] = { "ok", "bad_sql", "forbidden", "too_many", "timeout",
-                                         "cancelled" };
+    static const char *const names[] = { "ok",        "bad_sql", "forbidden", "too_many",
+                                         "timeout",   "cancelled", "memory", "crashed",
+                                         "shutdown" };
     return names[k];
 }
 
@@ -195,7 +202,10 @@ static void post_query(struct http_req *req, void *appv)
     if (o.kind != QUERY_OK) {
         char shown[sizeof(o.message)]; /* clients never see server paths */
         redact_paths(o.message, app->data_dir, shown, sizeof(shown));
-        http_respond_error(req, outcome_status(o.kind), "%s", shown);
+        if (o.kind == QUERY_CRASHED)
+            http_respond_error(req, 500, "%s (request id %s)", shown, http_req_id(req));
+        else
+            http_respond_error(req, outcome_status(o.kind), "%s", shown);
         goto out;
     }
     if (fmt == RESULT_PARQUET) {

@@ -221,6 +221,7 @@ static enum rc rc_of_status(long status)
     case 408:
     case 413:
     case 429:
+    case 504: /* the query's time limit */
         return RC_TOOBIG;
     default:
         return status >= 500 ? RC_INTERNAL : RC_INVALID;

@@ -57,8 +57,8 @@ long hc_status(const struct hc *c);
  * *out_json (may be NULL) gets the parsed answer, also for error statuses, so callers can
  * read fields such as RFC 8628's "error"; NULL when the answer was empty or not JSON; the
  * caller json_decref()s it. A 2xx is RC_OK; any other answer is its rc (401
- * RC_UNAUTHORIZED, 403 RC_FORBIDDEN, 404 RC_NOTFOUND, 409 RC_CONFLICT, 408/413/429
- * RC_TOOBIG, 5xx RC_INTERNAL, else RC_INVALID) with err "the server answered 401: <its
+ * RC_UNAUTHORIZED, 403 RC_FORBIDDEN, 404 RC_NOTFOUND, 409 RC_CONFLICT, 408/413/429/504
+ * RC_TOOBIG, other 5xx RC_INTERNAL, else RC_INVALID) with err "the server answered 401: <its
  * detail>"; no answer is RC_IO with err "cannot reach URL: <why>". A 2xx whose body is not
  * JSON is RC_INVALID. Text from the server is cleaned of control characters. */
 enum rc hc_call(struct hc *c, const char *method, const char *path, const json_t *body,

@@ -1,7 +1,9 @@
 /* serve.c — `da serve`: load and check the configuration, open the state store, make the demo
  * data when asked, start the HTTP server, and on SIGTERM or SIGINT shut down gracefully: stop
- * accepting, let requests in flight finish within the grace period, close the databases, and
- * exit 0. A second signal during the grace period stops at once. */
+ * accepting, let requests in flight finish within the grace period, then stop the queries
+ * still running (their worker processes are killed: nothing a query does can delay the
+ * exit), close the databases, and exit 0. A second signal during the grace period stops at
+ * once. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "query/engine.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
+#define REFUSAL_GRACE_MS 2000
 
 struct serve_args {
     const char *config_path;
@@ -275,6 +278,14 @@ static void drain(struct http_server *http, int grace_s, const sigset_t *set)
     }
 }
 
+/* Gives the requests whose queries were just stopped a moment to send their 503. */
+static void finish_refusals(struct http_server *http)
+{
+    int64_t deadline = clock_mono_us() + REFUSAL_GRACE_MS * 1000;
+    while (!http_server_wait_idle(http, 50) && clock_mono_us() < deadline)
+        ;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct serve_args args;
@@ -339,6 +350,8 @@ int cmd_serve(int argc, char **argv)
             .max_rows = cfg.query_max_rows,
             .max_bytes = cfg.query_max_bytes,
             .max_concurrent = cfg.query_max_concurrent,
+            .workers = cfg.query_workers,
+            .memory_limit = cfg.query_memory_limit,
         };
         rc = query_engine_start(&qopt, &app.engine, &err);
     }
@@ -367,6 +380,10 @@ int cmd_serve(int argc, char **argv)
     log_info("serve", "%s received: finishing requests in flight (up to %ds)",
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
     drain(http, cfg.shutdown_grace_s, &stop_set);
+    /* queries still running now are stopped (their workers killed) and answered 503, so
+     * every request in flight gets a whole answer before the connections close */
+    query_engine_shutdown(app.engine);
+    finish_refusals(http);
     http_server_stop(&http);
     query_engine_stop(&app.engine);
     dataplane_stop(&app.dataplane);

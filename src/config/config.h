@@ -61,6 +61,7 @@ struct config {
     int query_max_concurrent;   /* query.max_concurrent; env DA_QUERY_MAX_CONCURRENT */
     char *query_memory_limit;   /* query.memory_limit; env DA_QUERY_MEMORY_LIMIT */
     int query_threads;          /* query.threads; env DA_QUERY_THREADS; 0: DuckDB's default */
+    int query_workers;          /* query.workers; env DA_QUERY_WORKERS */
     /* metrics */
     int64_t upload_max_bytes;   /* uploads.max_bytes; env DA_UPLOAD_MAX_BYTES */
     bool metrics_require_admin; /* metrics.require_admin; env DA_METRICS_REQUIRE_ADMIN */

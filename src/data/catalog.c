@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"
@@ -41,6 +43,7 @@ struct catalog {
     char *extracts_dir;
     char *extension_dir;
     char *results_dir;  /* where queries write Parquet results; emptied at open */
+    char *snapshots_dir; /* the generations' links of the extract files; emptied at open */
     char *memory_limit; /* NULL: DuckDB's default */
     int threads;        /* 0: DuckDB's default */
     pthread_mutex_t mu;
@@ -105,6 +108,12 @@ static void gen_free(struct catalog_gen *g)
     if (!g)
         return;
     duck_close(&g->db);
+    for (size_t i = 0; i < g->n_snapshots; i++) {
+        (void)unlink(g->snapshots[i]); /* processes that attached it keep their open file */
+        free(g->snapshots[i]);
+    }
+    free(g->snapshots);
+    catalog_recipe_cleanup(&g->recipe);
     for (size_t i = 0; i < g->n_tables; i++)
         table_cleanup(&g->tables[i]);
     free(g->tables);
@@ -120,7 +129,76 @@ static void gen_free(struct catalog_gen *g)
     free(g);
 }
 
-static enum rc exec_with_literal(struct duck *d, const char *before, const char *literal,
+/* ---- recipes ---- */
+
+void catalog_recipe_cleanup(struct catalog_recipe *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->steps[i].sql);
+        free(r->steps[i].token_env);
+        free(r->steps[i].tail);
+    }
+    free(r->steps);
+    memset(r, 0, sizeof(*r));
+}
+
+void catalog_recipe_add(struct catalog_recipe *r, const char *sql, const char *token_env,
+                        const char *tail)
+{
+    r->steps = xrealloc(r->steps, (r->n + 1) * sizeof(*r->steps));
+    r->steps[r->n++] = (struct catalog_step){
+        .sql = xstrdup(sql),
+        .token_env = token_env ? xstrdup(token_env) : NULL,
+        .tail = token_env ? xstrdup(tail ? tail : "") : NULL,
+    };
+}
+
+/* Runs one step on d; a token is read from the environment and wiped after use. */
+static enum rc run_step(struct duck *d, const struct catalog_step *s, struct err *err)
+{
+    if (!s->token_env)
+        return duck_exec(d, s->sql, err);
+    const char *token = getenv(s->token_env);
+    if (!token || !*token)
+        return err_set(err, RC_INVALID, "environment variable %s (a remote catalog's token) is"
+                                        " not set", s->token_env);
+    struct buf sql;
+    buf_init(&sql, 64 * 1024);
+    enum rc rc = buf_append_str(&sql, s->sql);
+    if (!rc)
+        rc = duck_sql_quote_literal(&sql, token);
+    if (!rc)
+        rc = buf_append_str(&sql, s->tail);
+    if (rc)
+        rc = err_set(err, RC_TOOBIG, "remote catalog statement too long");
+    else if (duck_exec(d, buf_cstr(&sql), err) != RC_OK)
+        rc = err_set(err, RC_DB, "a remote catalog cannot be attached again");
+    if (sql.data)
+        explicit_bzero(sql.data, sql.len);
+    buf_cleanup(&sql);
+    return rc;
+}
+
+enum rc catalog_replay(const struct catalog_recipe *r, struct duck **out, struct err *err)
+{
+    enum rc rc = duck_open(NULL, out, err);
+    for (size_t i = 0; !rc && i < r->n; i++)
+        rc = run_step(*out, &r->steps[i], err);
+    if (rc)
+        duck_close(out);
+    return rc;
+}
+
+/* Runs sql on g's database and, when it succeeds, adds it to g's recipe. */
+static enum rc gen_exec(struct catalog_gen *g, const char *sql, struct err *err)
+{
+    enum rc rc = duck_exec(g->db, sql, err);
+    if (!rc)
+        catalog_recipe_add(&g->recipe, sql, NULL, NULL);
+    return rc;
+}
+
+static enum rc exec_with_literal(struct catalog_gen *g, const char *before, const char *literal,
                                  const char *after, struct err *err)
 {
     struct buf sql;
@@ -133,31 +211,29 @@ static enum rc exec_with_literal(struct duck *d, const char *before, const char 
     if (rc)
         rc = err_set(err, RC_TOOBIG, "statement too long");
     else
-        rc = duck_exec(d, buf_cstr(&sql), err);
+        rc = gen_exec(g, buf_cstr(&sql), err);
     buf_cleanup(&sql);
     return rc;
 }
 
 /* A fresh in-memory database for a generation, with the settings every one shares. */
-static enum rc gen_open_db(struct catalog *c, struct duck **out, struct err *err)
+static enum rc gen_open_db(struct catalog *c, struct catalog_gen *g, struct err *err)
 {
-    enum rc rc = duck_open(NULL, out, err);
+    enum rc rc = duck_open(NULL, &g->db, err);
     if (!rc)
-        rc = duck_exec(*out, "SET autoload_known_extensions = false", err);
+        rc = gen_exec(g, "SET autoload_known_extensions = false", err);
     if (!rc)
-        rc = exec_with_literal(*out, "SET extension_directory = ", c->extension_dir, "", err);
+        rc = exec_with_literal(g, "SET extension_directory = ", c->extension_dir, "", err);
     /* the original's connectors wrote view paths relative to the data folder */
     if (!rc)
-        rc = exec_with_literal(*out, "SET file_search_path = ", c->data_dir, "", err);
-    if (rc)
-        duck_close(out);
+        rc = exec_with_literal(g, "SET file_search_path = ", c->data_dir, "", err);
     return rc;
 }
 
 /* Locks a built generation down (see catalog.h); nothing can change its settings after. Files
  * are reachable in two folders only: the extracts (read) and the results folder (written by
  * the engine's COPY of a Parquet result; the SQL guard lets no query name a file at all). */
-static enum rc gen_lock_down(struct catalog *c, struct duck *db, struct err *err)
+static enum rc gen_lock_down(struct catalog *c, struct catalog_gen *g, struct err *err)
 {
     char *extracts = xasprintf("%s/", c->extracts_dir);
     char *results = xasprintf("%s/", c->results_dir);
@@ -169,18 +245,18 @@ static enum rc gen_lock_down(struct catalog *c, struct duck *db, struct err *err
         duck_sql_quote_literal(&sql, results) || buf_append_str(&sql, "]"))
         rc = err_set(err, RC_TOOBIG, "data folder path too long");
     if (!rc)
-        rc = duck_exec(db, buf_cstr(&sql), err);
+        rc = gen_exec(g, buf_cstr(&sql), err);
     if (!rc)
-        rc = duck_exec(db, "SET enable_external_access = false", err);
+        rc = gen_exec(g, "SET enable_external_access = false", err);
     if (!rc && c->memory_limit)
-        rc = exec_with_literal(db, "SET memory_limit = ", c->memory_limit, "", err);
+        rc = exec_with_literal(g, "SET memory_limit = ", c->memory_limit, "", err);
     if (!rc && c->threads > 0) {
         char set_threads[48];
         snprintf(set_threads, sizeof(set_threads), "SET threads = %d", c->threads);
-        rc = duck_exec(db, set_threads, err);
+        rc = gen_exec(g, set_threads, err);
     }
     if (!rc)
-        rc = duck_exec(db, "SET lock_configuration = true", err);
+        rc = gen_exec(g, "SET lock_configuration = true", err);
     buf_cleanup(&sql);
     free(extracts);
     free(results);
@@ -201,6 +277,7 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     c->extension_dir = opt->extension_dir ? xstrdup(opt->extension_dir)
                                           : xasprintf("%s/extensions", c->data_dir);
     c->results_dir = xasprintf("%s/state/results", c->data_dir);
+    c->snapshots_dir = xasprintf("%s/state/snapshots", c->data_dir);
     c->memory_limit = opt->memory_limit ? xstrdup(opt->memory_limit) : NULL;
     c->threads = opt->threads;
     pthread_mutex_init(&c->mu, NULL);
@@ -210,9 +287,11 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     isotime_now(g->built_at);
     enum rc rc = file_scratch_dir(c->results_dir, err);
     if (!rc)
-        rc = gen_open_db(c, &g->db, err);
+        rc = file_scratch_dir(c->snapshots_dir, err);
     if (!rc)
-        rc = gen_lock_down(c, g->db, err);
+        rc = gen_open_db(c, g, err);
+    if (!rc)
+        rc = gen_lock_down(c, g, err);
     if (rc) {
         gen_free(g);
         catalog_close(&c);
@@ -235,6 +314,14 @@ struct catalog_gen *catalog_acquire(struct catalog *c)
 {
     pthread_mutex_lock(&c->mu);
     struct catalog_gen *g = c->current;
+    g->refs++;
+    pthread_mutex_unlock(&c->mu);
+    return g;
+}
+
+struct catalog_gen *catalog_hold(struct catalog *c, struct catalog_gen *g)
+{
+    pthread_mutex_lock(&c->mu);
     g->refs++;
     pthread_mutex_unlock(&c->mu);
     return g;
@@ -305,6 +392,7 @@ void catalog_close(struct catalog **cp)
     free(c->extracts_dir);
     free(c->extension_dir);
     free(c->results_dir);
+    free(c->snapshots_dir);
     free(c->memory_limit);
     free(c);
     *cp = NULL;
@@ -487,7 +575,7 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
                            r->extension, r->extension, b->c->extension_dir);
         goto out;
     }
-    if (exec_with_literal(b->g->db, "LOAD ", ext_path, "", &err) != RC_OK) {
+    if (exec_with_literal(b->g, "LOAD ", ext_path, "", &err) != RC_OK) {
         reason = xasprintf("extension %s cannot be loaded: %s", r->extension, err.msg);
         goto out;
     }
@@ -500,21 +588,28 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
         rc = duck_sql_quote_ident(&sql, r->alias);
     if (!rc)
         rc = buf_printf(&sql, " (TYPE %s, READ_ONLY", r->extension);
-    if (!rc && token) {
+    if (!rc && token)
         rc = buf_append_str(&sql, ", TOKEN ");
-        if (!rc)
-            rc = duck_sql_quote_literal(&sql, token);
-    }
+    /* the recipe keeps the statement up to the token and the variable's name */
+    char *head = rc ? NULL : xstrdup(buf_cstr(&sql));
+    if (!rc && token)
+        rc = duck_sql_quote_literal(&sql, token);
     if (!rc)
         rc = buf_append_str(&sql, ")");
     if (rc) {
+        free(head);
         reason = xasprintf("remote catalog %s: URL or token too long", r->alias);
         goto out;
     }
     if (duck_exec(b->g->db, buf_cstr(&sql), &err) != RC_OK) {
         redact(err.msg, token);
         reason = xasprintf("remote catalog %s cannot be attached: %s", r->alias, err.msg);
+    } else if (token) {
+        catalog_recipe_add(&b->g->recipe, head, r->token_env, ")");
+    } else {
+        catalog_recipe_add(&b->g->recipe, buf_cstr(&sql), NULL, NULL);
     }
+    free(head);
 out:
     free(ext_path);
     if (sql.data)
@@ -556,7 +651,7 @@ static struct catalog_table *new_table(struct build *b)
     return t;
 }
 
-static enum rc create_view(struct duck *d, const char *id, const char *source, const char *name,
+static enum rc create_view(struct catalog_gen *g, const char *id, const char *source, const char *name,
                            struct err *err)
 {
     struct buf sql;
@@ -575,7 +670,7 @@ static enum rc create_view(struct duck *d, const char *id, const char *source, c
     if (rc)
         rc = err_set(err, RC_INTERNAL, "view statement too long");
     else
-        rc = duck_exec(d, buf_cstr(&sql), err);
+        rc = gen_exec(g, buf_cstr(&sql), err);
     buf_cleanup(&sql);
     return rc;
 }
@@ -612,7 +707,7 @@ static void add_tables(struct build *b, const char *source, const struct extract
         } else if (e->remote && (why = alias_reason(b, info, e->remote_alias)) != NULL) {
             t->status = CATALOG_UNAVAILABLE;
             t->reason = xstrdup(why);
-        } else if (create_view(b->g->db, e->id, source, e->name, &err) != RC_OK) {
+        } else if (create_view(b->g, e->id, source, e->name, &err) != RC_OK) {
             t->status = CATALOG_ERROR;
             t->reason = xasprintf("its view fails: %s", err.msg);
         } else {
@@ -633,6 +728,55 @@ static void add_tables(struct build *b, const char *source, const struct extract
     }
 }
 
+/* Copies from to a new file to (owner only), for a snapshot across file systems. */
+static enum rc copy_file(const char *from, const char *to, struct err *err)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return err_set(err, RC_IO, "cannot open %s: %s", from, strerror(errno));
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    enum rc rc = out < 0 ? err_set(err, RC_IO, "cannot create %s: %s", to, strerror(errno))
+                         : RC_OK;
+    char chunk[65536];
+    while (!rc) {
+        ssize_t n = read(in, chunk, sizeof(chunk));
+        if (n == 0)
+            break;
+        if (n < 0 || write(out, chunk, (size_t)n) != n)
+            rc = err_set(err, RC_IO, "cannot copy %s: %s", from, strerror(errno));
+    }
+    if (out >= 0 && close(out) != 0 && !rc)
+        rc = err_set(err, RC_IO, "cannot copy %s: %s", from, strerror(errno));
+    close(in);
+    if (rc && out >= 0)
+        (void)unlink(to);
+    return rc;
+}
+
+/* Links the extract file db into the snapshots folder for generation g (see catalog.h) and
+ * returns the link's path (owned by g), or NULL with err set. */
+static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *source,
+                      const char *db, struct err *err)
+{
+    char *path = xasprintf("%s/g%llu-%s.duckdb", c->snapshots_dir,
+                           (unsigned long long)g->number, source);
+    (void)unlink(path); /* a failed rebuild of the same number may have left it */
+    if (link(db, path) != 0) {
+        if (errno != EXDEV) {
+            err_set(err, RC_IO, "cannot link %s: %s", db, strerror(errno));
+            free(path);
+            return NULL;
+        }
+        if (copy_file(db, path, err) != RC_OK) {
+            free(path);
+            return NULL;
+        }
+    }
+    g->snapshots = xrealloc(g->snapshots, (g->n_snapshots + 1) * sizeof(char *));
+    g->snapshots[g->n_snapshots++] = path;
+    return path;
+}
+
 /* Attaches one source folder and adds its tables; problems go to the stats. */
 static void add_source(struct build *b, const struct folder *f)
 {
@@ -651,7 +795,12 @@ static void add_source(struct build *b, const struct folder *f)
     s->mtime_ns = mtime_ns(&f->st);
     s->size = f->st.st_size;
 
-    if (exec_with_literal(g->db, "ATTACH ", db, attach_tail, &err) != RC_OK) {
+    char *snap = snapshot(b->c, g, f->name, db, &err);
+    if (!snap) {
+        stats_problem(b->stats, "source %s cannot be attached: %s", f->name, err.msg);
+        goto out;
+    }
+    if (exec_with_literal(g, "ATTACH ", snap, attach_tail, &err) != RC_OK) {
         stats_problem(b->stats, "source %s cannot be attached: %s", f->name, err.msg);
         goto out;
     }
@@ -732,11 +881,11 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
     struct build b = { .c = c, .g = g, .prev = prev, .mode = mode, .force = source,
                        .stats = out };
     g->number = prev->number + 1;
-    enum rc rc = gen_open_db(c, &g->db, err);
+    enum rc rc = gen_open_db(c, g, err);
     if (!rc)
         rc = build_generation(&b, err);
     if (!rc)
-        rc = gen_lock_down(c, g->db, err);
+        rc = gen_lock_down(c, g, err);
     for (size_t i = 0; i < b.n_aliases; i++)
         free(b.aliases[i].reason);
     free(b.aliases);

@@ -56,6 +56,34 @@ struct catalog_table {
     size_t n_files;
 };
 
+/* One statement of a generation's recipe. With token_env set, the statement is sql, then the
+ * value of that environment variable as a quoted literal, then tail: a remote catalog's token
+ * is read from the environment again wherever the recipe is replayed, never stored. */
+struct catalog_step {
+    char *sql;
+    char *token_env; /* NULL for most statements */
+    char *tail;      /* NULL unless token_env */
+};
+
+/* Every statement that built a generation's database, in order: its settings, the ATTACH of
+ * each extract's snapshot (read-only), the remote catalogs, the views and the lock-down. A
+ * query worker replays it to get a database equal to the server's (catalog_replay). */
+struct catalog_recipe {
+    struct catalog_step *steps;
+    size_t n;
+};
+
+void catalog_recipe_cleanup(struct catalog_recipe *r);
+
+/* Appends one step (token_env and tail may be NULL); the recipe copies the strings. */
+void catalog_recipe_add(struct catalog_recipe *r, const char *sql, const char *token_env,
+                        const char *tail);
+
+/* Opens a fresh in-memory database and runs every step of r on it. On failure *out is NULL
+ * and err names the step's error (a token's value never appears in it). */
+enum rc catalog_replay(const struct catalog_recipe *r, struct duck **out,
+                       struct err *err) WARN_UNUSED;
+
 /* A generation: immutable once built, shared by the queries that hold it. */
 struct catalog_gen {
     uint64_t number;       /* 1, 2, ...: every rebuild makes the next */
@@ -66,8 +94,11 @@ struct catalog_gen {
     char built_at[ISOTIME_SIZE];
     char **problems;       /* what the rebuild that made it reported (skipped folders, ...) */
     size_t n_problems;
+    struct catalog_recipe recipe; /* how to build db again, in another process */
     /* private to catalog.c */
     struct duck *db;
+    char **snapshots;      /* the hard links (or copies) of the extracts it attached */
+    size_t n_snapshots;
     int refs;
     struct catalog_source_state *states; /* every extract folder this generation saw */
     size_t n_states;
@@ -118,6 +149,10 @@ enum rc catalog_refresh(struct catalog *c, struct catalog_rebuild_stats *out,
  * current generation was built (a few stat calls: cheap enough to poll). */
 bool catalog_changed_on_disk(struct catalog *c);
 
+/* Extract files are replaced by rename, so a generation attaches a hard link of each one
+ * (<data_dir>/state/snapshots/g<N>-<source>.duckdb, a copy across file systems), removed
+ * when the generation is freed: every process that replays its recipe reads the same file. */
+
 /* The folder (<data_dir>/state/results, owner only, emptied at open) where a query may write
  * its result as a Parquet file: the only folder the serving database may write. */
 const char *catalog_results_dir(const struct catalog *c);
@@ -125,6 +160,11 @@ const char *catalog_results_dir(const struct catalog *c);
 /* The current generation, held until catalog_release. Never NULL. */
 struct catalog_gen *catalog_acquire(struct catalog *c);
 void catalog_release(struct catalog *c, struct catalog_gen *g);
+
+/* One more hold on g, which the caller holds already (a query worker that has g loaded keeps
+ * it, and so its files and Parquet runs, until it loads another). Release with
+ * catalog_release. */
+struct catalog_gen *catalog_hold(struct catalog *c, struct catalog_gen *g);
 
 /* A new connection to generation g's database for one query; close it with duck_close before
  * releasing g. */

@@ -1,11 +1,15 @@
 /* engine.h — the governed query: one SQL text of one caller, checked by the SQL guard against
  * what the caller may read, run on the catalog generation current when it starts, within the
- * limits of instance.yaml (rows, bytes, time, queries per user), and encoded for the wire.
+ * limits of instance.yaml (rows, bytes, time, memory, queries per user), and encoded for the
+ * wire.
  *
- * Time limits and cancellation: a watchdog thread interrupts (duck_interrupt) every query past
- * its deadline, and every query whose client has gone away (checked every 200 ms through the
- * request's gone() callback), so a slow or abandoned query never holds a worker for long and
- * the server stays responsive. */
+ * The server only checks: the guard parses in the server, and the query runs in a query
+ * worker process (worker.h) from a small supervised pool. A query past its deadline (in any
+ * phase: parse, bind, optimize, execute), past its memory budget, or whose client has gone
+ * away, is ended by killing its worker with SIGKILL; the worker is replaced, and the server
+ * and every other query carry on. The calling thread watches its own worker (poll on its
+ * socket every few tens of milliseconds), so no lock is held while it checks the client, and
+ * a deadline or cancel cannot be lost. */
 #ifndef DA_QUERY_ENGINE_H
 #define DA_QUERY_ENGINE_H
 
@@ -28,7 +32,19 @@ struct query_engine_options {
     int max_rows;       /* the most a request may ask for */
     int64_t max_bytes;  /* of encoded rows */
     int max_concurrent; /* per user */
+    int workers;        /* query worker processes at most (query.workers) */
+    const char *memory_limit; /* query.memory_limit ("4GB"): each worker's budget, see below */
+    const char *worker_exe;   /* the binary to start as a worker; NULL: /proc/self/exe */
+    const char *const *worker_env; /* NULL-terminated names of variables a worker also gets
+                                    * (tests); the others are not passed (see engine.c) */
 };
+
+/* A worker's resident memory may reach memory_limit plus a quarter plus 256 MiB (DuckDB's own
+ * allocations beyond its buffer manager, the libraries); past that it is killed. */
+int64_t query_worker_budget(int64_t memory_limit);
+
+/* Reads a DuckDB size such as "4GB", "512 MiB" or "1000000" (bytes); false when it is not one. */
+bool query_parse_size(const char *text, int64_t *out);
 
 struct query_request {
     const char *user_id;  /* for the per-user cap */
@@ -46,8 +62,11 @@ enum query_outcome_kind {
     QUERY_BAD_SQL,   /* 400: the guard's verdict or the engine's error */
     QUERY_FORBIDDEN, /* 403 */
     QUERY_TOO_MANY,  /* 429: the caller runs max_concurrent queries already */
-    QUERY_TIMEOUT,   /* 408 with a message naming the limit */
+    QUERY_TIMEOUT,   /* 504 with a message naming query.timeout_s */
     QUERY_CANCELLED, /* the client went away */
+    QUERY_MEMORY,    /* 422: past query.memory_limit */
+    QUERY_CRASHED,   /* 500: its worker died for another reason */
+    QUERY_SHUTDOWN,  /* 503: the server is stopping */
 };
 
 struct query_outcome {
@@ -67,7 +86,11 @@ void query_outcome_cleanup(struct query_outcome *o);
 enum rc query_engine_start(const struct query_engine_options *opt, struct query_engine **out,
                            struct err *err) WARN_UNUSED;
 
-/* Stops the watchdog. Call after the last query has returned. */
+/* Starts stopping: kills every worker, so that each query still running returns at once
+ * (QUERY_SHUTDOWN), and refuses new ones. Safe to call from any thread, more than once. */
+void query_engine_shutdown(struct query_engine *e);
+
+/* Shuts down (if not yet) and frees the engine. Call after the last query has returned. */
 void query_engine_stop(struct query_engine **e);
 
 /* Runs req, appending the encoded result to out when the outcome is QUERY_OK (or, for

@@ -237,7 +237,7 @@ describe('governed SQL on a running server', () => {
       assert.equal(r.status, 200);
     }
     const r = await slow;
-    assert.equal(r.status, 408, JSON.stringify(r.body));
+    assert.equal(r.status, 504, JSON.stringify(r.body));
     assert.match(r.body.detail, /time limit of 2 s \(query.timeout_s\)/);
     assert.ok(Date.now() - t0 < 10000);
     assert.equal((await api(server, 'GET', '/api/health')).body.status, 'healthy');

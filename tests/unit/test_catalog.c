@@ -599,6 +599,11 @@ static void test_running_query_survives_a_rebuild_and_a_schema_change(void **sta
     rebuild_ok(c, NULL, &s);
     catalog_rebuild_stats_cleanup(&s);
     assert_int_equal(count_runs(f, "src"), 2); /* the old run is still read */
+    /* a sweep while the old generation is held keeps its run */
+    int kept = -1;
+    assert_int_equal(catalog_sweep(c, &kept, &err), RC_OK);
+    assert_int_equal(kept, 0);
+    assert_int_equal(count_runs(f, "src"), 2);
     assert_int_equal(q_i64(conn, "SELECT sum(a)::BIGINT FROM t"), 3);
     duck_close(&conn);
 
@@ -754,6 +759,46 @@ static void test_generation_is_locked_down(void **state)
     duck_close(&conn);
     catalog_release(c, g);
     catalog_close(&c);
+}
+
+/* A query worker replays a generation's recipe in its own database: the same tables, the same
+ * lock-down, and the same extract file even after the extract was replaced on disk; the
+ * generation's snapshot links go when it is freed. */
+static void test_recipe_replays_the_generation_over_its_snapshot(void **state)
+{
+    struct fixture *f = *state;
+    write_text(f->in_dir, "t.csv", "a\n1\n2\n");
+    extract_files(f, "src", false);
+    int server = act_as_server(f);
+    struct catalog *c = open_catalog(f);
+    struct catalog_rebuild_stats s;
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    struct catalog_gen *g = catalog_acquire(c);
+    char *snap = xasprintf("%s/state/snapshots/g%llu-src.duckdb", f->data_dir,
+                           (unsigned long long)g->number);
+    assert_true(file_exists(snap));
+
+    /* the extract is replaced (a new file by rename) before the worker loads */
+    write_text(f->in_dir, "t.csv", "b\nnew\n");
+    extract_files(f, "src", false);
+    struct duck *db = NULL, *conn = NULL;
+    struct err err = { { 0 } };
+    assert_int_equal(catalog_replay(&g->recipe, &db, &err), RC_OK);
+    assert_int_equal(duck_connect(db, &conn, &err), RC_OK);
+    assert_int_equal(q_i64(conn, "SELECT sum(a)::BIGINT FROM t"), 3);
+    assert_int_equal(duck_exec(conn, "SET memory_limit = '100GB'", &err), RC_DB);
+    assert_int_equal(duck_exec(conn, "SELECT * FROM read_text('/etc/passwd')", &err), RC_DB);
+    duck_close(&conn);
+    duck_close(&db);
+
+    rebuild_ok(c, NULL, &s);
+    catalog_rebuild_stats_cleanup(&s);
+    catalog_release(c, g); /* the last hold on the first generation */
+    assert_false(file_exists(snap));
+    free(snap);
+    catalog_close(&c);
+    close(server);
 }
 
 /* ---- a connector killed at any moment ---- */
@@ -1033,6 +1078,8 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_generation_is_locked_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_killed_at_any_moment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipe_replays_the_generation_over_its_snapshot,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_keeps_the_run_a_held_generation_reads, setup,

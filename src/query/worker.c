@@ -1,0 +1,169 @@
+/* worker.c — the query worker process (see worker.h). One request at a time: a LOAD replaces
+ * the database with a generation's, a RUN runs one query on a fresh connection to it. Any
+ * frame it cannot read ends the process; the server then starts another. */
+#include "query/worker.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/parse.h"
+#include "data/catalog.h"
+#include "data/duck.h"
+#include "query/result.h"
+#include "query/wire.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#    define WORKER_ASAN 1
+#elif defined(__has_feature)
+#    if __has_feature(address_sanitizer)
+#        define WORKER_ASAN 1
+#    endif
+#endif
+
+/* Closes every descriptor above the socket: nothing of the server's leaks in, whatever another
+ * server thread opened without O_CLOEXEC while this process was being started. */
+static void close_inherited(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    int own = dirfd(d);
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        int64_t fd = 0;
+        if (e->d_name[0] == '.' || !parse_i64(e->d_name, 0, INT32_MAX, &fd))
+            continue;
+        if (fd > QUERY_WORKER_FD && fd != own)
+            close((int)fd);
+    }
+    closedir(d);
+}
+
+/* Replies to the server; false when it is gone. */
+static bool reply(int fd, enum wire_type type, const struct wire_result *res)
+{
+    struct buf head;
+    struct err err = { { 0 } };
+    buf_init(&head, 4096);
+    bool ok = wire_encode_result(&head, res) == RC_OK;
+    const void *parts[] = { head.data, res->data };
+    size_t lens[] = { head.len, res->data ? res->data_len : 0 };
+    ok = ok && wire_send(fd, type, parts, lens, 2, 0, &err) == RC_OK;
+    buf_cleanup(&head);
+    return ok;
+}
+
+static void set_message(struct wire_result *res, enum wire_status status, const char *msg)
+{
+    res->status = status;
+    snprintf(res->message, sizeof(res->message), "%s", msg);
+}
+
+static bool handle_load(int fd, const struct wire_in *in, struct duck **db)
+{
+    struct wire_result res = { 0 };
+    struct catalog_recipe recipe;
+    struct wire_tokens tokens;
+    uint64_t generation = 0;
+    struct err err = { { 0 } };
+    duck_close(db);
+    enum rc rc = wire_decode_recipe(in->body, in->len, &generation, &recipe, &tokens, &err);
+    explicit_bzero(in->body, in->len); /* it held the tokens */
+    if (!rc) {
+        /* the tokens are in the environment only while the recipe is replayed */
+        for (size_t i = 0; i < tokens.n; i++)
+            setenv(tokens.names[i], tokens.values[i], 1);
+        rc = catalog_replay(&recipe, db, &err);
+        for (size_t i = 0; i < tokens.n; i++)
+            unsetenv(tokens.names[i]);
+        catalog_recipe_cleanup(&recipe);
+        wire_tokens_cleanup(&tokens);
+    }
+    if (rc)
+        set_message(&res, WIRE_FAILED, err.msg);
+    return reply(fd, WIRE_LOADED, &res);
+}
+
+static bool handle_run(int fd, const struct wire_in *in, struct duck *db)
+{
+    struct wire_result res = { 0 };
+    struct wire_run run;
+    struct err err = { { 0 } };
+    char *heap = NULL;
+    struct duck *conn = NULL;
+    struct buf out;
+    enum rc rc = wire_decode_run(in->body, in->len, &run, &heap, &err);
+    if (rc)
+        return false; /* the server sent nonsense: end, it starts another */
+    buf_init(&out, (size_t)run.out_cap);
+    if (!db)
+        rc = err_set(&err, RC_INTERNAL, "no catalog generation is loaded");
+    if (!rc)
+        rc = duck_connect(db, &conn, &err);
+    struct result_limits lim = { run.max_rows, run.max_bytes };
+    if (!rc && run.format == RESULT_PARQUET)
+        rc = result_parquet(conn, run.sql, run.parquet_path, &lim, &res.stats, &err);
+    else if (!rc)
+        rc = result_run(conn, run.sql, run.format, &lim, &out, &res.stats, &err);
+    duck_close(&conn);
+    if (rc == RC_OK) {
+        res.data = out.data;
+        res.data_len = out.len;
+    } else {
+        set_message(&res, rc == RC_DB ? WIRE_DB_ERROR : WIRE_FAILED, err.msg);
+        res.stats = (struct result_stats){ 0 };
+    }
+    bool ok = reply(fd, WIRE_RESULT, &res);
+    buf_cleanup(&out);
+    free(heap);
+    return ok;
+}
+
+int query_worker_main(int argc, char **argv)
+{
+    int64_t parent = 0, as_limit = 0;
+    if (argc != 3 || !parse_i64(argv[1], 1, INT32_MAX, &parent) ||
+        !parse_i64(argv[2], 0, INT64_MAX, &as_limit)) {
+        fprintf(stderr, "da: %s is started by da serve only\n", QUERY_WORKER_COMMAND);
+        return 2;
+    }
+    /* dies with the server; if the server is gone already, the parent is someone else */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)parent)
+        return 1;
+    close_inherited();
+    signal(SIGPIPE, SIG_IGN);
+#ifndef WORKER_ASAN
+    /* a backstop for allocations DuckDB's memory_limit does not count; the server's RSS
+     * check is the limit that matters (ASan reserves terabytes, so not there) */
+    if (as_limit > 0) {
+        struct rlimit rl = { (rlim_t)as_limit, (rlim_t)as_limit };
+        (void)setrlimit(RLIMIT_AS, &rl);
+    }
+#endif
+    int fd = QUERY_WORKER_FD;
+    struct duck *db = NULL;
+    struct wire_in in = { 0 };
+    for (;;) {
+        struct err err = { { 0 } };
+        if (wire_read(fd, &in, WIRE_FRAME_MAX, &err) != RC_OK)
+            break; /* the server closed its end */
+        bool ok = in.type == WIRE_LOAD  ? handle_load(fd, &in, &db)
+                  : in.type == WIRE_RUN ? handle_run(fd, &in, db)
+                                        : false;
+        if (!ok)
+            break;
+    }
+    wire_in_reset(&in);
+    duck_close(&db);
+    close(fd);
+    return 0;
+}
