@@ -355,6 +355,10 @@ int cmd_serve(int argc, char **argv)
         .max_upload = (uint64_t)cfg.upload_max_bytes,
         .spool_dir = app.spool_dir,
         .conn_timeout_s = cfg.connection_timeout_s,
+        .max_conns_per_ip = cfg.max_connections_per_ip,
+        .header_timeout_s = cfg.header_timeout_s,
+        .body_window_s = cfg.body_rate_window_s,
+        .body_min_rate = cfg.body_min_bytes_per_s,
         .hsts = cfg.behind_tls_proxy,
     };
     rc = http_server_start(&opts, routes, routes_len, &app, &http, &err);
