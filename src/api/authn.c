@@ -185,11 +185,35 @@ bool api_optional_user(struct http_req *req, struct app *app, struct principal *
     return authenticate(req, app, out) == 0;
 }
 
+/* Whether the Content-Type header names JSON ("application/json", any case, parameters such
+ * as charset allowed). */
+static bool content_type_is_json(const char *ct)
+{
+    static const char json[] = "application/json";
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, json, sizeof(json) - 1) != 0)
+        return false;
+    const char *rest = ct + sizeof(json) - 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
 bool api_body(struct http_req *req, json_t **out_root, const char *fmt, ...)
 {
     struct err err;
     json_t *root = NULL;
     *out_root = NULL;
+    /* A browser sends a cross-site form as text/plain or form data without asking first; only
+     * a same-origin page (or a CORS preflight we never grant) can send application/json. So
+     * this refuses login CSRF and every other cross-site JSON write. */
+    if (!content_type_is_json(http_req_header(req, "Content-Type"))) {
+        http_respond_error(req, 415, "Content-Type must be application/json");
+        return false;
+    }
     if (http_req_json(req, &root, &err) != RC_OK) {
         http_respond_error(req, 400, "%s", err.msg);
         return false;

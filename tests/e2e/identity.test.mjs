@@ -41,8 +41,36 @@ describe('identity on a running server', () => {
       assert.equal(r.status, 401, `password ${JSON.stringify(password)}`);
       assert.deepEqual(r.body, { detail: 'Invalid email or password' });
     }
-    const missing = await api(server, 'POST', '/auth/token', { body: { email: 'nopass@example.com' } });
-    assert.equal(missing.status, 422);
+    // no password field at all is a wrong password too (the original API's answer), for a
+    // user without a password and for one with
+    for (const email of ['nopass@example.com', ADMIN.email, 'ghost@example.com']) {
+      const missing = await api(server, 'POST', '/auth/token', { body: { email } });
+      assert.equal(missing.status, 401, email);
+      assert.deepEqual(missing.body, { detail: 'Invalid email or password' });
+    }
+    const notText = await api(server, 'POST', '/auth/token', { body: { email: ADMIN.email, password: 5 } });
+    assert.equal(notText.status, 422, 'a password that is not a string is still malformed');
+  });
+
+  test('login CSRF: a JSON endpoint refuses any body that is not Content-Type application/json', async () => {
+    const creds = JSON.stringify({ email: ADMIN.email, password: ADMIN.password });
+    // what a cross-site <form enctype="text/plain"> or a no-preflight fetch can send
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x', 'application/jsonp', 'application/json-seq', null]) {
+      const headers = type ? { 'Content-Type': type } : {};
+      for (const path of ['/auth/password/login', '/auth/token']) {
+        const r = await api(server, 'POST', path, { raw: type ? creds : new Blob([creds]), headers });
+        assert.equal(r.status, 415, `${path} ${type}`);
+        assert.equal(r.body.detail, 'Content-Type must be application/json');
+        assert.equal(r.headers.get('set-cookie'), null, 'no session cookie');
+      }
+    }
+    const users = await api(server, 'POST', '/api/users', { token: adminToken, raw: JSON.stringify({ email: 'form@example.com' }), headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(users.status, 415, 'every JSON endpoint, not only login');
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON ;charset=UTF-8']) {
+      const r = await api(server, 'POST', '/auth/password/login', { raw: creds, headers: { 'Content-Type': type } });
+      assert.equal(r.status, 200, type);
+    }
   });
 
   test('unknown user and wrong password get the same answer', async () => {
