@@ -35,13 +35,16 @@ static bool check_password(struct http_req *req, struct app *app, const char *em
     char *hash = NULL;
     enum rc rc = users_get_by_email(app->store, email, out, &hash, &err);
     bool ok = false;
-    if (rc == RC_OK && hash) {
-        ok = password_verify(hash, password, &err) == RC_OK;
-    } else {
-        password_verify_dummy(password); /* the same time as a real check */
-        if (rc != RC_OK && rc != RC_NOTFOUND)
-            log_error("auth", "login lookup: %s", err.msg);
+    if (rc != RC_OK && rc != RC_NOTFOUND) {
+        /* the store did not answer: that says nothing about the password */
+        log_error("auth", "login lookup: %s", err.msg);
+        http_respond_rc(req, RC_BUSY, &err);
+        return false;
     }
+    if (rc == RC_OK && hash)
+        ok = password_verify(hash, password, &err) == RC_OK;
+    else
+        password_verify_dummy(password); /* the same time as a real check */
     free(hash);
     if (ok && !out->active)
         ok = false;

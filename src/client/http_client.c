@@ -222,6 +222,8 @@ static enum rc rc_of_status(long status)
     case 413:
     case 429:
         return RC_TOOBIG;
+    case 503: /* busy: retry; never a reason to log in again */
+        return RC_BUSY;
     default:
         return status >= 500 ? RC_INTERNAL : RC_INVALID;
     }

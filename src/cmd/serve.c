@@ -318,7 +318,7 @@ int cmd_serve(int argc, char **argv)
     if (!rc)
         rc = server_key_load(state_dir, cfg.jwt_secret, &app.key, &err);
     if (!rc)
-        rc = open_state(&app, state_dir, cfg.threads, &err);
+        rc = open_state(&app, state_dir, store_pool_size_for(cfg.threads), &err);
     if (!rc && args.demo)
         rc = make_demo(&app, (int)args.demo_scale, &err);
     if (!rc)

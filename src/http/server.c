@@ -344,6 +344,13 @@ void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err)
 {
     int status = rc_http_status(rc);
     const char *msg = err && err->msg[0] ? err->msg : rc_str(rc);
+    if (status == 503) {
+        log_warn("http", "%s: %s", rc_str(rc), msg);
+        http_set_header(req, "Retry-After", "1");
+        http_respond_error(req, status, "the server is busy; retry shortly (request id %s)",
+                           req->id);
+        return;
+    }
     if (status >= 500) {
         log_error("http", "%s: %s", rc_str(rc), msg);
         http_respond_error(req, status, "internal error (request id %s)", req->id);

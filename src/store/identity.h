@@ -127,8 +127,12 @@ enum rc pats_create(struct store *s, const char *id, const char *user_id, const 
                     const char *token_hash, int64_t expires_at, const struct audit_entry *audit,
                     struct err *err) WARN_UNUSED;
 
-/* The active user owning a live token with this hash, and records its use.
- * RC_UNAUTHORIZED otherwise. */
+#define PAT_LAST_USED_EVERY_S 60 /* last_used_at is stamped at most this often */
+
+/* The active user owning a live token with this hash, and records its use (at most once a
+ * minute; a failure to record it is logged, not returned). RC_UNAUTHORIZED for no such live
+ * token; RC_BUSY or RC_DB when the store did not answer (the caller must not say "invalid
+ * token" then). */
 enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
                   struct err *err) WARN_UNUSED;
 
@@ -151,6 +155,16 @@ enum rc one_time_create(struct store *s, const char *token_hash, const char *pur
 enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
                          int64_t now, char out_user_id[USER_ID_LEN + 1],
                          struct err *err) WARN_UNUSED;
+
+/* As one_time_consume, but only a token that belongs to user_id is spent: a token of
+ * another user (or none) is RC_UNAUTHORIZED and stays unspent. */
+enum rc one_time_consume_for(struct store *s, const char *token_hash, const char *purpose,
+                             const char *user_id, int64_t now, struct err *err) WARN_UNUSED;
+
+/* The user id (or "") of a live, unspent token, without spending it. RC_UNAUTHORIZED when
+ * there is none. */
+enum rc one_time_peek(struct store *s, const char *token_hash, const char *purpose, int64_t now,
+                      char out_user_id[USER_ID_LEN + 1], struct err *err) WARN_UNUSED;
 
 /* ---- audit log ---- */
 
