@@ -68,9 +68,10 @@ enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins,
                     struct err *err) WARN_UNUSED;
 
 /* Changes the fields given: name (NULL keeps), role (NULL keeps), active and km_admin (-1
- * keeps). Deactivation and demotion revoke the user's sessions and tokens' effect at once
- * (they are checked against the row on every request). RC_CONFLICT when the change would
- * leave no active admin; RC_NOTFOUND when no such user. */
+ * keeps). Demotion applies at once (the role is read from the row on every request);
+ * deactivation revokes every session and personal access token of the user in the same
+ * transaction, so reactivation does not revive them. RC_CONFLICT when the change would leave
+ * no active admin; RC_NOTFOUND when no such user. */
 enum rc users_update(struct store *s, const char *id, const char *name, const char *role,
                      int active, int km_admin, const struct audit_entry *audit,
                      struct err *err) WARN_UNUSED;

@@ -219,6 +219,19 @@ static enum rc update_user_tx(sqlite3 *db, void *arg, struct err *err)
     rc = changed_or_notfound(rc, changes, "User", err);
     if (!rc)
         rc = require_an_admin(db, err);
+    /* Deactivation ends every credential for good, in the same transaction: a session or a
+     * token that only waited for the flag to come back would revive on reactivation. */
+    const struct store_arg who[] = { ARG_TEXT(now), ARG_TEXT(t->id), { 0 } };
+    if (!rc && t->active == 0)
+        rc = store_run(db,
+                       "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
+                       " AND revoked_at IS NULL",
+                       who, NULL, err);
+    if (!rc && t->active == 0)
+        rc = store_run(db,
+                       "UPDATE personal_tokens SET revoked_at = ? WHERE user_id = ?"
+                       " AND revoked_at IS NULL",
+                       who, NULL, err);
     if (!rc)
         rc = store_audit_in_tx(db, t->audit, err);
     return rc;

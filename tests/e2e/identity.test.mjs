@@ -102,7 +102,13 @@ describe('identity on a running server', () => {
     assert.match(await page.text(), /Set your password/);
     const weak = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'short' } });
     assert.equal(weak.status, 422);
-    const ok = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'a-long-enough-pass' } });
+    // an e-mail that does not match is refused and does not spend the link either
+    for (const email of ['other@example.com', 'setup@example.org', '']) {
+      const wrong = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'attacker-password-1', email } });
+      assert.equal(wrong.status, 400, email);
+      assert.equal(wrong.body.detail, 'Invalid or expired setup link');
+    }
+    const ok = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'a-long-enough-pass', email: 'SETUP@example.com' } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.message, 'Password set successfully');
     const again = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'another-long-pass' } });
@@ -169,6 +175,15 @@ describe('identity on a running server', () => {
     // reactivation does not revive old sessions
     assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: true } })).status, 200);
     assert.equal((await api(server, 'GET', '/api/me', { token: t })).status, 401);
+    // nor personal access tokens: deactivation revokes them for good
+    t = await login(server, 'victim@example.com', 'victim-password-1');
+    const pat = (await api(server, 'POST', '/api/tokens', { token: t, body: { name: 'script' } })).body.token;
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 200);
+    assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: false } })).status, 200);
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 401);
+    assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: true } })).status, 200);
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 401, 'a PAT stays dead after reactivation');
+    assert.equal((await api(server, 'GET', '/api/me', { token: t })).status, 401, 'and so does the session');
     // deletion
     t = await login(server, 'victim@example.com', 'victim-password-1');
     assert.equal((await api(server, 'DELETE', `/api/users/${u.id}`, { token: adminToken })).status, 204);
