@@ -328,7 +328,8 @@ int cmd_serve(int argc, char **argv)
                                           .store = app.store,
                                           .profile = true,
                                           .memory_limit = cfg.query_memory_limit,
-                                          .threads = cfg.query_threads };
+                                          .threads = cfg.query_threads,
+                                          .stop_grace_ms = cfg.shutdown_grace_s * 1000 };
         rc = dataplane_start(&dopt, &app.dataplane, &err);
     }
     if (!rc) {
