@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/mail_outbox.h"
 #include "base/fileio.h"
 #include "base/ident.h"
 #include "base/isotime.h"
@@ -373,6 +374,7 @@ int cmd_serve(int argc, char **argv)
              sig == SIGTERM ? "SIGTERM" : "SIGINT", cfg.shutdown_grace_s);
     drain(http, cfg.shutdown_grace_s, &stop_set);
     http_server_stop(&http);
+    (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
     query_engine_stop(&app.engine);
     dataplane_stop(&app.dataplane);
     store_close(&app.store);
