@@ -67,7 +67,7 @@ static const struct config_entry config_table[] = {
       FIELD(connection_timeout_s, int), 0, 1, 3600, "30", 0,
       "idle connections close after this many seconds" },
     { "server.max_connections_per_ip", "DA_MAX_CONNECTIONS_PER_IP", CONFIG_INT,
-      FIELD(max_connections_per_ip, int), 0, 0, 100000, "64", 0,
+      FIELD(max_connections_per_ip, int), 0, 0, 100000, "128", 0,
       "connections at once from one address (behind a proxy: the proxy's); 0: no limit" },
     { "server.header_timeout_s", "DA_HEADER_TIMEOUT_S", CONFIG_INT, FIELD(header_timeout_s, int),
       0, 1, 3600, "10", 0, "a request head must be complete within this many seconds" },

@@ -255,6 +255,27 @@ describe('identity on a running server', () => {
     assert.equal((await api(server, 'POST', '/api/tokens', { token: adminToken, body: { name: 'x', expires_in_days: 9999 } })).status, 422);
   });
 
+  test('PAT requests beside many writes are never refused (no SQLITE_BUSY read as 401)', async () => {
+    const pats = [];
+    for (let i = 0; i < 4; i++) {
+      pats.push((await api(server, 'POST', '/api/tokens', { token: adminToken, body: { name: `load-${i}` } })).body.token);
+    }
+    const started = Date.now();
+    const statuses = {};
+    let ok = 0;
+    // rounds of 30 reads and 10 writes at once (well under the per-address connection cap)
+    for (let round = 0; round < 10; round++) {
+      const reads = Array.from({ length: 30 }, (_, i) => api(server, 'GET', '/api/me', { token: pats[i % pats.length] }));
+      const writes = Array.from({ length: 10 }, (_, i) => api(server, 'POST', '/api/users', { token: adminToken, body: { email: `load${round}-${i}@example.com` } }));
+      const answers = await Promise.all([...reads, ...writes]);
+      for (const a of answers) statuses[a.status] = (statuses[a.status] || 0) + 1;
+      ok += answers.slice(0, 30).filter((a) => a.status === 200).length + answers.slice(30).filter((a) => a.status === 201).length;
+    }
+    console.log(`300 PAT reads + 100 writes in ${Date.now() - started} ms: ${JSON.stringify(statuses)}`);
+    assert.equal(statuses[401] || 0, 0, 'no credential was refused');
+    assert.equal(ok, 400);
+  });
+
   test('the cookie authenticates, is HttpOnly/SameSite, and cross-site writes are refused', async () => {
     const r = await api(server, 'POST', '/auth/password/login', { body: { email: ADMIN.email, password: ADMIN.password } });
     assert.equal(r.status, 200);

@@ -132,7 +132,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.threads, 8);
     assert_int_equal(c.max_body_bytes, 1048576);
     assert_int_equal(c.connection_timeout_s, 30);
-    assert_int_equal(c.max_connections_per_ip, 64);
+    assert_int_equal(c.max_connections_per_ip, 128);
     assert_int_equal(c.header_timeout_s, 10);
     assert_int_equal(c.body_min_bytes_per_s, 1024);
     assert_int_equal(c.body_rate_window_s, 10);
