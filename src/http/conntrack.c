@@ -33,6 +33,7 @@ struct conntrack_conn {
     enum ct_state state;
     int64_t since;  /* microseconds, monotonic: when the current state (or window) began */
     int64_t bytes;  /* body bytes in the current window */
+    bool kept_alive; /* a request was answered on it: the next head may wait for idle too */
     char ip[64];
     char request_id[DA_REQUEST_ID_MAX + 1];
     struct conntrack_conn *prev, *next;
@@ -84,11 +85,12 @@ static void cut(struct conntrack *ct, struct conntrack_conn *c, const char *why)
 static void reap(struct conntrack *ct, int64_t now)
 {
     const int64_t head_us = (int64_t)ct->opts.head_timeout_s * 1000000;
+    const int64_t idle_us = (int64_t)ct->opts.keepalive_idle_s * 1000000;
     const int64_t window_us = (int64_t)ct->opts.body_window_s * 1000000;
     for (struct conntrack_conn *c = ct->head; c; c = c->next) {
         switch (c->state) {
         case CT_HEAD:
-            if (head_us > 0 && now - c->since >= head_us) {
+            if (head_us > 0 && now - c->since >= head_us + (c->kept_alive ? idle_us : 0)) {
                 metrics_count("da_http_connections_cut_total", "reason=\"head_timeout\"", 1);
                 cut(ct, c, "the request head did not arrive in time");
             }
@@ -259,6 +261,7 @@ void conntrack_request_done(struct conntrack *ct, struct conntrack_conn *c)
     pthread_mutex_lock(&ct->lock);
     if (c->state == CT_BUSY || c->state == CT_BODY) {
         c->state = CT_HEAD;
+        c->kept_alive = true;
         c->since = clock_mono_us();
         c->request_id[0] = '\0';
     }

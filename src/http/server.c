@@ -724,6 +724,7 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
     if (rc)
         goto out;
     struct conntrack_opts ct = { .head_timeout_s = opts->header_timeout_s,
+                                 .keepalive_idle_s = opts->conn_timeout_s,
                                  .body_window_s = opts->body_window_s,
                                  .body_min_rate = opts->body_min_rate };
     rc = conntrack_start(&ct, &s->conntrack, err);

@@ -88,7 +88,8 @@ describe('deadlines for the head and the body, and framing', () => {
   let server;
   before(async () => {
     server = await startServer({
-      env: { DA_HEADER_TIMEOUT_S: '1', DA_BODY_RATE_WINDOW_S: '1', DA_BODY_MIN_BYTES_PER_S: '100' },
+      env: { DA_HEADER_TIMEOUT_S: '1', DA_BODY_RATE_WINDOW_S: '1', DA_BODY_MIN_BYTES_PER_S: '100',
+        DA_CONNECTION_TIMEOUT_S: '2' },
     });
   });
   after(async () => { await server.stop(); });
@@ -104,6 +105,25 @@ describe('deadlines for the head and the body, and framing', () => {
     assert.notEqual(closedAfterMs, null, 'the server closed the connection');
     assert.equal(text, '', 'no answer to a request that never arrived');
     assert.match(server.log, /closing a connection: the request head did not arrive in time/);
+  });
+
+  test('on a kept-alive connection the next head is trickled past idle + deadline: closed', async () => {
+    const s = await connect(server.port);
+    let text = '';
+    s.on('data', (d) => { text += d; });
+    s.write('GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    const deadline = Date.now() + 5000;
+    while (!/"status"/.test(text) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(text, /^HTTP\/1\.1 200 /);
+    text = '';
+    const done = collect(s, 15000);
+    s.write('GET /api/health HTTP/1.1\r\nHost: x\r\n');
+    const t = setInterval(() => { if (!s.destroyed) s.write('X-Slow: 1\r\n'); }, 200);
+    const { closedAfterMs } = await done;
+    clearInterval(t);
+    console.log(`trickled second head closed after ${closedAfterMs} ms (idle 2 s + head 1 s)`);
+    assert.notEqual(closedAfterMs, null, 'the server closed the connection');
+    assert.equal(text, '', 'no answer to the second request');
   });
 
   test('a body trickled below the minimum rate is cut with 408', async () => {
