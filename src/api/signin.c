@@ -84,9 +84,16 @@ static void post_email_verify(struct http_req *req, void *appv)
     if (!api_rate_limit(req, app, NULL))
         goto out;
     opaque_token_hash(token, hash);
-    if (!opaque_token_well_formed(token, MAGIC_PREFIX) ||
-        one_time_consume(app->store, hash, "magic_link", api_now(), user_id, &err) != RC_OK ||
-        users_get(app->store, user_id, &u, &err) != RC_OK || !u.active) {
+    enum rc rc = RC_UNAUTHORIZED;
+    if (opaque_token_well_formed(token, MAGIC_PREFIX))
+        rc = one_time_consume(app->store, hash, "magic_link", api_now(), user_id, &err);
+    if (!rc)
+        rc = users_get(app->store, user_id, &u, &err);
+    if (rc == RC_BUSY || rc == RC_DB) { /* the store did not answer: not the link's fault */
+        http_respond_rc(req, RC_BUSY, &err);
+        goto out;
+    }
+    if (rc || !u.active) {
         api_audit(app, req, NULL, "login", email, "failed", "magic_link");
         http_respond_error(req, 401, "Invalid or expired link");
         goto out;
