@@ -648,9 +648,26 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
+/* libmicrohttpd logs one line per connection it refuses at a limit: a flood of connections
+ * would flood the log. Those are counted, and said at most once every 10 s. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static atomic_llong last_said_us = 0;
+    static atomic_llong unsaid = 0;
+    if (strstr(fmt, "reached connection limit")) {
+        metrics_count("da_http_connections_refused_total", NULL, 1);
+        long long now = clock_mono_us(), last = atomic_load(&last_said_us);
+        if ((last && now - last < 10 * 1000000LL) ||
+            !atomic_compare_exchange_strong(&last_said_us, &last, now)) {
+            atomic_fetch_add(&unsaid, 1);
+            return;
+        }
+        log_warn("mhd", "refusing connections: the connection limit (in all, or per address) "
+                 "is reached; %lld more refused since the last such message",
+                 (long long)atomic_exchange(&unsaid, 0));
+        return;
+    }
     log_vwrite(LOG_WARN, "mhd", fmt, ap);
 }
 

@@ -27,12 +27,12 @@ function collect(s, timeoutMs) {
   });
 }
 
-// One GET /api/health from localAddress on a fresh connection: { status, ms }.
-async function healthFrom(port, localAddress) {
+// One GET of path from localAddress on a fresh connection: { status, ms, text }.
+async function getFrom(port, localAddress, path = '/api/health') {
   const started = Date.now();
   const s = await connect(port, localAddress);
   const done = collect(s, 20000);
-  s.write('GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
   const { text } = await done;
   const m = text.match(/^HTTP\/1\.1 (\d{3}) /);
   return { status: m ? Number(m[1]) : null, ms: Date.now() - started, text };
@@ -76,8 +76,12 @@ describe('1,000 slow connections from one address', () => {
     console.log(`slow connections: ${held} held by the server, ${1000 - held} closed at once or refused (${refused} refused)`);
     assert.ok(held <= 64, `at most the per-address cap is held (${held})`);
 
+    const refusals = server.log.split('\n').filter((l) => /refusing connections/.test(l)).length;
+    assert.ok(refusals >= 1 && refusals <= 2, `refused connections are logged once per 10 s, not each (${refusals})`);
+    const metrics = (await getFrom(server.port, '127.0.0.2', '/metrics')).text;
+    assert.match(metrics, /da_http_connections_refused_total [1-9]/);
     for (let i = 0; i < 3; i++) {
-      const r = await healthFrom(server.port, '127.0.0.2');
+      const r = await getFrom(server.port, '127.0.0.2');
       console.log(`GET /api/health from 127.0.0.2 while 127.0.0.1 holds ${held}: ${r.status} in ${r.ms} ms`);
       assert.equal(r.status, 200, r.text);
     }
@@ -105,6 +109,8 @@ describe('deadlines for the head and the body, and framing', () => {
     assert.notEqual(closedAfterMs, null, 'the server closed the connection');
     assert.equal(text, '', 'no answer to a request that never arrived');
     assert.match(server.log, /closing a connection: the request head did not arrive in time/);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(metrics, /da_http_connections_cut_total\{reason="head_timeout"\} [1-9]/);
   });
 
   test('on a kept-alive connection the next head is trickled past idle + deadline: closed', async () => {
