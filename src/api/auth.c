@@ -35,13 +35,16 @@ static bool check_password(struct http_req *req, struct app *app, const char *em
     char *hash = NULL;
     enum rc rc = users_get_by_email(app->store, email, out, &hash, &err);
     bool ok = false;
-    if (rc == RC_OK && hash) {
-        ok = password_verify(hash, password, &err) == RC_OK;
-    } else {
-        password_verify_dummy(password); /* the same time as a real check */
-        if (rc != RC_OK && rc != RC_NOTFOUND)
-            log_error("auth", "login lookup: %s", err.msg);
+    if (rc != RC_OK && rc != RC_NOTFOUND) {
+        /* the store did not answer: that says nothing about the password */
+        log_error("auth", "login lookup: %s", err.msg);
+        http_respond_rc(req, RC_BUSY, &err);
+        return false;
     }
+    if (rc == RC_OK && hash)
+        ok = password_verify(hash, password, &err) == RC_OK;
+    else
+        password_verify_dummy(password); /* the same time as a real check */
     free(hash);
     if (ok && !out->active)
         ok = false;
@@ -83,9 +86,10 @@ static void password_login(struct http_req *req, struct app *app, bool browser)
     json_t *root = NULL;
     const char *email = NULL, *password = NULL;
     struct user u;
-    if (!api_body(req, &root, "{s:s, s:s}", "email", &email, "password", &password))
+    /* no password is a wrong password (401 after the same work), as the original API did */
+    if (!api_body(req, &root, "{s:s, s?s}", "email", &email, "password", &password))
         return;
-    if (check_password(req, app, email, password, &u))
+    if (check_password(req, app, email, password ? password : "", &u))
         api_answer_session(req, app, &u, "password", browser, !browser, NULL);
     json_decref(root);
 }
@@ -138,15 +142,29 @@ static void post_password_setup(struct http_req *req, void *appv)
         goto out;
     }
     opaque_token_hash(token, hash);
-    if (!opaque_token_well_formed(token, SETUP_PREFIX) ||
-        one_time_consume(app->store, hash, "setup", api_now(), user_id, &err) != RC_OK ||
-        users_get(app->store, user_id, &u, &err) != RC_OK || !u.active ||
-        (email && strcasecmp(email, u.email) != 0)) {
+    /* Every check before the link is spent, so a request that fails one (an e-mail that does
+     * not match, for one) cannot burn the user's link; the spending itself is atomic and only
+     * for the user checked. */
+    enum rc rc = RC_UNAUTHORIZED;
+    if (opaque_token_well_formed(token, SETUP_PREFIX))
+        rc = one_time_peek(app->store, hash, "setup", api_now(), user_id, &err);
+    if (!rc)
+        rc = users_get(app->store, user_id, &u, &err);
+    if (!rc && (!u.active || (email && strcasecmp(email, u.email) != 0)))
+        rc = RC_UNAUTHORIZED;
+    if (!rc)
+        rc = password_hash(password, &phc, &err);
+    if (!rc)
+        rc = one_time_consume_for(app->store, hash, "setup", u.id, api_now(), &err);
+    if (rc == RC_BUSY) {
+        http_respond_rc(req, rc, &err);
+        goto out;
+    }
+    if (rc == RC_UNAUTHORIZED || rc == RC_NOTFOUND) {
         api_audit(app, req, NULL, "password.setup", email, "failed", "invalid link");
         http_respond_error(req, 400, "Invalid or expired setup link");
         goto out;
     }
-    enum rc rc = password_hash(password, &phc, &err);
     struct principal actor = { .user = u };
     struct audit_entry audit = api_audit_entry(req, &actor, "password.set", u.email, "ok", NULL);
     if (!rc)

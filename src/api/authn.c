@@ -53,8 +53,8 @@ static const char *bearer_token(const struct http_req *req, bool *out_malformed)
     return h + 7;
 }
 
-static enum rc user_from_token(struct app *app, const char *token, struct principal *out,
-                               struct err *err)
+enum rc api_token_user(struct app *app, const char *token, struct principal *out,
+                       struct err *err)
 {
     if (strncmp(token, PAT_PREFIX, strlen(PAT_PREFIX)) == 0) {
         if (!opaque_token_well_formed(token, PAT_PREFIX))
@@ -116,7 +116,13 @@ static bool is_safe_method(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "OPTIONS") == 0;
 }
 
-/* 0: authenticated; 1: no credential; 2: a credential that is not valid; 3: cross-site. */
+int api_auth_failure_status(enum rc rc)
+{
+    return rc == RC_UNAUTHORIZED ? 401 : 503;
+}
+
+/* 0: authenticated; 1: no credential; 2: a credential that is not valid; 3: cross-site;
+ * 4: the credential could not be checked (the store did not answer). */
 static int authenticate(struct http_req *req, struct app *app, struct principal *out)
 {
     memset(out, 0, sizeof(*out));
@@ -131,14 +137,15 @@ static int authenticate(struct http_req *req, struct app *app, struct principal 
         out->via_cookie = true;
     }
     struct err err = { { 0 } };
-    enum rc rc = user_from_token(app, token, out, &err);
-    if (rc == RC_UNAUTHORIZED) {
+    enum rc rc = api_token_user(app, token, out, &err);
+    if (rc && api_auth_failure_status(rc) == 401) {
         log_info("auth", "credential refused: %s", err.msg);
         return 2;
     }
     if (rc) {
-        log_error("auth", "checking a credential: %s", err.msg);
-        return 2;
+        /* not the client's fault: "invalid token" would send the user to log in again */
+        log_error("auth", "cannot check a credential: %s", err.msg);
+        return 4;
     }
     if (out->via_cookie && !is_safe_method(http_req_method(req)) && !same_origin(req, app))
         return 3;
@@ -156,6 +163,13 @@ static bool answer_auth_failure(struct http_req *req, int result)
         return false;
     case 3:
         http_respond_error(req, 403, "Cross-site request refused: the Origin is not this server");
+        return false;
+    case 4:
+        http_set_header(req, "Retry-After", "1");
+        http_respond_error(req, 503,
+                           "The server cannot check credentials right now (its state store is "
+                           "busy); retry shortly (request id %s)",
+                           http_req_id(req));
         return false;
     default:
         http_set_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -185,11 +199,35 @@ bool api_optional_user(struct http_req *req, struct app *app, struct principal *
     return authenticate(req, app, out) == 0;
 }
 
+/* Whether the Content-Type header names JSON ("application/json", any case, parameters such
+ * as charset allowed). */
+static bool content_type_is_json(const char *ct)
+{
+    static const char json[] = "application/json";
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    if (strncasecmp(ct, json, sizeof(json) - 1) != 0)
+        return false;
+    const char *rest = ct + sizeof(json) - 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
 bool api_body(struct http_req *req, json_t **out_root, const char *fmt, ...)
 {
     struct err err;
     json_t *root = NULL;
     *out_root = NULL;
+    /* A browser sends a cross-site form as text/plain or form data without asking first; only
+     * a same-origin page (or a CORS preflight we never grant) can send application/json. So
+     * this refuses login CSRF and every other cross-site JSON write. */
+    if (!content_type_is_json(http_req_header(req, "Content-Type"))) {
+        http_respond_error(req, 415, "Content-Type must be application/json");
+        return false;
+    }
     if (http_req_json(req, &root, &err) != RC_OK) {
         http_respond_error(req, 400, "%s", err.msg);
         return false;

@@ -21,7 +21,18 @@ struct principal {
     char jti[65]; /* the session behind a JWT; "" for a token */
 };
 
-/* Authenticates the caller. False (after a 401 or 403) when there is no valid credential. */
+/* Who a bearer token or cookie value belongs to (a personal access token or a session JWT).
+ * RC_UNAUTHORIZED when it is not valid; any other result means the state store did not
+ * answer, which says nothing about the token. */
+enum rc api_token_user(struct app *app, const char *token, struct principal *out,
+                       struct err *err) WARN_UNUSED;
+
+/* The status a failed credential check with rc is answered with: 401 only when the credential
+ * itself was refused (RC_UNAUTHORIZED), 503 (with Retry-After) when it could not be checked. */
+int api_auth_failure_status(enum rc rc);
+
+/* Authenticates the caller. False (after a 401, 403 or 503) when there is no valid credential
+ * or it cannot be checked. */
 bool api_require_user(struct http_req *req, struct app *app, struct principal *out);
 
 /* As api_require_user, and the caller must be an admin (403 otherwise). */

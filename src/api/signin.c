@@ -1,7 +1,6 @@
 /* signin.c — sign-in without a password: magic links by mail and Google sign-in (OpenID
  * Connect with PKCE). The secrets of both travel where no log sees them: the magic link's in
  * a URL fragment, Google's state, nonce and verifier in an HMAC-sealed cookie. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include "api/authn.h"
 #include "api/pages.h"
 #include "auth/crypto.h"
-#include "auth/mailer.h"
+#include "auth/mail_outbox.h"
 #include "auth/oidc.h"
 #include "auth/opaque_token.h"
 #include "base/b64.h"
@@ -25,69 +24,15 @@
 
 /* ---------------------------------------------------------------- magic links */
 
-struct mail_job {
-    struct mail_server server;
-    char *url, *user, *password, *from; /* owned copies behind server */
-    char *to, *subject, *body;
-};
-
-static void mail_job_free(struct mail_job *j)
-{
-    free(j->url);
-    free(j->user);
-    if (j->password)
-        mem_wipe(j->password, strlen(j->password));
-    free(j->password);
-    free(j->from);
-    free(j->to);
-    free(j->subject);
-    if (j->body)
-        mem_wipe(j->body, strlen(j->body)); /* holds a sign-in link */
-    free(j->body);
-    free(j);
-}
-
-static void *send_mail_thread(void *arg)
-{
-    struct mail_job *j = arg;
-    struct err err;
-    if (mail_send(&j->server, j->to, j->subject, j->body, &err) != RC_OK)
-        log_error("mail", "cannot send the sign-in link: %s", err.msg);
-    else
-        log_info("mail", "sign-in link sent");
-    mail_job_free(j);
-    return NULL;
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
-/* Sends in the background, so the answer takes the same time whether or not mail goes out. */
+/* Sends in the background (tracked, and waited for at shutdown), so the answer takes the
+ * same time whether or not mail goes out. */
 static void send_mail_async(const struct app *app, const char *to, const char *subject,
                             char *body)
 {
-    struct mail_job *j = xcalloc(1, sizeof(*j));
     const struct config *c = app->cfg;
-    j->url = xstrdup(c->smtp_url);
-    j->user = dup_or_null(c->smtp_user);
-    j->password = dup_or_null(c->smtp_password);
-    j->from = xstrdup(c->mail_from);
-    j->server = (struct mail_server){ j->url, j->user, j->password, j->from,
-                                      c->smtp_require_tls };
-    j->to = xstrdup(to);
-    j->subject = xstrdup(subject);
-    j->body = body;
-    pthread_t t;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, send_mail_thread, j) != 0) {
-        log_error("mail", "cannot start the mail thread");
-        mail_job_free(j);
-    }
-    pthread_attr_destroy(&attr);
+    struct mail_server server = { c->smtp_url, c->smtp_user, c->smtp_password, c->mail_from,
+                                  c->smtp_require_tls };
+    mail_outbox_send(&server, to, subject, body, "the sign-in link");
 }
 
 static void post_send_link(struct http_req *req, void *appv)
@@ -139,9 +84,16 @@ static void post_email_verify(struct http_req *req, void *appv)
     if (!api_rate_limit(req, app, NULL))
         goto out;
     opaque_token_hash(token, hash);
-    if (!opaque_token_well_formed(token, MAGIC_PREFIX) ||
-        one_time_consume(app->store, hash, "magic_link", api_now(), user_id, &err) != RC_OK ||
-        users_get(app->store, user_id, &u, &err) != RC_OK || !u.active) {
+    enum rc rc = RC_UNAUTHORIZED;
+    if (opaque_token_well_formed(token, MAGIC_PREFIX))
+        rc = one_time_consume(app->store, hash, "magic_link", api_now(), user_id, &err);
+    if (!rc)
+        rc = users_get(app->store, user_id, &u, &err);
+    if (rc == RC_BUSY || rc == RC_DB) { /* the store did not answer: not the link's fault */
+        http_respond_rc(req, RC_BUSY, &err);
+        goto out;
+    }
+    if (rc || !u.active) {
         api_audit(app, req, NULL, "login", email, "failed", "magic_link");
         http_respond_error(req, 401, "Invalid or expired link");
         goto out;

@@ -8,6 +8,7 @@
  * catalog generation is held only while the file is opened: a sweep that removes the file
  * afterwards cannot break a download in progress. Tables the caller may not read do not
  * exist here (404, like a missing one); every download is audited. */
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -122,18 +123,34 @@ struct range {
     uint64_t length;
 };
 
+/* Reads the digits at *p (at least one, nothing else: strtoull alone would take "-2" or
+ * " +2") into *out and moves *p past them. False when there are none or they overflow. */
+static bool read_digits(const char **p, unsigned long long *out)
+{
+    if (**p < '0' || **p > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    *out = strtoull(*p, &end, 10);
+    if (errno == ERANGE)
+        return false;
+    *p = end;
+    return true;
+}
+
 /* Parses a Range header of one range ("bytes=a-b", "bytes=a-", "bytes=-n"). Returns 0 for
- * no usable header (send all), 1 for a range, -1 when unsatisfiable (416). Several ranges
- * are answered with the whole file, which RFC 9110 allows. */
+ * no usable header (send all: RFC 9110 says to ignore an invalid Range), 1 for a range, -1
+ * when unsatisfiable (416). Several ranges are answered with the whole file, which RFC 9110
+ * allows. */
 static int parse_range(const char *h, uint64_t size, struct range *out)
 {
     if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
         return 0;
     const char *s = h + 6;
-    char *end = NULL;
+    unsigned long long n = 0, a = 0;
     if (*s == '-') {
-        unsigned long long n = strtoull(s + 1, &end, 10);
-        if (end == s + 1 || *end)
+        const char *p = s + 1;
+        if (!read_digits(&p, &n) || *p)
             return 0; /* not a range we understand: send it all */
         if (n == 0 || size == 0)
             return -1;
@@ -142,16 +159,13 @@ static int parse_range(const char *h, uint64_t size, struct range *out)
         *out = (struct range){ size - n, n };
         return 1;
     }
-    unsigned long long a = strtoull(s, &end, 10);
-    if (end == s || *end != '-')
+    const char *p = s;
+    if (!read_digits(&p, &a) || *p != '-')
         return 0;
-    const char *b_text = end + 1;
+    p++;
     unsigned long long b = size ? size - 1 : 0;
-    if (*b_text) {
-        b = strtoull(b_text, &end, 10);
-        if (end == b_text || *end || b < a)
-            return 0;
-    }
+    if (*p && (!read_digits(&p, &b) || *p || b < a))
+        return 0;
     if (a >= size)
         return -1;
     if (b >= size)

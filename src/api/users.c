@@ -155,10 +155,8 @@ static void update_user(struct http_req *req, void *appv)
              role ? role : "", active == 0 ? " deactivated" : active == 1 ? " activated" : "",
              km_admin >= 0 ? " km_admin" : "");
     struct audit_entry audit = api_audit_entry(req, &p, "user.update", id, "ok", detail);
+    /* deactivation revokes the user's sessions and tokens in the same transaction */
     rc = users_update(app->store, id, name, role, active, km_admin, &audit, &err);
-    /* deactivation ends every session now, not only while the flag stays off */
-    if (!rc && active == 0)
-        rc = sessions_revoke(app->store, id, NULL, NULL, NULL, &err);
     if (!rc)
         rc = users_get(app->store, id, &u, &err);
     if (rc)

@@ -31,6 +31,12 @@ void crypto_sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1
 
 enum rc crypto_sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], struct err *err)
 {
+    return crypto_sha256_fd_hex_until(fd, NULL, NULL, out, err);
+}
+
+enum rc crypto_sha256_fd_hex_until(int fd, bool (*stop)(void *arg), void *arg,
+                                   char out[SHA256_HEX_LEN + 1], struct err *err)
+{
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned char digest[SHA256_LEN];
     unsigned int n = 0;
@@ -41,6 +47,10 @@ enum rc crypto_sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], struct err *e
     }
     char *chunk = xmalloc(1 << 20);
     for (;;) {
+        if (stop && stop(arg)) {
+            rc = err_set(err, RC_CONFLICT, "stopped");
+            break;
+        }
         ssize_t got = read(fd, chunk, 1 << 20);
         if (got < 0 && errno == EINTR)
             continue;

@@ -22,6 +22,11 @@ void crypto_sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1
  * hex. RC_IO when a read fails. */
 enum rc crypto_sha256_fd_hex(int fd, char out[SHA256_HEX_LEN + 1], struct err *err) WARN_UNUSED;
 
+/* As crypto_sha256_fd_hex, but asks stop(arg) between reads of 1 MiB and gives up with
+ * RC_CONFLICT ("stopped") when it says true, so a large file does not hold up a shutdown. */
+enum rc crypto_sha256_fd_hex_until(int fd, bool (*stop)(void *arg), void *arg,
+                                   char out[SHA256_HEX_LEN + 1], struct err *err) WARN_UNUSED;
+
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
                         unsigned char out[SHA256_LEN]);
 

@@ -34,6 +34,12 @@ static const struct metric metrics[] = {
     { "da_catalog_rebuild_duration_seconds", HISTOGRAM, "catalog rebuild time" },
     { "da_catalog_generation", GAUGE, "number of the catalog generation being served" },
     { "da_catalog_tables", GAUGE, "tables of the current generation by status" },
+    { "da_http_connections_cut_total", COUNTER,
+      "connections closed for a late request head or a slow body, by reason" },
+    { "da_http_connections_refused_total", COUNTER,
+      "connections refused on arrival at the connection limit (in all or per address)" },
+    { "da_store_busy_total", COUNTER,
+      "state store calls that gave up waiting (answered 503), by what they waited for" },
 };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */

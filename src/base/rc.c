@@ -29,6 +29,7 @@ const char *rc_str(enum rc rc)
     case RC_DB: return "database";
     case RC_IO: return "io";
     case RC_INTERNAL: return "internal";
+    case RC_BUSY: return "busy";
     }
     return "unknown";
 }
@@ -47,6 +48,7 @@ int rc_http_status(enum rc rc)
     case RC_DB:
     case RC_IO:
     case RC_INTERNAL: return 500;
+    case RC_BUSY: return 503;
     }
     return 500;
 }

@@ -17,6 +17,7 @@ enum rc {
     RC_DB,           /* the state store or the engine failed */
     RC_IO,           /* a file or socket operation failed */
     RC_INTERNAL,     /* a bug or an impossible state */
+    RC_BUSY,         /* a shared resource (the state store) did not answer in time: retry */
 };
 
 #define ERR_MSG_LEN 256

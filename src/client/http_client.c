@@ -223,6 +223,8 @@ static enum rc rc_of_status(long status)
     case 429:
     case 504: /* the query's time limit */
         return RC_TOOBIG;
+    case 503: /* busy: retry; never a reason to log in again */
+        return RC_BUSY;
     default:
         return status >= 500 ? RC_INTERNAL : RC_INVALID;
     }

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "cmd/cmd.h"
 #include "connectors/files.h"
 #include "data/extract.h"
@@ -57,6 +59,7 @@ static void validate_help(void)
 {
     printf("Usage: da extract validate PATH [--data-dir DIR]\n"
            "\n"
+           "PATH is the extract folder or its extract.duckdb file.\n"
            "Checks the extract in folder PATH: the _meta and _remote_attach schemas, every\n"
            "_meta row, a view or table per row, and that every file a view reads lies inside\n"
            "PATH. Prints each problem; exit 0 when there is none, 1 otherwise.\n"
@@ -64,6 +67,24 @@ static void validate_help(void)
            "Options:\n"
            "  --data-dir DIR   resolves relative paths in views (default: PATH/../..)\n"
            "  -h, --help       show this help\n");
+}
+
+/* The extract folder PATH names: PATH itself, or the folder of PATH when PATH is the
+ * extract.duckdb file. NULL for any other file. The caller frees the result. */
+static char *extract_folder_of(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISDIR(st.st_mode))
+        return xstrdup(path); /* a folder, or nothing there: extract_inspect says which */
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (strcmp(base, "extract.duckdb") != 0)
+        return NULL;
+    if (!slash)
+        return xstrdup(".");
+    if (slash == path)
+        return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
 }
 
 static int validate(int argc, char **argv)
@@ -92,12 +113,18 @@ static int validate(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cmd_usage_error("extract validate", "give exactly one extract folder");
-    const char *path = argv[optind];
+    char *path = extract_folder_of(argv[optind]);
+    if (!path) {
+        fprintf(stderr, "da extract validate: %s is a file; give the extract folder or its "
+                        "extract.duckdb\n", argv[optind]);
+        return 1;
+    }
     struct extract_info info;
     struct err err = { { 0 } };
     enum rc rc = extract_inspect(path, NULL, data_dir, &info, &err);
     if (rc) {
         fprintf(stderr, "da extract validate: %s\n", err.msg);
+        free(path);
         return 1;
     }
     int local = 0, remote = 0;
@@ -115,6 +142,7 @@ static int validate(int argc, char **argv)
     printf("%s: %s, %d local and %d remote tables usable, %zu problems\n", path,
            code ? "NOT valid" : "valid", local, remote, info.n_problems);
     extract_info_cleanup(&info);
+    free(path);
     return code;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/mail_outbox.h"
 #include "base/fileio.h"
 #include "base/ident.h"
 #include "base/isotime.h"
@@ -329,7 +330,7 @@ int cmd_serve(int argc, char **argv)
     if (!rc)
         rc = server_key_load(state_dir, cfg.jwt_secret, &app.key, &err);
     if (!rc)
-        rc = open_state(&app, state_dir, cfg.threads, &err);
+        rc = open_state(&app, state_dir, store_pool_size_for(cfg.threads), &err);
     if (!rc && args.demo)
         rc = make_demo(&app, (int)args.demo_scale, &err);
     if (!rc)
@@ -339,7 +340,8 @@ int cmd_serve(int argc, char **argv)
                                           .store = app.store,
                                           .profile = true,
                                           .memory_limit = cfg.query_memory_limit,
-                                          .threads = cfg.query_threads };
+                                          .threads = cfg.query_threads,
+                                          .stop_grace_ms = cfg.shutdown_grace_s * 1000 };
         rc = dataplane_start(&dopt, &app.dataplane, &err);
     }
     if (!rc) {
@@ -368,6 +370,10 @@ int cmd_serve(int argc, char **argv)
         .max_upload = (uint64_t)cfg.upload_max_bytes,
         .spool_dir = app.spool_dir,
         .conn_timeout_s = cfg.connection_timeout_s,
+        .max_conns_per_ip = cfg.max_connections_per_ip,
+        .header_timeout_s = cfg.header_timeout_s,
+        .body_window_s = cfg.body_rate_window_s,
+        .body_min_rate = cfg.body_min_bytes_per_s,
         .hsts = cfg.behind_tls_proxy,
     };
     rc = http_server_start(&opts, routes, routes_len, &app, &http, &err);
@@ -385,6 +391,7 @@ int cmd_serve(int argc, char **argv)
     query_engine_shutdown(app.engine);
     finish_refusals(http);
     http_server_stop(&http);
+    (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
     query_engine_stop(&app.engine);
     dataplane_stop(&app.dataplane);
     store_close(&app.store);

@@ -139,6 +139,11 @@ static void ask_server(struct client *cl, struct status *s)
     if (!s->logged_in) /* no token at all: client_open said why */
         return;
     rc = hc_get(cl->hc, "/api/me", &s->me, &err);
+    if (rc && hc_reached(cl->hc) && rc != RC_UNAUTHORIZED && rc != RC_FORBIDDEN) {
+        /* a busy or failing server says nothing about the token: not "log in again" */
+        snprintf(s->manifest_error, ERR_MSG_LEN, "%.200s", err.msg);
+        return;
+    }
     if (rc) {
         s->logged_in = false;
         if (!hc_reached(cl->hc)) {
@@ -242,7 +247,9 @@ static void print_text(const struct status *s)
     else
         printf("NOT reachable: %s\n", s->reach_error);
     printf("user       ");
-    if (s->logged_in) {
+    if (s->logged_in && !s->me) {
+        printf("unknown: the server could not check the credential\n");
+    } else if (s->logged_in) {
         output_print_clean(stdout, member(s->me, "email") ? member(s->me, "email") : "?");
         printf(" (");
         output_print_clean(stdout, member(s->me, "role") ? member(s->me, "role") : "?");

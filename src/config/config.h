@@ -25,6 +25,10 @@ struct config {
     int threads;                /* server.threads; env DA_THREADS; HTTP worker threads */
     int64_t max_body_bytes;     /* server.max_body_bytes; env DA_MAX_BODY_BYTES */
     int connection_timeout_s;   /* server.connection_timeout_s; idle connections close after */
+    int max_connections_per_ip; /* server.max_connections_per_ip; 0: no limit */
+    int header_timeout_s;       /* server.header_timeout_s: deadline of a request head */
+    int64_t body_min_bytes_per_s; /* server.body_min_bytes_per_s: slower bodies are cut */
+    int body_rate_window_s;     /* server.body_rate_window_s: over windows this long */
     int shutdown_grace_s;       /* server.shutdown_grace_s; env DA_SHUTDOWN_GRACE_S */
     bool behind_tls_proxy;      /* server.behind_tls_proxy; env DA_BEHIND_TLS_PROXY */
     char *public_url;           /* server.public_url; env DA_PUBLIC_URL */

@@ -41,7 +41,22 @@ struct dataplane {
     bool hash_due;               /* a rebuild may have brought files not hashed yet */
     pthread_t watcher, profiler;
     bool watcher_started, profiler_started;
+    int stop_grace_ms;
+    struct duck *profiling;      /* the profiler's connection while it runs (under mu), so
+                                    dataplane_stop can interrupt it */
+    bool profiler_done;          /* under mu; signalled on profiler_exit */
+    pthread_cond_t profiler_exit;
 };
+
+/* Whether the service is stopping (the profiler and hashing check it between units). */
+static bool stopping(void *arg)
+{
+    struct dataplane *dp = arg;
+    pthread_mutex_lock(&dp->mu);
+    bool stop = dp->stopping;
+    pthread_mutex_unlock(&dp->mu);
+    return stop;
+}
 
 struct catalog *dataplane_catalog(struct dataplane *dp)
 {
@@ -273,8 +288,19 @@ static void profile_one(struct dataplane *dp, const char *id)
         rc = duck_sql_quote_ident(&rel, t->id);
     if (!rc)
         rc = catalog_connect(g, &conn, &err);
-    if (!rc)
+    if (!rc) {
+        pthread_mutex_lock(&dp->mu);
+        dp->profiling = conn;
+        pthread_mutex_unlock(&dp->mu);
         rc = profile_compute(conn, buf_cstr(&rel), &opt, &json, &err);
+        pthread_mutex_lock(&dp->mu);
+        dp->profiling = NULL; /* before duck_close: stop never interrupts a closed one */
+        pthread_mutex_unlock(&dp->mu);
+    }
+    if (stopping(dp)) { /* interrupted, or done too late: nothing is saved */
+        log_info("profiler", "profile of %s stopped: the server is stopping", id);
+        goto out;
+    }
     if (!rc)
         rc = profiles_save(dp->store, t->id, json, t->extracted_at, &err);
     if (rc)
@@ -289,21 +315,39 @@ out:
     free(json);
 }
 
+/* Whether hashing the current generation should end early: the server stops, or a rebuild
+ * made a newer generation (hash_due again), whose pass will hash what is left; so the old
+ * generation is not held for the length of a long pass. */
+static bool hashing_should_end(struct dataplane *dp)
+{
+    pthread_mutex_lock(&dp->mu);
+    bool end = dp->stopping || dp->hash_due;
+    pthread_mutex_unlock(&dp->mu);
+    return end;
+}
+
 /* Hashes every file of the current generation that is not hashed yet. */
 static void hash_files(struct dataplane *dp)
 {
     struct catalog_gen *g = catalog_acquire(dp->catalog);
     int64_t t0 = clock_mono_us();
-    for (size_t i = 0; i < g->n_tables; i++) {
-        for (size_t f = 0; f < g->tables[i].n_files; f++) {
+    bool ended = false;
+    for (size_t i = 0; i < g->n_tables && !ended; i++) {
+        for (size_t f = 0; f < g->tables[i].n_files && !ended; f++) {
+            ended = hashing_should_end(dp);
             struct file_digest d;
             struct err err;
-            if (filehash_get(dp->hashes, g->tables[i].files[f], &d, &err) != RC_OK)
+            if (!ended && filehash_get(dp->hashes, g->tables[i].files[f], &d, &err) != RC_OK &&
+                !stopping(dp))
                 log_warn("dataplane", "cannot hash a file of %s: %s", g->tables[i].id, err.msg);
         }
     }
     catalog_release(dp->catalog, g);
-    log_info("dataplane", "file digests ready in %.0f ms", (double)(clock_mono_us() - t0) / 1000.0);
+    if (ended)
+        log_info("dataplane", "file hashing ended early (stopping, or a newer generation)");
+    else
+        log_info("dataplane", "file digests ready in %.0f ms",
+                 (double)(clock_mono_us() - t0) / 1000.0);
 }
 
 static void *profile_loop(void *arg)
@@ -330,6 +374,10 @@ static void *profile_loop(void *arg)
         pthread_mutex_unlock(&dp->mu);
         profile_one(dp, id);
     }
+    pthread_mutex_lock(&dp->mu);
+    dp->profiler_done = true;
+    pthread_cond_broadcast(&dp->profiler_exit);
+    pthread_mutex_unlock(&dp->mu);
     return NULL;
 }
 
@@ -346,6 +394,8 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
     dp->interval_ms = opt->watch_interval_ms > 0 ? opt->watch_interval_ms : 2000;
     dp->profile = opt->profile;
     dp->hashes = filehash_new();
+    dp->stop_grace_ms = opt->stop_grace_ms > 0 ? opt->stop_grace_ms : 5000;
+    pthread_cond_init(&dp->profiler_exit, NULL);
     pthread_mutex_init(&dp->mu, NULL);
     pthread_cond_init(&dp->wake, NULL);
     pthread_cond_init(&dp->profile_wake, NULL);
@@ -367,6 +417,25 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
     return RC_OK;
 }
 
+/* Waits up to the grace for the profiler to end, interrupting its DuckDB work every 100 ms
+ * (DuckDB drops an interrupt that falls between two statements of a profile, so once is not
+ * enough). True when it ended. */
+static bool profiler_wait(struct dataplane *dp)
+{
+    int64_t until = clock_mono_us() + (int64_t)dp->stop_grace_ms * 1000;
+    pthread_mutex_lock(&dp->mu);
+    while (!dp->profiler_done && clock_mono_us() < until) {
+        if (dp->profiling)
+            duck_interrupt(dp->profiling);
+        struct timespec t;
+        deadline_in(&t, 100);
+        (void)pthread_cond_timedwait(&dp->profiler_exit, &dp->mu, &t);
+    }
+    bool done = dp->profiler_done;
+    pthread_mutex_unlock(&dp->mu);
+    return done;
+}
+
 void dataplane_stop(struct dataplane **dpp)
 {
     if (!dpp || !*dpp)
@@ -377,6 +446,14 @@ void dataplane_stop(struct dataplane **dpp)
     pthread_cond_broadcast(&dp->wake);
     pthread_cond_broadcast(&dp->profile_wake);
     pthread_mutex_unlock(&dp->mu);
+    filehash_cancel(dp->hashes);
+    if (dp->profiler_started && !profiler_wait(dp)) {
+        /* still inside DuckDB after the grace: leave it (and all it uses) to the exit */
+        log_error("dataplane", "the profiler did not stop within %d ms; not waiting longer",
+                  dp->stop_grace_ms);
+        *dpp = NULL;
+        return;
+    }
     if (dp->watcher_started)
         pthread_join(dp->watcher, NULL);
     if (dp->profiler_started)
@@ -385,6 +462,7 @@ void dataplane_stop(struct dataplane **dpp)
     pthread_mutex_destroy(&dp->mu);
     pthread_cond_destroy(&dp->wake);
     pthread_cond_destroy(&dp->profile_wake);
+    pthread_cond_destroy(&dp->profiler_exit);
     filehash_free(&dp->hashes);
     free(dp->queue);
     free(dp);

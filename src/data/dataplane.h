@@ -21,6 +21,8 @@ struct dataplane_options {
     bool profile;          /* profile tables after each rebuild (off in `da rebuild`) */
     const char *memory_limit; /* of each catalog generation; NULL: DuckDB's default */
     int threads;           /* of each catalog generation; 0: DuckDB's default */
+    int stop_grace_ms;     /* dataplane_stop waits this long for the profiler and hashing to
+                              end (they are interrupted); 0: 5000 */
 };
 
 /* Opens the catalog, builds the first generation (so the server starts with its data) and
@@ -29,7 +31,9 @@ enum rc dataplane_start(const struct dataplane_options *opt, struct dataplane **
                         struct err *err) WARN_UNUSED;
 
 /* Stops the threads and closes the catalog, waiting for queries that still hold a
- * generation. Accepts NULL or a pointer to NULL. */
+ * generation. The profiler's DuckDB work is interrupted and file hashing cancelled; should
+ * the profiler not end within stop_grace_ms, it is left running and nothing it uses is
+ * freed (the process is about to exit). Accepts NULL or a pointer to NULL. */
 void dataplane_stop(struct dataplane **dp);
 
 struct catalog *dataplane_catalog(struct dataplane *dp);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@ struct entry {
 };
 
 struct filehash {
+    atomic_bool cancelled;
     pthread_mutex_t mu;
     struct entry *items;
     size_t len;
@@ -49,6 +51,17 @@ void filehash_free(struct filehash **fhp)
     pthread_mutex_destroy(&fh->mu);
     free(fh);
     *fhp = NULL;
+}
+
+void filehash_cancel(struct filehash *fh)
+{
+    atomic_store(&fh->cancelled, true);
+}
+
+static bool is_cancelled(void *arg)
+{
+    struct filehash *fh = arg;
+    return atomic_load(&fh->cancelled);
 }
 
 static bool same_version(const struct entry *e, const struct stat *st)
@@ -115,7 +128,7 @@ enum rc filehash_get(struct filehash *fh, const char *path, struct file_digest *
     if (hit)
         goto out;
     struct file_digest d = { .size = st.st_size, .mtime = st.st_mtim.tv_sec };
-    rc = crypto_sha256_fd_hex(fd, d.sha256, err);
+    rc = crypto_sha256_fd_hex_until(fd, is_cancelled, fh, d.sha256, err);
     if (rc)
         goto out;
     remember(fh, path, &st, &d);

@@ -23,8 +23,13 @@ struct file_digest {
 struct filehash *filehash_new(void);
 void filehash_free(struct filehash **fh);
 
+/* Makes every hashing in progress, and every later one, give up between reads of 1 MiB
+ * (for shutdown: a large file must not hold it up). Digests already known are still
+ * answered. */
+void filehash_cancel(struct filehash *fh);
+
 /* The digest of the file at path (hashing it now if this version is new). RC_NOTFOUND when
- * the file is gone, RC_IO when it cannot be read. */
+ * the file is gone, RC_IO when it cannot be read, RC_CONFLICT after filehash_cancel. */
 enum rc filehash_get(struct filehash *fh, const char *path, struct file_digest *out,
                      struct err *err) WARN_UNUSED;
 

@@ -28,6 +28,10 @@ struct http_server_opts {
     const char *spool_dir; /* where uploads are streamed (same file system as their final
                               place, so keeping one is a rename); NULL: no uploads */
     int conn_timeout_s;    /* idle connections are closed after this */
+    int max_conns_per_ip;  /* connections at once from one address; 0: no limit */
+    int header_timeout_s;  /* a request head must be complete this long after it may begin */
+    int body_window_s;     /* a body must bring body_min_rate bytes a second over each window */
+    int64_t body_min_rate; /* of this many seconds, or the connection is cut (408) */
     bool hsts;             /* send Strict-Transport-Security (served over TLS) */
 };
 

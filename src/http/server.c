@@ -30,6 +30,7 @@
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/rand.h"
+#include "http/conntrack.h"
 #include "http/upload.h"
 #include "http/urldecode.h"
 
@@ -41,6 +42,7 @@ struct header_kv {
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct conntrack *conntrack; /* head deadline and body rate of every connection */
     struct router *router;
     void *app;
     size_t max_body;
@@ -57,6 +59,7 @@ struct http_server {
 struct http_req {
     struct http_server *server;
     struct MHD_Connection *conn;
+    struct conntrack_conn *track; /* the connection's entry in server->conntrack */
     char *method;
     char *path;
     char id[DA_REQUEST_ID_MAX + 1];
@@ -115,6 +118,9 @@ static struct http_req *req_new(struct http_server *s, struct MHD_Connection *co
     req->method = xstrdup(method);
     req->path = xstrdup(url);
     req->started_us = clock_mono_us();
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->track = sc ? sc->socket_context : NULL;
     buf_init(&req->body, s->max_body);
     client_ip(conn, req->ip, sizeof(req->ip));
     const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
@@ -168,11 +174,12 @@ static void record_metrics(const struct http_req *req, double ms)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    struct http_server *s = cls;
     (void)conn;
     struct http_req *req = *con_cls;
     if (!req)
         return;
+    conntrack_request_done(s->conntrack, req->track);
     double ms = (double)(clock_mono_us() - req->started_us) / 1000.0;
     record_metrics(req, ms);
     log_set_request_id(req->id);
@@ -338,6 +345,13 @@ void http_respond_rc(struct http_req *req, enum rc rc, const struct err *err)
 {
     int status = rc_http_status(rc);
     const char *msg = err && err->msg[0] ? err->msg : rc_str(rc);
+    if (status == 503) {
+        log_warn("http", "%s: %s", rc_str(rc), msg);
+        http_set_header(req, "Retry-After", "1");
+        http_respond_error(req, status, "the server is busy; retry shortly (request id %s)",
+                           req->id);
+        return;
+    }
     if (status >= 500) {
         log_error("http", "%s: %s", rc_str(rc), msg);
         http_respond_error(req, status, "internal error (request id %s)", req->id);
@@ -494,6 +508,40 @@ static bool announced_above(struct MHD_Connection *conn, uint64_t max)
     return cl && parse_i64(cl, 0, INT64_MAX, &n) && (uint64_t)n > max;
 }
 
+struct framing_count {
+    int content_length;
+    int transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing_count *f = cls;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0)
+        f->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* Why the body's length is ambiguous, or NULL. Two Content-Length headers, or a
+ * Transfer-Encoding beside a Content-Length, may be read one way by a proxy in front and
+ * another way here, which lets a request be smuggled inside another (RFC 9112, 6.3). */
+static const char *ambiguous_framing(struct MHD_Connection *conn)
+{
+    struct framing_count f = { 0, 0 };
+    (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1)
+        return "more than one Content-Length header";
+    if (f.transfer_encoding > 1)
+        return "more than one Transfer-Encoding header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Transfer-Encoding and Content-Length";
+    return NULL;
+}
+
 /* Routes a new request and decides, before reading a byte of its body, whether to keep it:
  * an announced oversize body is refused, and an upload route runs its check and starts
  * streaming to disk. A refusal here is held until the body has been read and dropped, so
@@ -507,6 +555,13 @@ static void begin_request(struct http_req *req)
         for (size_t i = 0; i < req->match.params_len; i++)
             req->params[i] = xstrndup(req->match.params[i].value.ptr,
                                       req->match.params[i].value.len);
+    const char *ambiguous = ambiguous_framing(req->conn);
+    if (ambiguous) {
+        /* answered at once and the connection closed: where its body ends is unknown */
+        http_set_header(req, MHD_HTTP_HEADER_CONNECTION, "close");
+        http_respond_error(req, 400, "request framing is ambiguous: %s", ambiguous);
+        return;
+    }
     const struct http_upload_spec *up =
         req->routed == ROUTER_FOUND ? req->match.route->upload : NULL;
     req->holding = !announced_above(req->conn, DA_HTTP_DRAIN_MAX);
@@ -544,9 +599,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         log_set_request_id(req->id);
         begin_request(req);
         log_set_request_id(NULL);
+        conntrack_head_done(s->conntrack, req->track, req->id);
+        if (req->responded && !req->held) /* answered already: its body is not waited for */
+            (void)conntrack_body_done(s->conntrack, req->track);
         return MHD_YES;
     }
     if (*upload_data_size) {
+        if (!conntrack_body(s->conntrack, req->track, *upload_data_size))
+            return MHD_NO; /* cut for a body too slow: the 408 went out already */
         /* A body that outgrows the cap is read and dropped, then answered with 413; so is the
          * body of a held refusal. */
         if (!req->responded && req->upload)
@@ -557,6 +617,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (!conntrack_body_done(s->conntrack, req->track))
+        return MHD_NO;
     if (req->held)
         send_held(req);
     if (req->responded)
@@ -569,9 +631,44 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* ---------------------------------------------------------------- daemon */
 
+/* Registers each connection with the deadline tracker when libmicrohttpd accepts it, and
+ * forgets it when libmicrohttpd closes it (always before its socket is closed). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        char ip[NI_MAXHOST];
+        client_ip(conn, ip, sizeof(ip));
+        *socket_context = fd ? conntrack_open(s->conntrack, fd->connect_fd, ip) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conntrack_close(s->conntrack, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* libmicrohttpd logs one line per connection it refuses at a limit: a flood of connections
+ * would flood the log. Those are counted, and said at most once every 10 s. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static atomic_llong last_said_us = 0;
+    static atomic_llong unsaid = 0;
+    if (strstr(fmt, "reached connection limit")) {
+        metrics_count("da_http_connections_refused_total", NULL, 1);
+        long long now = clock_mono_us(), last = atomic_load(&last_said_us);
+        if ((last && now - last < 10 * 1000000LL) ||
+            !atomic_compare_exchange_strong(&last_said_us, &last, now)) {
+            atomic_fetch_add(&unsaid, 1);
+            return;
+        }
+        log_warn("mhd", "refusing connections: the connection limit (in all, or per address) "
+                 "is reached; %lld more refused since the last such message",
+                 (long long)atomic_exchange(&unsaid, 0));
+        return;
+    }
     log_vwrite(LOG_WARN, "mhd", fmt, ap);
 }
 
@@ -619,6 +716,13 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
     rc = resolve(opts->host, opts->port, &addr, err);
     if (rc)
         goto out;
+    struct conntrack_opts ct = { .head_timeout_s = opts->header_timeout_s,
+                                 .keepalive_idle_s = opts->conn_timeout_s,
+                                 .body_window_s = opts->body_window_s,
+                                 .body_min_rate = opts->body_min_rate };
+    rc = conntrack_start(&ct, &s->conntrack, err);
+    if (rc)
+        goto out;
     /* a thread per connection: a handler that waits on a long query blocks only its own
      * connection (in a thread pool, every other connection on that pool thread would wait) */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
@@ -629,6 +733,8 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->threads * DA_HTTP_CONNS_PER_THREAD,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_conns_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)DA_HTTP_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_SOCK_ADDR,
@@ -693,7 +799,8 @@ void http_server_stop(struct http_server **server)
     if (!s)
         return;
     if (s->daemon)
-        MHD_stop_daemon(s->daemon);
+        MHD_stop_daemon(s->daemon); /* closes every connection, each unregistered first */
+    conntrack_stop(&s->conntrack);
     router_free(&s->router);
     free(s->spool_dir);
     pthread_cond_destroy(&s->idle);

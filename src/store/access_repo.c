@@ -178,9 +178,13 @@ enum rc grants_list(struct store *s, const char *user_id, struct grant **out, si
 enum rc store_user_may_read(struct store *s, const char *user_id, const char *table_id,
                             bool *out_allowed, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(
+    *out_allowed = false;
+    enum rc rc = store_conn_acquire(s, &db, err);
+    if (rc)
+        return rc;
+    rc = store_prepare(
         db,
         "SELECT EXISTS (SELECT 1 FROM table_registry t WHERE t.id = ?2 AND (t.is_public = 1"
         " OR EXISTS (SELECT 1 FROM grants g WHERE (g.user_id = ?1 OR g.group_id IN"

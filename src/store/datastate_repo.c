@@ -79,18 +79,15 @@ enum rc profiles_save(struct store *s, const char *table_id, const char *profile
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    sqlite3 *db = store_conn_acquire(s);
-    enum rc rc = store_run(
-        db,
+    return store_run_audited(
+        s,
         "INSERT INTO table_profiles(table_id, profile, extracted_at, profiled_at)"
         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (table_id) DO UPDATE SET profile = ?2,"
         " extracted_at = ?3, profiled_at = ?4",
         (struct store_arg[]){ ARG_TEXT(table_id), ARG_TEXT(profile_json),
                               ARG_TEXT(extracted_at && *extracted_at ? extracted_at : NULL),
                               ARG_TEXT(now), { 0 } },
-        NULL, err);
-    store_conn_release(s, db);
-    return rc;
+        NULL, NULL, err);
 }
 
 struct profile_row {

@@ -68,9 +68,10 @@ enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins,
                     struct err *err) WARN_UNUSED;
 
 /* Changes the fields given: name (NULL keeps), role (NULL keeps), active and km_admin (-1
- * keeps). Deactivation and demotion revoke the user's sessions and tokens' effect at once
- * (they are checked against the row on every request). RC_CONFLICT when the change would
- * leave no active admin; RC_NOTFOUND when no such user. */
+ * keeps). Demotion applies at once (the role is read from the row on every request);
+ * deactivation revokes every session and personal access token of the user in the same
+ * transaction, so reactivation does not revive them. RC_CONFLICT when the change would leave
+ * no active admin; RC_NOTFOUND when no such user. */
 enum rc users_update(struct store *s, const char *id, const char *name, const char *role,
                      int active, int km_admin, const struct audit_entry *audit,
                      struct err *err) WARN_UNUSED;
@@ -127,8 +128,12 @@ enum rc pats_create(struct store *s, const char *id, const char *user_id, const 
                     const char *token_hash, int64_t expires_at, const struct audit_entry *audit,
                     struct err *err) WARN_UNUSED;
 
-/* The active user owning a live token with this hash, and records its use.
- * RC_UNAUTHORIZED otherwise. */
+#define PAT_LAST_USED_EVERY_S 60 /* last_used_at is stamped at most this often */
+
+/* The active user owning a live token with this hash, and records its use (at most once a
+ * minute; a failure to record it is logged, not returned). RC_UNAUTHORIZED for no such live
+ * token; RC_BUSY or RC_DB when the store did not answer (the caller must not say "invalid
+ * token" then). */
 enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
                   struct err *err) WARN_UNUSED;
 
@@ -151,6 +156,16 @@ enum rc one_time_create(struct store *s, const char *token_hash, const char *pur
 enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
                          int64_t now, char out_user_id[USER_ID_LEN + 1],
                          struct err *err) WARN_UNUSED;
+
+/* As one_time_consume, but only a token that belongs to user_id is spent: a token of
+ * another user (or none) is RC_UNAUTHORIZED and stays unspent. */
+enum rc one_time_consume_for(struct store *s, const char *token_hash, const char *purpose,
+                             const char *user_id, int64_t now, struct err *err) WARN_UNUSED;
+
+/* The user id (or "") of a live, unspent token, without spending it. RC_UNAUTHORIZED when
+ * there is none. */
+enum rc one_time_peek(struct store *s, const char *token_hash, const char *purpose, int64_t now,
+                      char out_user_id[USER_ID_LEN + 1], struct err *err) WARN_UNUSED;
 
 /* ---- audit log ---- */
 

@@ -5,7 +5,10 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/isotime.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "store/store_int.h"
 
@@ -109,11 +112,14 @@ enum rc users_create_first_admin(struct store *s, const struct user *u, const ch
 static enum rc get_user(struct store *s, const char *sql, const char *key, struct user *out,
                         char **out_hash, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db, sql, (struct store_arg[]){ ARG_TEXT(key), { 0 } }, &st, err);
     if (out_hash)
         *out_hash = NULL;
+    enum rc rc = store_conn_acquire(s, &db, err);
+    if (rc)
+        return rc;
+    rc = store_prepare(db, sql, (struct store_arg[]){ ARG_TEXT(key), { 0 } }, &st, err);
     if (rc)
         goto out;
     int step = sqlite3_step(st);
@@ -164,9 +170,12 @@ enum rc users_list(struct store *s, struct user **out_users, size_t *out_len, st
 
 enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db,
+    enum rc rc = store_conn_acquire(s, &db, err);
+    if (rc)
+        return rc;
+    rc = store_prepare(db,
                                "SELECT count(*), count(*) FILTER (WHERE role = 'admin'"
                                " AND active = 1) FROM users",
                                NULL, &st, err);
@@ -210,6 +219,19 @@ static enum rc update_user_tx(sqlite3 *db, void *arg, struct err *err)
     rc = changed_or_notfound(rc, changes, "User", err);
     if (!rc)
         rc = require_an_admin(db, err);
+    /* Deactivation ends every credential for good, in the same transaction: a session or a
+     * token that only waited for the flag to come back would revive on reactivation. */
+    const struct store_arg who[] = { ARG_TEXT(now), ARG_TEXT(t->id), { 0 } };
+    if (!rc && t->active == 0)
+        rc = store_run(db,
+                       "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
+                       " AND revoked_at IS NULL",
+                       who, NULL, err);
+    if (!rc && t->active == 0)
+        rc = store_run(db,
+                       "UPDATE personal_tokens SET revoked_at = ? WHERE user_id = ?"
+                       " AND revoked_at IS NULL",
+                       who, NULL, err);
     if (!rc)
         rc = store_audit_in_tx(db, t->audit, err);
     return rc;
@@ -349,25 +371,49 @@ enum rc pats_create(struct store *s, const char *id, const char *user_id, const 
                              audit, NULL, err);
 }
 
+/* A PAT's user and when the token was last used (for the once-a-minute stamp). */
+struct pat_user_row {
+    struct user user;
+    char last_used_at[ISOTIME_SIZE];
+};
+
+static void read_pat_user(sqlite3_stmt *st, void *row)
+{
+    struct pat_user_row *r = row;
+    read_user(st, 0, &r->user);
+    store_col_text(st, 9, r->last_used_at, sizeof(r->last_used_at));
+}
+
 enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
                   struct err *err)
 {
-    enum rc rc = active_user(s,
-                             "SELECT " USER_COLUMNS " FROM personal_tokens t"
-                             " JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?"
-                             " AND t.revoked_at IS NULL AND t.expires_at > ? AND u.active = 1",
-                             (struct store_arg[]){ ARG_TEXT(token_hash), ARG_INT(now), { 0 } },
-                             out, err);
+    struct pat_user_row row;
+    enum rc rc = store_fetch_one(s,
+                                 "SELECT " USER_COLUMNS ", coalesce(t.last_used_at, '')"
+                                 " FROM personal_tokens t JOIN users u ON u.id = t.user_id"
+                                 " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
+                                 " AND t.expires_at > ? AND u.active = 1",
+                                 (struct store_arg[]){ ARG_TEXT(token_hash), ARG_INT(now), { 0 } },
+                                 read_pat_user, &row, "no live credential", err);
+    if (rc == RC_NOTFOUND)
+        return RC_UNAUTHORIZED;
     if (rc)
         return rc;
-    char stamp[ISOTIME_SIZE];
+    *out = row.user;
+    /* last_used_at says "in use lately", not "this second": stamped at most once a minute, so
+     * a script's every request is not a durable (fsync'd) write queued on the write lock */
+    char stamp[ISOTIME_SIZE], recent[ISOTIME_SIZE];
     isotime_now(stamp);
-    sqlite3 *db = store_conn_acquire(s);
-    rc = store_run(db, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
-                   (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } }, NULL,
-                   err);
-    store_conn_release(s, db);
-    return rc;
+    isotime_format((time_t)(now - PAT_LAST_USED_EVERY_S), recent);
+    if (row.last_used_at[0] && strcmp(row.last_used_at, recent) >= 0)
+        return RC_OK;
+    struct err werr;
+    if (store_run_audited(s,
+                          "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
+                          (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } },
+                          NULL, NULL, &werr) != RC_OK)
+        log_warn("store", "cannot record a token's last use: %s", werr.msg);
+    return RC_OK; /* the credential is good; a missed stamp is not a reason to refuse it */
 }
 
 static void read_pat(sqlite3_stmt *st, void *row)
@@ -415,37 +461,43 @@ enum rc one_time_create(struct store *s, const char *token_hash, const char *pur
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    sqlite3 *db = store_conn_acquire(s);
-    enum rc rc = store_run(db,
-                           "INSERT INTO one_time_tokens(token_hash, purpose, user_id, created_at,"
-                           " expires_at) VALUES (?, ?, ?, ?, ?)",
-                           (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
-                                                 ARG_TEXT(user_id), ARG_TEXT(now),
-                                                 ARG_INT(expires_at), { 0 } },
-                           NULL, err);
-    store_conn_release(s, db);
-    return rc;
+    return store_run_audited(s,
+                             "INSERT INTO one_time_tokens(token_hash, purpose, user_id,"
+                             " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                             (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
+                                                   ARG_TEXT(user_id), ARG_TEXT(now),
+                                                   ARG_INT(expires_at), { 0 } },
+                             NULL, NULL, err);
 }
 
-enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
-                         int64_t now, char out_user_id[USER_ID_LEN + 1], struct err *err)
+struct consume_tx {
+    const char *token_hash, *purpose, *expect_user_id;
+    int64_t now;
+    char *out_user_id;
+};
+
+static enum rc consume_tx(sqlite3 *db, void *arg, struct err *err)
 {
+    struct consume_tx *t = arg;
     char stamp[ISOTIME_SIZE];
     isotime_now(stamp);
-    sqlite3 *db = store_conn_acquire(s);
     sqlite3_stmt *st = NULL;
-    /* One UPDATE both checks and spends the token, so it can be used once only. */
+    /* One UPDATE both checks and spends the token, so it can be used once only; with
+     * expect_user_id, a token of another user is neither spent nor accepted. */
     enum rc rc = store_prepare(db,
                                "UPDATE one_time_tokens SET used_at = ? WHERE token_hash = ?"
                                " AND purpose = ? AND used_at IS NULL AND expires_at > ?"
+                               " AND (? IS NULL OR user_id = ?)"
                                " RETURNING coalesce(user_id, '')",
-                               (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash),
-                                                     ARG_TEXT(purpose), ARG_INT(now), { 0 } },
+                               (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(t->token_hash),
+                                                     ARG_TEXT(t->purpose), ARG_INT(t->now),
+                                                     ARG_TEXT(t->expect_user_id),
+                                                     ARG_TEXT(t->expect_user_id), { 0 } },
                                &st, err);
     if (!rc) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW)
-            store_col_text(st, 0, out_user_id, USER_ID_LEN + 1);
+            store_col_text(st, 0, t->out_user_id, USER_ID_LEN + 1);
         else if (step == SQLITE_DONE)
             rc = err_set(err, RC_UNAUTHORIZED, "invalid, used or expired token");
         else
@@ -454,18 +506,53 @@ enum rc one_time_consume(struct store *s, const char *token_hash, const char *pu
             rc = store_sqlite_err(db, err, "spend token");
     }
     sqlite3_finalize(st);
-    store_conn_release(s, db);
     return rc;
+}
+
+enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
+                         int64_t now, char out_user_id[USER_ID_LEN + 1], struct err *err)
+{
+    struct consume_tx t = { token_hash, purpose, NULL, now, out_user_id };
+    return store_transaction(s, consume_tx, &t, err);
+}
+
+enum rc one_time_consume_for(struct store *s, const char *token_hash, const char *purpose,
+                             const char *user_id, int64_t now, struct err *err)
+{
+    char got[USER_ID_LEN + 1];
+    struct consume_tx t = { token_hash, purpose, user_id, now, got };
+    return store_transaction(s, consume_tx, &t, err);
+}
+
+static void read_one_time(sqlite3_stmt *st, void *row)
+{
+    store_col_text(st, 0, row, USER_ID_LEN + 1);
+}
+
+enum rc one_time_peek(struct store *s, const char *token_hash, const char *purpose, int64_t now,
+                      char out_user_id[USER_ID_LEN + 1], struct err *err)
+{
+    enum rc rc = store_fetch_one(s,
+                                 "SELECT coalesce(user_id, '') FROM one_time_tokens"
+                                 " WHERE token_hash = ? AND purpose = ? AND used_at IS NULL"
+                                 " AND expires_at > ?",
+                                 (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
+                                                       ARG_INT(now), { 0 } },
+                                 read_one_time, out_user_id, "invalid, used or expired token",
+                                 err);
+    return rc == RC_NOTFOUND ? RC_UNAUTHORIZED : rc;
 }
 
 /* ---------------------------------------------------------------- audit */
 
+static enum rc audit_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    return store_audit_in_tx(db, arg, err);
+}
+
 enum rc audit_write(struct store *s, const struct audit_entry *e, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(s);
-    enum rc rc = store_audit_in_tx(db, e, err);
-    store_conn_release(s, db);
-    return rc;
+    return store_transaction(s, audit_tx, (void *)e, err);
 }
 
 #define AUDIT_WHERE                                                                                \

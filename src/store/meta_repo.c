@@ -63,27 +63,47 @@ out:
 
 enum rc store_meta_get(struct store *store, const char *key, char **out_value, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
-    enum rc rc = meta_get(db, key, out_value, err);
+    sqlite3 *db = NULL;
+    *out_value = NULL;
+    enum rc rc = store_conn_acquire(store, &db, err);
+    if (rc)
+        return rc;
+    rc = meta_get(db, key, out_value, err);
     store_conn_release(store, db);
+    return rc;
+}
+
+struct meta_put_tx {
+    const char *key, *value;
+    int only_if_absent;
+    char **out_value; /* NULL: not read back */
+};
+
+static enum rc meta_put_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct meta_put_tx *t = arg;
+    enum rc rc = meta_put(db, t->key, t->value, t->only_if_absent, err);
+    if (!rc && t->out_value)
+        rc = meta_get(db, t->key, t->out_value, err);
     return rc;
 }
 
 enum rc store_meta_set(struct store *store, const char *key, const char *value, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
-    enum rc rc = meta_put(db, key, value, 0, err);
-    store_conn_release(store, db);
-    return rc;
+    struct meta_put_tx t = { key, value, 0, NULL };
+    return store_transaction(store, meta_put_tx, &t, err);
 }
 
 enum rc store_meta_get_or_init(struct store *store, const char *key, const char *value,
                                char **out_value, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
-    enum rc rc = meta_put(db, key, value, 1, err);
-    if (!rc)
-        rc = meta_get(db, key, out_value, err);
-    store_conn_release(store, db);
+    char *got = NULL;
+    struct meta_put_tx t = { key, value, 1, &got };
+    enum rc rc = store_transaction(store, meta_put_tx, &t, err);
+    if (rc) {
+        free(got);
+        got = NULL;
+    }
+    *out_value = got;
     return rc;
 }

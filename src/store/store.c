@@ -7,15 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "store/identity.h"
 #include "store/store_int.h"
 
-#define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_POOL_MAX        64
+#define STORE_BUSY_TIMEOUT_MS    5000
+#define STORE_POOL_MAX           64
+#define STORE_ACQUIRE_TIMEOUT_MS 3000 /* waiting longer for a connection or the write lock:
+                                         RC_BUSY (503 with Retry-After), never a hang */
 
 struct store {
     char *path;
@@ -26,6 +30,7 @@ struct store {
      * a writer that finds the lock taken sleeps in its busy handler (1, 2, 5, 10 ms...), which
      * made the latency tail of audited requests under load. A mutex wakes the next at once. */
     pthread_mutex_t write_lock;
+    int acquire_timeout_ms;
     int size;
     int free_len;
     sqlite3 *conns[STORE_POOL_MAX]; /* all connections */
@@ -35,7 +40,9 @@ struct store {
 enum rc store_sqlite_err(sqlite3 *db, struct err *err, const char *what)
 {
     int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_ERROR;
-    enum rc rc = code == SQLITE_CONSTRAINT ? RC_CONFLICT : RC_DB;
+    enum rc rc = code == SQLITE_CONSTRAINT                       ? RC_CONFLICT
+                 : code == SQLITE_BUSY || code == SQLITE_LOCKED ? RC_BUSY
+                                                                 : RC_DB;
     return err_set(err, rc, "%s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
 }
 
@@ -181,6 +188,7 @@ enum rc store_open(const char *path, int pool_size, struct store **out_store, st
     struct store *s = xcalloc(1, sizeof(*s));
     enum rc rc = RC_OK;
     s->path = xstrdup(path);
+    s->acquire_timeout_ms = STORE_ACQUIRE_TIMEOUT_MS;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
     pthread_cond_init(&s->freed, NULL);
@@ -228,14 +236,49 @@ void store_close(struct store **store)
     *store = NULL;
 }
 
-sqlite3 *store_conn_acquire(struct store *store)
+/* The absolute CLOCK_REALTIME time ms milliseconds from now (for timed waits). */
+static struct timespec deadline_in(int ms)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+enum rc store_conn_acquire(struct store *store, sqlite3 **out_db, struct err *err)
+{
+    struct timespec deadline = deadline_in(store->acquire_timeout_ms);
+    int e = 0;
+    *out_db = NULL;
     pthread_mutex_lock(&store->lock);
-    while (store->free_len == 0)
-        pthread_cond_wait(&store->freed, &store->lock);
-    sqlite3 *db = store->free_conns[--store->free_len];
+    while (store->free_len == 0 && e == 0)
+        e = pthread_cond_timedwait(&store->freed, &store->lock, &deadline);
+    if (store->free_len > 0)
+        *out_db = store->free_conns[--store->free_len];
     pthread_mutex_unlock(&store->lock);
-    return db;
+    if (!*out_db) {
+        metrics_count("da_store_busy_total", "what=\"connection\"", 1);
+        return err_set(err, RC_BUSY, "the state store is busy: no connection free within %d ms",
+                       store->acquire_timeout_ms);
+    }
+    return RC_OK;
+}
+
+int store_pool_size_for(int http_threads)
+{
+    if (http_threads < 1)
+        return 1;
+    return http_threads > STORE_POOL_MAX / 4 ? STORE_POOL_MAX : http_threads * 4;
+}
+
+void store_set_acquire_timeout(struct store *store, int ms)
+{
+    store->acquire_timeout_ms = ms;
 }
 
 void store_conn_release(struct store *store, sqlite3 *db)
@@ -260,9 +303,12 @@ int store_schema_latest(void)
 
 enum rc store_ping(struct store *store, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
+    sqlite3 *db = NULL;
     int one = 0;
-    enum rc rc = query_int(db, "SELECT 1", &one, err);
+    enum rc rc = store_conn_acquire(store, &db, err);
+    if (rc)
+        return rc;
+    rc = query_int(db, "SELECT 1", &one, err);
     store_conn_release(store, db);
     return rc;
 }
@@ -324,9 +370,21 @@ void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size)
 enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
                           void *arg, struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
-    pthread_mutex_lock(&store->write_lock);
-    enum rc rc = exec_sql(db, "BEGIN IMMEDIATE", err);
+    /* The write lock first, then a connection: writers queued on the lock hold no pooled
+     * connection, so they cannot starve the readers (every credential check is one). */
+    struct timespec deadline = deadline_in(store->acquire_timeout_ms);
+    if (pthread_mutex_timedlock(&store->write_lock, &deadline) != 0) {
+        metrics_count("da_store_busy_total", "what=\"write_lock\"", 1);
+        return err_set(err, RC_BUSY, "the state store is busy: no write turn within %d ms",
+                       store->acquire_timeout_ms);
+    }
+    sqlite3 *db = NULL;
+    enum rc rc = store_conn_acquire(store, &db, err);
+    if (rc) {
+        pthread_mutex_unlock(&store->write_lock);
+        return rc;
+    }
+    rc = exec_sql(db, "BEGIN IMMEDIATE", err);
     if (!rc) {
         rc = fn(db, arg, err);
         if (!rc)
@@ -336,8 +394,8 @@ enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *
             (void)exec_sql(db, "ROLLBACK", &ignored);
         }
     }
-    pthread_mutex_unlock(&store->write_lock);
     store_conn_release(store, db);
+    pthread_mutex_unlock(&store->write_lock);
     return rc;
 }
 
@@ -388,11 +446,16 @@ enum rc store_collect(struct store *store, const char *sql, const struct store_a
                       size_t elem_size, store_row_fn read, void **out, size_t *out_len,
                       struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     char *rows = NULL;
     size_t len = 0, cap = 0;
-    enum rc rc = store_prepare(db, sql, args, &st, err);
+    *out = NULL;
+    *out_len = 0;
+    enum rc rc = store_conn_acquire(store, &db, err);
+    if (rc)
+        return rc;
+    rc = store_prepare(db, sql, args, &st, err);
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
@@ -421,9 +484,12 @@ enum rc store_fetch_one(struct store *store, const char *sql, const struct store
                         store_row_fn read, void *row, const char *notfound_msg,
                         struct err *err)
 {
-    sqlite3 *db = store_conn_acquire(store);
+    sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(db, sql, args, &st, err);
+    enum rc rc = store_conn_acquire(store, &db, err);
+    if (rc)
+        return rc;
+    rc = store_prepare(db, sql, args, &st, err);
     if (!rc) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW)

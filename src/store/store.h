@@ -29,6 +29,16 @@ int store_schema_version(struct store *store);
 /* The schema version this build of da knows. */
 int store_schema_latest(void);
 
+/* The pool size for a server with http_threads workers (server.threads): up to 32 connection
+ * threads per worker share it, each holding a connection only for a statement or a
+ * transaction, so four per worker (at most 64) keep waits short; a wait past the acquire
+ * timeout is RC_BUSY, never a hang. */
+int store_pool_size_for(int http_threads);
+
+/* How long a call waits for a pooled connection or the write lock before it fails with
+ * RC_BUSY (default 3000 ms). For tests; set before the store is shared. */
+void store_set_acquire_timeout(struct store *store, int ms);
+
 /* A cheap round trip proving the database answers (for health checks). */
 enum rc store_ping(struct store *store, struct err *err) WARN_UNUSED;
 

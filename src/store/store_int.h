@@ -9,8 +9,9 @@
 
 #include "store/store.h"
 
-/* Borrows a connection; blocks while all are in use. Give it back with store_conn_release. */
-sqlite3 *store_conn_acquire(struct store *store);
+/* Borrows a connection into *out_db, waiting while all are in use, but not longer than the
+ * store's acquire timeout (3 s): then RC_BUSY. Give it back with store_conn_release. */
+enum rc store_conn_acquire(struct store *store, sqlite3 **out_db, struct err *err);
 void store_conn_release(struct store *store, sqlite3 *db);
 
 /* One schema step. Steps are never edited once released: a change is a new step. */
@@ -59,8 +60,10 @@ enum rc store_fetch_one(struct store *store, const char *sql, const struct store
 /* Copies text column col of the current row into out (size bytes, truncating); NULL -> "". */
 void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
 
-/* Runs fn inside BEGIN IMMEDIATE ... COMMIT on one borrowed connection; rolls back when fn
- * fails. */
+/* Runs fn inside BEGIN IMMEDIATE ... COMMIT on one borrowed connection, holding the
+ * process's write lock; rolls back when fn fails. Every write of the store goes through here
+ * (or store_run_audited, which does), so writers never meet in SQLite's busy handler. RC_BUSY
+ * when the lock or a connection is not had within the acquire timeout. */
 enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
                           void *arg, struct err *err);
 

@@ -65,6 +65,16 @@ describe('the data plane on a running server', () => {
     const v = runDa(['extract', 'validate', join(server.dataDir, 'extracts', 'demo')]);
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /valid, 6 local and 0 remote tables usable, 0 problems/);
+    // the extract.duckdb file itself names the same extract (with a relative path too)
+    const f = runDa(['extract', 'validate', join(server.dataDir, 'extracts', 'demo', 'extract.duckdb')]);
+    assert.equal(f.code, 0, f.stdout + f.stderr);
+    assert.equal(f.stdout, v.stdout);
+    const rel = runDa(['extract', 'validate', 'extract.duckdb'], { cwd: join(server.dataDir, 'extracts', 'demo') });
+    assert.equal(rel.code, 0, rel.stdout + rel.stderr);
+    // another file is refused with a message naming what to give
+    const other = runDa(['extract', 'validate', join(server.dataDir, 'state', 'system.sqlite')]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /give the extract folder or its extract\.duckdb/);
   });
 
   test('a new extract is served without a restart, under canonical table ids', async () => {

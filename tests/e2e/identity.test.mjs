@@ -41,8 +41,36 @@ describe('identity on a running server', () => {
       assert.equal(r.status, 401, `password ${JSON.stringify(password)}`);
       assert.deepEqual(r.body, { detail: 'Invalid email or password' });
     }
-    const missing = await api(server, 'POST', '/auth/token', { body: { email: 'nopass@example.com' } });
-    assert.equal(missing.status, 422);
+    // no password field at all is a wrong password too (the original API's answer), for a
+    // user without a password and for one with
+    for (const email of ['nopass@example.com', ADMIN.email, 'ghost@example.com']) {
+      const missing = await api(server, 'POST', '/auth/token', { body: { email } });
+      assert.equal(missing.status, 401, email);
+      assert.deepEqual(missing.body, { detail: 'Invalid email or password' });
+    }
+    const notText = await api(server, 'POST', '/auth/token', { body: { email: ADMIN.email, password: 5 } });
+    assert.equal(notText.status, 422, 'a password that is not a string is still malformed');
+  });
+
+  test('login CSRF: a JSON endpoint refuses any body that is not Content-Type application/json', async () => {
+    const creds = JSON.stringify({ email: ADMIN.email, password: ADMIN.password });
+    // what a cross-site <form enctype="text/plain"> or a no-preflight fetch can send
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x', 'application/jsonp', 'application/json-seq', null]) {
+      const headers = type ? { 'Content-Type': type } : {};
+      for (const path of ['/auth/password/login', '/auth/token']) {
+        const r = await api(server, 'POST', path, { raw: type ? creds : new Blob([creds]), headers });
+        assert.equal(r.status, 415, `${path} ${type}`);
+        assert.equal(r.body.detail, 'Content-Type must be application/json');
+        assert.equal(r.headers.get('set-cookie'), null, 'no session cookie');
+      }
+    }
+    const users = await api(server, 'POST', '/api/users', { token: adminToken, raw: JSON.stringify({ email: 'form@example.com' }), headers: { 'Content-Type': 'text/plain' } });
+    assert.equal(users.status, 415, 'every JSON endpoint, not only login');
+    for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON ;charset=UTF-8']) {
+      const r = await api(server, 'POST', '/auth/password/login', { raw: creds, headers: { 'Content-Type': type } });
+      assert.equal(r.status, 200, type);
+    }
   });
 
   test('unknown user and wrong password get the same answer', async () => {
@@ -74,7 +102,13 @@ describe('identity on a running server', () => {
     assert.match(await page.text(), /Set your password/);
     const weak = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'short' } });
     assert.equal(weak.status, 422);
-    const ok = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'a-long-enough-pass' } });
+    // an e-mail that does not match is refused and does not spend the link either
+    for (const email of ['other@example.com', 'setup@example.org', '']) {
+      const wrong = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'attacker-password-1', email } });
+      assert.equal(wrong.status, 400, email);
+      assert.equal(wrong.body.detail, 'Invalid or expired setup link');
+    }
+    const ok = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'a-long-enough-pass', email: 'SETUP@example.com' } });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.equal(ok.body.message, 'Password set successfully');
     const again = await api(server, 'POST', '/auth/password/setup', { body: { token, password: 'another-long-pass' } });
@@ -141,6 +175,15 @@ describe('identity on a running server', () => {
     // reactivation does not revive old sessions
     assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: true } })).status, 200);
     assert.equal((await api(server, 'GET', '/api/me', { token: t })).status, 401);
+    // nor personal access tokens: deactivation revokes them for good
+    t = await login(server, 'victim@example.com', 'victim-password-1');
+    const pat = (await api(server, 'POST', '/api/tokens', { token: t, body: { name: 'script' } })).body.token;
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 200);
+    assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: false } })).status, 200);
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 401);
+    assert.equal((await api(server, 'PATCH', `/api/users/${u.id}`, { token: adminToken, body: { active: true } })).status, 200);
+    assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 401, 'a PAT stays dead after reactivation');
+    assert.equal((await api(server, 'GET', '/api/me', { token: t })).status, 401, 'and so does the session');
     // deletion
     t = await login(server, 'victim@example.com', 'victim-password-1');
     assert.equal((await api(server, 'DELETE', `/api/users/${u.id}`, { token: adminToken })).status, 204);
@@ -210,6 +253,27 @@ describe('identity on a running server', () => {
     assert.equal((await api(server, 'GET', '/api/me', { token: pat })).status, 401);
     assert.equal((await api(server, 'GET', '/api/me', { token: `da_pat_${'B'.repeat(43)}` })).status, 401);
     assert.equal((await api(server, 'POST', '/api/tokens', { token: adminToken, body: { name: 'x', expires_in_days: 9999 } })).status, 422);
+  });
+
+  test('PAT requests beside many writes are never refused (no SQLITE_BUSY read as 401)', async () => {
+    const pats = [];
+    for (let i = 0; i < 4; i++) {
+      pats.push((await api(server, 'POST', '/api/tokens', { token: adminToken, body: { name: `load-${i}` } })).body.token);
+    }
+    const started = Date.now();
+    const statuses = {};
+    let ok = 0;
+    // rounds of 30 reads and 10 writes at once (well under the per-address connection cap)
+    for (let round = 0; round < 10; round++) {
+      const reads = Array.from({ length: 30 }, (_, i) => api(server, 'GET', '/api/me', { token: pats[i % pats.length] }));
+      const writes = Array.from({ length: 10 }, (_, i) => api(server, 'POST', '/api/users', { token: adminToken, body: { email: `load${round}-${i}@example.com` } }));
+      const answers = await Promise.all([...reads, ...writes]);
+      for (const a of answers) statuses[a.status] = (statuses[a.status] || 0) + 1;
+      ok += answers.slice(0, 30).filter((a) => a.status === 200).length + answers.slice(30).filter((a) => a.status === 201).length;
+    }
+    console.log(`300 PAT reads + 100 writes in ${Date.now() - started} ms: ${JSON.stringify(statuses)}`);
+    assert.equal(statuses[401] || 0, 0, 'no credential was refused');
+    assert.equal(ok, 400);
   });
 
   test('the cookie authenticates, is HttpOnly/SameSite, and cross-site writes are refused', async () => {

@@ -82,6 +82,17 @@ describe('manifest and downloads', () => {
     assert.equal(stale.status, 200, 'a range of another version is answered with the whole file');
   });
 
+  test('an invalid Range is ignored (RFC 9110): the whole file with 200', async () => {
+    const whole = Buffer.from(await (await download(analyst, '/api/data/products/download')).arrayBuffer());
+    for (const range of ['bytes=1--2', 'bytes=-+4', 'bytes= 1-2', 'bytes=+1-2', 'bytes=1-+2', 'bytes=4-2',
+      'bytes=1-2-', 'bytes=--4', 'bytes=99999999999999999999999-']) {
+      const r = await download(analyst, '/api/data/products/download', { Range: range });
+      assert.equal(r.status, 200, range);
+      assert.equal(r.headers.get('content-range'), null, range);
+      assert.ok(Buffer.from(await r.arrayBuffer()).equals(whole), range);
+    }
+  });
+
   test('a new extract is in the manifest as soon as it is served', async () => {
     const inDir = tempDir('da-e2e-in-');
     try {

@@ -23,6 +23,7 @@
 
 #include "base/mem.h"
 #include "base/version.h"
+#include "client/client.h"
 #include "client/http_client.h"
 
 /* ---- a one-shot server ------------------------------------------------------------------ */
@@ -191,6 +192,32 @@ static void test_error_detail_is_quoted_and_cleaned(void **state)
     assert_non_null(answer); /* callers may read the error body */
     assert_non_null(strstr(c.request, "GET /api/me HTTP/1.1\r\n"));
     assert_null(strstr(c.request, "Authorization:")); /* no token set, none sent */
+    json_decref(answer);
+    hc_free(&hc);
+}
+
+/* A busy server (503) is "retry", never a refused credential: exit code 1, not 4 ("log in"). */
+static void test_busy_server_is_not_an_auth_failure(void **state)
+{
+    (void)state;
+    struct canned c;
+    const char *body = "{\"detail\": \"the server is busy; retry shortly (request id x1)\"}";
+    char answer_text[512];
+    snprintf(answer_text, sizeof(answer_text),
+             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+             "Retry-After: 1\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    start(&c, answer_text);
+    struct hc *hc = client_for(&c);
+    json_t *answer = NULL;
+    struct err err = { { 0 } };
+    enum rc rc = hc_get(hc, "/api/me", &answer, &err);
+    finish(&c);
+    assert_int_equal(rc, RC_BUSY);
+    assert_int_not_equal(client_exit_code(hc, rc), CLIENT_EXIT_AUTH);
+    assert_int_equal(client_exit_code(hc, rc), CLIENT_EXIT_FAIL);
+    assert_string_equal(err.msg, "the server answered 503: the server is busy; retry shortly "
+                                 "(request id x1)");
     json_decref(answer);
     hc_free(&hc);
 }
@@ -393,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_normalize_url),
         cmocka_unit_test(test_call_sends_token_agent_and_json),
         cmocka_unit_test(test_error_detail_is_quoted_and_cleaned),
+        cmocka_unit_test(test_busy_server_is_not_an_auth_failure),
         cmocka_unit_test(test_oauth_error_body),
         cmocka_unit_test(test_not_a_da_server),
         cmocka_unit_test(test_redirect_is_not_followed),

@@ -132,6 +132,10 @@ static void test_defaults(void **state)
     assert_int_equal(c.threads, 8);
     assert_int_equal(c.max_body_bytes, 1048576);
     assert_int_equal(c.connection_timeout_s, 30);
+    assert_int_equal(c.max_connections_per_ip, 128);
+    assert_int_equal(c.header_timeout_s, 10);
+    assert_int_equal(c.body_min_bytes_per_s, 1024);
+    assert_int_equal(c.body_rate_window_s, 10);
     assert_int_equal(c.shutdown_grace_s, 10);
     assert_false(c.behind_tls_proxy);
     assert_string_equal(c.public_url, "http://127.0.0.1:8000");

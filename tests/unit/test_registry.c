@@ -58,7 +58,8 @@ static struct registry_table make_table(const char *id, const char *name)
 static void exec_sql(struct store *s, const char *sql)
 {
     struct err err;
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(store_conn_acquire(s, &db, &err), RC_OK);
     enum rc rc = store_run(db, sql, NULL, NULL, &err);
     store_conn_release(s, db);
     assert_int_equal(rc, RC_OK);
@@ -67,7 +68,8 @@ static void exec_sql(struct store *s, const char *sql)
 static int count(struct store *s, const char *sql)
 {
     struct err err;
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(store_conn_acquire(s, &db, &err), RC_OK);
     sqlite3_stmt *st = NULL;
     int n = -1;
     if (store_prepare(db, sql, NULL, &st, &err) == RC_OK && sqlite3_step(st) == SQLITE_ROW)

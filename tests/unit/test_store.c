@@ -171,7 +171,8 @@ static void test_connections_enforce_foreign_keys(void **state)
     struct store *s = NULL;
     struct err err;
     assert_int_equal(store_open(f->path, 3, &s, &err), RC_OK);
-    sqlite3 *db = store_conn_acquire(s);
+    sqlite3 *db = NULL;
+    assert_int_equal(store_conn_acquire(s, &db, &err), RC_OK);
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA foreign_keys", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
