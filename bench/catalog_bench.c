@@ -57,14 +57,14 @@ static int64_t reference_us(const char *data_dir, int64_t sources, int64_t table
     if (duck_open(NULL, &d, &err))
         die("open", &err);
     for (int s = 0; s < (int)sources; s++) {
-        char *sql = xasprintf("ATTACH '%s/extracts/s%d/extract.duckdb' AS s%d (READ_ONLY)",
-                              data_dir, s, s);
+        char *sql =
+            xasprintf("ATTACH '%s/extracts/s%d/extract.duckdb' AS s%d (READ_ONLY)", data_dir, s, s);
         if (duck_exec(d, sql, &err))
             die("attach", &err);
         free(sql);
         for (int t = 0; t < (int)tables; t++) {
-            sql = xasprintf("CREATE VIEW main.s%d_t%03d AS SELECT * FROM s%d.s%d_t%03d", s, t,
-                            s, s, t);
+            sql = xasprintf("CREATE VIEW main.s%d_t%03d AS SELECT * FROM s%d.s%d_t%03d", s, t, s, s,
+                            t);
             if (duck_exec(d, sql, &err))
                 die("view", &err);
             free(sql);

@@ -91,8 +91,7 @@ int main(int argc, char **argv)
         main_help();
         return 0;
     }
-    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0 ||
-        strcmp(name, "version") == 0) {
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
         printf("da %s\n", DA_VERSION);
         return 0;
     }

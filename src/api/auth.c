@@ -19,8 +19,8 @@
 #include "base/mem.h"
 #include "store/access.h"
 
-#define SETUP_PREFIX      "da_setup_"
-#define SETUP_LIFETIME_S  (7 * 24 * 3600)
+#define SETUP_PREFIX     "da_setup_"
+#define SETUP_LIFETIME_S (7 * 24 * 3600)
 
 /* ---------------------------------------------------------------- password login */
 
@@ -56,8 +56,7 @@ static bool check_password(struct http_req *req, struct app *app, const char *em
 }
 
 void api_answer_session(struct http_req *req, struct app *app, const struct user *u,
-                           const char *method, bool set_cookie, bool with_user_id,
-                           const char *message)
+                        const char *method, bool set_cookie, bool with_user_id, const char *message)
 {
     struct err err;
     char *token = NULL;
@@ -68,8 +67,8 @@ void api_answer_session(struct http_req *req, struct app *app, const struct user
     }
     if (set_cookie)
         api_set_session_cookie(req, app, token);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "access_token", token, "token_type",
-                             "bearer", "email", u->email, "role", u->role);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "access_token", token, "token_type", "bearer",
+                             "email", u->email, "role", u->role);
     if (with_user_id)
         json_object_set_new(body, "user_id", json_string(u->id));
     if (message)
@@ -113,8 +112,7 @@ enum rc api_setup_link_new(struct app *app, const char *user_id, char **out_url,
     *out_url = NULL;
     enum rc rc = opaque_token_new(SETUP_PREFIX, &token, hash, err);
     if (!rc)
-        rc = one_time_create(app->store, hash, "setup", user_id, api_now() + SETUP_LIFETIME_S,
-                             err);
+        rc = one_time_create(app->store, hash, "setup", user_id, api_now() + SETUP_LIFETIME_S, err);
     if (!rc)
         *out_url = xasprintf("%s/auth/password/setup#token=%s", app->cfg->public_url, token);
     opaque_token_free(token);
@@ -189,7 +187,8 @@ static void post_logout(struct http_req *req, void *appv)
         return;
     api_clear_session_cookie(req, app);
     if (!p.jti[0]) {
-        http_respond_error(req, 400, "A personal access token is revoked with DELETE /api/tokens/{id}");
+        http_respond_error(req, 400,
+                           "A personal access token is revoked with DELETE /api/tokens/{id}");
         return;
     }
     struct err err;
@@ -224,8 +223,10 @@ static void get_me(struct http_req *req, void *appv)
     }
     free(groups);
     json_object_set_new(body, "groups", list);
-    json_object_set_new(body, "auth", json_string(p.via_pat ? "token" : p.via_cookie ? "cookie"
-                                                                                      : "bearer"));
+    json_object_set_new(body, "auth",
+                        json_string(p.via_pat      ? "token"
+                                    : p.via_cookie ? "cookie"
+                                                   : "bearer"));
     http_respond_json(req, 200, body);
 }
 

@@ -53,8 +53,7 @@ static const char *bearer_token(const struct http_req *req, bool *out_malformed)
     return h + 7;
 }
 
-enum rc api_token_user(struct app *app, const char *token, struct principal *out,
-                       struct err *err)
+enum rc api_token_user(struct app *app, const char *token, struct principal *out, struct err *err)
 {
     if (strncmp(token, PAT_PREFIX, strlen(PAT_PREFIX)) == 0) {
         if (!opaque_token_well_formed(token, PAT_PREFIX))
@@ -304,8 +303,8 @@ enum rc api_issue_session(struct app *app, const struct http_req *req, const str
     *out_token = NULL;
     struct principal actor = { .user = *u };
     struct audit_entry audit = api_audit_entry(req, &actor, "login", u->email, "ok", method);
-    enum rc rc = sessions_create(app->store, c.jti, u->id, c.exp, http_req_client_ip(req),
-                                 method, &audit, err);
+    enum rc rc = sessions_create(app->store, c.jti, u->id, c.exp, http_req_client_ip(req), method,
+                                 &audit, err);
     if (!rc)
         rc = jwt_sign(&c, app->key.bytes, app->key.len, out_token, err);
     return rc;
@@ -318,9 +317,8 @@ static bool cookie_secure(const struct app *app)
 
 void api_set_session_cookie(struct http_req *req, const struct app *app, const char *token)
 {
-    char *cookie = xasprintf("%s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s",
-                             SESSION_COOKIE, token, SESSION_LIFETIME_S,
-                             cookie_secure(app) ? "; Secure" : "");
+    char *cookie = xasprintf("%s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Lax%s", SESSION_COOKIE,
+                             token, SESSION_LIFETIME_S, cookie_secure(app) ? "; Secure" : "");
     http_set_header(req, "Set-Cookie", cookie);
     mem_wipe(cookie, strlen(cookie));
     free(cookie);
@@ -337,7 +335,7 @@ void api_clear_session_cookie(struct http_req *req, const struct app *app)
 json_t *api_user_json(const struct user *u)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:s}", "id", u->id, "email",
-                     u->email, "name", u->name, "role", u->role, "km_admin", u->km_admin,
-                     "active", u->active, "has_password", u->has_password, "created_at",
-                     u->created_at, "updated_at", u->updated_at);
+                     u->email, "name", u->name, "role", u->role, "km_admin", u->km_admin, "active",
+                     u->active, "has_password", u->has_password, "created_at", u->created_at,
+                     "updated_at", u->updated_at);
 }

@@ -7,6 +7,8 @@
  * A table the caller may not read answers 404 like a missing one, except in the list, where
  * registered tables show as requestable (id, name, description only) so access can be asked
  * for. The registry's name and description win over the extract's. */
+#include "data/catalog.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,6 @@
 #include "base/ident.h"
 #include "base/mem.h"
 #include "base/parse.h"
-#include "data/catalog.h"
 #include "data/dataplane.h"
 #include "data/duck.h"
 #include "query/result.h"
@@ -83,10 +84,9 @@ static void list_tables(struct http_req *req, void *appv)
         const struct catalog_table *t = catalog_find(g, regs[r].id);
         if (!t || t->status != CATALOG_OK || api_may_read(app, &p.user, regs[r].id))
             continue;
-        json_array_append_new(tables,
-                              json_pack("{s:s, s:s, s:s, s:s}", "id", regs[r].id, "name",
-                                        regs[r].name, "description", regs[r].description,
-                                        "access", "requestable"));
+        json_array_append_new(tables, json_pack("{s:s, s:s, s:s, s:s}", "id", regs[r].id, "name",
+                                                regs[r].name, "description", regs[r].description,
+                                                "access", "requestable"));
         requestable++;
     }
     catalog_release(cat, g);
@@ -208,8 +208,7 @@ static void get_sample(struct http_req *req, void *appv)
         rc = result_run(conn, buf_cstr(&sql), RESULT_JSON, &lim, &out, &st, &err);
     duck_close(&conn);
     catalog_release(dataplane_catalog(app->dataplane), g);
-    api_audit(app, req, &p, "catalog.sample", http_req_param(req, "id"), rc ? "error" : "ok",
-              NULL);
+    api_audit(app, req, &p, "catalog.sample", http_req_param(req, "id"), rc ? "error" : "ok", NULL);
     if (rc) {
         http_respond_rc(req, rc == RC_DB ? RC_INTERNAL : rc, &err);
     } else {

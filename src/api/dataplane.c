@@ -7,6 +7,8 @@
  *   POST /api/catalog/profile/{table}/refresh    profile it again now (admin)
  * A profile holds aggregates only (no sample rows), and a caller who may not read a table
  * gets the same 404 as for a table that does not exist, so profiles reveal nothing. */
+#include "data/dataplane.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +17,6 @@
 #include "api/authn.h"
 #include "base/ident.h"
 #include "base/mem.h"
-#include "data/dataplane.h"
 #include "store/datastate.h"
 
 static json_t *strings_json(char *const *items, size_t n)
@@ -38,8 +39,9 @@ static void post_rebuild(struct http_req *req, void *appv)
     if (http_req_body(req).len > 0 && !api_body(req, &root, "{s?s}", "source", &source))
         return;
     if (source && !ident_valid(source)) {
-        http_respond_error(req, 422, "source must be a safe identifier"
-                                     " ([A-Za-z_][A-Za-z0-9_]{0,63})");
+        http_respond_error(req, 422,
+                           "source must be a safe identifier"
+                           " ([A-Za-z_][A-Za-z0-9_]{0,63})");
         goto out;
     }
     struct catalog_rebuild_stats stats;
@@ -50,14 +52,14 @@ static void post_rebuild(struct http_req *req, void *appv)
         http_respond_rc(req, rc, &err);
         goto out;
     }
-    http_respond_json(
-        req, 200,
-        json_pack("{s:I, s:s?, s:i, s:i, s:i, s:i, s:i, s:f, s:o}", "generation",
-                  (json_int_t)stats.generation, "source", source, "sources", stats.sources,
-                  "sources_checked", stats.sources_checked, "tables", stats.tables_ok,
-                  "tables_unavailable", stats.tables_unavailable, "tables_error",
-                  stats.tables_error, "duration_ms", (double)stats.duration_us / 1000.0,
-                  "problems", strings_json(stats.problems, stats.n_problems)));
+    http_respond_json(req, 200,
+                      json_pack("{s:I, s:s?, s:i, s:i, s:i, s:i, s:i, s:f, s:o}", "generation",
+                                (json_int_t)stats.generation, "source", source, "sources",
+                                stats.sources, "sources_checked", stats.sources_checked, "tables",
+                                stats.tables_ok, "tables_unavailable", stats.tables_unavailable,
+                                "tables_error", stats.tables_error, "duration_ms",
+                                (double)stats.duration_us / 1000.0, "problems",
+                                strings_json(stats.problems, stats.n_problems)));
     catalog_rebuild_stats_cleanup(&stats);
 out:
     json_decref(root);
@@ -79,14 +81,13 @@ static void get_catalog_state(struct http_req *req, void *appv)
             json_pack("{s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:s?, s:i}", "id", t->id, "source",
                       t->source, "query_mode", t->remote ? "remote" : "local", "status",
                       catalog_status_str(t->status), "reason", t->reason, "rows",
-                      (json_int_t)t->rows, "size_bytes", (json_int_t)t->size_bytes,
-                      "extracted_at", t->extracted_at[0] ? t->extracted_at : NULL, "files",
-                      (int)t->n_files));
+                      (json_int_t)t->rows, "size_bytes", (json_int_t)t->size_bytes, "extracted_at",
+                      t->extracted_at[0] ? t->extracted_at : NULL, "files", (int)t->n_files));
     }
-    json_t *body = json_pack("{s:I, s:s, s:o, s:o, s:o}", "generation", (json_int_t)g->number,
-                             "built_at", g->built_at, "sources",
-                             strings_json(g->sources, g->n_sources), "tables", tables,
-                             "problems", strings_json(g->problems, g->n_problems));
+    json_t *body =
+        json_pack("{s:I, s:s, s:o, s:o, s:o}", "generation", (json_int_t)g->number, "built_at",
+                  g->built_at, "sources", strings_json(g->sources, g->n_sources), "tables", tables,
+                  "problems", strings_json(g->problems, g->n_problems));
     catalog_release(c, g);
     http_respond_json(req, 200, body);
 }
@@ -130,8 +131,8 @@ static void get_profile(struct http_req *req, void *appv)
         return;
     }
     json_object_set_new(profile, "table_id", json_string(id));
-    json_object_set_new(profile, "extracted_at", extracted_at[0] ? json_string(extracted_at)
-                                                                 : json_null());
+    json_object_set_new(profile, "extracted_at",
+                        extracted_at[0] ? json_string(extracted_at) : json_null());
     json_object_set_new(profile, "profiled_at", json_string(profiled_at));
     http_respond_json(req, 200, profile);
 }

@@ -10,6 +10,8 @@
  * nothing, since only a signed-in user's approval turns it into a token, and that token goes
  * to whoever holds the device code. The page says who asks and from where, so a user tricked
  * into approving someone else's code (the phishing risk of this flow) has a chance to notice. */
+#include "store/device.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
-#include "store/device.h"
 
 #define DEVICE_PREFIX        "da_device_"
 #define DEVICE_LIFETIME_S    600 /* RFC 8628 leaves it to us; long enough to find a browser */

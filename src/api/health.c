@@ -54,10 +54,9 @@ static enum rc read_data_health(struct app *app, struct data_health *h, struct e
         h->stale += stale;
         if (!ok || stale)
             json_array_append_new(h->problems,
-                                  json_pack("{s:s, s:s, s:s, s:s?}", "id", r->table_id,
-                                            "source", r->source, "status",
-                                            stale ? "stale" : r->status, "reason",
-                                            stale ? r->extracted_at : r->error));
+                                  json_pack("{s:s, s:s, s:s, s:s?}", "id", r->table_id, "source",
+                                            r->source, "status", stale ? "stale" : r->status,
+                                            "reason", stale ? r->extracted_at : r->error));
     }
     free(rows);
     return RC_OK;
@@ -77,18 +76,18 @@ static void get_health(struct http_req *req, void *appv)
     }
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    json_t *body = json_pack("{s:s, s:s, s:s}", "status", status, "version", DA_VERSION,
-                             "timestamp", now);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "status", status, "version", DA_VERSION, "timestamp", now);
     struct principal p;
     int64_t users = 0, admins = 0;
     if (api_optional_user(req, app, &p) && strcmp(p.user.role, "admin") == 0 &&
         users_count(app->store, &users, &admins, &err) == RC_OK) {
         json_object_set_new(body, "details",
                             json_pack("{s:i, s:I, s:I, s:i, s:i, s:i, s:O}", "schema_version",
-                                      store_schema_version(app->store), "users",
-                                      (json_int_t)users, "admins", (json_int_t)admins,
-                                      "tables", h.served, "tables_not_served", h.not_served,
-                                      "tables_stale", h.stale, "problems", h.problems));
+                                      store_schema_version(app->store), "users", (json_int_t)users,
+                                      "admins", (json_int_t)admins, "tables", h.served,
+                                      "tables_not_served", h.not_served, "tables_stale", h.stale,
+                                      "problems", h.problems));
     }
     json_decref(h.problems);
     http_respond_json(req, 200, body);

@@ -3,10 +3,11 @@
  * scraper on the same machine; a request that came through a proxy (it carries Forwarded or
  * X-Forwarded-For) is not local. With metrics.require_admin it is for admins only, from
  * anywhere. */
+#include "base/metrics.h"
+
 #include <string.h>
 
 #include "api/authn.h"
-#include "base/metrics.h"
 
 #define METRICS_MAX (4 * 1024 * 1024)
 
@@ -27,8 +28,9 @@ static void get_metrics(struct http_req *req, void *appv)
         if (!api_require_admin(req, app, &p))
             return;
     } else if (!from_loopback(req)) {
-        http_respond_error(req, 403, "metrics are served to loopback callers only"
-                                     " (see metrics.require_admin)");
+        http_respond_error(req, 403,
+                           "metrics are served to loopback callers only"
+                           " (see metrics.require_admin)");
         return;
     }
     struct buf out;

@@ -22,8 +22,8 @@
 #include "data/dataplane.h"
 #include "query/engine.h"
 
-#define SQL_MAX_BYTES  GUARD_SQL_MAX
-#define HEADER_SLACK   (256 * 1024) /* room for the column names and types around the rows */
+#define SQL_MAX_BYTES      GUARD_SQL_MAX
+#define HEADER_SLACK       (256 * 1024) /* room for the column names and types around the rows */
 #define PARQUET_MEDIA_TYPE "application/vnd.apache.parquet"
 
 /* What the guard's table callback needs to decide for this caller. */
@@ -77,9 +77,8 @@ static int outcome_status(enum query_outcome_kind k)
 
 static const char *outcome_name(enum query_outcome_kind k)
 {
-    static const char *const names[] = { "ok",        "bad_sql", "forbidden", "too_many",
-                                         "timeout",   "cancelled", "memory", "crashed",
-                                         "shutdown" };
+    static const char *const names[] = { "ok",        "bad_sql", "forbidden", "too_many", "timeout",
+                                         "cancelled", "memory",  "crashed",   "shutdown" };
     return names[k];
 }
 
@@ -168,8 +167,7 @@ static void post_query(struct http_req *req, void *appv)
     struct err err = { { 0 } };
     buf_init(&out, (size_t)app->cfg->query_max_bytes + HEADER_SLACK);
     if (!api_require_user(req, app, &p) ||
-        !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format",
-                  &format))
+        !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format", &format))
         goto out;
     enum result_format fmt;
     if (!wanted_format(req, format, &fmt))
@@ -188,7 +186,8 @@ static void post_query(struct http_req *req, void *appv)
         .sql = sql,
         .limit = limit,
         .format = fmt,
-        .policy = { .admin = strcmp(p.user.role, "admin") == 0, .table = table_access,
+        .policy = { .admin = strcmp(p.user.role, "admin") == 0,
+                    .table = table_access,
                     .ctx = &caller },
         .gone = client_gone,
         .gone_ctx = req,
@@ -216,9 +215,8 @@ static void post_query(struct http_req *req, void *appv)
         set_result_headers(req, &o.stats);
     size_t len = 0;
     char *body = buf_take(&out, &len);
-    http_respond_owned(req, 200,
-                       fmt == RESULT_CSV ? "text/csv; charset=utf-8" : "application/json", body,
-                       len);
+    http_respond_owned(req, 200, fmt == RESULT_CSV ? "text/csv; charset=utf-8" : "application/json",
+                       body, len);
 out:
     query_outcome_cleanup(&o);
     buf_cleanup(&out);

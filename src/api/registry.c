@@ -4,6 +4,8 @@
  * only. A table has one canonical id, ident_table_id of its name unless an id is given; every
  * change is audited by the store in the same transaction (store/registry.h). routes.c joins
  * api_registry_routes into the route table. */
+#include "store/registry.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,6 @@
 #include "api/authn.h"
 #include "base/buf.h"
 #include "base/ident.h"
-#include "store/registry.h"
 
 #define PRIMARY_KEY_RAW_MAX (16 * 1024) /* bytes of an array primary key before trimming */
 #define ECHO_MAX            64          /* bytes of a client's value quoted in an error */

@@ -1,21 +1,20 @@
 /* routes.c — the HTTP API's route table, joined from the tables each resource file exports
  * (health.c, auth.c, users.c, ...), so every resource keeps its routes beside its handlers.
  * docs/API.md describes each route. */
-#include "api/api.h"
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "base/compat.h"
 #include "base/mem.h"
 
 typedef const struct http_route *(*route_table_fn)(size_t *out_len);
 
 static const route_table_fn tables[] = {
-    api_health_routes, api_auth_routes, api_users_routes, api_tokens_routes, api_access_routes,
-    api_signin_routes, api_registry_routes, api_dataplane_routes, api_catalog_routes,
-    api_sync_routes, api_metrics_routes, api_query_routes, api_upload_routes,
-    api_device_routes,
+    api_health_routes,  api_auth_routes,   api_users_routes,    api_tokens_routes,
+    api_access_routes,  api_signin_routes, api_registry_routes, api_dataplane_routes,
+    api_catalog_routes, api_sync_routes,   api_metrics_routes,  api_query_routes,
+    api_upload_routes,  api_device_routes,
 };
 
 struct http_route *api_routes_new(size_t *out_len)

@@ -26,8 +26,7 @@
 
 /* Sends in the background (tracked, and waited for at shutdown), so the answer takes the
  * same time whether or not mail goes out. */
-static void send_mail_async(const struct app *app, const char *to, const char *subject,
-                            char *body)
+static void send_mail_async(const struct app *app, const char *to, const char *subject, char *body)
 {
     const struct config *c = app->cfg;
     struct mail_server server = { c->smtp_url, c->smtp_user, c->smtp_password, c->mail_from,
@@ -152,8 +151,8 @@ static bool oidc_cookie_read(const struct app *app, const char *value, char stat
     unsigned char mac[SHA256_LEN], given[SHA256_LEN + 3];
     size_t given_len = 0;
     crypto_hmac_sha256(app->key.bytes, app->key.len, value, (size_t)(last - value), mac);
-    if (!b64url_decode(last + 1, strlen(last + 1), given, &given_len) ||
-        given_len != SHA256_LEN || !crypto_equal(mac, given, SHA256_LEN))
+    if (!b64url_decode(last + 1, strlen(last + 1), given, &given_len) || given_len != SHA256_LEN ||
+        !crypto_equal(mac, given, SHA256_LEN))
         return false;
     char *copy = xstrndup(value, (size_t)(last - value));
     char *parts[4] = { NULL };
@@ -165,8 +164,8 @@ static bool oidc_cookie_read(const struct app *app, const char *value, char stat
         if (p)
             *p++ = '\0';
     }
-    bool ok = n == 4 && !p && strlen(parts[0]) < 44 && strlen(parts[1]) < 44 &&
-              strlen(parts[2]) < 44;
+    bool ok =
+        n == 4 && !p && strlen(parts[0]) < 44 && strlen(parts[1]) < 44 && strlen(parts[2]) < 44;
     long long expiry = ok ? strtoll(parts[3], NULL, 10) : 0;
     ok = ok && expiry > api_now();
     if (ok) {
@@ -227,8 +226,7 @@ static enum rc google_user(struct app *app, const struct http_req *req,
 {
     enum rc rc = users_get_by_email(app->store, id->email, out, NULL, err);
     if (rc != RC_NOTFOUND)
-        return rc == RC_OK && !out->active ? err_set(err, RC_FORBIDDEN, "account deactivated")
-                                           : rc;
+        return rc == RC_OK && !out->active ? err_set(err, RC_FORBIDDEN, "account deactivated") : rc;
     const char *at = strrchr(id->email, '@');
     const char *domain = at ? at + 1 : NULL;
     if (!domain_allowed(app->cfg, domain) || (id->hd && !domain_allowed(app->cfg, id->hd)))
@@ -240,8 +238,8 @@ static enum rc google_user(struct app *app, const struct http_req *req,
         return rc;
     api_new_id(out->id);
     struct principal actor = { .user = *out };
-    struct audit_entry audit = api_audit_entry(req, &actor, "user.create", out->email, "ok",
-                                               "google sign-in");
+    struct audit_entry audit =
+        api_audit_entry(req, &actor, "user.create", out->email, "ok", "google sign-in");
     return users_create(app->store, out, NULL, &audit, err);
 }
 

@@ -76,9 +76,8 @@ static enum rc table_entry(struct app *app, const struct catalog_table *t, json_
         crypto_sha256_hex(buf_cstr(&lines), lines.len, hash);
     buf_cleanup(&lines);
     *out = json_pack("{s:s, s:s?, s:I, s:I, s:s, s:o}", "hash", hash, "updated",
-                     t->extracted_at[0] ? t->extracted_at : NULL, "size_bytes",
-                     (json_int_t)size, "rows", (json_int_t)t->rows, "query_mode", "local",
-                     "files", files);
+                     t->extracted_at[0] ? t->extracted_at : NULL, "size_bytes", (json_int_t)size,
+                     "rows", (json_int_t)t->rows, "query_mode", "local", "files", files);
     return RC_OK;
 }
 
@@ -199,7 +198,8 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
         http_respond_error(req, 404, "Table not found");
         return;
     }
-    if (filehash_get(dataplane_filehash(app->dataplane), path, &d, &err) != RC_OK || d.size != st.st_size) {
+    if (filehash_get(dataplane_filehash(app->dataplane), path, &d, &err) != RC_OK ||
+        d.size != st.st_size) {
         close(fd);
         http_respond_error(req, 409, "the data of %s changed while it was read; try again", id);
         return;
@@ -253,8 +253,10 @@ static char *requested_file(struct http_req *req, const struct catalog_table *t)
 {
     const char *name = http_req_param(req, "name");
     if (!name && t->n_files != 1) {
-        http_respond_error(req, 409, "this table has %zu files: download each from the urls of"
-                                     " its files in /api/sync/manifest", t->n_files);
+        http_respond_error(req, 409,
+                           "this table has %zu files: download each from the urls of"
+                           " its files in /api/sync/manifest",
+                           t->n_files);
         return NULL;
     }
     for (size_t i = 0; i < t->n_files; i++)

@@ -9,10 +9,10 @@
 #include "auth/opaque_token.h"
 #include "base/mem.h"
 
-#define PAT_PREFIX          "da_pat_"
-#define PAT_DEFAULT_DAYS    90
-#define PAT_MAX_DAYS        365
-#define PAT_NAME_MAX        128
+#define PAT_PREFIX       "da_pat_"
+#define PAT_DEFAULT_DAYS 90
+#define PAT_MAX_DAYS     365
+#define PAT_NAME_MAX     128
 
 static void create_token(struct http_req *req, void *appv)
 {
@@ -48,8 +48,9 @@ static void create_token(struct http_req *req, void *appv)
         http_respond_rc(req, rc, &err);
         goto out;
     }
-    http_respond_json(req, 201, json_pack("{s:s, s:s, s:s, s:I}", "id", id, "name", name,
-                                          "token", token, "expires_at", (json_int_t)expires));
+    http_respond_json(req, 201,
+                      json_pack("{s:s, s:s, s:s, s:I}", "id", id, "name", name, "token", token,
+                                "expires_at", (json_int_t)expires));
 out:
     opaque_token_free(token);
     json_decref(root);
@@ -72,11 +73,11 @@ static void list_tokens(struct http_req *req, void *appv)
     json_t *arr = json_array();
     for (size_t i = 0; i < len; i++) {
         const struct pat_info *t = &list[i];
-        json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:I, s:s?, s:b}", "id", t->id, "name", t->name,
-                           "created_at", t->created_at, "expires_at", (json_int_t)t->expires_at,
-                           "last_used_at", t->last_used_at[0] ? t->last_used_at : NULL,
-                           "revoked", t->revoked));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:s?, s:b}", "id", t->id, "name",
+                                             t->name, "created_at", t->created_at, "expires_at",
+                                             (json_int_t)t->expires_at, "last_used_at",
+                                             t->last_used_at[0] ? t->last_used_at : NULL, "revoked",
+                                             t->revoked));
     }
     free(list);
     http_respond_json(req, 200, json_pack("{s:o}", "tokens", arr));

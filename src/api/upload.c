@@ -18,14 +18,14 @@
 #include "base/mem.h"
 #include "base/rand.h"
 
-#define NAME_MAX_LEN 128
+#define NAME_MAX_LEN   128
 #define LINE_MAX_BYTES (64 * 1024 * 1024) /* one transcript line; larger is refused */
 
 struct upload_kind {
-    const char *name;        /* folder under uploads/ and audit target */
-    const char *prefix;      /* and extension of a generated name */
+    const char *name;   /* folder under uploads/ and audit target */
+    const char *prefix; /* and extension of a generated name */
     const char *default_ext;
-    bool json_lines;         /* every non-blank line must be a JSON value */
+    bool json_lines; /* every non-blank line must be a JSON value */
 };
 
 static const struct upload_kind session_kind = { "sessions", "session", ".jsonl", true };
@@ -34,8 +34,8 @@ static const struct upload_kind artifact_kind = { "artifacts", "artifact", "", f
 /* The stored name for a client's file name: its last path component with every byte outside
  * [A-Za-z0-9._-] made '_', no leading dot, at most NAME_MAX_LEN; or, when nothing usable is
  * left, "<kind>_<16 hex><ext>". */
-static enum rc safe_name(const char *given, const struct upload_kind *k, char *out,
-                         size_t size, struct err *err)
+static enum rc safe_name(const char *given, const struct upload_kind *k, char *out, size_t size,
+                         struct err *err)
 {
     const char *base = given ? given : "";
     for (const char *p = base; *p; p++)
@@ -76,9 +76,8 @@ static enum rc check_json_lines(const char *path, long *bad_line, char *why, siz
         if (strspn(line, " \t\r\n") == (size_t)len)
             continue;
         json_error_t jerr;
-        json_t *v = len > LINE_MAX_BYTES
-                        ? NULL
-                        : json_loadb(line, (size_t)len, JSON_DECODE_ANY, &jerr);
+        json_t *v =
+            len > LINE_MAX_BYTES ? NULL : json_loadb(line, (size_t)len, JSON_DECODE_ANY, &jerr);
         if (!v) {
             *bad_line = number;
             snprintf(why, why_size, "%s", len > LINE_MAX_BYTES ? "line too long" : jerr.text);
@@ -132,8 +131,9 @@ static void store_upload(struct http_req *req, struct app *app, const struct upl
     char detail[NAME_MAX_LEN + 32];
     snprintf(detail, sizeof(detail), "%s %llu bytes", name, (unsigned long long)size);
     api_audit(app, req, &p, "upload", k->name, "ok", detail);
-    http_respond_json(req, 200, json_pack("{s:s, s:s, s:s, s:I}", "status", "ok", "path",
-                                          relative, "name", name, "size", (json_int_t)size));
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:s, s:s, s:I}", "status", "ok", "path", relative, "name",
+                                name, "size", (json_int_t)size));
 out:
     free(dir);
     free(path);
@@ -182,9 +182,9 @@ static void post_local_md(struct http_req *req, void *appv)
         goto out;
     }
     api_audit(app, req, &p, "upload", "local-md", "ok", NULL);
-    http_respond_json(req, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "user",
-                                          p.user.email,
-                                          "size", (json_int_t)utf8_length(content, len)));
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:s, s:I}", "status", "ok", "user", p.user.email, "size",
+                                (json_int_t)utf8_length(content, len)));
 out:
     json_decref(root);
 }

@@ -152,7 +152,10 @@ static void update_user(struct http_req *req, void *appv)
     }
     char detail[128];
     snprintf(detail, sizeof(detail), "%s%s%s%s%s", name ? "name " : "", role ? "role=" : "",
-             role ? role : "", active == 0 ? " deactivated" : active == 1 ? " activated" : "",
+             role ? role : "",
+             active == 0   ? " deactivated"
+             : active == 1 ? " activated"
+                           : "",
              km_admin >= 0 ? " km_admin" : "");
     struct audit_entry audit = api_audit_entry(req, &p, "user.update", id, "ok", detail);
     /* deactivation revokes the user's sessions and tokens in the same transaction */

@@ -1,10 +1,10 @@
 /* crypto.c — SHA-256, HMAC-SHA256 and constant-time comparison through OpenSSL libcrypto. */
 #include "auth/crypto.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -94,8 +94,8 @@ static void join_all(struct mail_job *list)
     }
 }
 
-void mail_outbox_send(const struct mail_server *s, const char *to, const char *subject,
-                      char *body, const char *what)
+void mail_outbox_send(const struct mail_server *s, const char *to, const char *subject, char *body,
+                      const char *what)
 {
     struct mail_job *j = xcalloc(1, sizeof(*j));
     j->url = xstrdup(s->url);

@@ -11,8 +11,8 @@
 /* Sends one mail (see mail_send) on a new thread. Everything is copied; body is taken over
  * (wiped and freed: it may hold a sign-in link). what names the mail in the log ("the
  * sign-in link"). After mail_outbox_drain began, nothing more is sent. */
-void mail_outbox_send(const struct mail_server *s, const char *to, const char *subject,
-                      char *body, const char *what);
+void mail_outbox_send(const struct mail_server *s, const char *to, const char *subject, char *body,
+                      const char *what);
 
 /* Stops taking mail and waits up to timeout_ms for the sends under way, joining each thread
  * that ends. Returns how many were still running (left to the exit; each ends within

@@ -359,7 +359,6 @@ out:
 
 /* ---- ID token verification ---- */
 
-
 /* The string value of key in obj with its length, or NULL when absent, not a string or
  * holding a NUL. */
 static const char *get_string(json_t *obj, const char *key, size_t *out_len)

@@ -10,9 +10,9 @@
 #include "base/compat.h"
 #include "base/rc.h"
 
-#define SERVER_KEY_FILE     "jwt_secret.key"
-#define SERVER_KEY_RANDOM   32  /* bytes of a generated key */
-#define SERVER_KEY_MAX      512 /* bytes of a configured key */
+#define SERVER_KEY_FILE   "jwt_secret.key"
+#define SERVER_KEY_RANDOM 32  /* bytes of a generated key */
+#define SERVER_KEY_MAX    512 /* bytes of a configured key */
 
 struct server_key {
     unsigned char bytes[SERVER_KEY_MAX];

@@ -17,7 +17,7 @@ enum rc file_mkdir_p(const char *path, mode_t mode, struct err *err)
 {
     char *p = xstrdup(path);
     enum rc rc = RC_OK;
-    for (char *s = p + 1; ; s++) {
+    for (char *s = p + 1;; s++) {
         if (*s != '/' && *s != '\0')
             continue;
         char saved = *s;

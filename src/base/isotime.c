@@ -73,8 +73,12 @@ bool isotime_parse(const char *s, time_t *out_t)
         return false;
     if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
         return false;
-    struct tm tm = { .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
-                     .tm_hour = hour, .tm_min = min, .tm_sec = sec };
+    struct tm tm = { .tm_year = year - 1900,
+                     .tm_mon = mon - 1,
+                     .tm_mday = day,
+                     .tm_hour = hour,
+                     .tm_min = min,
+                     .tm_sec = sec };
     time_t t = timegm(&tm);
     /* timegm normalises 31 February into March: refuse dates that moved */
     struct tm back;

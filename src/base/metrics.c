@@ -3,8 +3,8 @@
 #include "base/metrics.h"
 
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -20,8 +20,9 @@ struct metric {
 static const struct metric metrics[] = {
     { "da_http_requests_total", COUNTER, "HTTP requests by route, method and status" },
     { "da_http_request_duration_seconds", HISTOGRAM, "HTTP request latency by route" },
-    { "da_queries_total", COUNTER, "queries by outcome (ok, bad_sql, forbidden, too_many,"
-                                   " timeout, cancelled, memory, crashed, shutdown)" },
+    { "da_queries_total", COUNTER,
+      "queries by outcome (ok, bad_sql, forbidden, too_many,"
+      " timeout, cancelled, memory, crashed, shutdown)" },
     { "da_query_duration_seconds", HISTOGRAM, "query latency, checks included" },
     { "da_query_rows_total", COUNTER, "rows returned by queries" },
     { "da_queries_running", GAUGE, "queries running now (checked and executing)" },
@@ -43,14 +44,14 @@ static const struct metric metrics[] = {
 };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
-static const double buckets[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                   10, 30, 60 };
+static const double buckets[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                  0.5,   1,     2.5,  5,     10,   30,  60 };
 #define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct series {
     const struct metric *metric;
-    char *labels; /* "" when none */
-    double value; /* counter or gauge; histogram: sum */
+    char *labels;                             /* "" when none */
+    double value;                             /* counter or gauge; histogram: sum */
     unsigned long long counts[N_BUCKETS + 1]; /* histogram: per bucket, last is +Inf */
     unsigned long long total;                 /* histogram: observations */
 };

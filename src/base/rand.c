@@ -2,10 +2,9 @@
 #include "base/rand.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-
-#include <stdlib.h>
 
 #include "base/mem.h"
 

@@ -86,8 +86,10 @@ static int admin_bootstrap(int argc, char **argv)
             return cmd_usage_error("admin bootstrap", "option '%s' needs a value",
                                    argv[optind - 1]);
         default:
-            return cmd_usage_error("admin bootstrap", "unknown option '%s'; see 'da admin "
-                                                      "bootstrap --help'", argv[optind - 1]);
+            return cmd_usage_error("admin bootstrap",
+                                   "unknown option '%s'; see 'da admin "
+                                   "bootstrap --help'",
+                                   argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -114,8 +116,11 @@ static int admin_bootstrap(int argc, char **argv)
     if (!rc)
         rc = password_hash(password, &phc, &err);
     api_new_id(u.id);
-    struct audit_entry audit = { .actor_email = u.email, .action = "bootstrap",
-                                 .target = u.email, .result = "ok", .detail = "da admin bootstrap" };
+    struct audit_entry audit = { .actor_email = u.email,
+                                 .action = "bootstrap",
+                                 .target = u.email,
+                                 .result = "ok",
+                                 .detail = "da admin bootstrap" };
     if (!rc)
         rc = users_create_first_admin(store, &u, phc, &audit, &err);
     store_close(&store);

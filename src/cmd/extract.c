@@ -2,6 +2,8 @@
  *   da extract validate PATH          check one extract folder against the contract
  *   da extract files --source NAME --from DIR [--all-varchar]
  * A running server picks up a new extract by itself (it watches extracts/); see da rebuild. */
+#include "data/extract.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include "base/mem.h"
 #include "cmd/cmd.h"
 #include "connectors/files.h"
-#include "data/extract.h"
 
 static void extract_help(void)
 {
@@ -115,8 +116,10 @@ static int validate(int argc, char **argv)
         return cmd_usage_error("extract validate", "give exactly one extract folder");
     char *path = extract_folder_of(argv[optind]);
     if (!path) {
-        fprintf(stderr, "da extract validate: %s is a file; give the extract folder or its "
-                        "extract.duckdb\n", argv[optind]);
+        fprintf(stderr,
+                "da extract validate: %s is a file; give the extract folder or its "
+                "extract.duckdb\n",
+                argv[optind]);
         return 1;
     }
     struct extract_info info;
@@ -179,11 +182,12 @@ static int files(int argc, char **argv)
             data_dir = optarg;
             break;
         case ':':
-            return cmd_usage_error("extract files", "option '%s' needs a value",
-                                   argv[optind - 1]);
+            return cmd_usage_error("extract files", "option '%s' needs a value", argv[optind - 1]);
         default:
-            return cmd_usage_error("extract files", "unknown option '%s'; see 'da extract "
-                                                    "files --help'", argv[optind - 1]);
+            return cmd_usage_error("extract files",
+                                   "unknown option '%s'; see 'da extract "
+                                   "files --help'",
+                                   argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -197,8 +201,8 @@ static int files(int argc, char **argv)
         fprintf(stderr, "da extract files: %s\n", err.msg);
         return 1;
     }
-    printf("extract %s: %d tables, %lld rows, %lld bytes of Parquet (%d files skipped)\n",
-           source, res.tables, (long long)res.rows, (long long)res.bytes, res.skipped);
+    printf("extract %s: %d tables, %lld rows, %lld bytes of Parquet (%d files skipped)\n", source,
+           res.tables, (long long)res.rows, (long long)res.bytes, res.skipped);
     return 0;
 }
 

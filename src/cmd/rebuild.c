@@ -93,13 +93,17 @@ static int ask_server(pid_t pid, const char *data_dir, const char *source, int64
         fprintf(stderr, "da rebuild: cannot signal the server (pid %ld)\n", (long)pid);
         return 1;
     }
-    printf("asked the server (pid %ld) to rebuild %s\n", (long)pid, source ? source : "every"
-                                                                                  " source");
+    printf("asked the server (pid %ld) to rebuild %s\n", (long)pid,
+           source ? source
+                  : "every"
+                    " source");
     int64_t deadline = clock_mono_us() + wait_s * 1000000;
     while (stored_generation(store) <= before) {
         if (clock_mono_us() > deadline) {
-            fprintf(stderr, "da rebuild: no new catalog generation after %llds; see the"
-                            " server's log\n", (long long)wait_s);
+            fprintf(stderr,
+                    "da rebuild: no new catalog generation after %llds; see the"
+                    " server's log\n",
+                    (long long)wait_s);
             return EXIT_TIMEOUT;
         }
         struct timespec ts = { 0, 100 * 1000 * 1000 };

@@ -19,8 +19,8 @@
 
 #define BOOTSTRAP_LIFETIME_S (24 * 3600)
 
-static enum rc create_user(struct app *app, const char *email, const char *name,
-                           const char *role, const char *password, struct err *err)
+static enum rc create_user(struct app *app, const char *email, const char *name, const char *role,
+                           const char *password, struct err *err)
 {
     struct user u = { .active = true };
     char *phc = NULL;
@@ -30,8 +30,9 @@ static enum rc create_user(struct app *app, const char *email, const char *name,
     if (!rc)
         rc = password_hash(password, &phc, err);
     api_new_id(u.id);
-    struct audit_entry audit = { .action = "user.create", .target = email, .result = "ok",
-                                 .detail = "seeded at startup" };
+    struct audit_entry audit = {
+        .action = "user.create", .target = email, .result = "ok", .detail = "seeded at startup"
+    };
     if (!rc)
         rc = users_create(app->store, &u, phc, &audit, err);
     free(phc);
@@ -57,8 +58,8 @@ static enum rc seed_admin(struct app *app, struct err *err)
 /* customers and support_tickets hold personal data: private, so the grant model shows. */
 static enum rc seed_demo_tables(struct app *app, struct err *err)
 {
-    static const char *names[] = { "customers", "products", "orders", "order_items",
-                                   "web_sessions", "support_tickets" };
+    static const char *names[] = { "customers",   "products",     "orders",
+                                   "order_items", "web_sessions", "support_tickets" };
     for (size_t i = 0; i < ARRAY_LEN(names); i++) {
         struct table_entry t = { 0 };
         if (tables_get(app->store, names[i], &t, err) == RC_OK)
@@ -69,9 +70,11 @@ static enum rc seed_demo_tables(struct app *app, struct err *err)
         snprintf(t.bucket, sizeof(t.bucket), "%s", DEMO_SOURCE_NAME);
         snprintf(t.query_mode, sizeof(t.query_mode), "local");
         /* no description of its own: the catalog shows the extract's */
-        t.is_public = strcmp(names[i], "customers") != 0 && strcmp(names[i], "support_tickets") != 0;
-        struct audit_entry audit = { .action = "table.register", .target = names[i],
-                                     .result = "ok", .detail = "demo" };
+        t.is_public =
+            strcmp(names[i], "customers") != 0 && strcmp(names[i], "support_tickets") != 0;
+        struct audit_entry audit = {
+            .action = "table.register", .target = names[i], .result = "ok", .detail = "demo"
+        };
         enum rc rc = tables_register(app->store, &t, "demo", &audit, err);
         if (rc)
             return rc;
@@ -126,8 +129,8 @@ static enum rc offer_bootstrap(struct app *app, struct err *err)
     char hash[SHA256_HEX_LEN + 1];
     rc = opaque_token_new(BOOTSTRAP_PREFIX, &code, hash, err);
     if (!rc)
-        rc = one_time_create(app->store, hash, "bootstrap", NULL,
-                             api_now() + BOOTSTRAP_LIFETIME_S, err);
+        rc = one_time_create(app->store, hash, "bootstrap", NULL, api_now() + BOOTSTRAP_LIFETIME_S,
+                             err);
     if (!rc)
         log_warn("auth",
                  "no admin yet. Bootstrap code (single use, 24 h): %s  -- POST /auth/bootstrap "

@@ -30,14 +30,14 @@
 #include "query/engine.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
-#define REFUSAL_GRACE_MS 2000
+#define REFUSAL_GRACE_MS    2000
 
 struct serve_args {
     const char *config_path;
     bool config_explicit; /* given by --config or DA_CONFIG: then it must exist */
     const char *host;
     const char *data_dir;
-    int64_t port;         /* -1: not given */
+    int64_t port; /* -1: not given */
     bool demo;
     int64_t demo_scale;
 };

@@ -17,55 +17,55 @@
 
 struct config {
     /* instance */
-    char *instance_name;        /* instance.name; env DA_INSTANCE_NAME */
+    char *instance_name; /* instance.name; env DA_INSTANCE_NAME */
     /* server */
-    char *host;                 /* server.host; env DA_HOST; default 127.0.0.1 */
-    int port;                   /* server.port; env DA_PORT; default 8000; 0 = any free port */
-    char *data_dir;             /* server.data_dir; env DA_DATA_DIR; default ./data */
-    int threads;                /* server.threads; env DA_THREADS; HTTP worker threads */
-    int64_t max_body_bytes;     /* server.max_body_bytes; env DA_MAX_BODY_BYTES */
-    int connection_timeout_s;   /* server.connection_timeout_s; idle connections close after */
-    int max_connections_per_ip; /* server.max_connections_per_ip; 0: no limit */
-    int header_timeout_s;       /* server.header_timeout_s: deadline of a request head */
+    char *host;                   /* server.host; env DA_HOST; default 127.0.0.1 */
+    int port;                     /* server.port; env DA_PORT; default 8000; 0 = any free port */
+    char *data_dir;               /* server.data_dir; env DA_DATA_DIR; default ./data */
+    int threads;                  /* server.threads; env DA_THREADS; HTTP worker threads */
+    int64_t max_body_bytes;       /* server.max_body_bytes; env DA_MAX_BODY_BYTES */
+    int connection_timeout_s;     /* server.connection_timeout_s; idle connections close after */
+    int max_connections_per_ip;   /* server.max_connections_per_ip; 0: no limit */
+    int header_timeout_s;         /* server.header_timeout_s: deadline of a request head */
     int64_t body_min_bytes_per_s; /* server.body_min_bytes_per_s: slower bodies are cut */
-    int body_rate_window_s;     /* server.body_rate_window_s: over windows this long */
-    int shutdown_grace_s;       /* server.shutdown_grace_s; env DA_SHUTDOWN_GRACE_S */
-    bool behind_tls_proxy;      /* server.behind_tls_proxy; env DA_BEHIND_TLS_PROXY */
-    char *public_url;           /* server.public_url; env DA_PUBLIC_URL */
+    int body_rate_window_s;       /* server.body_rate_window_s: over windows this long */
+    int shutdown_grace_s;         /* server.shutdown_grace_s; env DA_SHUTDOWN_GRACE_S */
+    bool behind_tls_proxy;        /* server.behind_tls_proxy; env DA_BEHIND_TLS_PROXY */
+    char *public_url;             /* server.public_url; env DA_PUBLIC_URL */
     /* log */
     enum log_level log_level;   /* log.level; env DA_LOG_LEVEL */
     enum log_format log_format; /* log.format; env DA_LOG_FORMAT */
     /* auth */
-    char *jwt_secret;           /* env JWT_SECRET_KEY only; NULL when unset */
-    char **allowed_domains;     /* auth.allowed_domains (list); env DA_ALLOWED_DOMAINS (commas) */
+    char *jwt_secret;       /* env JWT_SECRET_KEY only; NULL when unset */
+    char **allowed_domains; /* auth.allowed_domains (list); env DA_ALLOWED_DOMAINS (commas) */
     size_t allowed_domains_len;
-    int login_rate_per_ip;       /* auth.login_rate_per_ip: login attempts a minute per address */
-    int login_rate_per_account;  /* auth.login_rate_per_account: attempts per 15 min per account */
-    char *google_client_id;      /* auth.google_client_id; env GOOGLE_CLIENT_ID; NULL: off */
-    char *google_client_secret;  /* env GOOGLE_CLIENT_SECRET only */
-    char *google_issuer;         /* auth.google_issuer */
+    int login_rate_per_ip;      /* auth.login_rate_per_ip: login attempts a minute per address */
+    int login_rate_per_account; /* auth.login_rate_per_account: attempts per 15 min per account */
+    char *google_client_id;     /* auth.google_client_id; env GOOGLE_CLIENT_ID; NULL: off */
+    char *google_client_secret; /* env GOOGLE_CLIENT_SECRET only */
+    char *google_issuer;        /* auth.google_issuer */
     char *google_authorization_endpoint; /* auth.google_authorization_endpoint */
-    char *google_token_endpoint; /* auth.google_token_endpoint */
-    char *google_jwks_uri;       /* auth.google_jwks_uri */
-    char *seed_admin_email;      /* env SEED_ADMIN_EMAIL only */
-    char *seed_admin_password;   /* env SEED_ADMIN_PASSWORD only */
+    char *google_token_endpoint;         /* auth.google_token_endpoint */
+    char *google_jwks_uri;               /* auth.google_jwks_uri */
+    char *seed_admin_email;              /* env SEED_ADMIN_EMAIL only */
+    char *seed_admin_password;           /* env SEED_ADMIN_PASSWORD only */
     /* mail */
-    char *smtp_url;              /* mail.smtp_url; env DA_SMTP_URL; NULL: no mail is sent */
-    char *mail_from;             /* mail.from; env DA_MAIL_FROM */
-    char *smtp_user;             /* env SMTP_USER only */
-    char *smtp_password;         /* env SMTP_PASSWORD only */
-    bool smtp_require_tls;       /* mail.require_tls; env DA_SMTP_REQUIRE_TLS */
+    char *smtp_url;        /* mail.smtp_url; env DA_SMTP_URL; NULL: no mail is sent */
+    char *mail_from;       /* mail.from; env DA_MAIL_FROM */
+    char *smtp_user;       /* env SMTP_USER only */
+    char *smtp_password;   /* env SMTP_PASSWORD only */
+    bool smtp_require_tls; /* mail.require_tls; env DA_SMTP_REQUIRE_TLS */
     /* data */
-    int stale_after_hours;      /* data.stale_after_hours; env DA_STALE_AFTER_HOURS */
+    int stale_after_hours; /* data.stale_after_hours; env DA_STALE_AFTER_HOURS */
     /* query */
-    int query_timeout_s;        /* query.timeout_s; env DA_QUERY_TIMEOUT_S */
-    int query_default_rows;     /* query.default_rows; env DA_QUERY_DEFAULT_ROWS */
-    int query_max_rows;         /* query.max_rows; env DA_QUERY_MAX_ROWS */
-    int query_max_bytes;        /* query.max_bytes; env DA_QUERY_MAX_BYTES */
-    int query_max_concurrent;   /* query.max_concurrent; env DA_QUERY_MAX_CONCURRENT */
-    char *query_memory_limit;   /* query.memory_limit; env DA_QUERY_MEMORY_LIMIT */
-    int query_threads;          /* query.threads; env DA_QUERY_THREADS; 0: DuckDB's default */
-    int query_workers;          /* query.workers; env DA_QUERY_WORKERS */
+    int query_timeout_s;      /* query.timeout_s; env DA_QUERY_TIMEOUT_S */
+    int query_default_rows;   /* query.default_rows; env DA_QUERY_DEFAULT_ROWS */
+    int query_max_rows;       /* query.max_rows; env DA_QUERY_MAX_ROWS */
+    int query_max_bytes;      /* query.max_bytes; env DA_QUERY_MAX_BYTES */
+    int query_max_concurrent; /* query.max_concurrent; env DA_QUERY_MAX_CONCURRENT */
+    char *query_memory_limit; /* query.memory_limit; env DA_QUERY_MEMORY_LIMIT */
+    int query_threads;        /* query.threads; env DA_QUERY_THREADS; 0: DuckDB's default */
+    int query_workers;        /* query.workers; env DA_QUERY_WORKERS */
     /* metrics */
     int64_t upload_max_bytes;   /* uploads.max_bytes; env DA_UPLOAD_MAX_BYTES */
     bool metrics_require_admin; /* metrics.require_admin; env DA_METRICS_REQUIRE_ADMIN */

@@ -126,8 +126,7 @@ static void entries_free(struct entry *e, size_t n)
 }
 
 /* The regular files and folders directly in dir, sorted; hidden ones left out. */
-static enum rc list_entries(const char *dir, struct entry **out, size_t *out_len,
-                            struct err *err)
+static enum rc list_entries(const char *dir, struct entry **out, size_t *out_len, struct err *err)
 {
     DIR *d = opendir(dir);
     *out = NULL;
@@ -174,7 +173,7 @@ struct table_plan {
     char id[IDENT_MAX_LEN + 1];
     char *entry; /* the file's or the folder's name in from_dir */
     bool folder;
-    char **files; /* folder: its files of ours, sorted */
+    char **files;                             /* folder: its files of ours, sorted */
     char (*parts)[EXTRACT_PART_NAME_MAX + 1]; /* folder: the part name of each file */
     size_t n_files;
 };
@@ -200,8 +199,7 @@ static void plan_cleanup(struct plan *p)
 }
 
 /* Fills in the parts of folder table t from the folder's files. */
-static enum rc plan_folder(const char *from, struct table_plan *t, int *skipped,
-                           struct err *err)
+static enum rc plan_folder(const char *from, struct table_plan *t, int *skipped, struct err *err)
 {
     struct entry *entries = NULL;
     size_t n = 0;
@@ -217,8 +215,10 @@ static enum rc plan_folder(const char *from, struct table_plan *t, int *skipped,
         size_t stem_len = 0;
         if (entries[i].folder) {
             /* refused rather than skipped: leaving its files out would load part of a table */
-            rc = err_set(err, RC_INVALID, "%s/%s is a folder: a table's folder holds only its"
-                                          " files, one level deep", t->entry, name);
+            rc = err_set(err, RC_INVALID,
+                         "%s/%s is a folder: a table's folder holds only its"
+                         " files, one level deep",
+                         t->entry, name);
             break;
         }
         if (!reader_for(name, &stem_len)) {
@@ -228,16 +228,18 @@ static enum rc plan_folder(const char *from, struct table_plan *t, int *skipped,
         }
         char *part = t->parts[t->n_files];
         if (!part_name_of(name, stem_len, part)) {
-            rc = err_set(err, RC_INVALID, "file %s/%s does not give a part name; shorten its"
-                                          " name to at most %d characters", t->entry, name,
-                         EXTRACT_PART_NAME_MAX);
+            rc = err_set(err, RC_INVALID,
+                         "file %s/%s does not give a part name; shorten its"
+                         " name to at most %d characters",
+                         t->entry, name, EXTRACT_PART_NAME_MAX);
             break;
         }
         for (size_t j = 0; !rc && j < t->n_files; j++)
             if (strcmp(t->parts[j], part) == 0)
-                rc = err_set(err, RC_INVALID, "files %s/%s and %s/%s both give part %s of"
-                                              " table %s; rename one", t->entry, t->files[j],
-                             t->entry, name, part, t->id);
+                rc = err_set(err, RC_INVALID,
+                             "files %s/%s and %s/%s both give part %s of"
+                             " table %s; rename one",
+                             t->entry, t->files[j], t->entry, name, part, t->id);
         if (!rc)
             t->files[t->n_files++] = xstrdup(name);
     }
@@ -274,8 +276,9 @@ static enum rc make_plan(const char *from, struct plan *p, struct err *err)
         t->folder = entries[i].folder;
         bool named = t->folder ? files_folder_table_id(name, t->id) : files_table_id(name, t->id);
         if (!named) {
-            rc = err_set(err, RC_INVALID, "%s %s does not give a table id; rename it to letters,"
-                                          " digits and '_' (at most 64)",
+            rc = err_set(err, RC_INVALID,
+                         "%s %s does not give a table id; rename it to letters,"
+                         " digits and '_' (at most 64)",
                          t->folder ? "folder" : "file", name);
             break;
         }
@@ -325,8 +328,8 @@ static enum rc add_file_table(struct extract_writer *w, const char *from,
     char *path = xasprintf("%s/%s", from, t->entry);
     char *sql = reader_query(path, opt->all_varchar);
     char *description = xasprintf("Loaded from the file %s.", t->entry);
-    enum rc rc = sql ? extract_writer_add(w, t->id, description, sql, err) :
-                       err_set(err, RC_TOOBIG, "path of %s is too long", t->entry);
+    enum rc rc = sql ? extract_writer_add(w, t->id, description, sql, err)
+                     : err_set(err, RC_TOOBIG, "path of %s is too long", t->entry);
     free(description);
     free(sql);
     free(path);
@@ -346,8 +349,7 @@ static bool find_column(const struct extract_columns *c, const char *name, size_
 
 /* Checks that part i of folder table t has the columns of part 0 (first), by name and type in
  * any order; when the order differs, *sql is made to select them in part 0's order. */
-static enum rc align_part(const struct table_plan *t, size_t i,
-                          const struct extract_columns *first,
+static enum rc align_part(const struct table_plan *t, size_t i, const struct extract_columns *first,
                           const struct extract_columns *cols, char **sql, struct err *err)
 {
     const char *f0 = t->files[0], *fi = t->files[i];
@@ -355,23 +357,26 @@ static enum rc align_part(const struct table_plan *t, size_t i,
     for (size_t k = 0; k < first->n; k++) {
         size_t j = 0;
         if (!find_column(cols, first->names[k], &j))
-            return err_set(err, RC_INVALID, "table %s: %s/%s has no column %s, which %s/%s has;"
-                                            " every file of a table's folder needs the same"
-                                            " columns", t->id, t->entry, fi, first->names[k],
-                           t->entry, f0);
+            return err_set(err, RC_INVALID,
+                           "table %s: %s/%s has no column %s, which %s/%s has;"
+                           " every file of a table's folder needs the same"
+                           " columns",
+                           t->id, t->entry, fi, first->names[k], t->entry, f0);
         if (strcmp(cols->types[j], first->types[k]) != 0)
-            return err_set(err, RC_INVALID, "table %s: column %s is %s in %s/%s but %s in %s/%s;"
-                                            " make the files agree or use --all-varchar", t->id,
-                           first->names[k], cols->types[j], t->entry, fi, first->types[k],
+            return err_set(err, RC_INVALID,
+                           "table %s: column %s is %s in %s/%s but %s in %s/%s;"
+                           " make the files agree or use --all-varchar",
+                           t->id, first->names[k], cols->types[j], t->entry, fi, first->types[k],
                            t->entry, f0);
         same_order = same_order && j == k;
     }
     for (size_t k = 0, j = 0; k < cols->n; k++)
         if (!find_column(first, cols->names[k], &j))
-            return err_set(err, RC_INVALID, "table %s: %s/%s has a column %s, which %s/%s has"
-                                            " not; every file of a table's folder needs the same"
-                                            " columns", t->id, t->entry, fi, cols->names[k],
-                           t->entry, f0);
+            return err_set(err, RC_INVALID,
+                           "table %s: %s/%s has a column %s, which %s/%s has"
+                           " not; every file of a table's folder needs the same"
+                           " columns",
+                           t->id, t->entry, fi, cols->names[k], t->entry, f0);
     if (same_order)
         return RC_OK;
     struct buf b;
@@ -387,8 +392,8 @@ static enum rc align_part(const struct table_plan *t, size_t i,
         rc = buf_printf(&b, " FROM (%s)", *sql);
     if (rc) {
         buf_cleanup(&b);
-        return err_set(err, RC_TOOBIG, "table %s: the query of %s/%s is too long", t->id,
-                       t->entry, fi);
+        return err_set(err, RC_TOOBIG, "table %s: the query of %s/%s is too long", t->id, t->entry,
+                       fi);
     }
     free(*sql);
     *sql = buf_take(&b, NULL);
@@ -426,8 +431,8 @@ static enum rc add_folder_table(struct extract_writer *w, const char *from,
         parts[i] = (struct extract_part){ t->parts[i], sqls[i] };
     }
     if (!rc) {
-        char *description = xasprintf("Loaded from the %zu files in the folder %s.",
-                                      t->n_files, t->entry);
+        char *description =
+            xasprintf("Loaded from the %zu files in the folder %s.", t->n_files, t->entry);
         rc = extract_writer_add_parts(w, t->id, description, parts, t->n_files, err);
         free(description);
     }
@@ -456,8 +461,8 @@ static enum rc add_tables(struct extract_writer *w, const char *from, const stru
             log_info("files", "table %s from the %zu files in %s/ (%d of %zu tables)", t->id,
                      t->n_files, t->entry, out->tables, p->n_tables);
         else
-            log_info("files", "table %s from %s (%d of %zu tables)", t->id, t->entry,
-                     out->tables, p->n_tables);
+            log_info("files", "table %s from %s (%d of %zu tables)", t->id, t->entry, out->tables,
+                     p->n_tables);
     }
     return rc;
 }
@@ -471,12 +476,14 @@ enum rc files_extract(const char *data_dir, const char *source, const char *from
     char *from = NULL, *dir = NULL;
     *out = (struct files_result){ 0 };
     if (!ident_valid(source))
-        return err_set(err, RC_INVALID, "source name '%s' is not a safe identifier"
-                                        " ([A-Za-z_][A-Za-z0-9_]{0,63})", source ? source : "");
+        return err_set(err, RC_INVALID,
+                       "source name '%s' is not a safe identifier"
+                       " ([A-Za-z_][A-Za-z0-9_]{0,63})",
+                       source ? source : "");
     from = realpath(from_dir, NULL);
     if (!from)
-        return err_set(err, errno == ENOENT ? RC_NOTFOUND : RC_IO, "cannot open %s: %s",
-                       from_dir, strerror(errno));
+        return err_set(err, errno == ENOENT ? RC_NOTFOUND : RC_IO, "cannot open %s: %s", from_dir,
+                       strerror(errno));
     enum rc rc = make_plan(from, &plan, err);
     if (rc)
         goto out;

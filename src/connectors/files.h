@@ -1,7 +1,8 @@
 /* files.h — the files connector: a folder of CSV, Parquet and JSON files becomes one extract
  * (<data_dir>/extracts/<source>/), one table per file, or per subfolder of files (a
- * partitioned table, one Parquet file per part), so anyone can try da with their own data. Types come from DuckDB's readers (the CSV sniffer, Parquet's schema, JSON inference),
- * or every column is VARCHAR on request, for files whose types the sniffer gets wrong. */
+ * partitioned table, one Parquet file per part), so anyone can try da with their own data. Types
+ * come from DuckDB's readers (the CSV sniffer, Parquet's schema, JSON inference), or every column
+ * is VARCHAR on request, for files whose types the sniffer gets wrong. */
 #ifndef DA_CONNECTORS_FILES_H
 #define DA_CONNECTORS_FILES_H
 
@@ -18,9 +19,9 @@ struct files_options {
 struct files_result {
     int tables;
     int64_t rows;
-    int64_t bytes;      /* Parquet bytes written */
-    int skipped;        /* files with another extension (hidden ones are not counted) */
-    int removed_runs;   /* old run folders removed (see extract_writer_commit) */
+    int64_t bytes;    /* Parquet bytes written */
+    int skipped;      /* files with another extension (hidden ones are not counted) */
+    int removed_runs; /* old run folders removed (see extract_writer_commit) */
 };
 
 /* Reads every *.csv, *.tsv, *.csv.gz, *.parquet, *.json, *.jsonl and *.ndjson directly in

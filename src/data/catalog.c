@@ -7,13 +7,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,10 +42,10 @@ struct catalog {
     char *data_dir;
     char *extracts_dir;
     char *extension_dir;
-    char *results_dir;  /* where queries write Parquet results; emptied at open */
+    char *results_dir;   /* where queries write Parquet results; emptied at open */
     char *snapshots_dir; /* the generations' links of the extract files; emptied at open */
-    char *memory_limit; /* NULL: DuckDB's default */
-    int threads;        /* 0: DuckDB's default */
+    char *memory_limit;  /* NULL: DuckDB's default */
+    int threads;         /* 0: DuckDB's default */
     pthread_mutex_t mu;
     pthread_cond_t released; /* signalled when a generation is freed */
     pthread_mutex_t rebuild_mu;
@@ -55,8 +55,9 @@ struct catalog {
     bool sweep_due;
 };
 
-static const char *const reserved_names[] = { "main", "system", "temp", "memory", "information_schema",
-                                              "pg_catalog" };
+static const char *const reserved_names[] = {
+    "main", "system", "temp", "memory", "information_schema", "pg_catalog"
+};
 
 const char *catalog_status_str(enum catalog_status s)
 {
@@ -160,8 +161,10 @@ static enum rc run_step(struct duck *d, const struct catalog_step *s, struct err
         return duck_exec(d, s->sql, err);
     const char *token = getenv(s->token_env);
     if (!token || !*token)
-        return err_set(err, RC_INVALID, "environment variable %s (a remote catalog's token) is"
-                                        " not set", s->token_env);
+        return err_set(err, RC_INVALID,
+                       "environment variable %s (a remote catalog's token) is"
+                       " not set",
+                       s->token_env);
     struct buf sql;
     buf_init(&sql, 64 * 1024);
     enum rc rc = buf_append_str(&sql, s->sql);
@@ -274,8 +277,8 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
                        strerror(errno));
     }
     c->extracts_dir = xasprintf("%s/extracts", c->data_dir);
-    c->extension_dir = opt->extension_dir ? xstrdup(opt->extension_dir)
-                                          : xasprintf("%s/extensions", c->data_dir);
+    c->extension_dir =
+        opt->extension_dir ? xstrdup(opt->extension_dir) : xasprintf("%s/extensions", c->data_dir);
     c->results_dir = xasprintf("%s/state/results", c->data_dir);
     c->snapshots_dir = xasprintf("%s/state/snapshots", c->data_dir);
     c->memory_limit = opt->memory_limit ? xstrdup(opt->memory_limit) : NULL;
@@ -475,8 +478,7 @@ static bool same_file(const struct catalog_source_state *s, const struct stat *s
            s->size == st->st_size;
 }
 
-static const struct catalog_source_state *find_state(const struct catalog_gen *g,
-                                                     const char *name)
+static const struct catalog_source_state *find_state(const struct catalog_gen *g, const char *name)
 {
     for (size_t i = 0; g && i < g->n_states; i++)
         if (strcmp(g->states[i].name, name) == 0)
@@ -564,8 +566,8 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
     if (r->token_env[0]) {
         token = getenv(r->token_env);
         if (!token || !*token)
-            return xasprintf("environment variable %s (the token of %s) is not set",
-                             r->token_env, r->alias);
+            return xasprintf("environment variable %s (the token of %s) is not set", r->token_env,
+                             r->alias);
     }
     char *ext_path = xasprintf("%s/%s.duckdb_extension", b->c->extension_dir, r->extension);
     struct stat st;
@@ -620,8 +622,7 @@ out:
 
 /* The reason alias is unavailable in this generation (NULL: attached), attaching it first
  * when no earlier source did. */
-static const char *alias_reason(struct build *b, const struct extract_info *info,
-                                const char *alias)
+static const char *alias_reason(struct build *b, const struct extract_info *info, const char *alias)
 {
     for (size_t i = 0; i < b->n_aliases; i++)
         if (strcasecmp(b->aliases[i].alias, alias) == 0)
@@ -651,8 +652,8 @@ static struct catalog_table *new_table(struct build *b)
     return t;
 }
 
-static enum rc create_view(struct catalog_gen *g, const char *id, const char *source, const char *name,
-                           struct err *err)
+static enum rc create_view(struct catalog_gen *g, const char *id, const char *source,
+                           const char *name, struct err *err)
 {
     struct buf sql;
     buf_init(&sql, 1024);
@@ -735,8 +736,7 @@ static enum rc copy_file(const char *from, const char *to, struct err *err)
     if (in < 0)
         return err_set(err, RC_IO, "cannot open %s: %s", from, strerror(errno));
     int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    enum rc rc = out < 0 ? err_set(err, RC_IO, "cannot create %s: %s", to, strerror(errno))
-                         : RC_OK;
+    enum rc rc = out < 0 ? err_set(err, RC_IO, "cannot create %s: %s", to, strerror(errno)) : RC_OK;
     char chunk[65536];
     while (!rc) {
         ssize_t n = read(in, chunk, sizeof(chunk));
@@ -755,11 +755,11 @@ static enum rc copy_file(const char *from, const char *to, struct err *err)
 
 /* Links the extract file db into the snapshots folder for generation g (see catalog.h) and
  * returns the link's path (owned by g), or NULL with err set. */
-static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *source,
-                      const char *db, struct err *err)
+static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *source, const char *db,
+                      struct err *err)
 {
-    char *path = xasprintf("%s/g%llu-%s.duckdb", c->snapshots_dir,
-                           (unsigned long long)g->number, source);
+    char *path =
+        xasprintf("%s/g%llu-%s.duckdb", c->snapshots_dir, (unsigned long long)g->number, source);
     (void)unlink(path); /* a failed rebuild of the same number may have left it */
     if (link(db, path) != 0) {
         if (errno != EXDEV) {
@@ -844,8 +844,10 @@ static enum rc build_generation(struct build *b, struct err *err)
         if (!f->safe) {
             char shown[256];
             printable(f->name, shown, sizeof(shown));
-            stats_problem(b->stats, "extract folder '%s' is skipped: its name is not a safe"
-                                    " identifier or is reserved", shown);
+            stats_problem(b->stats,
+                          "extract folder '%s' is skipped: its name is not a safe"
+                          " identifier or is reserved",
+                          shown);
             continue;
         }
         if (!f->has_extract)
@@ -873,13 +875,14 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
     pthread_mutex_unlock(&c->mu);
     if (live >= LIVE_MAX) {
         pthread_mutex_unlock(&c->rebuild_mu);
-        return err_set(err, RC_CONFLICT, "%zu catalog generations are still in use by running"
-                                         " queries; try again when they end", live);
+        return err_set(err, RC_CONFLICT,
+                       "%zu catalog generations are still in use by running"
+                       " queries; try again when they end",
+                       live);
     }
     struct catalog_gen *prev = catalog_acquire(c);
     struct catalog_gen *g = xcalloc(1, sizeof(*g));
-    struct build b = { .c = c, .g = g, .prev = prev, .mode = mode, .force = source,
-                       .stats = out };
+    struct build b = { .c = c, .g = g, .prev = prev, .mode = mode, .force = source, .stats = out };
     g->number = prev->number + 1;
     enum rc rc = gen_open_db(c, g, err);
     if (!rc)
@@ -910,8 +913,9 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
     pthread_mutex_unlock(&c->rebuild_mu);
     out->generation = g->number;
     out->duration_us = clock_mono_us() - t0;
-    log_info("catalog", "generation %llu: %d sources (%d checked), %d tables served,"
-                        " %d unavailable, %d with errors, in %.1f ms",
+    log_info("catalog",
+             "generation %llu: %d sources (%d checked), %d tables served,"
+             " %d unavailable, %d with errors, in %.1f ms",
              (unsigned long long)g->number, out->sources, out->sources_checked, out->tables_ok,
              out->tables_unavailable, out->tables_error, (double)out->duration_us / 1000.0);
     return RC_OK;
@@ -999,8 +1003,8 @@ enum rc catalog_sweep(struct catalog *c, int *out_removed, struct err *err)
         runs_of_live(c, folders[i].name, &keep);
         char *dir = xasprintf("%s/%s", c->extracts_dir, folders[i].name);
         int removed = 0;
-        rc = extract_remove_stale_runs(dir, (const char *const *)keep.items, keep.len,
-                                       &removed, err);
+        rc = extract_remove_stale_runs(dir, (const char *const *)keep.items, keep.len, &removed,
+                                       err);
         if (removed > 0)
             *out_removed += removed;
         else if (removed < 0) {

@@ -42,17 +42,17 @@ const char *catalog_status_str(enum catalog_status s);
 
 /* A table of one generation. */
 struct catalog_table {
-    char id[IDENT_MAX_LEN + 1];     /* canonical id: the view in main */
+    char id[IDENT_MAX_LEN + 1]; /* canonical id: the view in main */
     char source[IDENT_MAX_LEN + 1];
-    char name[IDENT_MAX_LEN + 1];   /* the name inside the extract */
+    char name[IDENT_MAX_LEN + 1]; /* the name inside the extract */
     char *description;
     int64_t rows;
     int64_t size_bytes;
     char extracted_at[ISOTIME_SIZE];
     bool remote;
     enum catalog_status status;
-    char *reason;  /* NULL when CATALOG_OK */
-    char **files;  /* local: the absolute paths its view reads */
+    char *reason; /* NULL when CATALOG_OK */
+    char **files; /* local: the absolute paths its view reads */
     size_t n_files;
 };
 
@@ -86,18 +86,18 @@ enum rc catalog_replay(const struct catalog_recipe *r, struct duck **out,
 
 /* A generation: immutable once built, shared by the queries that hold it. */
 struct catalog_gen {
-    uint64_t number;       /* 1, 2, ...: every rebuild makes the next */
+    uint64_t number;              /* 1, 2, ...: every rebuild makes the next */
     struct catalog_table *tables; /* sorted by source, then id */
     size_t n_tables;
-    char **sources;        /* attached source names, sorted */
+    char **sources; /* attached source names, sorted */
     size_t n_sources;
     char built_at[ISOTIME_SIZE];
-    char **problems;       /* what the rebuild that made it reported (skipped folders, ...) */
+    char **problems; /* what the rebuild that made it reported (skipped folders, ...) */
     size_t n_problems;
     struct catalog_recipe recipe; /* how to build db again, in another process */
     /* private to catalog.c */
     struct duck *db;
-    char **snapshots;      /* the hard links (or copies) of the extracts it attached */
+    char **snapshots; /* the hard links (or copies) of the extracts it attached */
     size_t n_snapshots;
     int refs;
     struct catalog_source_state *states; /* every extract folder this generation saw */
@@ -114,13 +114,13 @@ struct catalog_options {
 /* What one rebuild did. */
 struct catalog_rebuild_stats {
     uint64_t generation;
-    int sources;          /* attached */
-    int sources_checked;  /* inspected in this rebuild (the others were reused) */
+    int sources;         /* attached */
+    int sources_checked; /* inspected in this rebuild (the others were reused) */
     int tables_ok;
     int tables_unavailable;
     int tables_error;
     int64_t duration_us;
-    char **problems;      /* source-level problems and skipped folders (heap, for reports) */
+    char **problems; /* source-level problems and skipped folders (heap, for reports) */
     size_t n_problems;
 };
 

@@ -51,8 +51,8 @@ enum rc datadir_lock_server(const char *data_dir, int *out_fd, struct err *err)
         if (waited >= LOCK_WAIT_MS) {
             pid_t other = read_pid(fd);
             close(fd);
-            return err_set(err, RC_CONFLICT, "another da serve (pid %ld) is using %s",
-                           (long)other, data_dir);
+            return err_set(err, RC_CONFLICT, "another da serve (pid %ld) is using %s", (long)other,
+                           data_dir);
         }
         struct timespec ts = { 0, 50 * 1000 * 1000 };
         nanosleep(&ts, NULL);

@@ -13,8 +13,8 @@
 
 #include "base/buf.h"
 #include "base/log.h"
-#include "base/metrics.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "data/duck.h"
 #include "data/filehash.h"
 #include "data/profile.h"
@@ -38,13 +38,13 @@ struct dataplane {
     char (*queue)[IDENT_MAX_LEN + 1];
     size_t queue_len;
     struct filehash *hashes;
-    bool hash_due;               /* a rebuild may have brought files not hashed yet */
+    bool hash_due; /* a rebuild may have brought files not hashed yet */
     pthread_t watcher, profiler;
     bool watcher_started, profiler_started;
     int stop_grace_ms;
-    struct duck *profiling;      /* the profiler's connection while it runs (under mu), so
-                                    dataplane_stop can interrupt it */
-    bool profiler_done;          /* under mu; signalled on profiler_exit */
+    struct duck *profiling; /* the profiler's connection while it runs (under mu), so
+                               dataplane_stop can interrupt it */
+    bool profiler_done;     /* under mu; signalled on profiler_exit */
     pthread_cond_t profiler_exit;
 };
 

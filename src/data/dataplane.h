@@ -17,12 +17,12 @@ struct dataplane;
 struct dataplane_options {
     const char *data_dir;
     struct store *store;
-    int watch_interval_ms; /* how often extracts/ is checked for changes; 0: 2000 */
-    bool profile;          /* profile tables after each rebuild (off in `da rebuild`) */
+    int watch_interval_ms;    /* how often extracts/ is checked for changes; 0: 2000 */
+    bool profile;             /* profile tables after each rebuild (off in `da rebuild`) */
     const char *memory_limit; /* of each catalog generation; NULL: DuckDB's default */
-    int threads;           /* of each catalog generation; 0: DuckDB's default */
-    int stop_grace_ms;     /* dataplane_stop waits this long for the profiler and hashing to
-                              end (they are interrupted); 0: 5000 */
+    int threads;              /* of each catalog generation; 0: DuckDB's default */
+    int stop_grace_ms;        /* dataplane_stop waits this long for the profiler and hashing to
+                                 end (they are interrupted); 0: 5000 */
 };
 
 /* Opens the catalog, builds the first generation (so the server starts with its data) and

@@ -19,7 +19,7 @@
 #include "base/mem.h"
 #include "data/duck.h"
 
-#define SQL_MAX   (4 * 1024 * 1024) /* a view's SQL quoted into json_serialize_sql(...) */
+#define SQL_MAX     (4 * 1024 * 1024) /* a view's SQL quoted into json_serialize_sql(...) */
 #define PROBLEM_MAX 512
 
 struct string_list {
@@ -108,10 +108,9 @@ static void add_problem(struct extract_info *info, const char *fmt, ...)
 }
 
 /* Marks table t unusable (the first problem wins) and lists the problem for the report. */
-static void table_problem(struct extract_info *info, struct extract_table *t, const char *fmt,
-                          ...) PRINTF_FMT(3, 4);
-static void table_problem(struct extract_info *info, struct extract_table *t, const char *fmt,
-                          ...)
+static void table_problem(struct extract_info *info, struct extract_table *t, const char *fmt, ...)
+    PRINTF_FMT(3, 4);
+static void table_problem(struct extract_info *info, struct extract_table *t, const char *fmt, ...)
 {
     char msg[PROBLEM_MAX];
     va_list ap;
@@ -161,8 +160,8 @@ static enum rc check_column(void *ctx, int ncols, const char *const *vals, struc
         c->found[i] = true;
         /* TIMESTAMP WITH TIME ZONE is as good as TIMESTAMP for extracted_at */
         if (vals[1] && strncmp(vals[1], c->spec[i].type, strlen(c->spec[i].type)) != 0)
-            add_problem(c->info, "%s.%s is %s, the contract says %s", c->table, vals[0],
-                        vals[1], c->spec[i].type);
+            add_problem(c->info, "%s.%s is %s, the contract says %s", c->table, vals[0], vals[1],
+                        c->spec[i].type);
     }
     return RC_OK;
 }
@@ -230,8 +229,9 @@ static enum rc read_meta_row(void *ctx, int ncols, const char *const *vals, stru
         snprintf(t->extracted_at, sizeof(t->extracted_at), "%s", vals[4]);
     if (!vals[0] || !ident_valid(vals[0])) {
         /* never copied into a name: it must not reach SQL, a path or a log line unescaped */
-        table_problem(info, t, "_meta.table_name is not a safe identifier"
-                               " ([A-Za-z_][A-Za-z0-9_]{0,63}); table skipped");
+        table_problem(info, t,
+                      "_meta.table_name is not a safe identifier"
+                      " ([A-Za-z_][A-Za-z0-9_]{0,63}); table skipped");
         return RC_OK;
     }
     snprintf(t->name, sizeof(t->name), "%s", vals[0]);
@@ -422,8 +422,10 @@ static void check_path(struct view_walk *w, const char *path)
 {
     char abs[PATH_MAX], norm[PATH_MAX];
     if (strstr(path, "://") || strncmp(path, "s3:", 3) == 0) {
-        table_problem(w->info, w->table, "its view reads a URL (%s); only files inside the"
-                                         " extract folder may be read", path);
+        table_problem(w->info, w->table,
+                      "its view reads a URL (%s); only files inside the"
+                      " extract folder may be read",
+                      path);
         return;
     }
     if (path[0] == '/')
@@ -431,8 +433,8 @@ static void check_path(struct view_walk *w, const char *path)
     else
         snprintf(abs, sizeof(abs), "%s/%s", w->data_dir, path);
     if (!normalise_path(abs, norm, sizeof(norm)) || !has_prefix_dir(norm, w->extract_dir)) {
-        table_problem(w->info, w->table, "its view reads %s, outside the extract folder %s",
-                      path, w->extract_dir);
+        table_problem(w->info, w->table, "its view reads %s, outside the extract folder %s", path,
+                      w->extract_dir);
         return;
     }
     /* the folder part is literal (it may hold '[' or '\\'); only the rest may be a pattern */
@@ -456,8 +458,10 @@ static void check_path(struct view_walk *w, const char *path)
         char *real = realpath(g.gl_pathv[i], NULL);
         /* a symbolic link must not lead out of the folder either */
         if (!real || !has_prefix_dir(real, w->real_extract_dir)) {
-            table_problem(w->info, w->table, "its view reads %s, which resolves outside the"
-                                             " extract folder", g.gl_pathv[i]);
+            table_problem(w->info, w->table,
+                          "its view reads %s, which resolves outside the"
+                          " extract folder",
+                          g.gl_pathv[i]);
             free(real);
             continue;
         }
@@ -482,8 +486,10 @@ static void check_table_function(struct view_walk *w, json_t *fn)
 {
     const char *name = json_string_value(json_object_get(fn, "function_name"));
     if (!name || (strcmp(name, "read_parquet") != 0 && strcmp(name, "parquet_scan") != 0)) {
-        table_problem(w->info, w->table, "its view calls table function %s; only read_parquet"
-                                         " is part of the contract", name ? name : "(unknown)");
+        table_problem(w->info, w->table,
+                      "its view calls table function %s; only read_parquet"
+                      " is part of the contract",
+                      name ? name : "(unknown)");
         return;
     }
     json_t *first = json_array_get(json_object_get(fn, "children"), 0);
@@ -500,16 +506,18 @@ static void check_table_function(struct view_walk *w, json_t *fn)
         {
             const char *p = constant_string(child);
             if (!p) {
-                table_problem(w->info, w->table, "its view passes read_parquet a path that is"
-                                                 " not a constant");
+                table_problem(w->info, w->table,
+                              "its view passes read_parquet a path that is"
+                              " not a constant");
                 return;
             }
             check_path(w, p);
         }
         return;
     }
-    table_problem(w->info, w->table, "its view passes read_parquet a path that is not a"
-                                     " constant");
+    table_problem(w->info, w->table,
+                  "its view passes read_parquet a path that is not a"
+                  " constant");
 }
 
 static void check_base_table(struct view_walk *w, json_t *node)
@@ -525,8 +533,9 @@ static void check_base_table(struct view_walk *w, json_t *node)
             w->table->remote_alias = xstrdup(qualifier);
         return;
     }
-    table_problem(w->info, w->table, "its view reads %s.%s, which is neither in the extract"
-                                     " nor in a catalog of _remote_attach",
+    table_problem(w->info, w->table,
+                  "its view reads %s.%s, which is neither in the extract"
+                  " nor in a catalog of _remote_attach",
                   qualifier, table ? table : "?");
 }
 
@@ -535,8 +544,7 @@ static void walk(struct view_walk *w, json_t *node)
     if (json_is_array(node)) {
         size_t i;
         json_t *v;
-        json_array_foreach(node, i, v)
-        walk(w, v);
+        json_array_foreach(node, i, v) walk(w, v);
         return;
     }
     if (!json_is_object(node))
@@ -548,8 +556,7 @@ static void walk(struct view_walk *w, json_t *node)
         check_base_table(w, node);
     const char *key;
     json_t *v;
-    json_object_foreach(node, key, v)
-    walk(w, v);
+    json_object_foreach(node, key, v) walk(w, v);
 }
 
 /* Parses text (one or more statements) with DuckDB's parser; *out_stmts is the array of
@@ -606,8 +613,9 @@ static void check_tree(struct view_walk *w, json_t *tree)
             table_problem(w->info, t, "query_mode is local but its view reads catalog %s",
                           t->remote_alias);
         else if (t->remote && !t->remote_alias)
-            table_problem(w->info, t, "query_mode is remote but its view reads no catalog of"
-                                      " _remote_attach");
+            table_problem(w->info, t,
+                          "query_mode is remote but its view reads no catalog of"
+                          " _remote_attach");
     }
     w->files = (struct string_list){ 0 };
 }
@@ -637,8 +645,7 @@ struct pending_view {
 /* Checks every pending view with one call to DuckDB's parser (per-call overhead dominates
  * for small views); falls back to one call per view when the batch does not split into
  * exactly one statement per view, which only a hand-crafted view text can cause. */
-static void check_views(struct duck *duck, struct view_walk *w, struct pending_view *p,
-                        size_t n)
+static void check_views(struct duck *duck, struct view_walk *w, struct pending_view *p, size_t n)
 {
     struct buf text;
     json_t *root = NULL, *stmts = NULL;
@@ -700,8 +707,7 @@ static enum rc check_tables(struct duck *duck, const char *alias, struct view_wa
 {
     struct view_list views = { 0 }, tables = { 0 };
     struct extract_info *info = w->info;
-    struct pending_view *pending = xcalloc(info->n_tables ? info->n_tables : 1,
-                                           sizeof(*pending));
+    struct pending_view *pending = xcalloc(info->n_tables ? info->n_tables : 1, sizeof(*pending));
     size_t n_pending = 0;
     enum rc rc = read_views(duck, alias, &views, &tables, err);
     for (size_t i = 0; !rc && i < info->n_tables; i++) {
@@ -754,8 +760,7 @@ static enum rc read_rows(struct duck *duck, const char *alias, const char *selec
 }
 
 enum rc extract_inspect_attached(struct duck *duck, const char *alias, const char *extract_dir,
-                                 const char *data_dir, struct extract_info *out,
-                                 struct err *err)
+                                 const char *data_dir, struct extract_info *out, struct err *err)
 {
     struct view_walk w = { .info = out, .extract_dir = extract_dir, .data_dir = data_dir };
     bool meta = false, remote = false;
@@ -770,8 +775,8 @@ enum rc extract_inspect_attached(struct duck *duck, const char *alias, const cha
     w.real_extract_dir = real_dir;
 
     size_t problems_before = out->n_problems;
-    enum rc rc = check_schema(duck, alias, "_meta", meta_columns, ARRAY_LEN(meta_columns), out,
-                              &meta, err);
+    enum rc rc =
+        check_schema(duck, alias, "_meta", meta_columns, ARRAY_LEN(meta_columns), out, &meta, err);
     if (rc)
         goto out;
     if (!meta) {
@@ -780,8 +785,8 @@ enum rc extract_inspect_attached(struct duck *duck, const char *alias, const cha
     }
     if (out->n_problems > problems_before)
         goto out; /* a _meta of another shape cannot be read safely */
-    rc = check_schema(duck, alias, "_remote_attach", remote_columns, ARRAY_LEN(remote_columns),
-                      out, &remote, err);
+    rc = check_schema(duck, alias, "_remote_attach", remote_columns, ARRAY_LEN(remote_columns), out,
+                      &remote, err);
     if (rc)
         goto out;
     if (remote) {
@@ -852,12 +857,12 @@ enum rc extract_inspect(const char *dir, const char *db_file, const char *data_d
     if (rc)
         goto out;
     char *real_parent = realpath(data_dir, NULL);
-    rc = extract_inspect_attached(duck, alias, abs_dir, real_parent ? real_parent : data_dir,
-                                  out, err);
+    rc = extract_inspect_attached(duck, alias, abs_dir, real_parent ? real_parent : data_dir, out,
+                                  err);
     free(real_parent);
     if (!rc && !ident_valid(source))
         add_problem(out, "the folder name %s is not a safe identifier; the catalog skips it",
-                     source);
+                    source);
 out:
     duck_close(&duck);
     buf_cleanup(&sql);

@@ -25,7 +25,7 @@
 
 struct duck;
 
-#define EXTRACT_DB_FILE "extract.duckdb"
+#define EXTRACT_DB_FILE    "extract.duckdb"
 #define EXTRACT_RUN_PREFIX "run-" /* data/run-*: the Parquet files of one connector run */
 
 /* One _meta row. problem is NULL for a usable table, else why the table is skipped. */
@@ -58,7 +58,7 @@ struct extract_info {
     size_t n_remotes;
     char **problems; /* extract-wide problems, and every table problem again, for reports */
     size_t n_problems;
-    bool usable;     /* false when the extract as a whole cannot be served (no valid _meta) */
+    bool usable; /* false when the extract as a whole cannot be served (no valid _meta) */
 };
 
 void extract_info_cleanup(struct extract_info *info);

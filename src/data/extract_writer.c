@@ -6,8 +6,6 @@
  * rename is the one commit point. A partitioned table is a folder <run>/<table>/ of part
  * files. Old run folders are removed only when nothing can read them (see
  * extract_remove_stale_runs). */
-#include "data/extract.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +24,7 @@
 #include "base/rand.h"
 #include "data/datadir.h"
 #include "data/duck.h"
+#include "data/extract.h"
 
 #define SQL_MAX (1024 * 1024)
 
@@ -189,8 +188,10 @@ enum rc extract_writer_begin(const char *dir, struct extract_writer **out, struc
     }
     const char *source = strrchr(w->dir, '/') + 1;
     if (!ident_valid(source)) {
-        rc = err_set(err, RC_INVALID, "source name '%s' is not a safe identifier"
-                                      " ([A-Za-z_][A-Za-z0-9_]{0,63})", source);
+        rc = err_set(err, RC_INVALID,
+                     "source name '%s' is not a safe identifier"
+                     " ([A-Za-z_][A-Za-z0-9_]{0,63})",
+                     source);
         goto fail;
     }
     char *parent = xasprintf("%s/../..", w->dir);
@@ -285,8 +286,8 @@ static enum rc add_view(struct extract_writer *w, const char *name, const char *
     if (!rc)
         rc = duck_sql_quote_ident(&sql, name);
     if (!rc)
-        rc = buf_append_str(&sql, n_paths > 1 ? " AS SELECT * FROM read_parquet([" :
-                                                " AS SELECT * FROM read_parquet(");
+        rc = buf_append_str(&sql, n_paths > 1 ? " AS SELECT * FROM read_parquet(["
+                                              : " AS SELECT * FROM read_parquet(");
     for (size_t i = 0; !rc && i < n_paths; i++) {
         if (i > 0)
             rc = buf_append_str(&sql, ", ");
@@ -338,12 +339,13 @@ out:
 }
 
 /* Checks that name can be added as a new table of this run. */
-static enum rc check_new_table(const struct extract_writer *w, const char *name,
-                               struct err *err)
+static enum rc check_new_table(const struct extract_writer *w, const char *name, struct err *err)
 {
     if (!ident_is_table_id(name))
-        return err_set(err, RC_INVALID, "table name '%s' is not a canonical table id"
-                                        " (lower-case letters, digits and '_')", name);
+        return err_set(err, RC_INVALID,
+                       "table name '%s' is not a canonical table id"
+                       " (lower-case letters, digits and '_')",
+                       name);
     for (size_t i = 0; i < w->n_names; i++)
         if (strcmp(w->names[i], name) == 0)
             return err_set(err, RC_CONFLICT, "table %s is added twice", name);
@@ -424,8 +426,8 @@ enum rc extract_writer_columns(struct extract_writer *w, const char *select_sql,
     struct buf sql;
     memset(out, 0, sizeof(*out));
     buf_init(&sql, SQL_MAX);
-    enum rc rc = buf_printf(&sql, "SELECT column_name, column_type FROM (DESCRIBE (%s))",
-                            select_sql);
+    enum rc rc =
+        buf_printf(&sql, "SELECT column_name, column_type FROM (DESCRIBE (%s))", select_sql);
     if (rc)
         rc = err_set(err, RC_TOOBIG, "the query to describe is too long");
     else
@@ -437,8 +439,8 @@ enum rc extract_writer_columns(struct extract_writer *w, const char *select_sql,
 }
 
 /* The columns of the Parquet file at path. */
-static enum rc file_columns(struct extract_writer *w, const char *path,
-                            struct extract_columns *out, struct err *err)
+static enum rc file_columns(struct extract_writer *w, const char *path, struct extract_columns *out,
+                            struct err *err)
 {
     struct buf sql;
     buf_init(&sql, SQL_MAX);
@@ -457,8 +459,8 @@ static enum rc file_columns(struct extract_writer *w, const char *path,
 
 /* Checks that every written part has the columns of the first, in the same order. */
 static enum rc check_part_columns(struct extract_writer *w, const char *name,
-                                  const struct extract_part *parts, char *const *paths,
-                                  size_t n, struct err *err)
+                                  const struct extract_part *parts, char *const *paths, size_t n,
+                                  struct err *err)
 {
     struct extract_columns first = { 0 }, other = { 0 };
     enum rc rc = file_columns(w, paths[0], &first, err);
@@ -471,18 +473,20 @@ static enum rc check_part_columns(struct extract_writer *w, const char *name,
                strcmp(first.types[k], other.types[k]) == 0)
             k++;
         if (k < first.n && k < other.n)
-            rc = err_set(err, RC_INVALID, "table %s: column %zu is %s %s in part %s but %s %s"
-                                          " in part %s; every part needs the same columns in the"
-                                          " same order", name, k + 1, other.names[k],
-                         other.types[k], parts[i].name, first.names[k], first.types[k],
-                         parts[0].name);
+            rc = err_set(err, RC_INVALID,
+                         "table %s: column %zu is %s %s in part %s but %s %s"
+                         " in part %s; every part needs the same columns in the"
+                         " same order",
+                         name, k + 1, other.names[k], other.types[k], parts[i].name, first.names[k],
+                         first.types[k], parts[0].name);
         else if (k < first.n)
             rc = err_set(err, RC_INVALID, "table %s: part %s has no column %s, which part %s has",
                          name, parts[i].name, first.names[k], parts[0].name);
         else if (k < other.n)
-            rc = err_set(err, RC_INVALID, "table %s: part %s has a column %s, which part %s has"
-                                          " not", name, parts[i].name, other.names[k],
-                         parts[0].name);
+            rc = err_set(err, RC_INVALID,
+                         "table %s: part %s has a column %s, which part %s has"
+                         " not",
+                         name, parts[i].name, other.names[k], parts[0].name);
         extract_columns_cleanup(&other);
     }
     extract_columns_cleanup(&first);
@@ -496,17 +500,17 @@ static enum rc check_parts(const char *name, const struct extract_part *parts, s
     if (n == 0)
         return err_set(err, RC_INVALID, "table %s has no parts", name);
     if (n > EXTRACT_PARTS_MAX)
-        return err_set(err, RC_TOOBIG, "table %s has %zu parts; at most %d are allowed", name,
-                       n, EXTRACT_PARTS_MAX);
+        return err_set(err, RC_TOOBIG, "table %s has %zu parts; at most %d are allowed", name, n,
+                       EXTRACT_PARTS_MAX);
     for (size_t i = 0; i < n; i++) {
         if (!extract_part_name_valid(parts[i].name))
-            return err_set(err, RC_INVALID, "table %s: part name '%s' is not 1-%d characters of"
-                                            " letters, digits, '_', '.' and '-', starting with a"
-                                            " letter, digit or '_'",
+            return err_set(err, RC_INVALID,
+                           "table %s: part name '%s' is not 1-%d characters of"
+                           " letters, digits, '_', '.' and '-', starting with a"
+                           " letter, digit or '_'",
                            name, parts[i].name ? parts[i].name : "", EXTRACT_PART_NAME_MAX);
         if (!parts[i].select_sql)
-            return err_set(err, RC_INVALID, "table %s: part %s has no query", name,
-                           parts[i].name);
+            return err_set(err, RC_INVALID, "table %s: part %s has no query", name, parts[i].name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(parts[j].name, parts[i].name) == 0)
                 return err_set(err, RC_CONFLICT, "table %s: part %s is given twice", name,

@@ -31,8 +31,8 @@ enum ct_state {
 struct conntrack_conn {
     int fd;
     enum ct_state state;
-    int64_t since;  /* microseconds, monotonic: when the current state (or window) began */
-    int64_t bytes;  /* body bytes in the current window */
+    int64_t since;   /* microseconds, monotonic: when the current state (or window) began */
+    int64_t bytes;   /* body bytes in the current window */
     bool kept_alive; /* a request was answered on it: the next head may wait for idle too */
     char ip[64];
     char request_id[DA_REQUEST_ID_MAX + 1];
@@ -58,8 +58,7 @@ static void write_408(const struct conntrack *ct, const struct conntrack_conn *c
     int blen = snprintf(body, sizeof(body),
                         "{\"detail\":\"request body arrived too slowly: less than %lld bytes a "
                         "second over %d seconds (request id %s)\"}",
-                        (long long)ct->opts.body_min_rate, ct->opts.body_window_s,
-                        c->request_id);
+                        (long long)ct->opts.body_min_rate, ct->opts.body_window_s, c->request_id);
     int len = snprintf(msg, sizeof(msg),
                        "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
                        "Connection: close\r\nCache-Control: no-store\r\n"
@@ -100,9 +99,10 @@ static void reap(struct conntrack *ct, int64_t now)
                 break;
             if (c->bytes < ct->opts.body_min_rate * ct->opts.body_window_s) {
                 metrics_count("da_http_connections_cut_total", "reason=\"slow_body\"", 1);
-                log_warn("http", "408: request body too slow (%lld bytes in %d s) ip=%s "
-                         "request_id=%s", (long long)c->bytes, ct->opts.body_window_s, c->ip,
-                         c->request_id);
+                log_warn("http",
+                         "408: request body too slow (%lld bytes in %d s) ip=%s "
+                         "request_id=%s",
+                         (long long)c->bytes, ct->opts.body_window_s, c->ip, c->request_id);
                 write_408(ct, c);
                 (void)shutdown(c->fd, SHUT_WR); /* the answer, then end of file */
                 c->state = CT_LINGER;
@@ -146,8 +146,7 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-enum rc conntrack_start(const struct conntrack_opts *opts, struct conntrack **out,
-                        struct err *err)
+enum rc conntrack_start(const struct conntrack_opts *opts, struct conntrack **out, struct err *err)
 {
     struct conntrack *ct = xcalloc(1, sizeof(*ct));
     ct->opts = *opts;

@@ -22,14 +22,14 @@
 #include "base/rc.h"
 
 struct conntrack_opts {
-    int head_timeout_s;      /* a request head must be complete this long after the
-                                connection opened; 0: off */
-    int keepalive_idle_s;    /* on a kept-alive connection the next head gets this long on
-                                top, counted from the previous answer (the idle time
-                                libmicrohttpd allows anyway: an idle client is not a slow one) */
-    int body_window_s;       /* the body's rate is measured over windows this long */
-    int64_t body_min_rate;   /* bytes per second a body must average over each window;
-                                0 (or a window of 0): off */
+    int head_timeout_s;    /* a request head must be complete this long after the
+                              connection opened; 0: off */
+    int keepalive_idle_s;  /* on a kept-alive connection the next head gets this long on
+                              top, counted from the previous answer (the idle time
+                              libmicrohttpd allows anyway: an idle client is not a slow one) */
+    int body_window_s;     /* the body's rate is measured over windows this long */
+    int64_t body_min_rate; /* bytes per second a body must average over each window;
+                              0 (or a window of 0): off */
 };
 
 struct conntrack;

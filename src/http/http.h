@@ -1,7 +1,7 @@
 /* http.h — the HTTP server of da and the request/response API its handlers use.
  *
- * libmicrohttpd serves each connection on its own thread; each request gets a struct http_req that lives
- * from its first byte until its response is sent, and owns everything attached to it. A
+ * libmicrohttpd serves each connection on its own thread; each request gets a struct http_req that
+ * lives from its first byte until its response is sent, and owns everything attached to it. A
  * handler reads the request through the accessors below and answers exactly once through an
  * http_respond_* function. Every response carries the security headers and the request id;
  * every request leaves one access-log line. Errors use the body {"detail": "..."}. */

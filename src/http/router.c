@@ -125,8 +125,8 @@ static void allow_add(char *allow, size_t size, const char *method)
     snprintf(allow + used, size - used, "%s%s", used ? ", " : "", method);
 }
 
-enum router_result router_match(const struct router *router, const char *method,
-                                const char *path, struct route_match *out)
+enum router_result router_match(const struct router *router, const char *method, const char *path,
+                                struct route_match *out)
 {
     struct str segs[DA_HTTP_PATH_SEGMENTS];
     size_t len = 0;

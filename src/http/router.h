@@ -57,7 +57,7 @@ enum rc router_new(const struct http_route *routes, size_t len, struct router **
 void router_free(struct router **router);
 
 /* Matches method and path (no query string). out borrows from the router and from path. */
-enum router_result router_match(const struct router *router, const char *method,
-                                const char *path, struct route_match *out);
+enum router_result router_match(const struct router *router, const char *method, const char *path,
+                                struct route_match *out);
 
 #endif

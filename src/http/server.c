@@ -5,8 +5,6 @@
  * the file to a spool file: upload.c); the last callback runs the handler; the completion
  * callback writes the access-log line and frees it. Graceful shutdown is quiesce (stop
  * accepting) + wait for the in-flight count to reach zero + stop. */
-#include "http/http.h"
-
 #include <microhttpd.h>
 #include <netdb.h>
 #include <poll.h>
@@ -26,11 +24,12 @@
 #include "base/isotime.h"
 #include "base/limits.h"
 #include "base/log.h"
-#include "base/metrics.h"
 #include "base/mem.h"
+#include "base/metrics.h"
 #include "base/parse.h"
 #include "base/rand.h"
 #include "http/conntrack.h"
+#include "http/http.h"
 #include "http/upload.h"
 #include "http/urldecode.h"
 
@@ -104,13 +103,13 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t size)
     if (!ci || !ci->client_addr)
         return;
     socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                            : sizeof(struct sockaddr_in);
+                                                           : sizeof(struct sockaddr_in);
     if (getnameinfo(ci->client_addr, len, out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
         snprintf(out, size, "-");
 }
 
-static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn,
-                                const char *url, const char *method)
+static struct http_req *req_new(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                                const char *method)
 {
     struct http_req *req = xcalloc(1, sizeof(*req));
     req->server = s;
@@ -187,8 +186,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_info("access", "%s %s %d %.1fms ip=%s", req->method, req->path, req->status, ms,
                  req->ip);
     else
-        log_info("access", "%s %s %d %.1fms ip=%s aborted=%d", req->method, req->path,
-                 req->status, ms, req->ip, (int)toe);
+        log_info("access", "%s %s %d %.1fms ip=%s aborted=%d", req->method, req->path, req->status,
+                 ms, req->ip, (int)toe);
     log_set_request_id(NULL);
     req_free(req);
     *con_cls = NULL;
@@ -553,8 +552,8 @@ static void begin_request(struct http_req *req)
     req->routed = router_match(s->router, req->method, req->path, &req->match);
     if (req->routed == ROUTER_FOUND)
         for (size_t i = 0; i < req->match.params_len; i++)
-            req->params[i] = xstrndup(req->match.params[i].value.ptr,
-                                      req->match.params[i].value.len);
+            req->params[i] =
+                xstrndup(req->match.params[i].value.ptr, req->match.params[i].value.len);
     const char *ambiguous = ambiguous_framing(req->conn);
     if (ambiguous) {
         /* answered at once and the connection closed: where its body ends is unknown */
@@ -586,9 +585,8 @@ static void begin_request(struct http_req *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;
@@ -664,7 +662,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
             atomic_fetch_add(&unsaid, 1);
             return;
         }
-        log_warn("mhd", "refusing connections: the connection limit (in all, or per address) "
+        log_warn("mhd",
+                 "refusing connections: the connection limit (in all, or per address) "
                  "is reached; %lld more refused since the last such message",
                  (long long)atomic_exchange(&unsaid, 0));
         return;
@@ -682,7 +681,8 @@ static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char 
 
 static enum rc resolve(const char *host, int port, struct sockaddr_storage *out, struct err *err)
 {
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE };
     struct addrinfo *res = NULL;
     char service[16];
@@ -731,10 +731,9 @@ enum rc http_server_start(const struct http_server_opts *opts, const struct http
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)opts->threads * DA_HTTP_CONNS_PER_THREAD,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)opts->max_conns_per_ip,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)opts->threads * DA_HTTP_CONNS_PER_THREAD, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)opts->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->conn_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)DA_HTTP_CONN_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_SOCK_ADDR,

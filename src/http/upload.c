@@ -15,20 +15,20 @@
 #include "base/mem.h"
 #include "base/rand.h"
 
-#define POST_BUFFER 65536
+#define POST_BUFFER      65536
 #define FILENAME_MAX_LEN 255
 
 struct upload {
     struct MHD_PostProcessor *post;
     char *field;
     uint64_t max_bytes;
-    int fd;               /* the spool file, open for writing until the end */
-    char *path;           /* NULL once kept */
-    char *filename;       /* as the client sent it */
+    int fd;         /* the spool file, open for writing until the end */
+    char *path;     /* NULL once kept */
+    char *filename; /* as the client sent it */
     uint64_t size;
-    bool got_file;        /* a part of the field with a file name began */
-    bool second_file;     /* another file part followed the first: refused */
-    int status;           /* 0, or the HTTP status that ends the upload */
+    bool got_file;    /* a part of the field with a file name began */
+    bool second_file; /* another file part followed the first: refused */
+    int status;       /* 0, or the HTTP status that ends the upload */
     char msg[160];
 };
 
@@ -103,8 +103,10 @@ enum rc upload_begin(struct MHD_Connection *conn, const char *field, const char 
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (!type || strncasecmp(type, "multipart/form-data", 19) != 0) {
         upload_free(u);
-        return err_set(err, RC_INVALID, "expected a multipart/form-data body with the file"
-                                            " in field \"%s\"", field);
+        return err_set(err, RC_INVALID,
+                       "expected a multipart/form-data body with the file"
+                       " in field \"%s\"",
+                       field);
     }
     u->post = MHD_create_post_processor(conn, POST_BUFFER, on_part, u);
     if (!u->post) {
@@ -120,8 +122,8 @@ enum rc upload_begin(struct MHD_Connection *conn, const char *field, const char 
     u->path = xasprintf("%s/%s.part", spool_dir, name);
     u->fd = open(u->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (u->fd < 0) {
-        rc = err_set(err, RC_IO, "cannot create a spool file in %s: %s", spool_dir,
-                     strerror(errno));
+        rc =
+            err_set(err, RC_IO, "cannot create a spool file in %s: %s", spool_dir, strerror(errno));
         free(u->path);
         u->path = NULL;
         upload_free(u);

@@ -38,12 +38,12 @@
 
 extern char **environ;
 
-#define WATCH_MS        20   /* how often a running query's worker is checked */
-#define GONE_EVERY_MS   200  /* how often its client is */
-#define WARM_WORKERS    2    /* started at once and kept, so a query rarely waits for a spawn */
-#define IDLE_RETIRE_US  (60 * 1000000LL) /* a worker beyond the warm ones idle this long ends */
-#define BACKOFF_MAX_US  (5 * 1000000LL)
-#define LOADED_MAX      (64 * 1024)
+#define WATCH_MS       20  /* how often a running query's worker is checked */
+#define GONE_EVERY_MS  200 /* how often its client is */
+#define WARM_WORKERS   2   /* started at once and kept, so a query rarely waits for a spawn */
+#define IDLE_RETIRE_US (60 * 1000000LL) /* a worker beyond the warm ones idle this long ends */
+#define BACKOFF_MAX_US (5 * 1000000LL)
+#define LOADED_MAX     (64 * 1024)
 
 struct worker {
     pid_t pid;               /* 0: no process in this slot */
@@ -61,7 +61,7 @@ struct user_count {
 struct query_engine {
     struct query_engine_options opt;
     char *exe;
-    char **envp; /* the workers' environment: a few harmless variables of the server's */
+    char **envp;        /* the workers' environment: a few harmless variables of the server's */
     int64_t rss_budget; /* bytes */
     int64_t as_limit;   /* the worker's RLIMIT_AS */
     long page_size;
@@ -71,12 +71,12 @@ struct query_engine {
     struct worker *workers;
     int n_workers;
     int live;
-    int waiting;            /* queries waiting for an idle worker */
+    int waiting; /* queries waiting for an idle worker */
     pthread_t supervisor;
     bool supervisor_started;
-    bool closing;           /* query_engine_stop: the supervisor ends (after every worker) */
-    int spawn_fails;        /* in a row: workers that could not start or died loading */
-    int64_t next_spawn_us;  /* no new process before this (backoff after failures) */
+    bool closing;          /* query_engine_stop: the supervisor ends (after every worker) */
+    int spawn_fails;       /* in a row: workers that could not start or died loading */
+    int64_t next_spawn_us; /* no new process before this (backoff after failures) */
     struct user_count *users;
     size_t n_users;
     int running; /* queries between user_enter and user_leave */
@@ -107,9 +107,17 @@ bool query_parse_size(const char *text, int64_t *out)
         const char *unit;
         int64_t mult;
     } units[] = {
-        { "", 1 },           { "b", 1 },           { "bytes", 1 },       { "kb", 1000 },
-        { "mb", 1000000 },   { "gb", 1000000000 }, { "tb", 1000000000000LL },
-        { "kib", 1LL << 10 }, { "mib", 1LL << 20 }, { "gib", 1LL << 30 }, { "tib", 1LL << 40 },
+        { "", 1 },
+        { "b", 1 },
+        { "bytes", 1 },
+        { "kb", 1000 },
+        { "mb", 1000000 },
+        { "gb", 1000000000 },
+        { "tb", 1000000000000LL },
+        { "kib", 1LL << 10 },
+        { "mib", 1LL << 20 },
+        { "gib", 1LL << 30 },
+        { "tib", 1LL << 40 },
     };
     const char *p = text;
     if (!isdigit((unsigned char)*p))
@@ -211,8 +219,7 @@ static enum rc spawn_worker(struct query_engine *e, struct worker *w, struct err
     close(sv[1]);
     if (rc != 0) {
         close(sv[0]);
-        return err_set(err, RC_IO, "cannot start a query worker (%s): %s", e->exe,
-                       strerror(rc));
+        return err_set(err, RC_IO, "cannot start a query worker (%s): %s", e->exe, strerror(rc));
     }
     int flags = fcntl(sv[0], F_GETFL);
     (void)fcntl(sv[0], F_SETFL, flags | O_NONBLOCK);
@@ -532,12 +539,15 @@ static void ended(struct query_engine *e, enum end why, const struct err *err,
 {
     switch (why) {
     case END_TIMEOUT:
-        outcome(o, QUERY_TIMEOUT, "the query ran longer than the time limit of %d s"
-                                  " (query.timeout_s) and was stopped", e->opt.timeout_s);
+        outcome(o, QUERY_TIMEOUT,
+                "the query ran longer than the time limit of %d s"
+                " (query.timeout_s) and was stopped",
+                e->opt.timeout_s);
         break;
     case END_MEMORY:
-        outcome(o, QUERY_MEMORY, "the query needed more memory than the limit of %s"
-                                 " (query.memory_limit) allows and was stopped",
+        outcome(o, QUERY_MEMORY,
+                "the query needed more memory than the limit of %s"
+                " (query.memory_limit) allows and was stopped",
                 e->opt.memory_limit);
         break;
     case END_GONE:
@@ -609,8 +619,8 @@ static enum end load_generation(struct query_engine *e, struct worker *w, struct
 
 /* Runs the checked query in a worker; fills o, or returns an error of the engine itself. */
 static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
-                             const struct query_request *req, int64_t deadline_us,
-                             struct buf *out, struct query_outcome *o, struct err *err)
+                             const struct query_request *req, int64_t deadline_us, struct buf *out,
+                             struct query_outcome *o, struct err *err)
 {
     int64_t limit = req->limit > 0 ? req->limit : e->opt.default_rows;
     if (limit > e->opt.max_rows)
@@ -632,8 +642,9 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     enum rc rc = RC_OK;
     enum end why = take_worker(e, g, req, deadline_us, &w);
     if (why == END_TIMEOUT) {
-        outcome(o, QUERY_TIMEOUT, "no query worker became free within the time limit of %d s"
-                                  " (query.timeout_s; query.workers: %d)",
+        outcome(o, QUERY_TIMEOUT,
+                "no query worker became free within the time limit of %d s"
+                " (query.timeout_s; query.workers: %d)",
                 e->opt.timeout_s, e->opt.workers);
         goto out;
     }
@@ -643,8 +654,9 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     }
     why = load_generation(e, w, g, req, deadline_us, &werr);
     if (why == END_OK) {
-        struct wire_run run = { req->format, limit, e->opt.max_bytes, (int64_t)room, path,
-                                req->sql };
+        struct wire_run run = {
+            req->format, limit, e->opt.max_bytes, (int64_t)room, path, req->sql
+        };
         if (wire_encode_run(&frame, &run) != RC_OK) {
             rc = err_set(err, RC_TOOBIG, "query too long");
             give_back(e, w);
@@ -665,8 +677,8 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
         kill_worker(e, w, why);
     }
     if (why == END_OK && res.status == WIRE_OK && res.data_len > room) {
-        err_set(&werr, RC_INTERNAL, "a query worker sent %zu bytes for %zu of room",
-                res.data_len, room);
+        err_set(&werr, RC_INTERNAL, "a query worker sent %zu bytes for %zu of room", res.data_len,
+                room);
         why = END_CRASHED;
         kill_worker(e, w, why);
     }
@@ -677,8 +689,9 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     }
     note_start(e, true);
     if (res.status == WIRE_DB_ERROR && strstr(res.message, "Out of Memory") != NULL) {
-        outcome(o, QUERY_MEMORY, "the query needed more memory than the limit of %s"
-                                 " (query.memory_limit) allows: %s",
+        outcome(o, QUERY_MEMORY,
+                "the query needed more memory than the limit of %s"
+                " (query.memory_limit) allows: %s",
                 e->opt.memory_limit, res.message);
     } else if (res.status == WIRE_DB_ERROR) {
         outcome(o, QUERY_BAD_SQL, "%s", res.message);
@@ -692,7 +705,8 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
             if (o->parquet_fd < 0 || fstat(o->parquet_fd, &st) != 0)
                 rc = err_set(err, RC_IO, "cannot open the Parquet result: %s", strerror(errno));
             else
-                o->stats.bytes = (int64_t)st.st_size; /* the file's own size, not the worker's word */
+                o->stats.bytes =
+                    (int64_t)st.st_size; /* the file's own size, not the worker's word */
         } else if (buf_append(out, res.data, res.data_len) != RC_OK) {
             rc = err_set(err, RC_TOOBIG, "result too big for its buffer");
         }
@@ -711,10 +725,9 @@ out:
  * options, plus the caller's extra names; never a secret (JWT_SECRET_KEY, a token, ...). */
 static char **worker_environment(const char *const *extra)
 {
-    static const char *const keep[] = { "PATH",         "HOME",          "TMPDIR",
-                                        "LANG",         "LC_ALL",        "LC_CTYPE",
-                                        "TZ",           "ASAN_OPTIONS",  "UBSAN_OPTIONS",
-                                        "LSAN_OPTIONS" };
+    static const char *const keep[] = { "PATH",          "HOME",        "TMPDIR", "LANG",
+                                        "LC_ALL",        "LC_CTYPE",    "TZ",     "ASAN_OPTIONS",
+                                        "UBSAN_OPTIONS", "LSAN_OPTIONS" };
     size_t n = 0;
     char **env = xcalloc(1, sizeof(char *));
     for (char **v = environ; *v; v++) {
@@ -846,8 +859,10 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
     int64_t t0 = clock_mono_us();
     int64_t deadline_us = t0 + (int64_t)e->opt.timeout_s * 1000000;
     if (!user_enter(e, req->user_id)) {
-        outcome(o, QUERY_TOO_MANY, "you run %d queries already (query.max_concurrent);"
-                                   " wait for one to finish", e->opt.max_concurrent);
+        outcome(o, QUERY_TOO_MANY,
+                "you run %d queries already (query.max_concurrent);"
+                " wait for one to finish",
+                e->opt.max_concurrent);
         return RC_OK;
     }
     struct catalog_gen *g = catalog_acquire(e->opt.catalog);

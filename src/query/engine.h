@@ -27,14 +27,14 @@ struct query_engine;
 
 struct query_engine_options {
     struct catalog *catalog;
-    int timeout_s;      /* per query */
-    int default_rows;   /* when the request gives no limit */
-    int max_rows;       /* the most a request may ask for */
-    int64_t max_bytes;  /* of encoded rows */
-    int max_concurrent; /* per user */
-    int workers;        /* query worker processes at most (query.workers) */
-    const char *memory_limit; /* query.memory_limit ("4GB"): each worker's budget, see below */
-    const char *worker_exe;   /* the binary to start as a worker; NULL: /proc/self/exe */
+    int timeout_s;                 /* per query */
+    int default_rows;              /* when the request gives no limit */
+    int max_rows;                  /* the most a request may ask for */
+    int64_t max_bytes;             /* of encoded rows */
+    int max_concurrent;            /* per user */
+    int workers;                   /* query worker processes at most (query.workers) */
+    const char *memory_limit;      /* query.memory_limit ("4GB"): each worker's budget, see below */
+    const char *worker_exe;        /* the binary to start as a worker; NULL: /proc/self/exe */
     const char *const *worker_env; /* NULL-terminated names of variables a worker also gets
                                     * (tests); the others are not passed (see engine.c) */
 };
@@ -47,9 +47,9 @@ int64_t query_worker_budget(int64_t memory_limit);
 bool query_parse_size(const char *text, int64_t *out);
 
 struct query_request {
-    const char *user_id;  /* for the per-user cap */
+    const char *user_id; /* for the per-user cap */
     const char *sql;
-    int64_t limit;        /* 0: the default; above max_rows: capped at max_rows */
+    int64_t limit; /* 0: the default; above max_rows: capped at max_rows */
     enum result_format format;
     struct guard_policy policy;
     bool (*gone)(void *ctx); /* true when the client has disconnected; may be NULL */
@@ -71,14 +71,15 @@ enum query_outcome_kind {
 
 struct query_outcome {
     enum query_outcome_kind kind;
-    char message[512];        /* for every kind but QUERY_OK; names the table, construct or limit */
+    char message[512]; /* for every kind but QUERY_OK; names the table, construct or limit */
     struct result_stats stats;
-    struct guard_result guard; /* tables read, for the audit log; cleaned by query_outcome_cleanup */
+    struct guard_result
+        guard; /* tables read, for the audit log; cleaned by query_outcome_cleanup */
     int64_t duration_us;
-    uint64_t generation;      /* of the catalog the query ran on */
-    int parquet_fd;           /* RESULT_PARQUET and QUERY_OK: the result file, open and already
-                               * unlinked (nothing to clean up on disk); -1 otherwise. Closed
-                               * by query_outcome_cleanup unless the caller takes it (sets -1). */
+    uint64_t generation; /* of the catalog the query ran on */
+    int parquet_fd;      /* RESULT_PARQUET and QUERY_OK: the result file, open and already
+                          * unlinked (nothing to clean up on disk); -1 otherwise. Closed
+                          * by query_outcome_cleanup unless the caller takes it (sets -1). */
 };
 
 void query_outcome_cleanup(struct query_outcome *o);
@@ -94,9 +95,9 @@ void query_engine_shutdown(struct query_engine *e);
 void query_engine_stop(struct query_engine **e);
 
 /* Runs req, appending the encoded result to out when the outcome is QUERY_OK (or, for
- * RESULT_PARQUET, writing it to a file in the catalog's results folder: o->parquet_fd). A refusal or a
- * failing query is an outcome, not an error: RC_OK with o->kind saying what happened. An
- * error (RC_DB, RC_INTERNAL) is the engine itself failing. */
+ * RESULT_PARQUET, writing it to a file in the catalog's results folder: o->parquet_fd). A refusal
+ * or a failing query is an outcome, not an error: RC_OK with o->kind saying what happened. An error
+ * (RC_DB, RC_INTERNAL) is the engine itself failing. */
 enum rc query_run(struct query_engine *e, const struct query_request *req, struct buf *out,
                   struct query_outcome *o, struct err *err) WARN_UNUSED;
 

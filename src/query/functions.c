@@ -29,8 +29,14 @@ struct fn_entry {
     unsigned char table;  /* enum fn_family as a FROM item */
 };
 
-#define S(name)                { name, FN_COMPUTES, FN_NONE }
-#define F(name, scalar, table) { name, FN_##scalar, FN_##table }
+#define S(name)                                                                                    \
+    {                                                                                              \
+        name, FN_COMPUTES, FN_NONE                                                                 \
+    }
+#define F(name, scalar, table)                                                                     \
+    {                                                                                              \
+        name, FN_##scalar, FN_##table                                                              \
+    }
 
 /* clang-format off */
 static const struct fn_entry table[] = {

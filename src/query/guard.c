@@ -408,8 +408,8 @@ static void check_base_table(struct walk *w, json_t *ref)
     const char *schema = member_str(ref, "schema_name");
     const char *name = member_str(ref, "table_name");
     if (*catalog) {
-        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s",
-               catalog, schema, name);
+        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s", catalog,
+               schema, name);
         return;
     }
     if (*schema && !ascii_ieq(schema, "main")) {
@@ -460,8 +460,8 @@ static bool function_place_ok(struct walk *w, json_t *fn, const char *name, bool
     const char *catalog = member_str(fn, "catalog");
     const char *schema = member_str(fn, "schema");
     if (*catalog) {
-        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s",
-               catalog, schema, name);
+        refuse(w->out, GUARD_BAD_SQL, "catalog-qualified names are not allowed: %s.%s.%s", catalog,
+               schema, name);
         return false;
     }
     if (*schema && !ascii_ieq(schema, "main") && (table_fn || !ascii_ieq(schema, "pg_catalog"))) {
@@ -527,11 +527,15 @@ static void check_user_type(struct walk *w, json_t *info)
     const char *schema = member_str(info, "schema");
     const char *name = member_str(info, "user_type_name");
     if (*catalog)
-        refuse(w->out, GUARD_BAD_SQL, "type %s.%s.%s is not allowed: types of other catalogs"
-               " cannot be used", catalog, schema, name);
+        refuse(w->out, GUARD_BAD_SQL,
+               "type %s.%s.%s is not allowed: types of other catalogs"
+               " cannot be used",
+               catalog, schema, name);
     else if (*schema && !ascii_ieq(schema, "main") && !ascii_ieq(schema, "pg_catalog"))
-        refuse(w->out, GUARD_BAD_SQL, "type %s.%s is not allowed: types of other schemas"
-               " cannot be used", schema, name);
+        refuse(w->out, GUARD_BAD_SQL,
+               "type %s.%s is not allowed: types of other schemas"
+               " cannot be used",
+               schema, name);
 }
 
 /* Checks that item (a FROM clause, a side of a JOIN, the source of a PIVOT) is a kind of FROM

@@ -76,8 +76,7 @@ static enum rc value_expr(struct buf *b, int i, const char *type)
     if (type_is(type, "DOUBLE") || type_is(type, "FLOAT"))
         return buf_printf(b, "CASE WHEN isfinite(q.c%d) THEN q.c%d END", i, i);
     if (type_is(type, "TIMESTAMP WITH TIME ZONE"))
-        return buf_printf(b, "strftime(timezone('UTC', q.c%d), '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ')",
-                          i);
+        return buf_printf(b, "strftime(timezone('UTC', q.c%d), '%%Y-%%m-%%dT%%H:%%M:%%S.%%fZ')", i);
     if (strncmp(type, "TIMESTAMP", 9) == 0)
         return buf_printf(b, "strftime(q.c%d::TIMESTAMP, '%%Y-%%m-%%dT%%H:%%M:%%S.%%f')", i);
     if (type_is(type, "BLOB"))
@@ -257,8 +256,7 @@ static enum rc parquet_columns(struct buf *b, const struct columns *cols)
  * unique (DuckDB renames duplicates). It is dropped when done, and replaced if a failed run on
  * the same connection left it behind. */
 enum rc result_parquet(struct duck *conn, const char *sql, const char *path,
-                       const struct result_limits *lim, struct result_stats *st,
-                       struct err *err)
+                       const struct result_limits *lim, struct result_stats *st, struct err *err)
 {
     struct buf q;
     struct columns cols = { 0 };
@@ -271,8 +269,9 @@ enum rc result_parquet(struct duck *conn, const char *sql, const char *path,
         rc = err_set(err, RC_INVALID, "result limits must be at least 1");
         goto out;
     }
-    if (buf_printf(&q, "CREATE OR REPLACE TEMP TABLE da_result AS SELECT * FROM (\n%s\n) AS q LIMIT %lld",
-                   query, (long long)lim->max_rows + 1)) {
+    if (buf_printf(
+            &q, "CREATE OR REPLACE TEMP TABLE da_result AS SELECT * FROM (\n%s\n) AS q LIMIT %lld",
+            query, (long long)lim->max_rows + 1)) {
         rc = err_set(err, RC_TOOBIG, "query too long");
         goto out;
     }

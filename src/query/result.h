@@ -31,8 +31,8 @@ struct result_limits {
 };
 
 struct result_stats {
-    int64_t rows;             /* rows returned */
-    int64_t bytes;            /* bytes of the encoded rows */
+    int64_t rows;  /* rows returned */
+    int64_t bytes; /* bytes of the encoded rows */
     bool truncated;
     const char *truncated_by; /* "rows" or "bytes" when truncated, else NULL (static) */
     int columns;

@@ -38,16 +38,16 @@ enum rc wire_in_step(int fd, struct wire_in *in, size_t max, bool *done, struct 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return RC_OK;
         if (n <= 0)
-            return err_set(err, RC_IO, "%s", n == 0 ? "the worker closed its end"
-                                                    : strerror(errno));
+            return err_set(err, RC_IO, "%s",
+                           n == 0 ? "the worker closed its end" : strerror(errno));
         in->header_got += (size_t)n;
         if (in->header_got < WIRE_HEADER_LEN)
             return RC_OK;
         memcpy(&in->type, in->header, 4);
         memcpy(&in->len, in->header + 4, 4);
         if (in->len > max || in->len > WIRE_FRAME_MAX)
-            return err_set(err, RC_TOOBIG, "a frame of %u bytes, over the %zu allowed",
-                           in->len, max);
+            return err_set(err, RC_TOOBIG, "a frame of %u bytes, over the %zu allowed", in->len,
+                           max);
         in->body = xmalloc((size_t)in->len + 1);
         in->body_got = 0;
     }
@@ -56,8 +56,8 @@ enum rc wire_in_step(int fd, struct wire_in *in, size_t max, bool *done, struct 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return RC_OK;
         if (n <= 0)
-            return err_set(err, RC_IO, "%s", n == 0 ? "the worker closed its end mid-frame"
-                                                    : strerror(errno));
+            return err_set(err, RC_IO, "%s",
+                           n == 0 ? "the worker closed its end mid-frame" : strerror(errno));
         in->body_got += (size_t)n;
     }
     if (in->body_got == in->len) {
@@ -269,8 +269,7 @@ void wire_tokens_cleanup(struct wire_tokens *t)
 }
 
 enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,
-                           struct catalog_recipe *out, struct wire_tokens *tokens,
-                           struct err *err)
+                           struct catalog_recipe *out, struct wire_tokens *tokens, struct err *err)
 {
     struct cur c = { p, len, false };
     memset(out, 0, sizeof(*out));
@@ -363,9 +362,9 @@ enum rc wire_decode_run(const char *p, size_t len, struct wire_run *out, char **
 
 enum rc wire_encode_result(struct buf *out, const struct wire_result *res)
 {
-    uint32_t by = !res->stats.truncated_by                          ? 0
+    uint32_t by = !res->stats.truncated_by                       ? 0
                   : strcmp(res->stats.truncated_by, "rows") == 0 ? 1
-                                                                  : 2;
+                                                                 : 2;
     size_t msg_len = strnlen(res->message, WIRE_MESSAGE_MAX);
     enum rc rc = put_u32(out, (uint32_t)res->status);
     if (!rc)
@@ -399,9 +398,8 @@ enum rc wire_decode_result(const char *p, size_t len, struct wire_result *out, s
     bool msg_null = false, data_null = false;
     const char *msg = take_str(&c, &msg_len, &msg_null);
     out->data = take_str(&c, &out->data_len, &data_null);
-    if (c.bad || c.left != 0 || status > WIRE_FAILED || by > 2 || columns > INT32_MAX ||
-        msg_null || data_null || msg_len > WIRE_MESSAGE_MAX || out->stats.rows < 0 ||
-        out->stats.bytes < 0)
+    if (c.bad || c.left != 0 || status > WIRE_FAILED || by > 2 || columns > INT32_MAX || msg_null ||
+        data_null || msg_len > WIRE_MESSAGE_MAX || out->stats.rows < 0 || out->stats.bytes < 0)
         return err_set(err, RC_INVALID, "malformed result frame");
     out->status = (enum wire_status)status;
     out->stats.truncated = by != 0;

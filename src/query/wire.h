@@ -31,9 +31,9 @@ enum wire_type {
     WIRE_RESULT = 4,
 };
 
-#define WIRE_HEADER_LEN 8
-#define WIRE_MESSAGE_MAX 511      /* an error message, without its NUL */
-#define WIRE_FRAME_MAX (256u << 20) /* the most any frame may claim */
+#define WIRE_HEADER_LEN  8
+#define WIRE_MESSAGE_MAX 511          /* an error message, without its NUL */
+#define WIRE_FRAME_MAX   (256u << 20) /* the most any frame may claim */
 
 /* One frame being read. */
 struct wire_in {
@@ -67,7 +67,7 @@ struct wire_run {
     enum result_format format;
     int64_t max_rows;
     int64_t max_bytes;
-    int64_t out_cap;        /* the most result bytes the server takes (header included) */
+    int64_t out_cap;          /* the most result bytes the server takes (header included) */
     const char *parquet_path; /* RESULT_PARQUET: where to write; else NULL */
     const char *sql;
 };
@@ -99,8 +99,8 @@ void wire_tokens_cleanup(struct wire_tokens *t);
 /* Encoders append the payload to out (wire_encode_result all but the data bytes, which the
  * caller sends as the frame's next part); decoders check every length and value against the
  * frame (RC_INVALID names what is wrong) and borrow strings from it. */
-enum rc wire_encode_recipe(struct buf *out, uint64_t generation, const struct catalog_recipe *r)
-    WARN_UNUSED;
+enum rc wire_encode_recipe(struct buf *out, uint64_t generation,
+                           const struct catalog_recipe *r) WARN_UNUSED;
 /* The encoded recipe carries the value of each step's token variable (read with getenv now):
  * wipe out after sending it. */
 enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,

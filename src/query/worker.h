@@ -10,7 +10,7 @@
 #define DA_QUERY_WORKER_H
 
 #define QUERY_WORKER_COMMAND "__query-worker"
-#define QUERY_WORKER_FD 3
+#define QUERY_WORKER_FD      3
 
 /* The worker's main (argv[0] is the subcommand). Returns the process's exit code. */
 int query_worker_main(int argc, char **argv);

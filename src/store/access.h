@@ -53,7 +53,7 @@ enum rc groups_of_user(struct store *s, const char *user_id, char ***out_names, 
 /* ---- grants ---- */
 
 struct grant {
-    char user_id[USER_ID_LEN + 1];   /* "" for a group grant */
+    char user_id[USER_ID_LEN + 1];       /* "" for a group grant */
     char group_name[GROUP_NAME_MAX + 1]; /* "" for a user grant */
     char dataset[DATASET_MAX + 1];
     char access[8];
@@ -61,8 +61,8 @@ struct grant {
 
 /* Grants read on dataset (a table id or "<bucket>.*") to exactly one of user_id or group_id.
  * Granting twice is not an error. */
-enum rc grants_add(struct store *s, const char *user_id, const char *group_id,
-                   const char *dataset, const char *created_by, const struct audit_entry *audit,
+enum rc grants_add(struct store *s, const char *user_id, const char *group_id, const char *dataset,
+                   const char *created_by, const struct audit_entry *audit,
                    struct err *err) WARN_UNUSED;
 
 /* Removes the grant; *out_removed tells whether one existed. */
@@ -95,8 +95,8 @@ struct access_request {
 
 /* RC_NOTFOUND when the table does not exist; RC_CONFLICT when the user already has a pending
  * request for it. */
-enum rc requests_create(struct store *s, const char *id, const char *user_id,
-                        const char *table_id, const char *reason, const struct audit_entry *audit,
+enum rc requests_create(struct store *s, const char *id, const char *user_id, const char *table_id,
+                        const char *reason, const struct audit_entry *audit,
                         struct err *err) WARN_UNUSED;
 
 /* A user's requests (user_id set) or all pending ones (user_id NULL), newest first. */

@@ -1,11 +1,10 @@
 /* access_repo.c — SQL for table visibility, groups, grants and access requests, and the query
  * that decides whether a user may read a table. */
-#include "store/access.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "store/access.h"
 #include "store/store_int.h"
 
 /* ---------------------------------------------------------------- tables */
@@ -19,12 +18,16 @@ enum rc tables_register(struct store *s, const struct table_entry *t, const char
         s,
         "INSERT INTO table_registry(id, name, source_type, bucket, query_mode, description,"
         " registered_by, is_public, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (struct store_arg[]){ ARG_TEXT(t->id), ARG_TEXT(t->name),
+        (struct store_arg[]){ ARG_TEXT(t->id),
+                              ARG_TEXT(t->name),
                               ARG_TEXT(t->source_type[0] ? t->source_type : NULL),
                               ARG_TEXT(t->bucket[0] ? t->bucket : NULL),
                               ARG_TEXT(t->query_mode[0] ? t->query_mode : "local"),
-                              ARG_TEXT(t->description), ARG_TEXT(registered_by),
-                              ARG_INT(t->is_public), ARG_TEXT(now), { 0 } },
+                              ARG_TEXT(t->description),
+                              ARG_TEXT(registered_by),
+                              ARG_INT(t->is_public),
+                              ARG_TEXT(now),
+                              { 0 } },
         audit, NULL, err);
     if (rc == RC_CONFLICT)
         return err_set(err, RC_CONFLICT, "Table '%s' already registered", t->id);
@@ -98,8 +101,7 @@ enum rc groups_remove_member(struct store *s, const char *group_id, const char *
     int changes = 0;
     enum rc rc = store_run_audited(
         s, "DELETE FROM group_members WHERE group_id = ? AND user_id = ?",
-        (struct store_arg[]){ ARG_TEXT(group_id), ARG_TEXT(user_id), { 0 } }, audit, &changes,
-        err);
+        (struct store_arg[]){ ARG_TEXT(group_id), ARG_TEXT(user_id), { 0 } }, audit, &changes, err);
     if (!rc && changes == 0)
         return err_set(err, RC_NOTFOUND, "User is not a member of that group");
     return rc;
@@ -122,19 +124,22 @@ enum rc groups_of_user(struct store *s, const char *user_id, char ***out_names, 
 
 /* ---------------------------------------------------------------- grants */
 
-enum rc grants_add(struct store *s, const char *user_id, const char *group_id,
-                   const char *dataset, const char *created_by, const struct audit_entry *audit,
-                   struct err *err)
+enum rc grants_add(struct store *s, const char *user_id, const char *group_id, const char *dataset,
+                   const char *created_by, const struct audit_entry *audit, struct err *err)
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    enum rc rc = store_run_audited(
-        s,
-        "INSERT INTO grants(user_id, group_id, dataset, created_at, created_by)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (struct store_arg[]){ ARG_TEXT(user_id), ARG_TEXT(group_id), ARG_TEXT(dataset),
-                              ARG_TEXT(now), ARG_TEXT(created_by), { 0 } },
-        audit, NULL, err);
+    enum rc rc =
+        store_run_audited(s,
+                          "INSERT INTO grants(user_id, group_id, dataset, created_at, created_by)"
+                          " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          (struct store_arg[]){ ARG_TEXT(user_id),
+                                                ARG_TEXT(group_id),
+                                                ARG_TEXT(dataset),
+                                                ARG_TEXT(now),
+                                                ARG_TEXT(created_by),
+                                                { 0 } },
+                          audit, NULL, err);
     if (rc == RC_CONFLICT) /* a foreign key: the user or the group does not exist */
         return err_set(err, RC_NOTFOUND, "%s not found", user_id ? "User" : "Group");
     return rc;
@@ -146,8 +151,7 @@ enum rc grants_remove(struct store *s, const char *user_id, const char *group_id
 {
     int changes = 0;
     enum rc rc = store_run_audited(
-        s,
-        "DELETE FROM grants WHERE dataset = ? AND user_id IS ? AND group_id IS ?",
+        s, "DELETE FROM grants WHERE dataset = ? AND user_id IS ? AND group_id IS ?",
         (struct store_arg[]){ ARG_TEXT(dataset), ARG_TEXT(user_id), ARG_TEXT(group_id), { 0 } },
         audit, &changes, err);
     *out_removed = changes > 0;
@@ -218,9 +222,12 @@ static enum rc create_request_tx(sqlite3 *db, void *arg, struct err *err)
                            "INSERT INTO access_requests(id, user_id, table_id, reason, status,"
                            " created_at) SELECT ?, ?, id, ?, 'pending', ? FROM table_registry"
                            " WHERE id = ?",
-                           (struct store_arg[]){ ARG_TEXT(t->id), ARG_TEXT(t->user_id),
-                                                 ARG_TEXT(t->reason), ARG_TEXT(now),
-                                                 ARG_TEXT(t->table_id), { 0 } },
+                           (struct store_arg[]){ ARG_TEXT(t->id),
+                                                 ARG_TEXT(t->user_id),
+                                                 ARG_TEXT(t->reason),
+                                                 ARG_TEXT(now),
+                                                 ARG_TEXT(t->table_id),
+                                                 { 0 } },
                            &changes, err);
     if (rc == RC_CONFLICT)
         return err_set(err, RC_CONFLICT, "You already have a pending request for this table");
@@ -231,9 +238,8 @@ static enum rc create_request_tx(sqlite3 *db, void *arg, struct err *err)
     return rc;
 }
 
-enum rc requests_create(struct store *s, const char *id, const char *user_id,
-                        const char *table_id, const char *reason, const struct audit_entry *audit,
-                        struct err *err)
+enum rc requests_create(struct store *s, const char *id, const char *user_id, const char *table_id,
+                        const char *reason, const struct audit_entry *audit, struct err *err)
 {
     struct request_tx t = { id, user_id, table_id, reason, NULL, false, audit };
     return store_transaction(s, create_request_tx, &t, err);
@@ -263,8 +269,8 @@ enum rc requests_list(struct store *s, const char *user_id, struct access_reques
         " FROM access_requests r JOIN users u ON u.id = r.user_id"
         " WHERE (?1 IS NOT NULL AND r.user_id = ?1) OR (?1 IS NULL AND r.status = 'pending')"
         " ORDER BY r.created_at DESC, r.id",
-        (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out), read_request,
-        (void **)out, out_len, err);
+        (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out), read_request, (void **)out,
+        out_len, err);
 }
 
 static enum rc decide_request_tx(sqlite3 *db, void *arg, struct err *err)
@@ -278,8 +284,10 @@ static enum rc decide_request_tx(sqlite3 *db, void *arg, struct err *err)
                                " reviewed_at = ? WHERE id = ? AND status = 'pending'"
                                " RETURNING user_id, table_id",
                                (struct store_arg[]){ ARG_TEXT(t->approve ? "approved" : "denied"),
-                                                     ARG_TEXT(t->reviewer), ARG_TEXT(now),
-                                                     ARG_TEXT(t->id), { 0 } },
+                                                     ARG_TEXT(t->reviewer),
+                                                     ARG_TEXT(now),
+                                                     ARG_TEXT(t->id),
+                                                     { 0 } },
                                &st, err);
     char user_id[USER_ID_LEN + 1] = "", table_id[TABLE_ID_MAX + 1] = "";
     if (!rc) {
@@ -301,8 +309,11 @@ static enum rc decide_request_tx(sqlite3 *db, void *arg, struct err *err)
         rc = store_run(db,
                        "INSERT INTO grants(user_id, dataset, created_at, created_by)"
                        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                       (struct store_arg[]){ ARG_TEXT(user_id), ARG_TEXT(table_id), ARG_TEXT(now),
-                                             ARG_TEXT(t->reviewer), { 0 } },
+                       (struct store_arg[]){ ARG_TEXT(user_id),
+                                             ARG_TEXT(table_id),
+                                             ARG_TEXT(now),
+                                             ARG_TEXT(t->reviewer),
+                                             { 0 } },
                        NULL, err);
     if (!rc)
         rc = store_audit_in_tx(db, t->audit, err);

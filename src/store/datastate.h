@@ -21,8 +21,8 @@ struct sync_state_row {
     char extracted_at[ISOTIME_SIZE]; /* "" when unknown */
     int64_t rows;
     int64_t size_bytes;
-    char status[12];                 /* ok | unavailable | error */
-    char error[512];                 /* "" when ok */
+    char status[12]; /* ok | unavailable | error */
+    char error[512]; /* "" when ok */
     char checked_at[ISOTIME_SIZE];
 };
 

@@ -1,10 +1,9 @@
 /* datastate_repo.c — SQL for sync_state and table_profiles (see datastate.h). */
-#include "store/datastate.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "store/datastate.h"
 #include "store/store_int.h"
 
 struct replace_args {
@@ -22,13 +21,16 @@ static enum rc replace_tx(sqlite3 *db, void *arg, struct err *err)
                        "INSERT INTO sync_state(table_id, source, query_mode, extracted_at, rows,"
                        " size_bytes, status, error, checked_at)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (struct store_arg[]){ ARG_TEXT(r->table_id), ARG_TEXT(r->source),
+                       (struct store_arg[]){ ARG_TEXT(r->table_id),
+                                             ARG_TEXT(r->source),
                                              ARG_TEXT(r->query_mode),
                                              ARG_TEXT(r->extracted_at[0] ? r->extracted_at : NULL),
-                                             ARG_INT(r->rows), ARG_INT(r->size_bytes),
+                                             ARG_INT(r->rows),
+                                             ARG_INT(r->size_bytes),
                                              ARG_TEXT(r->status),
                                              ARG_TEXT(r->error[0] ? r->error : NULL),
-                                             ARG_TEXT(r->checked_at), { 0 } },
+                                             ARG_TEXT(r->checked_at),
+                                             { 0 } },
                        NULL, err);
     }
     return rc;
@@ -41,8 +43,8 @@ enum rc sync_state_replace(struct store *s, const struct sync_state_row *rows, s
     return store_transaction(s, replace_tx, &a, err);
 }
 
-#define SYNC_STATE_COLUMNS                                                                  \
-    "SELECT table_id, source, query_mode, coalesce(extracted_at, ''), rows, size_bytes,"    \
+#define SYNC_STATE_COLUMNS                                                                         \
+    "SELECT table_id, source, query_mode, coalesce(extracted_at, ''), rows, size_bytes,"           \
     " status, coalesce(error, ''), checked_at FROM sync_state"
 
 static void read_row(sqlite3_stmt *st, void *row)
@@ -62,8 +64,8 @@ static void read_row(sqlite3_stmt *st, void *row)
 enum rc sync_state_list(struct store *s, struct sync_state_row **out, size_t *out_len,
                         struct err *err)
 {
-    return store_collect(s, SYNC_STATE_COLUMNS " ORDER BY table_id", NULL, sizeof(**out),
-                         read_row, (void **)out, out_len, err);
+    return store_collect(s, SYNC_STATE_COLUMNS " ORDER BY table_id", NULL, sizeof(**out), read_row,
+                         (void **)out, out_len, err);
 }
 
 enum rc sync_state_get(struct store *s, const char *table_id, struct sync_state_row *out,
@@ -84,9 +86,11 @@ enum rc profiles_save(struct store *s, const char *table_id, const char *profile
         "INSERT INTO table_profiles(table_id, profile, extracted_at, profiled_at)"
         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (table_id) DO UPDATE SET profile = ?2,"
         " extracted_at = ?3, profiled_at = ?4",
-        (struct store_arg[]){ ARG_TEXT(table_id), ARG_TEXT(profile_json),
+        (struct store_arg[]){ ARG_TEXT(table_id),
+                              ARG_TEXT(profile_json),
                               ARG_TEXT(extracted_at && *extracted_at ? extracted_at : NULL),
-                              ARG_TEXT(now), { 0 } },
+                              ARG_TEXT(now),
+                              { 0 } },
         NULL, NULL, err);
 }
 
@@ -114,8 +118,8 @@ enum rc profiles_get(struct store *s, const char *table_id, char **out_json,
     enum rc rc = store_fetch_one(s,
                                  "SELECT profile, coalesce(extracted_at, ''), profiled_at"
                                  " FROM table_profiles WHERE table_id = ?",
-                                 (struct store_arg[]){ ARG_TEXT(table_id), { 0 } },
-                                 read_profile, &p, "Table has no profile", err);
+                                 (struct store_arg[]){ ARG_TEXT(table_id), { 0 } }, read_profile,
+                                 &p, "Table has no profile", err);
     if (rc)
         return rc;
     *out_json = p.json;

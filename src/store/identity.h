@@ -110,8 +110,8 @@ struct session_info {
 };
 
 /* Live sessions of a user, newest first. The caller frees *out with free(). */
-enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
-                      struct session_info **out, size_t *out_len, struct err *err) WARN_UNUSED;
+enum rc sessions_list(struct store *s, const char *user_id, int64_t now, struct session_info **out,
+                      size_t *out_len, struct err *err) WARN_UNUSED;
 
 /* ---- personal access tokens ---- */
 
@@ -153,9 +153,8 @@ enum rc one_time_create(struct store *s, const char *token_hash, const char *pur
 /* Marks the token used, exactly once, if it exists for purpose and has not expired; copies its
  * user id (or "" for none) into out_user_id. RC_UNAUTHORIZED otherwise. Atomic: two
  * concurrent consumers cannot both succeed. */
-enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
-                         int64_t now, char out_user_id[USER_ID_LEN + 1],
-                         struct err *err) WARN_UNUSED;
+enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose, int64_t now,
+                         char out_user_id[USER_ID_LEN + 1], struct err *err) WARN_UNUSED;
 
 /* As one_time_consume, but only a token that belongs to user_id is spent: a token of
  * another user (or none) is RC_UNAUTHORIZED and stays unspent. */

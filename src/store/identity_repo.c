@@ -1,7 +1,5 @@
 /* identity_repo.c — SQL for users, sessions, personal access tokens, one-time tokens and the
  * audit log. Mutations that need an audit record write it in the same transaction. */
-#include "store/identity.h"
-
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +8,7 @@
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "store/identity.h"
 #include "store/store_int.h"
 
 #define USER_COLUMNS                                                                               \
@@ -41,13 +40,14 @@ static char *lowercase(const char *s)
 static enum rc require_an_admin(sqlite3 *db, struct err *err)
 {
     sqlite3_stmt *st = NULL;
-    enum rc rc = store_prepare(
-        db, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", NULL, &st, err);
+    enum rc rc = store_prepare(db, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1",
+                               NULL, &st, err);
     if (!rc && sqlite3_step(st) != SQLITE_ROW)
         rc = store_sqlite_err(db, err, "count admins");
     if (!rc && sqlite3_column_int64(st, 0) == 0)
-        rc = err_set(err, RC_CONFLICT, "the last active admin cannot be removed, deactivated "
-                                       "or demoted; make another user admin first");
+        rc = err_set(err, RC_CONFLICT,
+                     "the last active admin cannot be removed, deactivated "
+                     "or demoted; make another user admin first");
     sqlite3_finalize(st);
     return rc;
 }
@@ -81,10 +81,17 @@ static enum rc create_user_tx(sqlite3 *db, void *arg, struct err *err)
         db,
         "INSERT INTO users(id, email, email_norm, name, role, km_admin, active, password_hash,"
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (struct store_arg[]){ ARG_TEXT(t->u->id), ARG_TEXT(t->u->email), ARG_TEXT(norm),
-                              ARG_TEXT(t->u->name), ARG_TEXT(t->u->role),
-                              ARG_INT(t->u->km_admin), ARG_INT(t->u->active), ARG_TEXT(t->hash),
-                              ARG_TEXT(now), ARG_TEXT(now), { 0 } },
+        (struct store_arg[]){ ARG_TEXT(t->u->id),
+                              ARG_TEXT(t->u->email),
+                              ARG_TEXT(norm),
+                              ARG_TEXT(t->u->name),
+                              ARG_TEXT(t->u->role),
+                              ARG_INT(t->u->km_admin),
+                              ARG_INT(t->u->active),
+                              ARG_TEXT(t->hash),
+                              ARG_TEXT(now),
+                              ARG_TEXT(now),
+                              { 0 } },
         NULL, err);
     free(norm);
     if (rc == RC_CONFLICT)
@@ -176,9 +183,9 @@ enum rc users_count(struct store *s, int64_t *out_total, int64_t *out_admins, st
     if (rc)
         return rc;
     rc = store_prepare(db,
-                               "SELECT count(*), count(*) FILTER (WHERE role = 'admin'"
-                               " AND active = 1) FROM users",
-                               NULL, &st, err);
+                       "SELECT count(*), count(*) FILTER (WHERE role = 'admin'"
+                       " AND active = 1) FROM users",
+                       NULL, &st, err);
     if (!rc && sqlite3_step(st) != SQLITE_ROW)
         rc = store_sqlite_err(db, err, "count users");
     if (!rc) {
@@ -204,18 +211,25 @@ static enum rc update_user_tx(sqlite3 *db, void *arg, struct err *err)
     char now[ISOTIME_SIZE];
     isotime_now(now);
     int changes = 0;
-    enum rc rc = store_run(
-        db,
-        "UPDATE users SET name = coalesce(?, name), role = coalesce(?, role),"
-        " active = CASE WHEN ? < 0 THEN active ELSE ? END,"
-        " km_admin = CASE WHEN ? < 0 THEN km_admin ELSE ? END,"
-        " password_hash = CASE WHEN ? THEN ? ELSE password_hash END, updated_at = ?"
-        " WHERE id = ?",
-        (struct store_arg[]){ ARG_TEXT(t->name), ARG_TEXT(t->role), ARG_INT(t->active),
-                              ARG_INT(t->active), ARG_INT(t->km_admin), ARG_INT(t->km_admin),
-                              ARG_INT(t->set_hash), ARG_TEXT(t->hash), ARG_TEXT(now),
-                              ARG_TEXT(t->id), { 0 } },
-        &changes, err);
+    enum rc rc =
+        store_run(db,
+                  "UPDATE users SET name = coalesce(?, name), role = coalesce(?, role),"
+                  " active = CASE WHEN ? < 0 THEN active ELSE ? END,"
+                  " km_admin = CASE WHEN ? < 0 THEN km_admin ELSE ? END,"
+                  " password_hash = CASE WHEN ? THEN ? ELSE password_hash END, updated_at = ?"
+                  " WHERE id = ?",
+                  (struct store_arg[]){ ARG_TEXT(t->name),
+                                        ARG_TEXT(t->role),
+                                        ARG_INT(t->active),
+                                        ARG_INT(t->active),
+                                        ARG_INT(t->km_admin),
+                                        ARG_INT(t->km_admin),
+                                        ARG_INT(t->set_hash),
+                                        ARG_TEXT(t->hash),
+                                        ARG_TEXT(now),
+                                        ARG_TEXT(t->id),
+                                        { 0 } },
+                  &changes, err);
     rc = changed_or_notfound(rc, changes, "User", err);
     if (!rc)
         rc = require_an_admin(db, err);
@@ -279,20 +293,24 @@ enum rc users_delete(struct store *s, const char *id, const struct audit_entry *
 
 /* ---------------------------------------------------------------- sessions */
 
-
 enum rc sessions_create(struct store *s, const char *jti, const char *user_id, int64_t expires_at,
                         const char *ip, const char *method, const struct audit_entry *audit,
                         struct err *err)
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    return store_run_audited(s,
-                             "INSERT INTO sessions(jti, user_id, created_at, expires_at, ip, method)"
-                             " VALUES (?, ?, ?, ?, ?, ?)",
-                             (struct store_arg[]){ ARG_TEXT(jti), ARG_TEXT(user_id), ARG_TEXT(now),
-                                                   ARG_INT(expires_at), ARG_TEXT(ip ? ip : ""),
-                                                   ARG_TEXT(method), { 0 } },
-                             audit, NULL, err);
+    return store_run_audited(
+        s,
+        "INSERT INTO sessions(jti, user_id, created_at, expires_at, ip, method)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (struct store_arg[]){ ARG_TEXT(jti),
+                              ARG_TEXT(user_id),
+                              ARG_TEXT(now),
+                              ARG_INT(expires_at),
+                              ARG_TEXT(ip ? ip : ""),
+                              ARG_TEXT(method),
+                              { 0 } },
+        audit, NULL, err);
 }
 
 /* Reads the one active user a lookup query selects, or RC_UNAUTHORIZED. */
@@ -319,12 +337,13 @@ enum rc sessions_revoke(struct store *s, const char *user_id, const char *jti,
     char now[ISOTIME_SIZE];
     isotime_now(now);
     int changes = 0;
-    enum rc rc = store_run_audited(s,
-                                   "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
-                                   " AND (? IS NULL OR jti = ?) AND revoked_at IS NULL",
-                                   (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(user_id),
-                                                         ARG_TEXT(jti), ARG_TEXT(jti), { 0 } },
-                                   audit, &changes, err);
+    enum rc rc = store_run_audited(
+        s,
+        "UPDATE sessions SET revoked_at = ? WHERE user_id = ?"
+        " AND (? IS NULL OR jti = ?) AND revoked_at IS NULL",
+        (struct store_arg[]){
+            ARG_TEXT(now), ARG_TEXT(user_id), ARG_TEXT(jti), ARG_TEXT(jti), { 0 } },
+        audit, &changes, err);
     if (jti) /* one named session that is not there is an error; "all of none" is not */
         rc = changed_or_notfound(rc, changes, "Session", err);
     if (out_count)
@@ -342,8 +361,8 @@ static void read_session(sqlite3_stmt *st, void *row)
     i->expires_at = sqlite3_column_int64(st, 4);
 }
 
-enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
-                      struct session_info **out, size_t *out_len, struct err *err)
+enum rc sessions_list(struct store *s, const char *user_id, int64_t now, struct session_info **out,
+                      size_t *out_len, struct err *err)
 {
     return store_collect(s,
                          "SELECT jti, method, ip, created_at, expires_at FROM sessions"
@@ -355,20 +374,24 @@ enum rc sessions_list(struct store *s, const char *user_id, int64_t now,
 
 /* ---------------------------------------------------------------- personal access tokens */
 
-
 enum rc pats_create(struct store *s, const char *id, const char *user_id, const char *name,
                     const char *token_hash, int64_t expires_at, const struct audit_entry *audit,
                     struct err *err)
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    return store_run_audited(s,
-                             "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
-                             " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             (struct store_arg[]){ ARG_TEXT(id), ARG_TEXT(user_id), ARG_TEXT(name),
-                                                   ARG_TEXT(token_hash), ARG_TEXT(now),
-                                                   ARG_INT(expires_at), { 0 } },
-                             audit, NULL, err);
+    return store_run_audited(
+        s,
+        "INSERT INTO personal_tokens(id, user_id, name, token_hash, created_at,"
+        " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (struct store_arg[]){ ARG_TEXT(id),
+                              ARG_TEXT(user_id),
+                              ARG_TEXT(name),
+                              ARG_TEXT(token_hash),
+                              ARG_TEXT(now),
+                              ARG_INT(expires_at),
+                              { 0 } },
+        audit, NULL, err);
 }
 
 /* A PAT's user and when the token was last used (for the once-a-minute stamp). */
@@ -408,8 +431,7 @@ enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct u
     if (row.last_used_at[0] && strcmp(row.last_used_at, recent) >= 0)
         return RC_OK;
     struct err werr;
-    if (store_run_audited(s,
-                          "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
+    if (store_run_audited(s, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
                           (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } },
                           NULL, NULL, &werr) != RC_OK)
         log_warn("store", "cannot record a token's last use: %s", werr.msg);
@@ -434,10 +456,9 @@ enum rc pats_list(struct store *s, const char *user_id, struct pat_info **out, s
                          "SELECT id, name, created_at, expires_at, last_used_at,"
                          " revoked_at IS NOT NULL FROM personal_tokens WHERE user_id = ?"
                          " ORDER BY created_at DESC, id",
-                         (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out),
-                         read_pat, (void **)out, out_len, err);
+                         (struct store_arg[]){ ARG_TEXT(user_id), { 0 } }, sizeof(**out), read_pat,
+                         (void **)out, out_len, err);
 }
-
 
 enum rc pats_revoke(struct store *s, const char *user_id, const char *id,
                     const struct audit_entry *audit, struct err *err)
@@ -445,12 +466,12 @@ enum rc pats_revoke(struct store *s, const char *user_id, const char *id,
     char now[ISOTIME_SIZE];
     isotime_now(now);
     int changes = 0;
-    enum rc rc = store_run_audited(s,
-                                   "UPDATE personal_tokens SET revoked_at = ? WHERE id = ?"
-                                   " AND user_id = ? AND revoked_at IS NULL",
-                                   (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(id),
-                                                         ARG_TEXT(user_id), { 0 } },
-                                   audit, &changes, err);
+    enum rc rc = store_run_audited(
+        s,
+        "UPDATE personal_tokens SET revoked_at = ? WHERE id = ?"
+        " AND user_id = ? AND revoked_at IS NULL",
+        (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(id), ARG_TEXT(user_id), { 0 } }, audit,
+        &changes, err);
     return changed_or_notfound(rc, changes, "Token", err);
 }
 
@@ -464,9 +485,12 @@ enum rc one_time_create(struct store *s, const char *token_hash, const char *pur
     return store_run_audited(s,
                              "INSERT INTO one_time_tokens(token_hash, purpose, user_id,"
                              " created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                             (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
-                                                   ARG_TEXT(user_id), ARG_TEXT(now),
-                                                   ARG_INT(expires_at), { 0 } },
+                             (struct store_arg[]){ ARG_TEXT(token_hash),
+                                                   ARG_TEXT(purpose),
+                                                   ARG_TEXT(user_id),
+                                                   ARG_TEXT(now),
+                                                   ARG_INT(expires_at),
+                                                   { 0 } },
                              NULL, NULL, err);
 }
 
@@ -489,10 +513,13 @@ static enum rc consume_tx(sqlite3 *db, void *arg, struct err *err)
                                " AND purpose = ? AND used_at IS NULL AND expires_at > ?"
                                " AND (? IS NULL OR user_id = ?)"
                                " RETURNING coalesce(user_id, '')",
-                               (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(t->token_hash),
-                                                     ARG_TEXT(t->purpose), ARG_INT(t->now),
+                               (struct store_arg[]){ ARG_TEXT(stamp),
+                                                     ARG_TEXT(t->token_hash),
+                                                     ARG_TEXT(t->purpose),
+                                                     ARG_INT(t->now),
                                                      ARG_TEXT(t->expect_user_id),
-                                                     ARG_TEXT(t->expect_user_id), { 0 } },
+                                                     ARG_TEXT(t->expect_user_id),
+                                                     { 0 } },
                                &st, err);
     if (!rc) {
         int step = sqlite3_step(st);
@@ -509,8 +536,8 @@ static enum rc consume_tx(sqlite3 *db, void *arg, struct err *err)
     return rc;
 }
 
-enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose,
-                         int64_t now, char out_user_id[USER_ID_LEN + 1], struct err *err)
+enum rc one_time_consume(struct store *s, const char *token_hash, const char *purpose, int64_t now,
+                         char out_user_id[USER_ID_LEN + 1], struct err *err)
 {
     struct consume_tx t = { token_hash, purpose, NULL, now, out_user_id };
     return store_transaction(s, consume_tx, &t, err);
@@ -532,14 +559,13 @@ static void read_one_time(sqlite3_stmt *st, void *row)
 enum rc one_time_peek(struct store *s, const char *token_hash, const char *purpose, int64_t now,
                       char out_user_id[USER_ID_LEN + 1], struct err *err)
 {
-    enum rc rc = store_fetch_one(s,
-                                 "SELECT coalesce(user_id, '') FROM one_time_tokens"
-                                 " WHERE token_hash = ? AND purpose = ? AND used_at IS NULL"
-                                 " AND expires_at > ?",
-                                 (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose),
-                                                       ARG_INT(now), { 0 } },
-                                 read_one_time, out_user_id, "invalid, used or expired token",
-                                 err);
+    enum rc rc = store_fetch_one(
+        s,
+        "SELECT coalesce(user_id, '') FROM one_time_tokens"
+        " WHERE token_hash = ? AND purpose = ? AND used_at IS NULL"
+        " AND expires_at > ?",
+        (struct store_arg[]){ ARG_TEXT(token_hash), ARG_TEXT(purpose), ARG_INT(now), { 0 } },
+        read_one_time, out_user_id, "invalid, used or expired token", err);
     return rc == RC_NOTFOUND ? RC_UNAUTHORIZED : rc;
 }
 
@@ -583,9 +609,13 @@ enum rc audit_list(struct store *s, const struct audit_filter *f, struct audit_r
 {
     *out = NULL;
     *out_len = 0;
-    const struct store_arg args[] = { ARG_TEXT(f->action), ARG_TEXT(f->actor_id),
-                                      ARG_TEXT(f->since),  ARG_TEXT(f->until),
-                                      ARG_INT(f->limit),   ARG_INT(f->offset), { 0 } };
+    const struct store_arg args[] = { ARG_TEXT(f->action),
+                                      ARG_TEXT(f->actor_id),
+                                      ARG_TEXT(f->since),
+                                      ARG_TEXT(f->until),
+                                      ARG_INT(f->limit),
+                                      ARG_INT(f->offset),
+                                      { 0 } };
     const struct store_arg filter_only[] = { args[0], args[1], args[2], args[3], { 0 } };
     enum rc rc = store_fetch_one(s, "SELECT count(*) FROM audit_log" AUDIT_WHERE, filter_only,
                                  read_count, out_total, "no count", err);

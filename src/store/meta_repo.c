@@ -40,9 +40,8 @@ static enum rc meta_put(sqlite3 *db, const char *key, const char *value, int onl
     static const char *replace =
         "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
-    static const char *keep =
-        "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT(key) DO NOTHING";
+    static const char *keep = "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
+                              " ON CONFLICT(key) DO NOTHING";
     sqlite3_stmt *st = NULL;
     enum rc rc = RC_OK;
     char now[ISOTIME_SIZE];

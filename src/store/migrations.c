@@ -1,8 +1,7 @@
 /* migrations.c — the schema of the state store as an append-only list of steps. store_open
  * applies the missing ones in one transaction. Never edit a released step; add a new one. */
-#include "store/store_int.h"
-
 #include "base/compat.h"
+#include "store/store_int.h"
 
 static const struct store_migration steps[] = {
     { 1, "server metadata",
@@ -126,7 +125,7 @@ static const struct store_migration steps[] = {
       "  table_id TEXT PRIMARY KEY,"
       "  source TEXT NOT NULL,"
       "  query_mode TEXT NOT NULL,"
-      "  extracted_at TEXT,"   /* _meta.extracted_at: when the connector read the data */
+      "  extracted_at TEXT," /* _meta.extracted_at: when the connector read the data */
       "  rows INTEGER NOT NULL DEFAULT 0,"
       "  size_bytes INTEGER NOT NULL DEFAULT 0,"
       "  status TEXT NOT NULL CHECK (status IN ('ok', 'unavailable', 'error')),"
@@ -136,8 +135,8 @@ static const struct store_migration steps[] = {
       "CREATE INDEX sync_state_source ON sync_state(source);"
       "CREATE TABLE table_profiles ("
       "  table_id TEXT PRIMARY KEY,"
-      "  profile TEXT NOT NULL,"   /* JSON, see data/profile.h */
-      "  extracted_at TEXT,"       /* of the data profiled: unchanged data is not profiled again */
+      "  profile TEXT NOT NULL," /* JSON, see data/profile.h */
+      "  extracted_at TEXT,"     /* of the data profiled: unchanged data is not profiled again */
       "  profiled_at TEXT NOT NULL"
       ") STRICT;" },
     /* PUT /api/admin/registry/{id} records when a row last changed; NULL until then. */

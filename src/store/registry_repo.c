@@ -1,10 +1,9 @@
 /* registry_repo.c — SQL for the table registry (store/registry.h): create, read, update and
  * delete rows, the delete taking with it everything keyed by the table id; plus the two value
  * rules of a row that are more than a length (sync schedule, primary key). */
-#include "store/registry.h"
-
 #include <string.h>
 
+#include "store/registry.h"
 #include "store/store_int.h"
 
 #define AT(f)       offsetof(struct registry_table, f)
@@ -22,8 +21,8 @@ static const struct registry_field fields[REG_FIELD_COUNT] = {
     [REG_PROFILE_AFTER_SYNC] = { "profile_after_sync", REGISTRY_BOOL, AT(profile_after_sync), 0,
                                  true },
     [REG_QUERY_MODE] = { "query_mode", REGISTRY_TEXT, AT(query_mode), TEXT_MAX(query_mode), true },
-    [REG_SOURCE_TABLE] = { "source_table", REGISTRY_TEXT, AT(source_table),
-                           TEXT_MAX(source_table), false },
+    [REG_SOURCE_TABLE] = { "source_table", REGISTRY_TEXT, AT(source_table), TEXT_MAX(source_table),
+                           false },
     [REG_SOURCE_TYPE] = { "source_type", REGISTRY_TEXT, AT(source_type), TEXT_MAX(source_type),
                           false },
     [REG_SYNC_SCHEDULE] = { "sync_schedule", REGISTRY_TEXT, AT(sync_schedule),

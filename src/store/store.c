@@ -16,10 +16,11 @@
 #include "store/identity.h"
 #include "store/store_int.h"
 
-#define STORE_BUSY_TIMEOUT_MS    5000
-#define STORE_POOL_MAX           64
-#define STORE_ACQUIRE_TIMEOUT_MS 3000 /* waiting longer for a connection or the write lock:
-                                         RC_BUSY (503 with Retry-After), never a hang */
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_POOL_MAX        64
+#define STORE_ACQUIRE_TIMEOUT_MS                                                                   \
+    3000 /* waiting longer for a connection or the write lock:                                     \
+            RC_BUSY (503 with Retry-After), never a hang */
 
 struct store {
     char *path;
@@ -40,9 +41,9 @@ struct store {
 enum rc store_sqlite_err(sqlite3 *db, struct err *err, const char *what)
 {
     int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_ERROR;
-    enum rc rc = code == SQLITE_CONSTRAINT                       ? RC_CONFLICT
+    enum rc rc = code == SQLITE_CONSTRAINT                      ? RC_CONFLICT
                  : code == SQLITE_BUSY || code == SQLITE_LOCKED ? RC_BUSY
-                                                                 : RC_DB;
+                                                                : RC_DB;
     return err_set(err, rc, "%s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
 }
 
@@ -367,8 +368,9 @@ void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size)
     snprintf(out, size, "%s", t ? (const char *)t : "");
 }
 
-enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
-                          void *arg, struct err *err)
+enum rc store_transaction(struct store *store,
+                          enum rc (*fn)(sqlite3 *db, void *arg, struct err *err), void *arg,
+                          struct err *err)
 {
     /* The write lock first, then a connection: writers queued on the lock hold no pooled
      * connection, so they cannot starve the readers (every credential check is one). */
@@ -408,13 +410,17 @@ enum rc store_audit_in_tx(sqlite3 *db, const struct audit_entry *e, struct err *
     return store_run(db,
                      "INSERT INTO audit_log(at, actor_id, actor_email, action, target, ip, result,"
                      " detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(e->actor_id),
-                                           ARG_TEXT(e->actor_email), ARG_TEXT(e->action),
-                                           ARG_TEXT(e->target), ARG_TEXT(e->ip),
-                                           ARG_TEXT(e->result), ARG_TEXT(e->detail), { 0 } },
+                     (struct store_arg[]){ ARG_TEXT(now),
+                                           ARG_TEXT(e->actor_id),
+                                           ARG_TEXT(e->actor_email),
+                                           ARG_TEXT(e->action),
+                                           ARG_TEXT(e->target),
+                                           ARG_TEXT(e->ip),
+                                           ARG_TEXT(e->result),
+                                           ARG_TEXT(e->detail),
+                                           { 0 } },
                      NULL, err);
 }
-
 
 struct run_audited_tx {
     const char *sql;
@@ -481,8 +487,7 @@ enum rc store_collect(struct store *store, const char *sql, const struct store_a
 }
 
 enum rc store_fetch_one(struct store *store, const char *sql, const struct store_arg *args,
-                        store_row_fn read, void *row, const char *notfound_msg,
-                        struct err *err)
+                        store_row_fn read, void *row, const char *notfound_msg, struct err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;

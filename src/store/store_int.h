@@ -54,8 +54,7 @@ enum rc store_collect(struct store *store, const char *sql, const struct store_a
 /* Runs a query that returns at most one row and reads it into row. RC_NOTFOUND with
  * notfound_msg when there is none. */
 enum rc store_fetch_one(struct store *store, const char *sql, const struct store_arg *args,
-                        store_row_fn read, void *row, const char *notfound_msg,
-                        struct err *err);
+                        store_row_fn read, void *row, const char *notfound_msg, struct err *err);
 
 /* Copies text column col of the current row into out (size bytes, truncating); NULL -> "". */
 void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
@@ -64,8 +63,9 @@ void store_col_text(sqlite3_stmt *st, int col, char *out, size_t size);
  * process's write lock; rolls back when fn fails. Every write of the store goes through here
  * (or store_run_audited, which does), so writers never meet in SQLite's busy handler. RC_BUSY
  * when the lock or a connection is not had within the acquire timeout. */
-enum rc store_transaction(struct store *store, enum rc (*fn)(sqlite3 *db, void *arg, struct err *err),
-                          void *arg, struct err *err);
+enum rc store_transaction(struct store *store,
+                          enum rc (*fn)(sqlite3 *db, void *arg, struct err *err), void *arg,
+                          struct err *err);
 
 struct audit_entry;
 /* Writes an audit record (NULL: none) on db, inside the caller's transaction. */

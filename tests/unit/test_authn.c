@@ -1,13 +1,12 @@
 /* test_authn.c — credential checks under a busy state store: a store that cannot answer is
  * the server's problem (503), never "Invalid or expired token" (401), which would send users
  * to log in again; and credential checks running beside writers are never refused. */
+#include <cmocka.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <pthread.h>
 
 #include "api/authn.h"
 #include "auth/jwt.h"
@@ -58,9 +57,8 @@ static int setup(void **state)
     snprintf(c.jti, sizeof(c.jti), "session-1");
     c.iat = api_now();
     c.exp = c.iat + 3600;
-    assert_int_equal(sessions_create(f->store, c.jti, "u1", c.exp, "127.0.0.1", "password", NULL,
-                                     &err),
-                     RC_OK);
+    assert_int_equal(
+        sessions_create(f->store, c.jti, "u1", c.exp, "127.0.0.1", "password", NULL, &err), RC_OK);
     assert_int_equal(jwt_sign(&c, f->app.key.bytes, f->app.key.len, &f->jwt, &err), RC_OK);
     *state = f;
     return 0;
@@ -189,8 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_busy_store_is_503_not_401, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_stuck_writer_gives_busy_not_a_hang, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_stuck_writer_gives_busy_not_a_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_beside_writers_are_never_refused, setup,
                                         teardown),
     };

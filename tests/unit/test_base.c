@@ -1,13 +1,12 @@
 /* test_base.c — unit tests of src/base: buffer, identifiers, time, files, parsing, logging,
  * randomness and result codes. */
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "base/buf.h"
@@ -95,8 +94,8 @@ static void test_ident_accepts_only_safe_names(void **state)
     max[IDENT_MAX_LEN] = 'a';
     max[IDENT_MAX_LEN + 1] = '\0';
     assert_false(ident_valid(max)); /* 65 characters */
-    const char *bad[] = { "", "9lives", "a-b", "a b", "a.b", "x\"; DROP TABLE y; --", "../etc",
-                          "naïve", "a\nb", "tab\t", "*", "a'b" };
+    const char *bad[] = { "",       "9lives", "a-b",  "a b",   "a.b", "x\"; DROP TABLE y; --",
+                          "../etc", "naïve",  "a\nb", "tab\t", "*",   "a'b" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(ident_valid(bad[i]));
     assert_false(ident_valid(NULL));
@@ -113,8 +112,8 @@ static void test_ident_table_id_is_canonical(void **state)
     assert_string_equal(id, "web_sessions");
     assert_true(ident_is_table_id("web_sessions"));
     assert_false(ident_is_table_id("Orders"));
-    const char *bad[] = { "", "   ", "9lives", "a.b", "x\"; DROP TABLE y; --", "../etc",
-                          "naïve", "a'b", NULL };
+    const char *bad[] = { "",       "   ",   "9lives", "a.b", "x\"; DROP TABLE y; --",
+                          "../etc", "naïve", "a'b",    NULL };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_false(ident_table_id(bad[i], id));
         assert_string_equal(id, "");
@@ -133,8 +132,8 @@ static void test_isotime_round_trip(void **state)
     assert_true(isotime_parse("2026-01-01 00:00:01.123456", &t));
     assert_int_equal(t, 1767225601);
     assert_true(isotime_parse("2026-01-01T00:00:00+00:00", &t));
-    const char *bad[] = { "2026-02-30T00:00:00Z", "2026-01-01", "2026-01-01T25:00:00Z",
-                          "2026-01-01T00:00:00+02:00", "x", "2026-01-01T00:00:00Zjunk" };
+    const char *bad[] = { "2026-02-30T00:00:00Z",      "2026-01-01", "2026-01-01T25:00:00Z",
+                          "2026-01-01T00:00:00+02:00", "x",          "2026-01-01T00:00:00Zjunk" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(isotime_parse(bad[i], &t));
     char now[ISOTIME_SIZE];

@@ -5,19 +5,18 @@
  * extension or token, immutable Parquet runs across a schema change, the removal of runs no
  * generation reads, a kill-at-any-moment loop of a connector, and clients querying without
  * pause across 1,000 tables while one source is rebuilt in a loop. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +80,6 @@ static void write_text(const char *dir, const char *name, const char *text)
     assert_int_equal(fclose(fp), 0);
     free(path);
 }
-
-
-
 
 static void extract_files(struct fixture *f, const char *source, bool all_varchar)
 {
@@ -368,11 +364,13 @@ static void test_inspect_refuses_what_breaks_the_contract(void **state)
     struct duck *d = hand_extract(f, "bad");
     hand_table(f, d, "bad", "good", "good.parquet", "SELECT 1 AS x");
     char *sql = xasprintf("CREATE VIEW steal AS SELECT * FROM read_parquet("
-                          "'%s/extracts/other/data/secret.parquet')", f->data_dir);
+                          "'%s/extracts/other/data/secret.parquet')",
+                          f->data_dir);
     exec_ok(d, sql);
     free(sql);
     sql = xasprintf("CREATE VIEW dotdot AS SELECT * FROM read_parquet("
-                    "'%s/extracts/bad/data/../../other/data/secret.parquet')", f->data_dir);
+                    "'%s/extracts/bad/data/../../other/data/secret.parquet')",
+                    f->data_dir);
     exec_ok(d, sql);
     free(sql);
     sql = xasprintf("CREATE VIEW csv AS SELECT * FROM read_csv('%s/outside.csv')", f->root);
@@ -724,8 +722,7 @@ static void test_generation_is_locked_down(void **state)
     write_text(f->root, "secret.csv", "pin\n42\n");
     extract_files(f, "src", false);
     struct catalog *c = NULL;
-    struct catalog_options opt = { .data_dir = f->data_dir, .memory_limit = "512MB",
-                                   .threads = 1 };
+    struct catalog_options opt = { .data_dir = f->data_dir, .memory_limit = "512MB", .threads = 1 };
     struct err err = { { 0 } };
     assert_int_equal(catalog_open(&opt, &c, &err), RC_OK);
     struct catalog_rebuild_stats s;
@@ -814,7 +811,8 @@ static void test_connector_killed_at_any_moment(void **state)
     assert_int_equal(duck_open(NULL, &mem, &err), RC_OK);
     for (int i = 0; i < 4; i++) {
         char *sql = xasprintf("COPY (SELECT range AS id, md5(range::VARCHAR) AS h%d FROM"
-                              " range(100000)) TO '%s/t%d.csv'", i, f->in_dir, i);
+                              " range(100000)) TO '%s/t%d.csv'",
+                              i, f->in_dir, i);
         exec_ok(mem, sql);
         free(sql);
     }
@@ -867,9 +865,9 @@ static void test_connector_killed_at_any_moment(void **state)
 
 /* ---- clients querying without pause while a source is rebuilt ---- */
 
-#define SOURCES 10
+#define SOURCES           10
 #define TABLES_PER_SOURCE 100
-#define CLIENTS 2
+#define CLIENTS           2
 
 struct client {
     struct catalog *c;
@@ -884,7 +882,8 @@ static void *client_loop(void *arg)
 {
     struct client *cl = arg;
     while (!atomic_load(cl->stop)) {
-        int s = (int)(rand_r(&cl->seed) % SOURCES), t = (int)(rand_r(&cl->seed) % TABLES_PER_SOURCE);
+        int s = (int)(rand_r(&cl->seed) % SOURCES),
+            t = (int)(rand_r(&cl->seed) % TABLES_PER_SOURCE);
         struct catalog_gen *g = catalog_acquire(cl->c);
         struct duck *conn = NULL;
         struct err err = { { 0 } };
@@ -919,7 +918,8 @@ static void write_source(struct fixture *f, int s, int round)
     struct duck *d = NULL;
     assert_int_equal(duck_open(tmp, &d, &err), RC_OK);
     char *sql = xasprintf("COPY (SELECT range + 1 AS k, 'v' || range AS v FROM range(3))"
-                          " TO '%s/base.parquet' (FORMAT parquet)", run);
+                          " TO '%s/base.parquet' (FORMAT parquet)",
+                          run);
     exec_ok(d, sql);
     free(sql);
     exec_ok(d, "BEGIN; CREATE TABLE _meta (table_name VARCHAR, description VARCHAR,"
@@ -927,7 +927,8 @@ static void write_source(struct fixture *f, int s, int round)
     for (int t = 0; t < TABLES_PER_SOURCE; t++) {
         sql = xasprintf("CREATE VIEW s%d_t%03d AS SELECT * FROM read_parquet('%s/base.parquet');"
                         "INSERT INTO _meta VALUES ('s%d_t%03d', '', 3, 1, now()::TIMESTAMP,"
-                        " 'local')", s, t, run, s, t);
+                        " 'local')",
+                        s, t, run, s, t);
         exec_ok(d, sql);
         free(sql);
     }
@@ -1060,28 +1061,26 @@ int main(int argc, char **argv)
     }
     self_exe = argv[0];
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_files_connector_types_and_validation, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_files_connector_types_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_connector_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inspect_refuses_what_breaks_the_contract, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_inspect_extract_level_problems, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_catalog_skips_malicious_source_and_table_names,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_skips_malicious_source_and_table_names, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_rebuild_of_one_source_keeps_the_others, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_running_query_survives_a_rebuild_and_a_schema_change,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_remote_tables_without_extension_or_token, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_table_id_taken_by_an_earlier_source, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_table_id_taken_by_an_earlier_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_generation_is_locked_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_killed_at_any_moment, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_recipe_replays_the_generation_over_its_snapshot,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipe_replays_the_generation_over_its_snapshot, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_queries_never_fail_while_rebuilding_1000_tables, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sweep_keeps_the_run_a_held_generation_reads, setup,
                                         teardown),
     };

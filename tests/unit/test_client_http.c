@@ -100,7 +100,7 @@ static struct hc *client_for(const struct canned *c)
 }
 
 #define JSON_ANSWER(status, body)                                                                  \
-    "HTTP/1.1 " status "\r\nContent-Type: application/json\r\nConnection: close\r\n"             \
+    "HTTP/1.1 " status "\r\nContent-Type: application/json\r\nConnection: close\r\n"               \
     "Content-Length: " #body "\r\n\r\n"
 
 /* ---- URLs -------------------------------------------------------------------------------- */
@@ -180,7 +180,8 @@ static void test_error_detail_is_quoted_and_cleaned(void **state)
 {
     (void)state;
     struct canned c;
-    start(&c, JSON_ANSWER("401 Unauthorized", 39) "{\"detail\": \"bad \\u001b[31mtoken\\n!\"}\n\n\n");
+    start(&c,
+          JSON_ANSWER("401 Unauthorized", 39) "{\"detail\": \"bad \\u001b[31mtoken\\n!\"}\n\n\n");
     struct hc *hc = client_for(&c);
     json_t *answer = NULL;
     struct err err = { { 0 } };
@@ -328,8 +329,10 @@ static void test_download_writes_body_and_reads_etag(void **state)
     struct hc *hc = client_for(&c);
     hc_set_token(hc, "da_pat_secret");
     struct progress_seen seen = { 0 };
-    struct hc_download_opts o = { .if_none_match = "\"old\"", .range = "bytes=5-",
-                                  .if_range = "\"abc123\"", .progress = on_progress,
+    struct hc_download_opts o = { .if_none_match = "\"old\"",
+                                  .range = "bytes=5-",
+                                  .if_range = "\"abc123\"",
+                                  .progress = on_progress,
                                   .progress_ctx = &seen };
     struct hc_download_result r;
     struct err err = { { 0 } };

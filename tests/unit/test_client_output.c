@@ -2,12 +2,11 @@
  * (big integers, decimals, escapes, nested values, malformed answers), the text of values,
  * CSV, and the aligned table printer (alignment, NULL, UTF-8 widths, cutting long cells,
  * fitting the terminal, control characters), plus sizes and ages in words. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -32,10 +32,10 @@
 #define TOKEN_B  "da_pat_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
 
 struct fixture {
-    char *root;    /* the temporary folder */
-    char *dir;     /* root/xdg/da: the client's folder */
-    char *creds;   /* dir/credentials.json */
-    char *config;  /* dir/config.json */
+    char *root;   /* the temporary folder */
+    char *dir;    /* root/xdg/da: the client's folder */
+    char *creds;  /* dir/credentials.json */
+    char *config; /* dir/config.json */
 };
 
 static int setup(void **state)
@@ -71,8 +71,10 @@ static int teardown(void **state)
 static void put(const char *server, const char *token, const char *id)
 {
     struct err err = { { 0 } };
-    struct profile_credential c = { .server = (char *)server, .token = (char *)token,
-                                    .token_id = (char *)id, .email = (char *)"ana@example.com",
+    struct profile_credential c = { .server = (char *)server,
+                                    .token = (char *)token,
+                                    .token_id = (char *)id,
+                                    .email = (char *)"ana@example.com",
                                     .role = (char *)"analyst" };
     enum rc rc = profile_credential_put(&c, &err);
     if (rc)

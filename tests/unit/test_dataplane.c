@@ -1,14 +1,13 @@
 /* test_dataplane.c — the background work of the data plane ends when the server stops: file
  * hashing gives up between reads once cancelled (a large file does not hold up a shutdown),
  * and stopping the data plane while it profiles and hashes returns. */
+#include <cmocka.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 
 #include "base/isotime.h"
@@ -87,16 +86,17 @@ static void test_stop_while_profiling_returns(void **state)
     struct store *store = NULL;
     assert_int_equal(store_open(db, 4, &store, &err), RC_OK);
     for (int round = 0; round < 3; round++) {
-        struct dataplane_options opt = { .data_dir = dir, .store = store, .profile = true,
-                                         .stop_grace_ms = 10000 };
+        struct dataplane_options opt = {
+            .data_dir = dir, .store = store, .profile = true, .stop_grace_ms = 10000
+        };
         struct dataplane *dp = NULL;
         assert_int_equal(dataplane_start(&opt, &dp, &err), RC_OK);
         usleep((useconds_t)round * 50 * 1000); /* stop at once, then while it works */
         int64_t t0 = clock_mono_us();
         dataplane_stop(&dp);
         assert_null(dp);
-        printf("dataplane stopped in %.0f ms (round %d)\n",
-               (double)(clock_mono_us() - t0) / 1000.0, round);
+        printf("dataplane stopped in %.0f ms (round %d)\n", (double)(clock_mono_us() - t0) / 1000.0,
+               round);
     }
     store_close(&store);
     test_rm_rf(dir);

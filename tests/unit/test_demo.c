@@ -2,17 +2,16 @@
  * reads, quoting) and the demo extract generator (demo.c: the extract contract, determinism,
  * referential sanity, idempotence and crash safety, including real SIGKILLs of a child that is
  * generating). Runs on real files in fresh temporary folders. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +68,6 @@ static int teardown(void **state)
 }
 
 /* ---- helpers ----------------------------------------------------------------------------- */
-
-
 
 static char *extract_path(const char *data_dir, const char *rel)
 {
@@ -314,8 +311,7 @@ static void test_duck_errors_carry_the_engine_message(void **state)
     assert_non_null(strstr(err.msg, "missing_column"));
 
     /* a failing statement in a batch stops the batch */
-    assert_int_equal(duck_exec(d, "CREATE TABLE a (i INT); SELEC 1; CREATE TABLE b (i INT)",
-                               &err),
+    assert_int_equal(duck_exec(d, "CREATE TABLE a (i INT); SELEC 1; CREATE TABLE b (i INT)", &err),
                      RC_DB);
     assert_int_equal(q_i64(d, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'b'"), 0);
 
@@ -539,8 +535,9 @@ static void test_demo_is_deterministic(void **state)
                      (long long)golden_scale1[i]);
     }
     /* and the checksum does see a change */
-    assert_int_not_equal(table_checksum(a, "(SELECT * REPLACE (order_id + 1 AS order_id)"
-                                           " FROM orders)",
+    assert_int_not_equal(table_checksum(a,
+                                        "(SELECT * REPLACE (order_id + 1 AS order_id)"
+                                        " FROM orders)",
                                         "order_id"),
                          table_checksum(a, "orders", "order_id"));
     duck_close(&a);
@@ -758,8 +755,8 @@ static void test_demo_survives_sigkill_at_any_moment(void **state)
         check_extract(f->data_dir, 1);
         test_rm_rf(f->data_dir);
     }
-    print_message("full run %.2fs, %d files; killed after 0..%d of them\n",
-                  (double)full_us / 1e6, n_files, n_files - 1);
+    print_message("full run %.2fs, %d files; killed after 0..%d of them\n", (double)full_us / 1e6,
+                  n_files, n_files - 1);
 }
 
 int main(int argc, char **argv)
@@ -790,8 +787,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_demo_cleans_a_crashed_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_demo_failure_commits_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_demo_refuses_bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_demo_survives_sigkill_at_any_moment, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_demo_survives_sigkill_at_any_moment, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

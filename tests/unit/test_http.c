@@ -1,12 +1,10 @@
 /* test_http.c — unit tests of the router (src/http/router.c): literal and parameter
  * segments, 404 versus 405 with the Allow list, HEAD on GET routes, bad patterns. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-
 #include <string.h>
 
 #include "http/router.h"
@@ -66,8 +64,13 @@ static void test_not_found_shapes(void **state)
     (void)state;
     struct router *r = make_router();
     struct route_match m;
-    const char *paths[] = { "/api/healthz", "/api/health/", "/api//health", "api/health",
-                            "/api/users/1/2", "/api/data/orders", "" };
+    const char *paths[] = { "/api/healthz",
+                            "/api/health/",
+                            "/api//health",
+                            "api/health",
+                            "/api/users/1/2",
+                            "/api/data/orders",
+                            "" };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         assert_int_equal(router_match(r, "GET", paths[i], &m), ROUTER_NOT_FOUND);
     router_free(&r);

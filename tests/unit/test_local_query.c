@@ -3,14 +3,13 @@
  * and a da.duckdb with one view per table, one of them over two files. Local answers are
  * encoded as the server's; SHOW, DESCRIBE and SUMMARIZE work; the folder is never written;
  * errors are the engine's words without the wrapped query's position. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +21,10 @@
 #include "base/mem.h"
 #include "client/output.h"
 #include "data/duck.h"
-#include "query/local.h"
-#include "query/result.h"
 #include "duck_helpers.h"
 #include "helpers.h"
+#include "query/local.h"
+#include "query/result.h"
 
 struct folder {
     char *dir, *db;

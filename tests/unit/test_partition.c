@@ -3,16 +3,15 @@
  * disagree on columns, nothing left of a failed table), the files connector's table folders
  * (parts named after the files, columns aligned by name, the folder shapes it refuses), what
  * the catalog serves from them, and a kill-at-any-moment loop of a partitioned run. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <dirent.h>
 #include <glob.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,10 +216,26 @@ static int count_glob(const char *pattern)
 static void test_part_names(void **state)
 {
     (void)state;
-    const char *good[] = { "2024-01", "a", "_x", "part.0001", "A-b_c.d",
-                           "0123456789012345678901234567890123456789012345678901234567890123" };
-    const char *bad[] = { "", ".", "..", ".hidden", "-rf", "a/b", "../x", "a b", "x*", "x?",
-                          "[a]", "a\\b", "a'b", "a\"b", "a%2Fb", "caf\xc3\xa9",
+    const char *good[] = {
+        "2024-01",   "a",       "_x",
+        "part.0001", "A-b_c.d", "0123456789012345678901234567890123456789012345678901234567890123"
+    };
+    const char *bad[] = { "",
+                          ".",
+                          "..",
+                          ".hidden",
+                          "-rf",
+                          "a/b",
+                          "../x",
+                          "a b",
+                          "x*",
+                          "x?",
+                          "[a]",
+                          "a\\b",
+                          "a'b",
+                          "a\"b",
+                          "a%2Fb",
+                          "caf\xc3\xa9",
                           "01234567890123456789012345678901234567890123456789012345678901234" };
     for (size_t i = 0; i < ARRAY_LEN(good); i++)
         assert_true(extract_part_name_valid(good[i]));
@@ -401,7 +416,7 @@ static void test_folder_parts_must_agree_on_columns(void **state)
     write_in(f, "events/c.csv", "id,kind\nthree,view\n");
     assert_int_equal(run_files(f, "web", false, &res, &err), RC_INVALID);
     assert_non_null(strstr(err.msg, "column id is VARCHAR in events/c.csv but BIGINT in"
-                                     " events/a.csv"));
+                                    " events/a.csv"));
     assert_non_null(strstr(err.msg, "--all-varchar"));
     /* a file that cannot be read */
     write_in(f, "events/c.parquet", "not parquet");
@@ -514,7 +529,8 @@ static void test_partitioned_run_killed_at_any_moment(void **state)
     mkdir_in(f, "events");
     for (int i = 0; i < 4; i++) {
         char *sql = xasprintf("COPY (SELECT range AS id, md5(range::VARCHAR) AS h FROM"
-                              " range(60000)) TO '%s/events/2024-%02d.csv'", f->in_dir, i + 1);
+                              " range(60000)) TO '%s/events/2024-%02d.csv'",
+                              f->in_dir, i + 1);
         exec_ok(mem, sql);
         free(sql);
     }
@@ -606,11 +622,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_writer_refuses_bad_parts_and_leaves_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_folder_becomes_a_partitioned_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_folder_parts_must_agree_on_columns, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_folder_parts_must_agree_on_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_shapes_that_fail_the_run, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_partitioned_run_killed_at_any_moment, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_partitioned_run_killed_at_any_moment, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

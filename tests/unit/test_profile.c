@@ -37,8 +37,6 @@ static struct duck *mem_duck(void)
     return d;
 }
 
-
-
 /* The number of temporary tables on d's connection: the profiler must leave none. */
 static int64_t temp_tables(struct duck *d)
 {

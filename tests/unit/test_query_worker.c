@@ -5,14 +5,13 @@
  * for an interrupt is ended at the deadline and its worker replaced, and hostile workers (a
  * frame claiming 2 GB, a worker dying mid-answer, a malformed answer) end as a clean
  * QUERY_CRASHED while the next query runs on a new worker. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +24,10 @@
 #include "base/metrics.h"
 #include "data/catalog.h"
 #include "data/duck.h"
+#include "helpers.h"
 #include "query/engine.h"
 #include "query/wire.h"
 #include "query/worker.h"
-#include "helpers.h"
 
 /* ---- wire ---- */
 
@@ -148,8 +147,7 @@ static void test_recipe_round_trip_carries_the_token_for_the_replay_only(void **
     assert_string_equal(tokens.values[0], "s3cr3t");
     struct wire_tokens cut_tokens;
     for (size_t n = 0; n < b.len; n++) {
-        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &cut_tokens, &err),
-                         RC_INVALID);
+        assert_int_equal(wire_decode_recipe(b.data, n, &gen, &r, &cut_tokens, &err), RC_INVALID);
         assert_int_equal(r.n, 0); /* nothing kept from a refused frame */
         assert_int_equal(cut_tokens.n, 0);
     }
@@ -216,8 +214,14 @@ static struct pool_fixture *pool_open(int timeout_s, int workers)
     struct catalog_options copt = { .data_dir = f->root, .memory_limit = "256MB", .threads = 1 };
     assert_int_equal(catalog_open(&copt, &f->catalog, &err), RC_OK);
     struct query_engine_options qopt = {
-        .catalog = f->catalog, .timeout_s = timeout_s, .default_rows = 100, .max_rows = 1000,
-        .max_bytes = 1 << 20, .max_concurrent = 8, .workers = workers, .memory_limit = "256MB",
+        .catalog = f->catalog,
+        .timeout_s = timeout_s,
+        .default_rows = 100,
+        .max_rows = 1000,
+        .max_bytes = 1 << 20,
+        .max_concurrent = 8,
+        .workers = workers,
+        .memory_limit = "256MB",
     };
     assert_int_equal(query_engine_start(&qopt, &f->engine, &err), RC_OK);
     return f;
@@ -237,7 +241,9 @@ static void pool_close(struct pool_fixture *f)
 static enum query_outcome_kind run(struct pool_fixture *f, const char *sql, struct buf *out)
 {
     struct query_request req = {
-        .user_id = "u1", .sql = sql, .format = RESULT_JSON,
+        .user_id = "u1",
+        .sql = sql,
+        .format = RESULT_JSON,
         .policy = { .admin = true, .table = no_tables },
     };
     struct query_outcome o;
@@ -275,8 +281,7 @@ static void test_worker_answers_and_is_replaced_after_a_deadline(void **state)
     assert_non_null(strstr(buf_cstr(&out), "\"rows\":[[42]]"));
     double restarts = metric("\nda_query_worker_restarts_total ");
     /* one function call, no interrupt check: only a kill ends it */
-    assert_int_equal(run(f, "SELECT levenshtein(repeat('a', 200000), repeat('b', 200000))",
-                         &out),
+    assert_int_equal(run(f, "SELECT levenshtein(repeat('a', 200000), repeat('b', 200000))", &out),
                      QUERY_TIMEOUT);
     assert_true(metric("\nda_query_worker_restarts_total ") >= restarts + 1);
     assert_int_equal(run(f, "SELECT 'again' AS x", &out), QUERY_OK);
@@ -298,8 +303,14 @@ static void test_hostile_workers_end_cleanly_and_are_replaced(void **state)
     setenv("DA_TEST_FAKE_WORKER", f->fake_mode_file, 1);
     static const char *const pass[] = { "DA_TEST_FAKE_WORKER", NULL };
     struct query_engine_options qopt = {
-        .catalog = f->catalog, .timeout_s = 10, .default_rows = 100, .max_rows = 1000,
-        .max_bytes = 1 << 20, .max_concurrent = 8, .workers = 1, .memory_limit = "256MB",
+        .catalog = f->catalog,
+        .timeout_s = 10,
+        .default_rows = 100,
+        .max_rows = 1000,
+        .max_bytes = 1 << 20,
+        .max_concurrent = 8,
+        .workers = 1,
+        .memory_limit = "256MB",
         .worker_env = pass,
     };
     /* a secret of the server's environment never reaches a worker */
@@ -311,9 +322,8 @@ static void test_hostile_workers_end_cleanly_and_are_replaced(void **state)
     unsetenv("JWT_SECRET_KEY");
     static const char *const modes[] = { "huge", "half", "garbage", "wrongtype", "exit" };
     for (size_t i = 0; i < ARRAY_LEN(modes); i++) {
-        assert_int_equal(file_write_atomic(f->fake_mode_file, modes[i], strlen(modes[i]), 0600,
-                                           &err),
-                         RC_OK);
+        assert_int_equal(
+            file_write_atomic(f->fake_mode_file, modes[i], strlen(modes[i]), 0600, &err), RC_OK);
         assert_int_equal(run(f, "SELECT 1", &out), QUERY_CRASHED);
         assert_int_equal(out.len, 0);
     }
@@ -456,8 +466,7 @@ static int fake_worker(const char *mode_file, int argc, char **argv)
             code = wire_send(fd, WIRE_LOAD, parts, lens, 1, 0, &err) ? 1 : (sleep(30), 0);
         } else if (strcmp(mode, "env") == 0) {
             const char *said = getenv("JWT_SECRET_KEY") ? "has the secret" : "no secret";
-            struct wire_result res = { .status = WIRE_OK, .data = said,
-                                       .data_len = strlen(said) };
+            struct wire_result res = { .status = WIRE_OK, .data = said, .data_len = strlen(said) };
             buf_reset(&head);
             const void *parts[] = { head.data, said };
             code = wire_encode_result(&head, &res) != RC_OK ? 1 : 0;

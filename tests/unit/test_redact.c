@@ -1,13 +1,12 @@
 /* test_redact.c — unit tests of redact_paths: every occurrence of the data folder's path is
  * replaced, the output is bounded whatever the message, and no part of a path survives the
  * cut when the message does not fit. */
+#include <cmocka.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -2,14 +2,13 @@
  * JSON (big integers, decimals, NaN, dates, timestamps, nested values, blobs), CSV quoting,
  * the row and byte caps, odd column names, engine errors, and Parquet results read back
  * exactly. In-memory DuckDB. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
 #include <cmocka.h>
 #include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,8 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "data/duck.h"
-#include "query/result.h"
 #include "duck_helpers.h"
+#include "query/result.h"
 
 static int setup(void **state)
 {
@@ -89,8 +88,7 @@ static void test_values_keep_type_and_precision(void **state)
     json_t *j = json_loads(body, JSON_DECODE_INT_AS_REAL, &jerr);
     assert_non_null(j);
     assert_int_equal(json_array_size(json_object_get(j, "columns")), 15);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "columns"), 2)),
-                        "dec");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "columns"), 2)), "dec");
     assert_string_equal(json_string_value(json_array_get(json_object_get(j, "types"), 2)),
                         "DECIMAL(38,10)");
     assert_true(json_number_value(json_object_get(j, "row_count")) == 1.0);
@@ -170,12 +168,11 @@ static void test_engine_errors_are_reported(void **state)
     assert_int_equal(result_run(d, "SELECT * FROM nosuch", RESULT_JSON, &lim, &out, &st, &err),
                      RC_DB);
     assert_non_null(strstr(err.msg, "nosuch"));
-    assert_int_equal(result_run(d, "SELECT 1/0::INTEGER AS x, 'a'::INTEGER", RESULT_JSON, &lim,
-                                &out, &st, &err),
-                     RC_DB);
+    assert_int_equal(
+        result_run(d, "SELECT 1/0::INTEGER AS x, 'a'::INTEGER", RESULT_JSON, &lim, &out, &st, &err),
+        RC_DB);
     struct result_limits zero = { 0, 1000 };
-    assert_int_equal(result_run(d, "SELECT 1", RESULT_JSON, &zero, &out, &st, &err),
-                     RC_INVALID);
+    assert_int_equal(result_run(d, "SELECT 1", RESULT_JSON, &zero, &out, &st, &err), RC_INVALID);
     buf_cleanup(&out);
 }
 
@@ -191,8 +188,9 @@ static void test_parquet_result_reads_back_exactly(void **state)
     assert_true(fd >= 0);
     close(fd);
     struct result_limits lim = { 3, 1 };
-    const char *sql = "SELECT range AS n, 170141183460469231731687303715884105727::HUGEINT AS h,"
-                      " 12345678901234567890.123456789::DECIMAL(38,9) AS m, 'x' AS n FROM range(5);";
+    const char *sql =
+        "SELECT range AS n, 170141183460469231731687303715884105727::HUGEINT AS h,"
+        " 12345678901234567890.123456789::DECIMAL(38,9) AS m, 'x' AS n FROM range(5);";
     enum rc rc = result_parquet(d, sql, path, &lim, &st, &err);
     if (rc)
         fail_msg("%s", err.msg);
@@ -208,7 +206,8 @@ static void test_parquet_result_reads_back_exactly(void **state)
     assert_int_equal(q_i64(d, sql_back), 3);
     free(sql_back);
     sql_back = xasprintf("SELECT typeof(h) || ' ' || h::VARCHAR || ' ' || typeof(m) || ' ' ||"
-                         " m::VARCHAR FROM read_parquet('%s') LIMIT 1", path);
+                         " m::VARCHAR FROM read_parquet('%s') LIMIT 1",
+                         path);
     char *v = q_text(d, sql_back);
     assert_string_equal(v, "VARCHAR 170141183460469231731687303715884105727 DECIMAL(38,9)"
                            " 12345678901234567890.123456789");
@@ -234,8 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_row_and_byte_caps_truncate_and_say_so, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_csv_quotes_fields_and_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_and_hostile_column_names, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_and_hostile_column_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_errors_are_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parquet_result_reads_back_exactly, setup, teardown),
     };

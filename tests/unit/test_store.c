@@ -1,12 +1,11 @@
 /* test_store.c — unit tests of src/store: migrations, integrity, the connection pool and the
  * server_meta repository, on real SQLite files. */
+#include <cmocka.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cmocka.h>
-#include <pthread.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -157,8 +156,7 @@ static void test_meta_get_set_and_init(void **state)
     assert_string_equal(v, "first");
     free(v);
     /* values with quotes are bound, not pasted */
-    assert_int_equal(store_meta_set(s, "q", "it's \"x\"; DROP TABLE server_meta; --", &err),
-                     RC_OK);
+    assert_int_equal(store_meta_set(s, "q", "it's \"x\"; DROP TABLE server_meta; --", &err), RC_OK);
     assert_int_equal(store_meta_get(s, "q", &v, &err), RC_OK);
     assert_string_equal(v, "it's \"x\"; DROP TABLE server_meta; --");
     free(v);
@@ -221,7 +219,6 @@ static void test_concurrent_writers_through_the_pool(void **state)
     store_close(&s);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM server_meta"), 300);
 }
-
 
 static struct user make_user(const char *id, const char *email, const char *role)
 {
@@ -393,16 +390,13 @@ static void test_grants_groups_and_requests(void **state)
     assert_int_equal(store_user_may_read(s, "a1", "customers", &ok, &err), RC_OK);
     assert_true(ok);
     assert_int_equal(groups_remove_member(s, "g1", "a1", NULL, &err), RC_OK);
-    assert_int_equal(grants_add(s, "nobody", NULL, "customers", "admin", NULL, &err),
-                     RC_NOTFOUND);
+    assert_int_equal(grants_add(s, "nobody", NULL, "customers", "admin", NULL, &err), RC_NOTFOUND);
     /* requests: only for existing tables, one pending at a time, approval grants exactly it */
     assert_int_equal(requests_create(s, "r0", "a1", "nope", "", NULL, &err), RC_NOTFOUND);
     assert_int_equal(requests_create(s, "r1", "a1", "customers", "why", NULL, &err), RC_OK);
-    assert_int_equal(requests_create(s, "r2", "a1", "customers", "again", NULL, &err),
-                     RC_CONFLICT);
+    assert_int_equal(requests_create(s, "r2", "a1", "customers", "again", NULL, &err), RC_CONFLICT);
     assert_int_equal(requests_decide(s, "r1", true, "boss@example.com", NULL, &err), RC_OK);
-    assert_int_equal(requests_decide(s, "r1", false, "boss@example.com", NULL, &err),
-                     RC_NOTFOUND);
+    assert_int_equal(requests_decide(s, "r1", false, "boss@example.com", NULL, &err), RC_NOTFOUND);
     assert_int_equal(store_user_may_read(s, "a1", "customers", &ok, &err), RC_OK);
     assert_true(ok);
     struct grant *g = NULL;
@@ -421,8 +415,9 @@ static void test_audit_is_written_with_the_change_or_not_at_all(void **state)
     struct err err;
     assert_int_equal(store_open(f->path, 2, &s, &err), RC_OK);
     struct user a = make_user("a1", "a@example.com", "admin");
-    struct audit_entry e = { .actor_id = "x", .action = "user.create", .target = "a@example.com",
-                             .result = "ok" };
+    struct audit_entry e = {
+        .actor_id = "x", .action = "user.create", .target = "a@example.com", .result = "ok"
+    };
     assert_int_equal(users_create(s, &a, NULL, &e, &err), RC_OK);
     /* an audit row that cannot be written (result is NOT NULL) fails the change with it */
     struct user b = make_user("b1", "b@example.com", "analyst");
@@ -453,15 +448,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_get_set_and_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connections_enforce_foreign_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_writers_through_the_pool, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_writers_through_the_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_unique_email_and_last_admin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_admin_only_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions_revocation_and_cascade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_time_tokens_are_spent_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grants_groups_and_requests, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_audit_is_written_with_the_change_or_not_at_all,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_is_written_with_the_change_or_not_at_all, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
