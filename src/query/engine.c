@@ -64,6 +64,7 @@ struct query_engine {
     char **envp;        /* the workers' environment: a few harmless variables of the server's */
     int64_t rss_budget; /* bytes */
     int64_t as_limit;   /* the worker's RLIMIT_AS */
+    int64_t cpu_s;      /* a query's RLIMIT_CPU: every core for the whole time limit, plus 1 s */
     long page_size;
     pthread_mutex_t mu;
     pthread_cond_t changed; /* a slot was freed or the engine is stopping */
@@ -654,9 +655,8 @@ static enum rc run_in_worker(struct query_engine *e, struct catalog_gen *g,
     }
     why = load_generation(e, w, g, req, deadline_us, &werr);
     if (why == END_OK) {
-        struct wire_run run = {
-            req->format, limit, e->opt.max_bytes, (int64_t)room, path, req->sql
-        };
+        struct wire_run run = { req->format, limit, e->opt.max_bytes, (int64_t)room,
+                                e->cpu_s,    path,  req->sql };
         if (wire_encode_run(&frame, &run) != RC_OK) {
             rc = err_set(err, RC_TOOBIG, "query too long");
             give_back(e, w);
@@ -769,6 +769,8 @@ enum rc query_engine_start(const struct query_engine_options *opt, struct query_
     e->envp = worker_environment(opt->worker_env);
     e->rss_budget = query_worker_budget(limit);
     e->as_limit = 2 * e->rss_budget + (4LL << 30);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    e->cpu_s = (int64_t)e->opt.timeout_s * (cores > 0 ? cores : 1) + 1;
     e->page_size = sysconf(_SC_PAGESIZE);
     e->n_workers = opt->workers;
     e->workers = xcalloc((size_t)e->n_workers, sizeof(*e->workers));

@@ -4,9 +4,9 @@
  *
  *   LOAD     u64 generation, u32 steps, then per step: str sql, str token_env, str tail,
  *            str token value (str: u32 length, bytes; length 0xffffffff is NULL)
- *   RUN      u32 format, i64 max_rows, i64 max_bytes, i64 out_cap, str parquet_path, str sql
- *   LOADED and RESULT  u32 status, i64 rows, i64 bytes, u32 truncated_by (0 no, 1 rows,
- *            2 bytes), u32 columns, str message, str data (empty for LOADED) */
+ *   RUN      u32 format, i64 max_rows, i64 max_bytes, i64 out_cap, i64 cpu_s, str parquet_path, str
+ * sql LOADED and RESULT  u32 status, i64 rows, i64 bytes, u32 truncated_by (0 no, 1 rows, 2 bytes),
+ * u32 columns, str message, str data (empty for LOADED) */
 #include "query/wire.h"
 
 #include <errno.h>
@@ -321,6 +321,8 @@ enum rc wire_encode_run(struct buf *out, const struct wire_run *run)
     if (!rc)
         rc = put_i64(out, run->out_cap);
     if (!rc)
+        rc = put_i64(out, run->cpu_s);
+    if (!rc)
         rc = put_str(out, run->parquet_path, run->parquet_path ? strlen(run->parquet_path) : 0);
     if (!rc)
         rc = put_str(out, run->sql, strlen(run->sql));
@@ -337,13 +339,15 @@ enum rc wire_decode_run(const char *p, size_t len, struct wire_run *out, char **
     out->max_rows = take_i64(&c);
     out->max_bytes = take_i64(&c);
     out->out_cap = take_i64(&c);
+    out->cpu_s = take_i64(&c);
     size_t path_len = 0, sql_len = 0;
     bool path_null = false, sql_null = false;
     const char *path = take_str(&c, &path_len, &path_null);
     const char *sql = take_str(&c, &sql_len, &sql_null);
     if (c.bad || c.left != 0 || fmt > RESULT_PARQUET || sql_null || out->max_rows < 1 ||
-        out->max_bytes < 1 || out->out_cap < 1 || (fmt == RESULT_PARQUET) == path_null ||
-        (path && memchr(path, '\0', path_len)) || memchr(sql, '\0', sql_len))
+        out->max_bytes < 1 || out->out_cap < 1 || out->cpu_s < 1 ||
+        (fmt == RESULT_PARQUET) == path_null || (path && memchr(path, '\0', path_len)) ||
+        memchr(sql, '\0', sql_len))
         return err_set(err, RC_INVALID, "malformed query frame");
     out->format = (enum result_format)fmt;
     /* one allocation: the SQL, its NUL, the path, its NUL */

@@ -68,6 +68,8 @@ struct wire_run {
     int64_t max_rows;
     int64_t max_bytes;
     int64_t out_cap;          /* the most result bytes the server takes (header included) */
+    int64_t cpu_s;            /* CPU seconds the query may use: a backstop under the server's
+                               * own kill at the deadline, should that ever not come */
     const char *parquet_path; /* RESULT_PARQUET: where to write; else NULL */
     const char *sql;
 };

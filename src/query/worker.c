@@ -93,6 +93,19 @@ static bool handle_load(int fd, const struct wire_in *in, struct duck **db)
     return reply(fd, WIRE_LOADED, &res);
 }
 
+/* Lets this process use cpu_s more seconds of CPU: past the soft limit the kernel sends
+ * SIGXCPU, which ends it. The server kills a worker at the query's deadline long before; this
+ * holds should the server's watch ever fail. */
+static void limit_cpu(int64_t cpu_s)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return;
+    rlim_t used = (rlim_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + 1;
+    struct rlimit rl = { used + (rlim_t)cpu_s, used + (rlim_t)cpu_s + 5 };
+    (void)setrlimit(RLIMIT_CPU, &rl);
+}
+
 static bool handle_run(int fd, const struct wire_in *in, struct duck *db)
 {
     struct wire_result res = { 0 };
@@ -105,6 +118,7 @@ static bool handle_run(int fd, const struct wire_in *in, struct duck *db)
     if (rc)
         return false; /* the server sent nonsense: end, it starts another */
     buf_init(&out, (size_t)run.out_cap);
+    limit_cpu(run.cpu_s);
     if (!db)
         rc = err_set(&err, RC_INTERNAL, "no catalog generation is loaded");
     if (!rc)

@@ -1,12 +1,12 @@
 /* test_auth.c — unit tests of src/auth: the server signing key is never a known default;
  * passwords hash with argon2id and verify hashes of other implementations; JWTs refuse every
  * forgery we know of; opaque tokens are random, hashed and checked for shape. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "auth/crypto.h"
 #include "auth/jwt.h"

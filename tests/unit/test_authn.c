@@ -1,12 +1,12 @@
 /* test_authn.c — credential checks under a busy state store: a store that cannot answer is
  * the server's problem (503), never "Invalid or expired token" (401), which would send users
  * to log in again; and credential checks running beside writers are never refused. */
-#include <cmocka.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include "api/authn.h"
 #include "auth/jwt.h"

@@ -1,6 +1,5 @@
 /* test_base.c — unit tests of src/base: buffer, identifiers, time, files, parsing, logging,
  * randomness and result codes. */
-#include <cmocka.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -8,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"

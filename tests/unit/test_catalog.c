@@ -5,7 +5,6 @@
  * extension or token, immutable Parquet runs across a schema change, the removal of runs no
  * generation reads, a kill-at-any-moment loop of a connector, and clients querying without
  * pause across 1,000 tables while one source is rebuilt in a loop. */
-#include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
@@ -24,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/isotime.h"

@@ -11,7 +11,6 @@
 /* clang-format on */
 
 #include <arpa/inet.h>
-#include <cmocka.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/mem.h"
 #include "base/version.h"

@@ -2,7 +2,6 @@
  * (big integers, decimals, escapes, nested values, malformed answers), the text of values,
  * CSV, and the aligned table printer (alignment, NULL, UTF-8 widths, cutting long cells,
  * fitting the terminal, control characters), plus sizes and ages in words. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "client/output.h"
 

@@ -11,7 +11,6 @@
 #include <stdint.h>
 /* clang-format on */
 
-#include <cmocka.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"

@@ -1,7 +1,6 @@
 /* test_dataplane.c — the background work of the data plane ends when the server stops: file
  * hashing gives up between reads once cancelled (a large file does not hold up a shutdown),
  * and stopping the data plane while it profiles and hashes returns. */
-#include <cmocka.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -9,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "base/isotime.h"
 #include "base/mem.h"

@@ -2,7 +2,6 @@
  * reads, quoting) and the demo extract generator (demo.c: the extract contract, determinism,
  * referential sanity, idempotence and crash safety, including real SIGKILLs of a child that is
  * generating). Runs on real files in fresh temporary folders. */
-#include <cmocka.h>
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
@@ -19,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"

@@ -3,7 +3,6 @@
  * fake policy: every rule of the guard, the attacks it must refuse, the queries it must let
  * through (each of which is then run, to show it is real SQL over the fixture), the cost check
  * of the text, and the guard's cost per query (printed, never asserted). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <cmocka.h>
 
 #include "base/mem.h"
 #include "data/duck.h"

@@ -1,11 +1,11 @@
 /* test_http.c — unit tests of the router (src/http/router.c): literal and parameter
  * segments, 404 versus 405 with the Allow list, HEAD on GET routes, bad patterns. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "http/router.h"
 

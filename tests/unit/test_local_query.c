@@ -3,7 +3,6 @@
  * and a da.duckdb with one view per table, one of them over two files. Local answers are
  * encoded as the server's; SHOW, DESCRIBE and SUMMARIZE work; the folder is never written;
  * errors are the engine's words without the wrapped query's position. */
-#include <cmocka.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"

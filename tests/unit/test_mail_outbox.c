@@ -1,13 +1,13 @@
 /* test_mail_outbox.c — background mail is tracked: a finished send is joined, shutdown waits
  * for sends under way for a bounded time only, and nothing is sent once shutdown began. */
 #include <arpa/inet.h>
-#include <cmocka.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <cmocka.h>
 
 #include "auth/mail_outbox.h"
 #include "base/isotime.h"

@@ -3,7 +3,6 @@
  * disagree on columns, nothing left of a failed table), the files connector's table folders
  * (parts named after the files, columns aligned by name, the folder shapes it refuses), what
  * the catalog serves from them, and a kill-at-any-moment loop of a partitioned run. */
-#include <cmocka.h>
 #include <dirent.h>
 #include <glob.h>
 #include <setjmp.h>
@@ -19,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/isotime.h"

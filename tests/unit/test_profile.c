@@ -11,13 +11,13 @@
 #include <stdint.h>
 /* clang-format on */
 
-#include <cmocka.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/mem.h"

@@ -5,9 +5,9 @@
  * for an interrupt is ended at the deadline and its worker replaced, and hostile workers (a
  * frame claiming 2 GB, a worker dying mid-answer, a malformed answer) end as a clean
  * QUERY_CRASHED while the next query runs on a new worker. */
-#include <cmocka.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/isotime.h"
 #include "base/mem.h"
 #include "base/metrics.h"
 #include "data/catalog.h"
@@ -99,7 +102,7 @@ static void test_run_frame_round_trip_and_refusals(void **state)
     (void)state;
     struct buf b;
     buf_init(&b, 1 << 20);
-    struct wire_run run = { RESULT_PARQUET, 10, 100, 1000, "/tmp/x.parquet", "SELECT 1" };
+    struct wire_run run = { RESULT_PARQUET, 10, 100, 1000, 5, "/tmp/x.parquet", "SELECT 1" };
     assert_int_equal(wire_encode_run(&b, &run), RC_OK);
     struct wire_run got;
     char *heap = NULL;
@@ -108,13 +111,14 @@ static void test_run_frame_round_trip_and_refusals(void **state)
     assert_string_equal(got.sql, "SELECT 1");
     assert_string_equal(got.parquet_path, "/tmp/x.parquet");
     assert_int_equal(got.max_rows, 10);
+    assert_int_equal(got.cpu_s, 5);
     free(heap);
     for (size_t n = 0; n < b.len; n++) {
         assert_int_equal(wire_decode_run(b.data, n, &got, &heap, &err), RC_INVALID);
         assert_null(heap);
     }
     buf_reset(&b);
-    struct wire_run json_with_path = { RESULT_JSON, 10, 100, 1000, "/tmp/x", "SELECT 1" };
+    struct wire_run json_with_path = { RESULT_JSON, 10, 100, 1000, 5, "/tmp/x", "SELECT 1" };
     assert_int_equal(wire_encode_run(&b, &json_with_path), RC_OK);
     assert_int_equal(wire_decode_run(b.data, b.len, &got, &heap, &err), RC_INVALID);
     buf_cleanup(&b);
@@ -414,6 +418,67 @@ static void test_workers_outlive_the_threads_whose_queries_needed_them(void **st
     pool_close(f);
 }
 
+/* Sends one frame of type with body b to a worker; the frame must go. */
+static void send_frame(int fd, enum wire_type type, const struct buf *b)
+{
+    const void *parts[] = { b->data };
+    size_t lens[] = { b->len };
+    struct err err = { { 0 } };
+    assert_int_equal(wire_send(fd, type, parts, lens, 1, 0, &err), RC_OK);
+}
+
+/* The CPU limit a RUN frame carries holds by itself: a worker whose server never kills it
+ * (here nobody watches it) is ended by the kernel once its query has used its CPU seconds. */
+static void test_a_query_past_its_cpu_seconds_ends_its_worker(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (dup2(sv[1], QUERY_WORKER_FD) < 0)
+            _exit(90);
+        char ppid[24];
+        snprintf(ppid, sizeof(ppid), "%d", (int)parent);
+        char *argv[] = { (char *)QUERY_WORKER_COMMAND, ppid, (char *)"0", NULL };
+        _exit(query_worker_main(3, argv));
+    }
+    close(sv[1]);
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    struct catalog_recipe r = { 0 };
+    catalog_recipe_add(&r, "SET threads = 1", NULL, NULL);
+    assert_int_equal(wire_encode_recipe(&b, 1, &r), RC_OK);
+    catalog_recipe_cleanup(&r);
+    send_frame(sv[0], WIRE_LOAD, &b);
+    struct wire_in in = { 0 };
+    struct err err = { { 0 } };
+    assert_int_equal(wire_read(sv[0], &in, WIRE_FRAME_MAX, &err), RC_OK);
+    assert_int_equal(in.type, WIRE_LOADED);
+    buf_reset(&b);
+    struct wire_run run = { RESULT_JSON,
+                            10,
+                            1000,
+                            1 << 20,
+                            1,
+                            NULL,
+                            "SELECT levenshtein(repeat('a', 200000), repeat('b', 200000))" };
+    assert_int_equal(wire_encode_run(&b, &run), RC_OK);
+    int64_t t0 = clock_mono_us();
+    send_frame(sv[0], WIRE_RUN, &b);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    printf("# the worker ended %.1f s after its query started\n",
+           (double)(clock_mono_us() - t0) / 1e6);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGXCPU);
+    wire_in_reset(&in);
+    buf_cleanup(&b);
+    close(sv[0]);
+}
+
 /* ---- the fake worker ---- */
 
 /* A worker that answers LOAD properly and misbehaves on RUN as the mode file says; started
@@ -509,6 +574,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hostile_workers_end_cleanly_and_are_replaced),
         cmocka_unit_test(test_shutdown_stops_a_running_query),
         cmocka_unit_test(test_workers_outlive_the_threads_whose_queries_needed_them),
+        cmocka_unit_test(test_a_query_past_its_cpu_seconds_ends_its_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

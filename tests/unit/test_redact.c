@@ -1,7 +1,6 @@
 /* test_redact.c — unit tests of redact_paths: every occurrence of the data folder's path is
  * replaced, the output is bounded whatever the message, and no part of a path survives the
  * cut when the message does not fit. */
-#include <cmocka.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/mem.h"
 #include "base/redact.h"

@@ -1,11 +1,11 @@
 /* test_registry.c — unit tests of the table registry repository (store/registry.h) on a real
  * SQLite file: register, read, list, update (clearing a field), delete with everything keyed
  * by the table id, duplicates; and the schedule and primary-key rules. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include "base/mem.h"
 #include "helpers.h"

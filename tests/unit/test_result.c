@@ -2,7 +2,6 @@
  * JSON (big integers, decimals, NaN, dates, timestamps, nested values, blobs), CSV quoting,
  * the row and byte caps, odd column names, engine errors, and Parquet results read back
  * exactly. In-memory DuckDB. */
-#include <cmocka.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/mem.h"

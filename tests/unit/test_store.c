@@ -1,11 +1,11 @@
 /* test_store.c — unit tests of src/store: migrations, integrity, the connection pool and the
  * server_meta repository, on real SQLite files. */
-#include <cmocka.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"

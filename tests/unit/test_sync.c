@@ -13,13 +13,13 @@
 #include <stdint.h>
 /* clang-format on */
 
-#include <cmocka.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"
