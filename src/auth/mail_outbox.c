@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -126,14 +127,7 @@ void mail_outbox_send(const struct mail_server *s, const char *to, const char *s
 
 int mail_outbox_drain(int timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_after_us(CLOCK_REALTIME, (int64_t)timeout_ms * 1000);
     pthread_mutex_lock(&lock);
     draining = true;
     int e = 0;

@@ -22,4 +22,8 @@ bool isotime_parse(const char *s, time_t *out_t);
 /* Monotonic clock in microseconds, for durations. */
 int64_t clock_mono_us(void);
 
+/* The time us microseconds from now on clock (CLOCK_REALTIME or CLOCK_MONOTONIC), as the
+ * absolute time that pthread_cond_timedwait takes; a negative us counts as 0. */
+struct timespec clock_after_us(clockid_t clock, int64_t us);
+
 #endif

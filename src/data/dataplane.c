@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/metrics.h"
@@ -212,23 +213,11 @@ enum rc dataplane_profile(struct dataplane *dp, const char *id, struct err *err)
     return RC_OK;
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static void *watch_loop(void *arg)
 {
     struct dataplane *dp = arg;
     for (;;) {
-        struct timespec until;
-        deadline_in(&until, dp->interval_ms);
+        struct timespec until = clock_after_us(CLOCK_REALTIME, (int64_t)dp->interval_ms * 1000);
         pthread_mutex_lock(&dp->mu);
         while (!dp->stopping && !dp->rebuild_requested &&
                pthread_cond_timedwait(&dp->wake, &dp->mu, &until) != ETIMEDOUT) {
@@ -427,8 +416,7 @@ static bool profiler_wait(struct dataplane *dp)
     while (!dp->profiler_done && clock_mono_us() < until) {
         if (dp->profiling)
             duck_interrupt(dp->profiling);
-        struct timespec t;
-        deadline_in(&t, 100);
+        struct timespec t = clock_after_us(CLOCK_REALTIME, 100 * 1000);
         (void)pthread_cond_timedwait(&dp->profiler_exit, &dp->mu, &t);
     }
     bool done = dp->profiler_done;

@@ -131,13 +131,7 @@ static void *reaper_main(void *arg)
     struct conntrack *ct = arg;
     pthread_mutex_lock(&ct->lock);
     while (!ct->stop) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += REAP_EVERY_MS * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
+        struct timespec t = clock_after_us(CLOCK_REALTIME, REAP_EVERY_MS * 1000LL);
         (void)pthread_cond_timedwait(&ct->wake, &ct->lock, &t);
         if (!ct->stop)
             reap(ct, clock_mono_us());

@@ -767,14 +767,7 @@ void http_server_quiesce(struct http_server *server)
 
 bool http_server_wait_idle(struct http_server *server, int timeout_ms)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    struct timespec deadline = clock_after_us(CLOCK_REALTIME, (int64_t)timeout_ms * 1000);
     pthread_mutex_lock(&server->lock);
     int rc = 0;
     while (server->in_flight > 0 && rc == 0)

@@ -297,18 +297,7 @@ static bool idle_worker_broken(const struct worker *w)
 /* The absolute CLOCK_MONOTONIC time of until_us (clock_mono_us) for pthread_cond_timedwait. */
 static struct timespec mono_ts(int64_t until_us)
 {
-    int64_t wait_us = until_us - clock_mono_us();
-    if (wait_us < 0)
-        wait_us = 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += wait_us / 1000000;
-    ts.tv_nsec += (long)(wait_us % 1000000) * 1000;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
+    return clock_after_us(CLOCK_MONOTONIC, until_us - clock_mono_us());
 }
 
 /* What the supervisor should do next, decided under the lock: a slot to start a process in,

@@ -240,15 +240,7 @@ void store_close(struct store **store)
 /* The absolute CLOCK_REALTIME time ms milliseconds from now (for timed waits). */
 static struct timespec deadline_in(int ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return clock_after_us(CLOCK_REALTIME, (int64_t)ms * 1000);
 }
 
 enum rc store_conn_acquire(struct store *store, sqlite3 **out_db, struct err *err)
