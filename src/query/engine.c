@@ -714,9 +714,10 @@ out:
  * options, plus the caller's extra names; never a secret (JWT_SECRET_KEY, a token, ...). */
 static char **worker_environment(const char *const *extra)
 {
-    static const char *const keep[] = { "PATH",          "HOME",        "TMPDIR", "LANG",
-                                        "LC_ALL",        "LC_CTYPE",    "TZ",     "ASAN_OPTIONS",
-                                        "UBSAN_OPTIONS", "LSAN_OPTIONS" };
+    static const char *const keep[] = { "PATH",         "HOME",         "TMPDIR",
+                                        "LANG",         "LC_ALL",       "LC_CTYPE",
+                                        "TZ",           "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                        "LSAN_OPTIONS", "TSAN_OPTIONS" };
     size_t n = 0;
     char **env = xcalloc(1, sizeof(char *));
     for (char **v = environ; *v; v++) {

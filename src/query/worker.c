@@ -22,11 +22,13 @@
 #include "query/result.h"
 #include "query/wire.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#    define WORKER_ASAN 1
+/* ASan and TSan reserve terabytes of address space for their shadow memory, so an
+ * RLIMIT_AS kills a sanitized worker at its first allocation. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#    define WORKER_SANITIZED 1
 #elif defined(__has_feature)
-#    if __has_feature(address_sanitizer)
-#        define WORKER_ASAN 1
+#    if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#        define WORKER_SANITIZED 1
 #    endif
 #endif
 
@@ -155,9 +157,9 @@ int query_worker_main(int argc, char **argv)
         return 1;
     close_inherited();
     signal(SIGPIPE, SIG_IGN);
-#ifndef WORKER_ASAN
+#ifndef WORKER_SANITIZED
     /* a backstop for allocations DuckDB's memory_limit does not count; the server's RSS
-     * check is the limit that matters (ASan reserves terabytes, so not there) */
+     * check is the limit that matters (not under the sanitizers: see above) */
     if (as_limit > 0) {
         struct rlimit rl = { (rlim_t)as_limit, (rlim_t)as_limit };
         (void)setrlimit(RLIMIT_AS, &rl);
