@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,18 @@ static void close_inherited(void)
             close((int)fd);
     }
     closedir(d);
+}
+
+/* Tells the kernel to end this process first when the machine runs out of memory: several
+ * queries each within its own budget can still add up to more than the machine has, and then
+ * a worker must go, never the server (raising one's own score needs no privilege). */
+static void mark_first_for_oom_killer(void)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    (void)!write(fd, "1000", 4);
+    close(fd);
 }
 
 /* Replies to the server; false when it is gone. */
@@ -157,6 +170,7 @@ int query_worker_main(int argc, char **argv)
         return 1;
     close_inherited();
     signal(SIGPIPE, SIG_IGN);
+    mark_first_for_oom_killer();
 #ifndef WORKER_SANITIZED
     /* a backstop for allocations DuckDB's memory_limit does not count; the server's RSS
      * check is the limit that matters (not under the sanitizers: see above) */

@@ -136,6 +136,14 @@ describe('runaway queries are ended by killing their worker', () => {
     assert.ok(live >= 1, `da_query_workers ${live}`);
     assert.ok(children(server.child.pid).length <= 8);
   });
+
+  test('should the machine run out of memory, the kernel kills a worker, never the server', async () => {
+    const workers = children(server.child.pid);
+    assert.ok(workers.length >= 1);
+    for (const pid of workers)
+      assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '1000', `worker ${pid}`);
+    assert.notEqual(readFileSync(`/proc/${server.child.pid}/oom_score_adj`, 'utf8').trim(), '1000');
+  });
 });
 
 describe('SIGTERM during a runaway query', () => {
