@@ -32,7 +32,7 @@ enum rc api_user_may_read(struct app *app, const struct user *u, const char *tab
         *out_allowed = true;
         return RC_OK;
     }
-    return store_user_may_read(app->store, u->id, table_id, out_allowed, err);
+    return store_user_may_read(app->core.store, u->id, table_id, out_allowed, err);
 }
 
 bool api_may_read(struct app *app, const struct user *u, const char *table_id)
@@ -46,7 +46,7 @@ const struct catalog_table *api_readable_table(struct http_req *req, struct app 
                                                const struct user *u, const char *id,
                                                bool local_only, struct catalog_gen **out_g)
 {
-    struct catalog *cat = dataplane_catalog(app->dataplane);
+    struct catalog *cat = dataplane_catalog(app->core.dataplane);
     *out_g = NULL;
     if (!id || !ident_is_table_id(id) || !api_may_read(app, u, id)) {
         http_respond_error(req, 404, "Table not found");
@@ -157,16 +157,16 @@ static enum rc grant_req_check(struct app *app, json_t *user_v, json_t *group_v,
         return err_set(err, RC_INVALID, "group: 1 to %d characters from [A-Za-z0-9_.-]",
                        GROUP_NAME_MAX);
     if (out->user_id) {
-        rc = users_get(app->store, out->user_id, &u, err);
+        rc = users_get(app->core.store, out->user_id, &u, err);
         if (rc == RC_NOTFOUND)
             return err_set(err, RC_NOTFOUND, "User not found");
     } else {
-        rc = groups_find(app->store, out->group, out->group_id, err);
+        rc = groups_find(app->core.store, out->group, out->group_id, err);
     }
     if (rc)
         return rc;
     if (table_must_exist && !bucket) {
-        rc = tables_get(app->store, dataset, &t, err);
+        rc = tables_get(app->core.store, dataset, &t, err);
         if (rc == RC_NOTFOUND)
             return err_set(err, RC_NOTFOUND, "Table '%s' not found", dataset);
     }
@@ -210,8 +210,8 @@ static void post_permission(struct http_req *req, void *appv)
         goto out;
     grant_detail(&g, detail, sizeof(detail));
     struct audit_entry audit = api_audit_entry(req, &p, "grant.add", g.dataset, "ok", detail);
-    rc = grants_add(app->store, g.user_id, g.user_id ? NULL : g.group_id, g.dataset, p.user.email,
-                    &audit, &err);
+    rc = grants_add(app->core.store, g.user_id, g.user_id ? NULL : g.group_id, g.dataset,
+                    p.user.email, &audit, &err);
     if (rc)
         goto out;
     http_respond_json(req, 201, grant_json(g.user_id, g.group, g.dataset));
@@ -228,7 +228,7 @@ static enum rc grant_exists(struct app *app, const struct grant_req *g, bool *ou
     struct grant *list = NULL;
     size_t len = 0;
     *out_exists = false;
-    enum rc rc = grants_list(app->store, g->user_id, &list, &len, err);
+    enum rc rc = grants_list(app->core.store, g->user_id, &list, &len, err);
     for (size_t i = 0; !rc && i < len && !*out_exists; i++) {
         const struct grant *x = &list[i];
         *out_exists = strcmp(x->dataset, g->dataset) == 0 &&
@@ -261,7 +261,7 @@ static void delete_permission(struct http_req *req, void *appv)
         goto out;
     grant_detail(&g, detail, sizeof(detail));
     struct audit_entry audit = api_audit_entry(req, &p, "grant.remove", g.dataset, "ok", detail);
-    rc = grants_remove(app->store, g.user_id, g.user_id ? NULL : g.group_id, g.dataset, &audit,
+    rc = grants_remove(app->core.store, g.user_id, g.user_id ? NULL : g.group_id, g.dataset, &audit,
                        &removed, &err);
 out:
     if (rc)
@@ -289,7 +289,7 @@ static void list_permissions(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = grants_list(app->store, NULL, &list, &len, &err);
+    enum rc rc = grants_list(app->core.store, NULL, &list, &len, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -308,13 +308,13 @@ static void user_permissions(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = users_get(app->store, http_req_param(req, "user_id"), &u, &err);
+    enum rc rc = users_get(app->core.store, http_req_param(req, "user_id"), &u, &err);
     if (rc == RC_NOTFOUND)
         rc = err_set(&err, RC_NOTFOUND, "User not found");
     if (!rc)
-        rc = grants_list(app->store, u.id, &list, &len, &err);
+        rc = grants_list(app->core.store, u.id, &list, &len, &err);
     if (!rc)
-        rc = groups_of_user(app->store, u.id, &groups, &groups_len, &err);
+        rc = groups_of_user(app->core.store, u.id, &groups, &groups_len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -352,7 +352,7 @@ static void post_group(struct http_req *req, void *appv)
     }
     api_new_id(id);
     struct audit_entry audit = api_audit_entry(req, &p, "group.create", name, "ok", NULL);
-    rc = groups_create(app->store, id, name, &audit, &err);
+    rc = groups_create(app->core.store, id, name, &audit, &err);
     if (!rc)
         http_respond_json(req, 201, json_pack("{s:s, s:s}", "id", id, "name", name));
 out:
@@ -368,7 +368,7 @@ static enum rc path_group(struct http_req *req, struct app *app, char out_id[USE
     const char *name = http_req_param(req, "name");
     if (!group_name_valid(name))
         return err_set(err, RC_NOTFOUND, "Group not found");
-    return groups_find(app->store, name, out_id, err);
+    return groups_find(app->core.store, name, out_id, err);
 }
 
 static void post_group_member(struct http_req *req, void *appv)
@@ -385,14 +385,14 @@ static void post_group_member(struct http_req *req, void *appv)
         return;
     enum rc rc = path_group(req, app, group_id, &err);
     if (!rc) {
-        rc = users_get(app->store, user_id, &u, &err);
+        rc = users_get(app->core.store, user_id, &u, &err);
         if (rc == RC_NOTFOUND)
             rc = err_set(&err, RC_NOTFOUND, "User not found");
     }
     if (rc)
         goto out;
     struct audit_entry audit = api_audit_entry(req, &p, "group.member.add", name, "ok", u.id);
-    rc = groups_add_member(app->store, group_id, u.id, &audit, &err);
+    rc = groups_add_member(app->core.store, group_id, u.id, &audit, &err);
     if (!rc)
         http_respond_json(req, 200, json_pack("{s:s, s:s}", "group", name, "user_id", u.id));
 out:
@@ -409,7 +409,7 @@ static enum rc is_member(struct app *app, const char *user_id, const char *name,
     char **groups = NULL;
     size_t len = 0;
     *out_member = false;
-    enum rc rc = groups_of_user(app->store, user_id, &groups, &len, err);
+    enum rc rc = groups_of_user(app->core.store, user_id, &groups, &len, err);
     for (size_t i = 0; i < len; i++) {
         *out_member = *out_member || strcmp(groups[i], name) == 0;
         free(groups[i]);
@@ -437,7 +437,7 @@ static void delete_group_member(struct http_req *req, void *appv)
     if (!rc) {
         struct audit_entry audit =
             api_audit_entry(req, &p, "group.member.remove", name, "ok", user_id);
-        rc = groups_remove_member(app->store, group_id, user_id, &audit, &err);
+        rc = groups_remove_member(app->core.store, group_id, user_id, &audit, &err);
     }
     if (rc)
         respond_rc(req, rc, &err);
@@ -497,7 +497,7 @@ static void post_access_request(struct http_req *req, void *appv)
         rc = err_set(&err, RC_INVALID, "reason: at most %d bytes", REQUEST_REASON_MAX);
         goto out;
     }
-    rc = tables_get(app->store, table_id, &t, &err);
+    rc = tables_get(app->core.store, table_id, &t, &err);
     if (rc == RC_NOTFOUND)
         rc = err_set(&err, RC_NOTFOUND, "Table '%s' not found", table_id);
     if (!rc)
@@ -508,7 +508,7 @@ static void post_access_request(struct http_req *req, void *appv)
         goto out;
     api_new_id(id);
     struct audit_entry audit = api_audit_entry(req, &p, "access_request.create", t.id, "ok", id);
-    rc = requests_create(app->store, id, p.user.id, t.id, reason ? reason : "", &audit, &err);
+    rc = requests_create(app->core.store, id, p.user.id, t.id, reason ? reason : "", &audit, &err);
     if (!rc)
         http_respond_json(
             req, 201,
@@ -528,7 +528,7 @@ static void my_access_requests(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
-    enum rc rc = requests_list(app->store, p.user.id, &list, &len, &err);
+    enum rc rc = requests_list(app->core.store, p.user.id, &list, &len, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -545,7 +545,7 @@ static void pending_access_requests(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = requests_list(app->store, NULL, &list, &len, &err);
+    enum rc rc = requests_list(app->core.store, NULL, &list, &len, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -563,7 +563,7 @@ static enum rc request_detail(struct app *app, const char *id, char *out, size_t
     struct access_request *list = NULL;
     size_t len = 0;
     out[0] = '\0';
-    enum rc rc = requests_list(app->store, NULL, &list, &len, err);
+    enum rc rc = requests_list(app->core.store, NULL, &list, &len, err);
     for (size_t i = 0; !rc && i < len; i++)
         if (strcmp(list[i].id, id) == 0)
             snprintf(out, size, "table=%s user=%s", list[i].table_id, list[i].user_email);
@@ -583,7 +583,7 @@ static void decide(struct http_req *req, struct app *app, bool approve)
     if (!rc) {
         const char *action = approve ? "access_request.approve" : "access_request.deny";
         struct audit_entry audit = api_audit_entry(req, &p, action, id, "ok", detail);
-        rc = requests_decide(app->store, id, approve, p.user.email, &audit, &err);
+        rc = requests_decide(app->core.store, id, approve, p.user.email, &audit, &err);
     }
     if (rc)
         respond_rc(req, rc, &err);
@@ -679,7 +679,7 @@ static void get_audit(struct http_req *req, void *appv)
         return;
     enum rc rc = audit_filter_read(req, &f, since, until, &err);
     if (!rc)
-        rc = audit_list(app->store, &f, &rows, &len, &total, &err);
+        rc = audit_list(app->core.store, &f, &rows, &len, &total, &err);
     if (rc)
         goto out;
     json_t *entries = json_array();

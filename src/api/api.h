@@ -6,27 +6,17 @@
 #include <stddef.h>
 
 #include "auth/ratelimit.h"
-#include "auth/server_key.h"
-#include "config/config.h"
+#include "core/core.h"
 #include "http/http.h"
-#include "store/store.h"
 
-struct dataplane;
-struct query_engine;
-
-/* What handlers share. Built by `da serve` before the server starts and read-only while it
- * runs (the parts that change, like the store, guard themselves). */
+/* What handlers share: the domain layer they adapt, and what only HTTP needs. Built by
+ * `da serve` before the server starts and read-only while it runs (the parts that change,
+ * like the store, guard themselves). */
 struct app {
-    const struct config *cfg;
-    struct store *store;
-    const char *data_dir;
-    char *extracts_dir; /* <data_dir>/extracts; owned */
-    char *spool_dir;    /* <data_dir>/uploads/.incoming, uploads as they arrive; owned */
-    struct server_key key;
+    struct core core;
+    char *spool_dir;              /* <data_dir>/uploads/.incoming, uploads as they arrive; owned */
     struct ratelimit *rl_ip;      /* login and token attempts per client address */
     struct ratelimit *rl_account; /* login attempts per account */
-    struct dataplane *dataplane;  /* the catalog and its watcher, profiler */
-    struct query_engine *engine;  /* governed SQL: limits, the query worker processes */
 };
 
 /* All routes of the API in one array; the caller frees it with free() after the server

@@ -33,7 +33,7 @@ static bool check_password(struct http_req *req, struct app *app, const char *em
         return false;
     struct err err;
     char *hash = NULL;
-    enum rc rc = users_get_by_email(app->store, email, out, &hash, &err);
+    enum rc rc = users_get_by_email(app->core.store, email, out, &hash, &err);
     bool ok = false;
     if (rc != RC_OK && rc != RC_NOTFOUND) {
         /* the store did not answer: that says nothing about the password */
@@ -112,9 +112,10 @@ enum rc api_setup_link_new(struct app *app, const char *user_id, char **out_url,
     *out_url = NULL;
     enum rc rc = opaque_token_new(SETUP_PREFIX, &token, hash, err);
     if (!rc)
-        rc = one_time_create(app->store, hash, "setup", user_id, api_now() + SETUP_LIFETIME_S, err);
+        rc = one_time_create(app->core.store, hash, "setup", user_id, api_now() + SETUP_LIFETIME_S,
+                             err);
     if (!rc)
-        *out_url = xasprintf("%s/auth/password/setup#token=%s", app->cfg->public_url, token);
+        *out_url = xasprintf("%s/auth/password/setup#token=%s", app->core.cfg->public_url, token);
     opaque_token_free(token);
     return rc;
 }
@@ -145,15 +146,15 @@ static void post_password_setup(struct http_req *req, void *appv)
      * for the user checked. */
     enum rc rc = RC_UNAUTHORIZED;
     if (opaque_token_well_formed(token, SETUP_PREFIX))
-        rc = one_time_peek(app->store, hash, "setup", api_now(), user_id, &err);
+        rc = one_time_peek(app->core.store, hash, "setup", api_now(), user_id, &err);
     if (!rc)
-        rc = users_get(app->store, user_id, &u, &err);
+        rc = users_get(app->core.store, user_id, &u, &err);
     if (!rc && (!u.active || (email && strcasecmp(email, u.email) != 0)))
         rc = RC_UNAUTHORIZED;
     if (!rc)
         rc = password_hash(password, &phc, &err);
     if (!rc)
-        rc = one_time_consume_for(app->store, hash, "setup", u.id, api_now(), &err);
+        rc = one_time_consume_for(app->core.store, hash, "setup", u.id, api_now(), &err);
     if (rc == RC_BUSY) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -166,7 +167,7 @@ static void post_password_setup(struct http_req *req, void *appv)
     struct principal actor = { .user = u };
     struct audit_entry audit = api_audit_entry(req, &actor, "password.set", u.email, "ok", NULL);
     if (!rc)
-        rc = users_set_password(app->store, u.id, phc, &audit, &err);
+        rc = users_set_password(app->core.store, u.id, phc, &audit, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -193,7 +194,7 @@ static void post_logout(struct http_req *req, void *appv)
     }
     struct err err;
     struct audit_entry audit = api_audit_entry(req, &p, "logout", p.user.email, "ok", NULL);
-    enum rc rc = sessions_revoke(app->store, p.user.id, p.jti, &audit, NULL, &err);
+    enum rc rc = sessions_revoke(app->core.store, p.user.id, p.jti, &audit, NULL, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -210,7 +211,7 @@ static void get_me(struct http_req *req, void *appv)
     char **groups = NULL;
     size_t len = 0;
     struct err err;
-    enum rc rc = groups_of_user(app->store, p.user.id, &groups, &len, &err);
+    enum rc rc = groups_of_user(app->core.store, p.user.id, &groups, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -255,7 +256,7 @@ static void post_bootstrap(struct http_req *req, void *appv)
     }
     opaque_token_hash(code, hash);
     if (!opaque_token_well_formed(code, BOOTSTRAP_PREFIX) ||
-        one_time_consume(app->store, hash, "bootstrap", api_now(), user_id, &err) != RC_OK) {
+        one_time_consume(app->core.store, hash, "bootstrap", api_now(), user_id, &err) != RC_OK) {
         api_audit(app, req, NULL, "bootstrap", email, "failed", "invalid code");
         http_respond_error(req, 403, "Invalid or expired bootstrap code");
         goto out;
@@ -265,7 +266,7 @@ static void post_bootstrap(struct http_req *req, void *appv)
     struct principal actor = { .user = u };
     struct audit_entry audit = api_audit_entry(req, &actor, "bootstrap", u.email, "ok", NULL);
     if (!rc)
-        rc = users_create_first_admin(app->store, &u, phc, &audit, &err);
+        rc = users_create_first_admin(app->core.store, &u, phc, &audit, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "core/audit.h"
 
 #define PAT_PREFIX "da_pat_"
 
@@ -61,13 +62,13 @@ enum rc api_token_user(struct app *app, const char *token, struct principal *out
         char hash[SHA256_HEX_LEN + 1];
         opaque_token_hash(token, hash);
         out->via_pat = true;
-        return pats_user(app->store, hash, api_now(), &out->user, err);
+        return pats_user(app->core.store, hash, api_now(), &out->user, err);
     }
     struct jwt_claims claims;
-    enum rc rc = jwt_verify(token, app->key.bytes, app->key.len, api_now(), &claims, err);
+    enum rc rc = jwt_verify(token, app->core.key.bytes, app->core.key.len, api_now(), &claims, err);
     if (rc)
         return rc;
-    rc = sessions_user(app->store, claims.jti, api_now(), &out->user, err);
+    rc = sessions_user(app->core.store, claims.jti, api_now(), &out->user, err);
     if (!rc && strcmp(out->user.id, claims.sub) != 0)
         rc = err_set(err, RC_UNAUTHORIZED, "session belongs to another user");
     if (!rc)
@@ -99,13 +100,13 @@ static bool same_origin(const struct http_req *req, const struct app *app)
         origin_of(referer, theirs, sizeof(theirs));
     else
         return false;
-    origin_of(app->cfg->public_url, ours, sizeof(ours));
+    origin_of(app->core.cfg->public_url, ours, sizeof(ours));
     if (strcasecmp(theirs, ours) == 0)
         return true;
     const char *host = http_req_header(req, "Host");
     if (!host)
         return false;
-    const char *scheme = strncmp(app->cfg->public_url, "https:", 6) == 0 ? "https" : "http";
+    const char *scheme = strncmp(app->core.cfg->public_url, "https:", 6) == 0 ? "https" : "http";
     snprintf(host_origin, sizeof(host_origin), "%s://%s", scheme, host);
     return strcasecmp(theirs, host_origin) == 0;
 }
@@ -270,24 +271,13 @@ struct audit_entry api_audit_entry(const struct http_req *req, const struct prin
                                    const char *action, const char *target, const char *result,
                                    const char *detail)
 {
-    return (struct audit_entry){
-        .actor_id = actor ? actor->user.id : NULL,
-        .actor_email = actor ? actor->user.email : NULL,
-        .action = action,
-        .target = target,
-        .ip = http_req_client_ip(req),
-        .result = result,
-        .detail = detail,
-    };
+    return core_audit_entry(http_req_client_ip(req), actor, action, target, result, detail);
 }
 
 void api_audit(struct app *app, const struct http_req *req, const struct principal *actor,
                const char *action, const char *target, const char *result, const char *detail)
 {
-    struct audit_entry e = api_audit_entry(req, actor, action, target, result, detail);
-    struct err err;
-    if (audit_write(app->store, &e, &err) != RC_OK)
-        log_error("audit", "cannot record %s %s: %s", action, target ? target : "", err.msg);
+    core_audit(&app->core, http_req_client_ip(req), actor, action, target, result, detail);
 }
 
 enum rc api_issue_session(struct app *app, const struct http_req *req, const struct user *u,
@@ -303,16 +293,16 @@ enum rc api_issue_session(struct app *app, const struct http_req *req, const str
     *out_token = NULL;
     struct principal actor = { .user = *u };
     struct audit_entry audit = api_audit_entry(req, &actor, "login", u->email, "ok", method);
-    enum rc rc = sessions_create(app->store, c.jti, u->id, c.exp, http_req_client_ip(req), method,
-                                 &audit, err);
+    enum rc rc = sessions_create(app->core.store, c.jti, u->id, c.exp, http_req_client_ip(req),
+                                 method, &audit, err);
     if (!rc)
-        rc = jwt_sign(&c, app->key.bytes, app->key.len, out_token, err);
+        rc = jwt_sign(&c, app->core.key.bytes, app->core.key.len, out_token, err);
     return rc;
 }
 
 static bool cookie_secure(const struct app *app)
 {
-    return app->cfg->behind_tls_proxy || strncmp(app->cfg->public_url, "https:", 6) == 0;
+    return app->core.cfg->behind_tls_proxy || strncmp(app->core.cfg->public_url, "https:", 6) == 0;
 }
 
 void api_set_session_cookie(struct http_req *req, const struct app *app, const char *token)

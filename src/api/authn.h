@@ -9,17 +9,11 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "core/principal.h"
 #include "store/identity.h"
 
 #define SESSION_LIFETIME_S (24 * 3600)
 #define SESSION_COOKIE     "access_token"
-
-struct principal {
-    struct user user;
-    bool via_cookie;
-    bool via_pat;
-    char jti[65]; /* the session behind a JWT; "" for a token */
-};
 
 /* Who a bearer token or cookie value belongs to (a personal access token or a session JWT).
  * RC_UNAUTHORIZED when it is not valid; any other result means the state store did not

@@ -33,7 +33,7 @@ static struct registry_table *registry_row(struct app *app, const char *id)
 {
     struct registry_table *row = xmalloc(sizeof(*row));
     struct err err;
-    if (registry_get(app->store, id, row, &err) != RC_OK) {
+    if (registry_get(app->core.store, id, row, &err) != RC_OK) {
         free(row);
         return NULL;
     }
@@ -61,11 +61,11 @@ static void list_tables(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
-    if (registry_list(app->store, &regs, &n_regs, &err) != RC_OK) {
+    if (registry_list(app->core.store, &regs, &n_regs, &err) != RC_OK) {
         http_respond_rc(req, RC_DB, &err);
         return;
     }
-    struct catalog *cat = dataplane_catalog(app->dataplane);
+    struct catalog *cat = dataplane_catalog(app->core.dataplane);
     struct catalog_gen *g = catalog_acquire(cat);
     json_t *tables = json_array();
     int readable = 0, requestable = 0;
@@ -154,7 +154,7 @@ static void get_table(struct http_req *req, void *appv)
     enum rc rc = describe(g, t->id, &columns, &err);
     if (rc) {
         json_decref(body);
-        catalog_release(dataplane_catalog(app->dataplane), g);
+        catalog_release(dataplane_catalog(app->core.dataplane), g);
         free(reg);
         http_respond_rc(req, rc, &err);
         return;
@@ -165,12 +165,12 @@ static void get_table(struct http_req *req, void *appv)
     char *profile = NULL;
     char extracted_at[ISOTIME_SIZE], profiled_at[ISOTIME_SIZE];
     json_t *pj = NULL;
-    if (profiles_get(app->store, t->id, &profile, extracted_at, profiled_at, &err) == RC_OK)
+    if (profiles_get(app->core.store, t->id, &profile, extracted_at, profiled_at, &err) == RC_OK)
         pj = json_loads(profile, 0, NULL);
     free(profile);
     json_object_set_new(body, "profile", pj ? pj : json_null());
     json_object_set_new(body, "generation", json_integer((json_int_t)g->number));
-    catalog_release(dataplane_catalog(app->dataplane), g);
+    catalog_release(dataplane_catalog(app->core.dataplane), g);
     free(reg);
     http_respond_json(req, 200, body);
 }
@@ -196,9 +196,9 @@ static void get_sample(struct http_req *req, void *appv)
     struct duck *conn = NULL;
     struct buf sql, out;
     struct result_stats st;
-    struct result_limits lim = { rows, app->cfg->query_max_bytes };
+    struct result_limits lim = { rows, app->core.cfg->query_max_bytes };
     buf_init(&sql, 256);
-    buf_init(&out, (size_t)app->cfg->query_max_bytes + 256 * 1024);
+    buf_init(&out, (size_t)app->core.cfg->query_max_bytes + 256 * 1024);
     enum rc rc = buf_append_str(&sql, "SELECT * FROM main.");
     if (!rc)
         rc = duck_sql_quote_ident(&sql, t->id);
@@ -207,7 +207,7 @@ static void get_sample(struct http_req *req, void *appv)
     if (!rc)
         rc = result_run(conn, buf_cstr(&sql), RESULT_JSON, &lim, &out, &st, &err);
     duck_close(&conn);
-    catalog_release(dataplane_catalog(app->dataplane), g);
+    catalog_release(dataplane_catalog(app->core.dataplane), g);
     api_audit(app, req, &p, "catalog.sample", http_req_param(req, "id"), rc ? "error" : "ok", NULL);
     if (rc) {
         http_respond_rc(req, rc == RC_DB ? RC_INTERNAL : rc, &err);

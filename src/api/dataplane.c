@@ -45,7 +45,7 @@ static void post_rebuild(struct http_req *req, void *appv)
         goto out;
     }
     struct catalog_rebuild_stats stats;
-    enum rc rc = dataplane_rebuild(app->dataplane, source, &stats, &err);
+    enum rc rc = dataplane_rebuild(app->core.dataplane, source, &stats, &err);
     api_audit(app, req, &p, "catalog.rebuild", source ? source : "*", rc ? "error" : "ok",
               rc ? err.msg : NULL);
     if (rc) {
@@ -71,7 +71,7 @@ static void get_catalog_state(struct http_req *req, void *appv)
     struct principal p;
     if (!api_require_admin(req, app, &p))
         return;
-    struct catalog *c = dataplane_catalog(app->dataplane);
+    struct catalog *c = dataplane_catalog(app->core.dataplane);
     struct catalog_gen *g = catalog_acquire(c);
     json_t *tables = json_array();
     for (size_t i = 0; i < g->n_tables; i++) {
@@ -114,7 +114,7 @@ static void get_profile(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_user(req, app, &p) || !readable(req, app, &p, id))
         return;
-    enum rc rc = profiles_get(app->store, id, &json, extracted_at, profiled_at, &err);
+    enum rc rc = profiles_get(app->core.store, id, &json, extracted_at, profiled_at, &err);
     if (rc == RC_NOTFOUND) {
         http_respond_error(req, 404, "Table %s has no profile yet", id);
         return;
@@ -145,7 +145,7 @@ static void refresh_profile(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    if (!ident_is_table_id(id) || dataplane_profile(app->dataplane, id, &err) != RC_OK) {
+    if (!ident_is_table_id(id) || dataplane_profile(app->core.dataplane, id, &err) != RC_OK) {
         http_respond_error(req, 404, "No local table %s is served", id);
         return;
     }

@@ -130,9 +130,9 @@ static void post_code(struct http_req *req, void *appv)
     for (int attempt = 0; !rc && attempt < 5; attempt++) {
         rc = new_user_code(code, &err);
         if (!rc)
-            rc = device_grants_create(app->store, hash, code, client_name, http_req_client_ip(req),
-                                      now, now + DEVICE_LIFETIME_S, DEVICE_INTERVAL_S,
-                                      DEVICE_MAX_PENDING, &err);
+            rc = device_grants_create(app->core.store, hash, code, client_name,
+                                      http_req_client_ip(req), now, now + DEVICE_LIFETIME_S,
+                                      DEVICE_INTERVAL_S, DEVICE_MAX_PENDING, &err);
         if (rc != RC_CONFLICT)
             break;
     }
@@ -146,7 +146,7 @@ static void post_code(struct http_req *req, void *appv)
         goto out;
     }
     display_code(code, shown);
-    uri = xasprintf("%s/auth/device", app->cfg->public_url);
+    uri = xasprintf("%s/auth/device", app->core.cfg->public_url);
     uri_complete = xasprintf("%s?user_code=%s", uri, shown);
     /* not the user code: with it anyone signed in could approve the grant for their own
      * account and so sign the requester's CLI in as themselves */
@@ -173,7 +173,7 @@ static void redeem(struct http_req *req, struct app *app, const char *hash,
     struct err err;
     char *token = NULL;
     char pat_hash[SHA256_HEX_LEN + 1], id[USER_ID_LEN + 1];
-    enum rc rc = users_get(app->store, g->user_id, &u, &err);
+    enum rc rc = users_get(app->core.store, g->user_id, &u, &err);
     if (rc == RC_NOTFOUND || (!rc && !u.active)) {
         respond_grant_error(req, "access_denied", "The approving account is not active");
         return;
@@ -189,7 +189,8 @@ static void redeem(struct http_req *req, struct app *app, const char *hash,
         api_audit_entry(req, &actor, "token.create", id, "ok", g->client_name);
     rc = opaque_token_new("da_pat_", &token, pat_hash, &err);
     if (!rc)
-        rc = device_grants_redeem(app->store, hash, api_now(), id, pat_hash, expires, &audit, &err);
+        rc = device_grants_redeem(app->core.store, hash, api_now(), id, pat_hash, expires, &audit,
+                                  &err);
     if (rc == RC_CONFLICT)
         respond_grant_error(req, "invalid_grant", "This device code was used already");
     else if (rc)
@@ -217,7 +218,7 @@ static void post_token(struct http_req *req, void *appv)
     enum rc rc = RC_OK;
     if (opaque_token_well_formed(device_code, DEVICE_PREFIX)) {
         opaque_token_hash(device_code, hash);
-        rc = device_grants_poll(app->store, hash, now_ms(), DEVICE_POLL_SLACK_MS,
+        rc = device_grants_poll(app->core.store, hash, now_ms(), DEVICE_POLL_SLACK_MS,
                                 DEVICE_SLOW_DOWN_S, DEVICE_MAX_INTERVAL, &state, &g, &err);
     }
     if (rc) {
@@ -287,13 +288,13 @@ static void decide(struct http_req *req, struct app *app, bool approve)
     }
     display_code(code, shown);
     /* read first so the audit record names the client; the decision re-checks atomically */
-    enum rc rc = device_grants_pending(app->store, code, api_now(), &g, &err);
+    enum rc rc = device_grants_pending(app->core.store, code, api_now(), &g, &err);
     char *detail = rc ? xstrdup("unknown or expired code")
                       : xasprintf("%s from %s", g.client_name, g.client_ip);
     struct audit_entry audit = api_audit_entry(req, &p, action, shown, "ok", detail);
     if (!rc)
-        rc =
-            device_grants_decide(app->store, code, p.user.id, approve, api_now(), &audit, &g, &err);
+        rc = device_grants_decide(app->core.store, code, p.user.id, approve, api_now(), &audit, &g,
+                                  &err);
     if (rc == RC_NOTFOUND) {
         api_audit(app, req, &p, action, shown, "failed", detail);
         http_respond_error(req, 404, "Unknown or expired code; start again with da login");
@@ -448,7 +449,7 @@ static void get_page(struct http_req *req, void *appv)
             return;
         }
         enum rc found = normalize_user_code(typed, code)
-                            ? device_grants_pending(app->store, code, api_now(), &g, &err)
+                            ? device_grants_pending(app->core.store, code, api_now(), &g, &err)
                             : RC_NOTFOUND;
         if (found == RC_OK) {
             if (!rc)
@@ -538,7 +539,7 @@ static void get_current_token(struct http_req *req, void *appv)
         return;
     }
     opaque_token_hash(h + 7, hash);
-    enum rc rc = pats_get_by_hash(app->store, hash, &t, &err);
+    enum rc rc = pats_get_by_hash(app->core.store, hash, &t, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;

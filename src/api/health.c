@@ -36,11 +36,11 @@ static enum rc read_data_health(struct app *app, struct data_health *h, struct e
     struct sync_state_row *rows = NULL;
     size_t n = 0;
     *h = (struct data_health){ .problems = json_array() };
-    enum rc rc = sync_state_list(app->store, &rows, &n, err);
+    enum rc rc = sync_state_list(app->core.store, &rows, &n, err);
     if (rc)
         return rc;
     time_t now = time(NULL), at = 0;
-    int64_t stale_s = (int64_t)app->cfg->stale_after_hours * 3600;
+    int64_t stale_s = (int64_t)app->core.cfg->stale_after_hours * 3600;
     for (size_t i = 0; i < n; i++) {
         const struct sync_state_row *r = &rows[i];
         bool ok = strcmp(r->status, "ok") == 0;
@@ -68,7 +68,7 @@ static void get_health(struct http_req *req, void *appv)
     struct err err;
     struct data_health h = { 0 };
     const char *status = "healthy";
-    if (store_ping(app->store, &err) != RC_OK || read_data_health(app, &h, &err) != RC_OK) {
+    if (store_ping(app->core.store, &err) != RC_OK || read_data_health(app, &h, &err) != RC_OK) {
         log_error("health", "state store: %s", err.msg);
         status = "unhealthy";
     } else if (h.served == 0 || h.not_served > 0 || h.stale > 0) {
@@ -81,13 +81,13 @@ static void get_health(struct http_req *req, void *appv)
     struct principal p;
     int64_t users = 0, admins = 0;
     if (api_optional_user(req, app, &p) && strcmp(p.user.role, "admin") == 0 &&
-        users_count(app->store, &users, &admins, &err) == RC_OK) {
+        users_count(app->core.store, &users, &admins, &err) == RC_OK) {
         json_object_set_new(body, "details",
                             json_pack("{s:i, s:I, s:I, s:i, s:i, s:i, s:O}", "schema_version",
-                                      store_schema_version(app->store), "users", (json_int_t)users,
-                                      "admins", (json_int_t)admins, "tables", h.served,
-                                      "tables_not_served", h.not_served, "tables_stale", h.stale,
-                                      "problems", h.problems));
+                                      store_schema_version(app->core.store), "users",
+                                      (json_int_t)users, "admins", (json_int_t)admins, "tables",
+                                      h.served, "tables_not_served", h.not_served, "tables_stale",
+                                      h.stale, "problems", h.problems));
     }
     json_decref(h.problems);
     http_respond_json(req, 200, body);

@@ -24,7 +24,7 @@ static void get_metrics(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
-    if (app->cfg->metrics_require_admin) {
+    if (app->core.cfg->metrics_require_admin) {
         if (!api_require_admin(req, app, &p))
             return;
     } else if (!from_loopback(req)) {

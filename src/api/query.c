@@ -35,7 +35,7 @@ struct caller {
 static enum guard_access table_access(void *ctx, const char *id)
 {
     struct caller *c = ctx;
-    struct catalog *cat = dataplane_catalog(c->app->dataplane);
+    struct catalog *cat = dataplane_catalog(c->app->core.dataplane);
     struct catalog_gen *g = catalog_acquire(cat);
     const struct catalog_table *t = catalog_find(g, id);
     bool served = t && t->status == CATALOG_OK;
@@ -165,7 +165,7 @@ static void post_query(struct http_req *req, void *appv)
     struct query_outcome o = { .parquet_fd = -1 };
     struct buf out;
     struct err err = { { 0 } };
-    buf_init(&out, (size_t)app->cfg->query_max_bytes + HEADER_SLACK);
+    buf_init(&out, (size_t)app->core.cfg->query_max_bytes + HEADER_SLACK);
     if (!api_require_user(req, app, &p) ||
         !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format", &format))
         goto out;
@@ -192,7 +192,7 @@ static void post_query(struct http_req *req, void *appv)
         .gone = client_gone,
         .gone_ctx = req,
     };
-    enum rc rc = query_run(app->engine, &q, &out, &o, &err);
+    enum rc rc = query_run(app->core.engine, &q, &out, &o, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -200,7 +200,7 @@ static void post_query(struct http_req *req, void *appv)
     audit_query(app, req, &p, &o);
     if (o.kind != QUERY_OK) {
         char shown[sizeof(o.message)]; /* clients never see server paths */
-        redact_paths(o.message, app->data_dir, shown, sizeof(shown));
+        redact_paths(o.message, app->core.data_dir, shown, sizeof(shown));
         if (o.kind == QUERY_CRASHED)
             http_respond_error(req, 500, "%s (request id %s)", shown, http_req_id(req));
         else

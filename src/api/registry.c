@@ -272,7 +272,7 @@ static void register_table(struct http_req *req, void *appv)
         goto out;
     snprintf(t->registered_by, sizeof(t->registered_by), "%s", p.user.email);
     struct audit_entry audit = api_audit_entry(req, &p, "table.register", t->id, "ok", t->name);
-    rc = registry_create(app->store, t, &audit, &err);
+    rc = registry_create(app->core.store, t, &audit, &err);
     if (!rc)
         http_respond_json(
             req, 201,
@@ -292,7 +292,7 @@ static void list_registry(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = registry_list(app->store, &rows, &len, &err);
+    enum rc rc = registry_list(app->core.store, &rows, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -314,7 +314,7 @@ static void get_registry_entry(struct http_req *req, void *appv)
     const char *id;
     if (!api_require_admin(req, app, &p) || !(id = path_id(req)))
         return;
-    enum rc rc = registry_get(app->store, id, &t, &err);
+    enum rc rc = registry_get(app->core.store, id, &t, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -362,9 +362,9 @@ static void update_registry_entry(struct http_req *req, void *appv)
     json_t *names = given_names(c.given, detail, sizeof(detail));
     if (c.given) {
         struct audit_entry audit = api_audit_entry(req, &p, "table.update", id, "ok", detail);
-        rc = registry_update(app->store, id, &c, &audit, NULL, &err);
+        rc = registry_update(app->core.store, id, &c, &audit, NULL, &err);
     } else {
-        rc = registry_get(app->store, id, &current, &err); /* nothing to change: no record */
+        rc = registry_get(app->core.store, id, &current, &err); /* nothing to change: no record */
     }
     if (rc)
         json_decref(names);
@@ -385,7 +385,7 @@ static void delete_registry_entry(struct http_req *req, void *appv)
     if (!api_require_admin(req, app, &p) || !(id = path_id(req)))
         return;
     struct audit_entry audit = api_audit_entry(req, &p, "table.delete", id, "ok", NULL);
-    enum rc rc = registry_delete(app->store, id, &audit, &err);
+    enum rc rc = registry_delete(app->core.store, id, &audit, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else

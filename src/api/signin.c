@@ -28,7 +28,7 @@
  * same time whether or not mail goes out. */
 static void send_mail_async(const struct app *app, const char *to, const char *subject, char *body)
 {
-    const struct config *c = app->cfg;
+    const struct config *c = app->core.cfg;
     struct mail_server server = { c->smtp_url, c->smtp_user, c->smtp_password, c->mail_from,
                                   c->smtp_require_tls };
     mail_outbox_send(&server, to, subject, body, "the sign-in link");
@@ -45,24 +45,25 @@ static void post_send_link(struct http_req *req, void *appv)
         return;
     if (!api_rate_limit(req, app, email))
         goto out;
-    if (users_get_by_email(app->store, email, &u, NULL, &err) == RC_OK && u.active &&
-        app->cfg->smtp_url) {
+    if (users_get_by_email(app->core.store, email, &u, NULL, &err) == RC_OK && u.active &&
+        app->core.cfg->smtp_url) {
         char *token = NULL;
         char hash[SHA256_HEX_LEN + 1];
         if (opaque_token_new(MAGIC_PREFIX, &token, hash, &err) == RC_OK &&
-            one_time_create(app->store, hash, "magic_link", u.id, api_now() + MAGIC_LIFETIME_S,
+            one_time_create(app->core.store, hash, "magic_link", u.id, api_now() + MAGIC_LIFETIME_S,
                             &err) == RC_OK) {
-            char *body = xasprintf("Hello %s,\r\n\r\nOpen this link within 15 minutes to sign in "
-                                   "to %s:\r\n\r\n%s/auth/email/verify#token=%s\r\n\r\nIf you did "
-                                   "not ask for it, ignore this message.\r\n",
-                                   u.name, app->cfg->instance_name, app->cfg->public_url, token);
+            char *body =
+                xasprintf("Hello %s,\r\n\r\nOpen this link within 15 minutes to sign in "
+                          "to %s:\r\n\r\n%s/auth/email/verify#token=%s\r\n\r\nIf you did "
+                          "not ask for it, ignore this message.\r\n",
+                          u.name, app->core.cfg->instance_name, app->core.cfg->public_url, token);
             send_mail_async(app, u.email, "Your sign-in link", body);
             api_audit(app, req, NULL, "magic_link.send", u.email, "ok", NULL);
         } else {
             log_error("auth", "magic link: %s", err.msg);
         }
         opaque_token_free(token);
-    } else if (!app->cfg->smtp_url) {
+    } else if (!app->core.cfg->smtp_url) {
         log_warn("auth", "a sign-in link was asked for, but mail.smtp_url is not set");
     }
     http_respond_json(req, 200, json_pack("{s:s}", "message", SEND_LINK_MESSAGE));
@@ -85,9 +86,9 @@ static void post_email_verify(struct http_req *req, void *appv)
     opaque_token_hash(token, hash);
     enum rc rc = RC_UNAUTHORIZED;
     if (opaque_token_well_formed(token, MAGIC_PREFIX))
-        rc = one_time_consume(app->store, hash, "magic_link", api_now(), user_id, &err);
+        rc = one_time_consume(app->core.store, hash, "magic_link", api_now(), user_id, &err);
     if (!rc)
-        rc = users_get(app->store, user_id, &u, &err);
+        rc = users_get(app->core.store, user_id, &u, &err);
     if (rc == RC_BUSY || rc == RC_DB) { /* the store did not answer: not the link's fault */
         http_respond_rc(req, RC_BUSY, &err);
         goto out;
@@ -106,12 +107,12 @@ out:
 
 static bool google_configured(const struct app *app)
 {
-    return app->cfg->google_client_id && app->cfg->google_client_secret;
+    return app->core.cfg->google_client_id && app->core.cfg->google_client_secret;
 }
 
 static struct oidc_provider google_provider(const struct app *app, char **out_redirect)
 {
-    const struct config *c = app->cfg;
+    const struct config *c = app->core.cfg;
     *out_redirect = xasprintf("%s/auth/google/callback", c->public_url);
     return (struct oidc_provider){
         .client_id = c->google_client_id,
@@ -131,7 +132,7 @@ static char *oidc_cookie_value(const struct app *app, const struct oidc_request 
     char *payload = xasprintf("%s.%s.%s.%lld", r->state, r->nonce, r->code_verifier,
                               (long long)(api_now() + OIDC_LIFETIME_S));
     unsigned char mac[SHA256_LEN];
-    crypto_hmac_sha256(app->key.bytes, app->key.len, payload, strlen(payload), mac);
+    crypto_hmac_sha256(app->core.key.bytes, app->core.key.len, payload, strlen(payload), mac);
     char mac64[64];
     b64url_encode(mac, sizeof(mac), mac64);
     char *value = xasprintf("%s.%s", payload, mac64);
@@ -150,7 +151,7 @@ static bool oidc_cookie_read(const struct app *app, const char *value, char stat
         return false;
     unsigned char mac[SHA256_LEN], given[SHA256_LEN + 3];
     size_t given_len = 0;
-    crypto_hmac_sha256(app->key.bytes, app->key.len, value, (size_t)(last - value), mac);
+    crypto_hmac_sha256(app->core.key.bytes, app->core.key.len, value, (size_t)(last - value), mac);
     if (!b64url_decode(last + 1, strlen(last + 1), given, &given_len) || given_len != SHA256_LEN ||
         !crypto_equal(mac, given, SHA256_LEN))
         return false;
@@ -180,7 +181,8 @@ static bool oidc_cookie_read(const struct app *app, const char *value, char stat
 static void set_oidc_cookie(struct http_req *req, const struct app *app, const char *value,
                             int max_age)
 {
-    bool secure = app->cfg->behind_tls_proxy || strncmp(app->cfg->public_url, "https:", 6) == 0;
+    bool secure =
+        app->core.cfg->behind_tls_proxy || strncmp(app->core.cfg->public_url, "https:", 6) == 0;
     char *cookie = xasprintf("%s=%s; Path=/auth/google; Max-Age=%d; HttpOnly; SameSite=Lax%s",
                              OIDC_COOKIE, value, max_age, secure ? "; Secure" : "");
     http_set_header(req, "Set-Cookie", cookie);
@@ -224,12 +226,13 @@ static bool domain_allowed(const struct config *c, const char *domain)
 static enum rc google_user(struct app *app, const struct http_req *req,
                            const struct oidc_identity *id, struct user *out, struct err *err)
 {
-    enum rc rc = users_get_by_email(app->store, id->email, out, NULL, err);
+    enum rc rc = users_get_by_email(app->core.store, id->email, out, NULL, err);
     if (rc != RC_NOTFOUND)
         return rc == RC_OK && !out->active ? err_set(err, RC_FORBIDDEN, "account deactivated") : rc;
     const char *at = strrchr(id->email, '@');
     const char *domain = at ? at + 1 : NULL;
-    if (!domain_allowed(app->cfg, domain) || (id->hd && !domain_allowed(app->cfg, id->hd)))
+    if (!domain_allowed(app->core.cfg, domain) ||
+        (id->hd && !domain_allowed(app->core.cfg, id->hd)))
         return err_set(err, RC_FORBIDDEN, "domain %s may not join", domain ? domain : "?");
     memset(out, 0, sizeof(*out));
     out->active = true;
@@ -240,7 +243,7 @@ static enum rc google_user(struct app *app, const struct http_req *req,
     struct principal actor = { .user = *out };
     struct audit_entry audit =
         api_audit_entry(req, &actor, "user.create", out->email, "ok", "google sign-in");
-    return users_create(app->store, out, NULL, &audit, err);
+    return users_create(app->core.store, out, NULL, &audit, err);
 }
 
 static void get_google_callback(struct http_req *req, void *appv)

@@ -47,7 +47,7 @@ static enum rc table_entry(struct app *app, const struct catalog_table *t, json_
     buf_init(&lines, 1 << 20);
     for (size_t i = 0; !rc && i < t->n_files; i++) {
         struct file_digest d;
-        rc = filehash_get(dataplane_filehash(app->dataplane), t->files[i], &d, err);
+        rc = filehash_get(dataplane_filehash(app->core.dataplane), t->files[i], &d, err);
         if (rc)
             break;
         const char *name = base_name(t->files[i]);
@@ -88,7 +88,7 @@ static void get_manifest(struct http_req *req, void *appv)
     struct err err = { { 0 } };
     if (!api_require_user(req, app, &p))
         return;
-    struct catalog *cat = dataplane_catalog(app->dataplane);
+    struct catalog *cat = dataplane_catalog(app->core.dataplane);
     struct catalog_gen *g = catalog_acquire(cat);
     json_t *tables = json_object();
     enum rc rc = RC_OK;
@@ -198,7 +198,7 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
         http_respond_error(req, 404, "Table not found");
         return;
     }
-    if (filehash_get(dataplane_filehash(app->dataplane), path, &d, &err) != RC_OK ||
+    if (filehash_get(dataplane_filehash(app->core.dataplane), path, &d, &err) != RC_OK ||
         d.size != st.st_size) {
         close(fd);
         http_respond_error(req, 409, "the data of %s changed while it was read; try again", id);
@@ -279,7 +279,7 @@ static void get_file(struct http_req *req, void *appv)
     if (!t)
         return;
     char *path = requested_file(req, t);
-    catalog_release(dataplane_catalog(app->dataplane), g);
+    catalog_release(dataplane_catalog(app->core.dataplane), g);
     if (path)
         send_file(req, app, &p, id, path);
     free(path);

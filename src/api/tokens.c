@@ -43,7 +43,7 @@ static void create_token(struct http_req *req, void *appv)
     struct audit_entry audit = api_audit_entry(req, &p, "token.create", id, "ok", name);
     enum rc rc = opaque_token_new(PAT_PREFIX, &token, hash, &err);
     if (!rc)
-        rc = pats_create(app->store, id, p.user.id, name, hash, expires, &audit, &err);
+        rc = pats_create(app->core.store, id, p.user.id, name, hash, expires, &audit, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -65,7 +65,7 @@ static void list_tokens(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
-    enum rc rc = pats_list(app->store, p.user.id, &list, &len, &err);
+    enum rc rc = pats_list(app->core.store, p.user.id, &list, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -92,7 +92,7 @@ static void revoke_token(struct http_req *req, void *appv)
         return;
     const char *id = http_req_param(req, "id");
     struct audit_entry audit = api_audit_entry(req, &p, "token.revoke", id, "ok", NULL);
-    enum rc rc = pats_revoke(app->store, p.user.id, id, &audit, &err);
+    enum rc rc = pats_revoke(app->core.store, p.user.id, id, &audit, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else

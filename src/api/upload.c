@@ -116,7 +116,7 @@ static void store_upload(struct http_req *req, struct app *app, const struct upl
         }
     }
     if (!rc) {
-        dir = xasprintf("%s/uploads/%s/%s", app->data_dir, k->name, p.user.id);
+        dir = xasprintf("%s/uploads/%s/%s", app->core.data_dir, k->name, p.user.id);
         path = xasprintf("%s/%s", dir, name);
         relative = xasprintf("uploads/%s/%s/%s", k->name, p.user.id, name);
         rc = file_mkdir_p(dir, 0700, &err);
@@ -170,7 +170,7 @@ static void post_local_md(struct http_req *req, void *appv)
     if (!api_require_user(req, app, &p) ||
         !api_body(req, &root, "{s:s%}", "content", &content, &len))
         goto out;
-    char *dir = xasprintf("%s/uploads/local-md", app->data_dir);
+    char *dir = xasprintf("%s/uploads/local-md", app->core.data_dir);
     char *path = xasprintf("%s/%s.md", dir, p.user.id);
     enum rc rc = file_mkdir_p(dir, 0700, &err);
     if (!rc)

@@ -69,7 +69,7 @@ static void list_users(struct http_req *req, void *appv)
     struct user *users = NULL;
     size_t len = 0;
     struct err err;
-    enum rc rc = users_list(app->store, &users, &len, &err);
+    enum rc rc = users_list(app->core.store, &users, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -107,11 +107,11 @@ static void create_user(struct http_req *req, void *appv)
         rc = password_hash(password, &phc, &err);
     struct audit_entry audit = api_audit_entry(req, &p, "user.create", u.email, "ok", u.role);
     if (!rc)
-        rc = users_create(app->store, &u, phc, &audit, &err);
+        rc = users_create(app->core.store, &u, phc, &audit, &err);
     if (!rc && !password)
         rc = api_setup_link_new(app, u.id, &setup_url, &err);
     if (!rc)
-        rc = users_get(app->store, u.id, &u, &err);
+        rc = users_get(app->core.store, u.id, &u, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -159,9 +159,9 @@ static void update_user(struct http_req *req, void *appv)
              km_admin >= 0 ? " km_admin" : "");
     struct audit_entry audit = api_audit_entry(req, &p, "user.update", id, "ok", detail);
     /* deactivation revokes the user's sessions and tokens in the same transaction */
-    rc = users_update(app->store, id, name, role, active, km_admin, &audit, &err);
+    rc = users_update(app->core.store, id, name, role, active, km_admin, &audit, &err);
     if (!rc)
-        rc = users_get(app->store, id, &u, &err);
+        rc = users_get(app->core.store, id, &u, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -179,7 +179,7 @@ static void delete_user(struct http_req *req, void *appv)
         return;
     const char *id = http_req_param(req, "id");
     struct audit_entry audit = api_audit_entry(req, &p, "user.delete", id, "ok", NULL);
-    enum rc rc = users_delete(app->store, id, &audit, &err);
+    enum rc rc = users_delete(app->core.store, id, &audit, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -196,7 +196,7 @@ static void post_setup_link(struct http_req *req, void *appv)
     if (!api_require_admin(req, app, &p))
         return;
     const char *id = http_req_param(req, "id");
-    enum rc rc = users_get(app->store, id, &u, &err);
+    enum rc rc = users_get(app->core.store, id, &u, &err);
     if (!rc)
         rc = api_setup_link_new(app, u.id, &url, &err);
     if (rc) {
@@ -217,7 +217,8 @@ static void list_sessions(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = sessions_list(app->store, http_req_param(req, "id"), api_now(), &list, &len, &err);
+    enum rc rc =
+        sessions_list(app->core.store, http_req_param(req, "id"), api_now(), &list, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -244,7 +245,7 @@ static void revoke_sessions(struct http_req *req, void *appv)
     const char *jti = http_req_param(req, "jti"); /* NULL: all of them */
     struct audit_entry audit =
         api_audit_entry(req, &p, "session.revoke", id, "ok", jti ? jti : "all");
-    enum rc rc = sessions_revoke(app->store, id, jti, &audit, &n, &err);
+    enum rc rc = sessions_revoke(app->core.store, id, jti, &audit, &n, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else

@@ -34,18 +34,18 @@ static enum rc create_user(struct app *app, const char *email, const char *name,
         .action = "user.create", .target = email, .result = "ok", .detail = "seeded at startup"
     };
     if (!rc)
-        rc = users_create(app->store, &u, phc, &audit, err);
+        rc = users_create(app->core.store, &u, phc, &audit, err);
     free(phc);
     return rc;
 }
 
 static enum rc seed_admin(struct app *app, struct err *err)
 {
-    const struct config *c = app->cfg;
+    const struct config *c = app->core.cfg;
     if (!c->seed_admin_email)
         return RC_OK;
     struct user u;
-    enum rc rc = users_get_by_email(app->store, c->seed_admin_email, &u, NULL, err);
+    enum rc rc = users_get_by_email(app->core.store, c->seed_admin_email, &u, NULL, err);
     if (rc != RC_NOTFOUND)
         return rc; /* present: its password is its own business now */
     rc = create_user(app, c->seed_admin_email, "Admin", "admin", c->seed_admin_password, err);
@@ -62,7 +62,7 @@ static enum rc seed_demo_tables(struct app *app, struct err *err)
                                    "order_items", "web_sessions", "support_tickets" };
     for (size_t i = 0; i < ARRAY_LEN(names); i++) {
         struct table_entry t = { 0 };
-        if (tables_get(app->store, names[i], &t, err) == RC_OK)
+        if (tables_get(app->core.store, names[i], &t, err) == RC_OK)
             continue;
         snprintf(t.id, sizeof(t.id), "%s", names[i]);
         snprintf(t.name, sizeof(t.name), "%s", names[i]);
@@ -75,7 +75,7 @@ static enum rc seed_demo_tables(struct app *app, struct err *err)
         struct audit_entry audit = {
             .action = "table.register", .target = names[i], .result = "ok", .detail = "demo"
         };
-        enum rc rc = tables_register(app->store, &t, "demo", &audit, err);
+        enum rc rc = tables_register(app->core.store, &t, "demo", &audit, err);
         if (rc)
             return rc;
     }
@@ -101,7 +101,7 @@ static enum rc seed_demo_users(struct app *app, struct err *err)
         { "analyst@example.com", "Demo Analyst", "analyst" },
     };
     int64_t total = 0, admins = 0;
-    enum rc rc = users_count(app->store, &total, &admins, err);
+    enum rc rc = users_count(app->core.store, &total, &admins, err);
     if (rc || total > 0)
         return rc; /* demo users only on a server nobody uses yet */
     for (size_t i = 0; i < ARRAY_LEN(demo); i++) {
@@ -122,15 +122,15 @@ static enum rc seed_demo_users(struct app *app, struct err *err)
 static enum rc offer_bootstrap(struct app *app, struct err *err)
 {
     int64_t total = 0, admins = 0;
-    enum rc rc = users_count(app->store, &total, &admins, err);
+    enum rc rc = users_count(app->core.store, &total, &admins, err);
     if (rc || admins > 0)
         return rc;
     char *code = NULL;
     char hash[SHA256_HEX_LEN + 1];
     rc = opaque_token_new(BOOTSTRAP_PREFIX, &code, hash, err);
     if (!rc)
-        rc = one_time_create(app->store, hash, "bootstrap", NULL, api_now() + BOOTSTRAP_LIFETIME_S,
-                             err);
+        rc = one_time_create(app->core.store, hash, "bootstrap", NULL,
+                             api_now() + BOOTSTRAP_LIFETIME_S, err);
     if (!rc)
         log_warn("auth",
                  "no admin yet. Bootstrap code (single use, 24 h): %s  -- POST /auth/bootstrap "

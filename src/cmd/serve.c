@@ -166,12 +166,12 @@ static enum rc load_config(const struct serve_args *a, struct config *cfg, struc
 /* Creates the data folder layout; state/ is private to the server's user. */
 static enum rc prepare_data_dir(struct app *app, char **out_state_dir, struct err *err)
 {
-    char *state = xasprintf("%s/state", app->data_dir);
+    char *state = xasprintf("%s/state", app->core.data_dir);
     enum rc rc = file_mkdir_p(state, 0700, err);
     if (!rc && chmod(state, 0700) != 0)
         rc = err_set(err, RC_IO, "cannot make %s private", state);
     if (!rc)
-        rc = file_mkdir_p(app->extracts_dir, 0755, err);
+        rc = file_mkdir_p(app->core.extracts_dir, 0755, err);
     /* uploads are received under uploads/, so keeping one is a rename */
     if (!rc)
         rc = file_scratch_dir(app->spool_dir, err);
@@ -188,20 +188,20 @@ static enum rc open_state(struct app *app, const char *state_dir, int pool, stru
     char *path = xasprintf("%s/system.sqlite", state_dir);
     char *instance = NULL, *created = NULL;
     char fresh_id[33], now[ISOTIME_SIZE];
-    enum rc rc = store_open(path, pool, &app->store, err);
+    enum rc rc = store_open(path, pool, &app->core.store, err);
     if (rc)
         goto out;
     rc = rand_hex(fresh_id, 16, err);
     if (rc)
         goto out;
     isotime_now(now);
-    rc = store_meta_get_or_init(app->store, "instance_id", fresh_id, &instance, err);
+    rc = store_meta_get_or_init(app->core.store, "instance_id", fresh_id, &instance, err);
     if (!rc)
-        rc = store_meta_get_or_init(app->store, "created_at", now, &created, err);
+        rc = store_meta_get_or_init(app->core.store, "created_at", now, &created, err);
     if (rc)
         goto out;
     log_info("store", "state store %s: schema version %d, instance %s, created %s", path,
-             store_schema_version(app->store), instance, created);
+             store_schema_version(app->core.store), instance, created);
 out:
     free(instance);
     free(created);
@@ -213,7 +213,7 @@ static enum rc make_demo(const struct app *app, int scale, struct err *err)
 {
     struct demo_result res = { 0 };
     int64_t t0 = clock_mono_us();
-    enum rc rc = demo_ensure(app->data_dir, scale, &res, err);
+    enum rc rc = demo_ensure(app->core.data_dir, scale, &res, err);
     if (rc)
         return rc;
     if (res.created)
@@ -229,7 +229,7 @@ static enum rc make_demo(const struct app *app, int scale, struct err *err)
  * state/rebuild.request first; anything else there (or no file) means every source. */
 static void rebuild_on_hangup(const struct app *app)
 {
-    char *path = xasprintf("%s/state/rebuild.request", app->data_dir);
+    char *path = xasprintf("%s/state/rebuild.request", app->core.data_dir);
     char *text = NULL;
     size_t len = 0;
     struct err err;
@@ -240,7 +240,7 @@ static void rebuild_on_hangup(const struct app *app)
         (void)unlink(path);
     }
     log_info("serve", "SIGHUP: rebuilding the catalog (%s)", source ? source : "every source");
-    dataplane_request_rebuild(app->dataplane, source);
+    dataplane_request_rebuild(app->core.dataplane, source);
     free(text);
     free(path);
 }
@@ -305,7 +305,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct config cfg = { 0 };
-    struct app app = { .cfg = &cfg };
+    struct app app = { .core.cfg = &cfg };
     struct http_server *http = NULL;
     struct http_route *routes = NULL;
     char *state_dir = NULL;
@@ -318,17 +318,17 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     log_setup(cfg.log_level, cfg.log_format);
-    app.data_dir = cfg.data_dir;
+    app.core.data_dir = cfg.data_dir;
     app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
-    app.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
+    app.core.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
     app.spool_dir = xasprintf("%s/uploads/.incoming", cfg.data_dir);
     rc = prepare_data_dir(&app, &state_dir, &err);
     /* one server per data folder; `da rebuild` and the connectors look for it here */
     if (!rc)
         rc = datadir_lock_server(cfg.data_dir, &lock_fd, &err);
     if (!rc)
-        rc = server_key_load(state_dir, cfg.jwt_secret, &app.key, &err);
+        rc = server_key_load(state_dir, cfg.jwt_secret, &app.core.key, &err);
     if (!rc)
         rc = open_state(&app, state_dir, store_pool_size_for(cfg.threads), &err);
     if (!rc && args.demo)
@@ -337,16 +337,16 @@ int cmd_serve(int argc, char **argv)
         rc = seed_run(&app, args.demo, &err);
     if (!rc) {
         struct dataplane_options dopt = { .data_dir = cfg.data_dir,
-                                          .store = app.store,
+                                          .store = app.core.store,
                                           .profile = true,
                                           .memory_limit = cfg.query_memory_limit,
                                           .threads = cfg.query_threads,
                                           .stop_grace_ms = cfg.shutdown_grace_s * 1000 };
-        rc = dataplane_start(&dopt, &app.dataplane, &err);
+        rc = dataplane_start(&dopt, &app.core.dataplane, &err);
     }
     if (!rc) {
         struct query_engine_options qopt = {
-            .catalog = dataplane_catalog(app.dataplane),
+            .catalog = dataplane_catalog(app.core.dataplane),
             .timeout_s = cfg.query_timeout_s,
             .default_rows = cfg.query_default_rows,
             .max_rows = cfg.query_max_rows,
@@ -355,7 +355,7 @@ int cmd_serve(int argc, char **argv)
             .workers = cfg.query_workers,
             .memory_limit = cfg.query_memory_limit,
         };
-        rc = query_engine_start(&qopt, &app.engine, &err);
+        rc = query_engine_start(&qopt, &app.core.engine, &err);
     }
     if (rc)
         goto fail;
@@ -388,13 +388,13 @@ int cmd_serve(int argc, char **argv)
     drain(http, cfg.shutdown_grace_s, &stop_set);
     /* queries still running now are stopped (their workers killed) and answered 503, so
      * every request in flight gets a whole answer before the connections close */
-    query_engine_shutdown(app.engine);
+    query_engine_shutdown(app.core.engine);
     finish_refusals(http);
     http_server_stop(&http);
     (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
-    query_engine_stop(&app.engine);
-    dataplane_stop(&app.dataplane);
-    store_close(&app.store);
+    query_engine_stop(&app.core.engine);
+    dataplane_stop(&app.core.dataplane);
+    store_close(&app.core.store);
     log_info("serve", "stopped cleanly");
     code = 0;
     goto out;
@@ -404,15 +404,15 @@ fail:
 out:
     http_server_stop(&http);
     free(routes);
-    query_engine_stop(&app.engine);
-    dataplane_stop(&app.dataplane);
-    store_close(&app.store);
+    query_engine_stop(&app.core.engine);
+    dataplane_stop(&app.core.dataplane);
+    store_close(&app.core.store);
     if (lock_fd >= 0)
         close(lock_fd);
     ratelimit_free(&app.rl_ip);
     ratelimit_free(&app.rl_account);
-    server_key_wipe(&app.key);
-    free(app.extracts_dir);
+    server_key_wipe(&app.core.key);
+    free(app.core.extracts_dir);
     free(app.spool_dir);
     free(state_dir);
     config_cleanup(&cfg);

@@ -34,9 +34,9 @@ static int setup(void **state)
     char *path = xasprintf("%s/system.sqlite", f->dir);
     assert_int_equal(store_open(path, 2, &f->store, &err), RC_OK);
     free(path);
-    f->app.store = f->store;
-    memcpy(f->app.key.bytes, TEST_KEY, strlen(TEST_KEY));
-    f->app.key.len = strlen(TEST_KEY);
+    f->app.core.store = f->store;
+    memcpy(f->app.core.key.bytes, TEST_KEY, strlen(TEST_KEY));
+    f->app.core.key.len = strlen(TEST_KEY);
 
     struct user u = { .active = true };
     snprintf(u.id, sizeof(u.id), "u1");
@@ -59,7 +59,8 @@ static int setup(void **state)
     c.exp = c.iat + 3600;
     assert_int_equal(
         sessions_create(f->store, c.jti, "u1", c.exp, "127.0.0.1", "password", NULL, &err), RC_OK);
-    assert_int_equal(jwt_sign(&c, f->app.key.bytes, f->app.key.len, &f->jwt, &err), RC_OK);
+    assert_int_equal(jwt_sign(&c, f->app.core.key.bytes, f->app.core.key.len, &f->jwt, &err),
+                     RC_OK);
     *state = f;
     return 0;
 }

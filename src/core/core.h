@@ -1,0 +1,29 @@
+/* core.h — the domain layer: the rules every surface asks about. Who is this (identity.h), may
+ * they read this table (access.h), run this query as them (query.h), what may they see of the
+ * catalog (catalog_read.h), and the audit of it all (audit.h). The HTTP API, the commands and
+ * the coming MCP server, web UI and script runner are thin adapters over it; nothing here
+ * knows of HTTP, and no surface calls another. */
+#ifndef DA_CORE_CORE_H
+#define DA_CORE_CORE_H
+
+#include "auth/server_key.h"
+#include "config/config.h"
+#include "store/store.h"
+
+struct dataplane;
+struct query_engine;
+
+/* What the rules need of the running instance. Built by `da serve` (or a server-side
+ * command) before any surface starts, read-only afterwards: the parts that change (the
+ * store, the catalog) guard themselves. Pointers are borrowed from the builder. */
+struct core {
+    const struct config *cfg;
+    struct store *store;
+    const char *data_dir;
+    char *extracts_dir; /* <data_dir>/extracts; owned by the builder */
+    struct server_key key;
+    struct dataplane *dataplane; /* the catalog and its watcher, profiler; NULL in commands */
+    struct query_engine *engine; /* the query worker processes; NULL in commands */
+};
+
+#endif
