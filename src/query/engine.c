@@ -15,7 +15,7 @@
  * the stopping and closing flags; the condition variable `changed` wakes the supervisor and
  * waiting queries when a slot is given back, a query starts waiting, a start fails or the
  * engine stops. It is never held across a spawn, a kill or waitpid, a socket read or write,
- * a poll, or a call of the client check (metrics updates are the only calls made under it).
+ * a poll, or a call of the client check: under it there is only bookkeeping and metrics.
  *
  * Ownership of a slot. A slot is busy while exactly one thread owns it: a query running on it,
  * or the supervisor starting or retiring its process, or a thread killing it (a broken idle
