@@ -49,7 +49,7 @@ enum rc core_catalog_list(struct core *core, const struct user *u, bool local_on
     if (!local_only) {
         enum rc rc = registry_list(core->store, &out->regs, &out->n_regs, err);
         if (rc)
-            return RC_DB;
+            return rc;
     }
     struct catalog_gen *g = catalog_acquire(catalog_of(core));
     out->gen = g;
