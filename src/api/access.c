@@ -98,8 +98,7 @@ static void delete_permission(struct http_req *req, void *appv)
     bool removed = false;
     struct err err;
     if (api_require_admin(req, app, &p) && grant_body(req, &root, &g)) {
-        enum rc rc =
-            core_grant_remove(&app->core, &p, http_req_client_ip(req), &g, &removed, &err);
+        enum rc rc = core_grant_remove(&app->core, &p, http_req_client_ip(req), &g, &removed, &err);
         if (rc)
             http_respond_rc(req, rc, &err);
         else
@@ -202,9 +201,9 @@ static void delete_group_member(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_admin(req, app, &p))
         return;
-    enum rc rc = core_group_remove_member(&app->core, &p, http_req_client_ip(req),
-                                          http_req_param(req, "name"),
-                                          http_req_param(req, "user_id"), &err);
+    enum rc rc =
+        core_group_remove_member(&app->core, &p, http_req_client_ip(req),
+                                 http_req_param(req, "name"), http_req_param(req, "user_id"), &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else

@@ -64,9 +64,9 @@ static void list_tables(struct http_req *req, void *appv)
         json_array_append_new(tables, table_json(l.readable[i].table, l.readable[i].entry));
     for (size_t i = 0; i < l.n_requestable; i++) {
         const struct registry_table *r = l.requestable[i];
-        json_array_append_new(tables, json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "name",
-                                                r->name, "description", r->description, "access",
-                                                "requestable"));
+        json_array_append_new(tables,
+                              json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "name", r->name,
+                                        "description", r->description, "access", "requestable"));
     }
     json_t *body = json_pack("{s:o, s:i, s:i}", "tables", tables, "count", (int)l.n_readable,
                              "requestable", (int)l.n_requestable);

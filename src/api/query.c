@@ -9,6 +9,8 @@
  * "parquet" (row count and truncation in X-DA-* headers). Every query lands in the audit log
  * with its outcome, tables and row count. The rules are core/query.h; this file reads the
  * request and writes the answer. */
+#include "core/query.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,6 @@
 
 #include "api/authn.h"
 #include "base/mem.h"
-#include "core/query.h"
 
 #define HEADER_SLACK       (256 * 1024) /* room for the column names and types around the rows */
 #define PARQUET_MEDIA_TYPE "application/vnd.apache.parquet"
@@ -28,18 +29,27 @@ static bool client_gone(void *ctx)
 
 static int outcome_status(enum query_outcome_kind k)
 {
-    static const int status[] = {
-        [QUERY_OK] = 200,
-        [QUERY_BAD_SQL] = 400,
-        [QUERY_FORBIDDEN] = 403,
-        [QUERY_TOO_MANY] = 429,
-        [QUERY_TIMEOUT] = 504, /* not 408: that means the client was slow, and proxies retry it */
-        [QUERY_CANCELLED] = 400,
-        [QUERY_MEMORY] = 422,
-        [QUERY_CRASHED] = 500,
-        [QUERY_SHUTDOWN] = 503,
-    };
-    return (size_t)k < ARRAY_LEN(status) && status[k] ? status[k] : 500;
+    switch (k) {
+    case QUERY_OK:
+        return 200;
+    case QUERY_BAD_SQL:
+        return 400;
+    case QUERY_FORBIDDEN:
+        return 403;
+    case QUERY_TOO_MANY:
+        return 429;
+    case QUERY_TIMEOUT:
+        return 504; /* not 408: that means the client was slow, and proxies retry it */
+    case QUERY_CANCELLED:
+        return 400;
+    case QUERY_MEMORY:
+        return 422;
+    case QUERY_CRASHED:
+        return 500;
+    case QUERY_SHUTDOWN:
+        return 503;
+    }
+    return 500;
 }
 
 /* The result format from the body's "format" or else the Accept header; false after answering

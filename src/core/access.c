@@ -252,8 +252,8 @@ enum rc core_group_add_member(struct core *core, const struct principal *actor, 
 
 /* Whether user_id is in the group called name, so that removing a non-member is refused
  * without an audit record. */
-static enum rc is_member(struct core *core, const char *user_id, const char *name,
-                         bool *out_member, struct err *err)
+static enum rc is_member(struct core *core, const char *user_id, const char *name, bool *out_member,
+                         struct err *err)
 {
     char **groups = NULL;
     size_t len = 0;
@@ -267,9 +267,8 @@ static enum rc is_member(struct core *core, const char *user_id, const char *nam
     return rc;
 }
 
-enum rc core_group_remove_member(struct core *core, const struct principal *actor,
-                                 const char *from, const char *group, const char *user_id,
-                                 struct err *err)
+enum rc core_group_remove_member(struct core *core, const struct principal *actor, const char *from,
+                                 const char *group, const char *user_id, struct err *err)
 {
     char group_id[USER_ID_LEN + 1];
     bool member = false;
@@ -310,8 +309,8 @@ enum rc core_request_create(struct core *core, const struct principal *actor, co
     snprintf(out_table_id, TABLE_ID_MAX + 1, "%s", t.id);
     struct audit_entry audit =
         core_audit_entry(from, actor, "access_request.create", t.id, "ok", out_id);
-    return requests_create(core->store, out_id, actor->user.id, t.id, reason ? reason : "",
-                           &audit, err);
+    return requests_create(core->store, out_id, actor->user.id, t.id, reason ? reason : "", &audit,
+                           err);
 }
 
 enum rc core_requests_list(struct core *core, const struct principal *actor, bool mine,

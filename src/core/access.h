@@ -87,8 +87,8 @@ enum rc core_group_add_member(struct core *core, const struct principal *actor, 
 
 /* Removes user_id from the group called group; RC_NOTFOUND when the group does not exist or
  * the user is not in it (then nothing is audited). */
-enum rc core_group_remove_member(struct core *core, const struct principal *actor,
-                                 const char *from, const char *group, const char *user_id,
+enum rc core_group_remove_member(struct core *core, const struct principal *actor, const char *from,
+                                 const char *group, const char *user_id,
                                  struct err *err) WARN_UNUSED;
 
 /* ---- access requests ---- */

@@ -6,6 +6,7 @@
  * (and a change that changes nothing leaves none). */
 #include <fcntl.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <sqlite3.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -180,12 +180,11 @@ static void test_grant_to_a_group_reaches_its_members_only(void **state)
     assert_string_equal(a.groups[0], "sales");
     core_user_access_cleanup(&a);
 
-    assert_int_equal(
-        core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err), RC_OK);
+    assert_int_equal(core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
+                     RC_OK);
     assert_false(may(f, &f->alice, "orders"));
-    assert_int_equal(
-        core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
-        RC_NOTFOUND);
+    assert_int_equal(core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
+                     RC_NOTFOUND);
     assert_int_equal(audited(f, "group.member.remove"), 1);
     assert_int_equal(core_group_add_member(&f->core, &f->admin, "test", "nope", "alice1", &err),
                      RC_NOTFOUND);
@@ -264,9 +263,9 @@ static void test_access_request_filed_and_approved(void **state)
                                          id, table, &err),
                      RC_OK);
     assert_string_equal(table, "customers");
-    assert_int_equal(core_request_create(&f->core, &f->alice, "test", "customers", NULL, id, table,
-                                         &err),
-                     RC_CONFLICT); /* one pending request per table */
+    assert_int_equal(
+        core_request_create(&f->core, &f->alice, "test", "customers", NULL, id, table, &err),
+        RC_CONFLICT); /* one pending request per table */
     assert_int_equal(
         core_request_create(&f->core, &f->alice, "test", "holidays", NULL, id, table, &err),
         RC_CONFLICT);
@@ -328,14 +327,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_public_table_is_readable_private_is_not, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_grant_of_a_table_then_revoked, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_grant_of_a_bucket_reaches_its_tables, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grant_of_a_bucket_reaches_its_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grant_to_a_group_reaches_its_members_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_table_is_not_readable_and_cannot_be_granted,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_store_error_is_logged_and_means_no, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_store_error_is_logged_and_means_no, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_request_filed_and_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_read_checks_its_filter, setup, teardown),
     };

@@ -119,8 +119,8 @@ static int group_teardown(void **state)
 }
 
 /* Runs sql as p (JSON); returns the outcome kind, with the body in out and the message in msg. */
-static enum query_outcome_kind run_as(struct core *core, const struct principal *p,
-                                      const char *sql, struct buf *out, char msg[512])
+static enum query_outcome_kind run_as(struct core *core, const struct principal *p, const char *sql,
+                                      struct buf *out, char msg[512])
 {
     struct core_query q = { .sql = sql, .format = RESULT_JSON };
     struct query_outcome o;
@@ -167,9 +167,9 @@ static void test_a_readable_table_answers_and_is_audited(void **state)
     assert_string_equal(r.ip, "test");
     assert_non_null(strstr(r.detail, "rows=1"));
     /* an admin reads what no grant gives */
-    assert_int_equal(run_as(&f->core, &f->admin, "SELECT count(*) > 0 AS some FROM customers",
-                            &out, msg),
-                     QUERY_OK);
+    assert_int_equal(
+        run_as(&f->core, &f->admin, "SELECT count(*) > 0 AS some FROM customers", &out, msg),
+        QUERY_OK);
     buf_cleanup(&out);
 }
 
@@ -197,8 +197,7 @@ static void test_an_unreadable_table_is_refused_before_the_engine_runs(void **st
     lame.engine = engine_start(dataplane_catalog(f->dp), "/nonexistent/da", 1);
     assert_int_equal(run_as(&lame, &f->alice, "SELECT * FROM customers", &out, msg),
                      QUERY_FORBIDDEN);
-    assert_int_equal(run_as(&lame, &f->alice, "SELECT * FROM products", &out, msg),
-                     QUERY_TIMEOUT);
+    assert_int_equal(run_as(&lame, &f->alice, "SELECT * FROM products", &out, msg), QUERY_TIMEOUT);
     query_engine_stop(&lame.engine);
     buf_cleanup(&out);
 }
@@ -209,11 +208,10 @@ static void test_refused_sql_is_refused(void **state)
     struct buf out;
     char msg[512];
     buf_init(&out, (1 << 20) + 65536);
-    assert_int_equal(run_as(&f->core, &f->admin, "DELETE FROM products", &out, msg),
-                     QUERY_BAD_SQL);
-    assert_int_equal(run_as(&f->core, &f->admin, "SELECT * FROM read_csv('/etc/passwd')", &out,
-                            msg),
-                     QUERY_BAD_SQL);
+    assert_int_equal(run_as(&f->core, &f->admin, "DELETE FROM products", &out, msg), QUERY_BAD_SQL);
+    assert_int_equal(
+        run_as(&f->core, &f->admin, "SELECT * FROM read_csv('/etc/passwd')", &out, msg),
+        QUERY_BAD_SQL);
     assert_non_null(strstr(msg, "read_csv"));
     int64_t total = 0;
     struct audit_row r = last_query_audit(f, &total);
