@@ -7,8 +7,6 @@
  * A table the caller may not read answers 404 like a missing one, except in the list, where
  * registered tables show as requestable (id, name, description only) so access can be asked
  * for. The registry's name and description win over the extract's. */
-#include "data/catalog.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +14,10 @@
 #include "api/access.h"
 #include "api/authn.h"
 #include "base/buf.h"
-#include "base/ident.h"
 #include "base/mem.h"
 #include "base/parse.h"
-#include "data/dataplane.h"
-#include "data/duck.h"
-#include "query/result.h"
+#include "core/catalog_read.h"
 #include "store/datastate.h"
-#include "store/registry.h"
 
 #define SAMPLE_ROWS_DEFAULT 10
 #define SAMPLE_ROWS_MAX     100
@@ -56,85 +50,37 @@ static void list_tables(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
-    struct registry_table *regs = NULL;
-    size_t n_regs = 0;
+    struct core_listing l;
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
-    if (registry_list(app->core.store, &regs, &n_regs, &err) != RC_OK) {
-        http_respond_rc(req, RC_DB, &err);
+    enum rc rc = core_catalog_list(&app->core, &p.user, false, &l, &err);
+    if (rc) {
+        http_respond_rc(req, rc, &err);
         return;
     }
-    struct catalog *cat = dataplane_catalog(app->core.dataplane);
-    struct catalog_gen *g = catalog_acquire(cat);
     json_t *tables = json_array();
-    int readable = 0, requestable = 0;
-    for (size_t i = 0; i < g->n_tables; i++) {
-        const struct catalog_table *t = &g->tables[i];
-        if (t->status != CATALOG_OK || !api_may_read(app, &p.user, t->id))
-            continue;
-        const struct registry_table *reg = NULL;
-        for (size_t r = 0; r < n_regs && !reg; r++)
-            if (strcmp(regs[r].id, t->id) == 0)
-                reg = &regs[r];
-        json_array_append_new(tables, table_json(t, reg));
-        readable++;
+    for (size_t i = 0; i < l.n_readable; i++)
+        json_array_append_new(tables, table_json(l.readable[i].table, l.readable[i].entry));
+    for (size_t i = 0; i < l.n_requestable; i++) {
+        const struct registry_table *r = l.requestable[i];
+        json_array_append_new(tables,
+                              json_pack("{s:s, s:s, s:s, s:s}", "id", r->id, "name", r->name,
+                                        "description", r->description, "access", "requestable"));
     }
-    for (size_t r = 0; r < n_regs; r++) {
-        const struct catalog_table *t = catalog_find(g, regs[r].id);
-        if (!t || t->status != CATALOG_OK || api_may_read(app, &p.user, regs[r].id))
-            continue;
-        json_array_append_new(tables, json_pack("{s:s, s:s, s:s, s:s}", "id", regs[r].id, "name",
-                                                regs[r].name, "description", regs[r].description,
-                                                "access", "requestable"));
-        requestable++;
-    }
-    catalog_release(cat, g);
-    free(regs);
-    http_respond_json(req, 200,
-                      json_pack("{s:o, s:i, s:i}", "tables", tables, "count", readable,
-                                "requestable", requestable));
+    json_t *body = json_pack("{s:o, s:i, s:i}", "tables", tables, "count", (int)l.n_readable,
+                             "requestable", (int)l.n_requestable);
+    core_listing_cleanup(&app->core, &l);
+    http_respond_json(req, 200, body);
 }
 
-struct columns_ctx {
-    json_t *columns;
-};
-
-static enum rc add_column(void *ctx, int ncols, const char *const *vals, struct err *err)
+static json_t *columns_json(const struct core_column *cols, size_t len)
 {
-    (void)err;
-    (void)ncols;
-    struct columns_ctx *c = ctx;
-    json_array_append_new(c->columns, json_pack("{s:s, s:s, s:b}", "name", vals[0] ? vals[0] : "",
-                                                "type", vals[1] ? vals[1] : "", "nullable",
-                                                vals[2] && strcmp(vals[2], "YES") == 0));
-    return RC_OK;
-}
-
-/* The columns of t as DuckDB binds its view. */
-static enum rc describe(struct catalog_gen *g, const char *id, json_t **out, struct err *err)
-{
-    struct duck *conn = NULL;
-    struct buf sql;
-    struct columns_ctx c = { json_array() };
-    buf_init(&sql, 256);
-    enum rc rc = buf_append_str(&sql, "SELECT column_name, column_type, \"null\" FROM"
-                                      " (DESCRIBE main.");
-    if (!rc)
-        rc = duck_sql_quote_ident(&sql, id);
-    if (!rc)
-        rc = buf_append_str(&sql, ")");
-    if (!rc)
-        rc = catalog_connect(g, &conn, err);
-    if (!rc)
-        rc = duck_query_rows(conn, buf_cstr(&sql), add_column, &c, err);
-    duck_close(&conn);
-    buf_cleanup(&sql);
-    if (rc)
-        json_decref(c.columns);
-    else
-        *out = c.columns;
-    return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < len; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:b}", "name", cols[i].name, "type",
+                                             cols[i].type, "nullable", cols[i].nullable));
+    return arr;
 }
 
 static void get_table(struct http_req *req, void *appv)
@@ -150,16 +96,18 @@ static void get_table(struct http_req *req, void *appv)
     if (!t)
         return;
     struct registry_table *reg = registry_row(app, t->id);
-    json_t *body = table_json(t, reg), *columns = NULL;
-    enum rc rc = describe(g, t->id, &columns, &err);
+    struct core_column *cols = NULL;
+    size_t n_cols = 0;
+    enum rc rc = core_table_columns(g, t->id, &cols, &n_cols, &err);
     if (rc) {
-        json_decref(body);
-        catalog_release(dataplane_catalog(app->core.dataplane), g);
+        core_catalog_release(&app->core, g);
         free(reg);
         http_respond_rc(req, rc, &err);
         return;
     }
-    json_object_set_new(body, "columns", columns);
+    json_t *body = table_json(t, reg);
+    json_object_set_new(body, "columns", columns_json(cols, n_cols));
+    core_columns_free(cols, n_cols);
     json_object_set_new(body, "primary_key",
                         reg && reg->primary_key[0] ? json_string(reg->primary_key) : json_null());
     char *profile = NULL;
@@ -170,7 +118,7 @@ static void get_table(struct http_req *req, void *appv)
     free(profile);
     json_object_set_new(body, "profile", pj ? pj : json_null());
     json_object_set_new(body, "generation", json_integer((json_int_t)g->number));
-    catalog_release(dataplane_catalog(app->core.dataplane), g);
+    core_catalog_release(&app->core, g);
     free(reg);
     http_respond_json(req, 200, body);
 }
@@ -179,7 +127,6 @@ static void get_sample(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
-    struct catalog_gen *g = NULL;
     struct err err = { { 0 } };
     int64_t rows = SAMPLE_ROWS_DEFAULT;
     if (!api_require_user(req, app, &p))
@@ -189,34 +136,17 @@ static void get_sample(struct http_req *req, void *appv)
         http_respond_error(req, 422, "rows must be 1 to %d", SAMPLE_ROWS_MAX);
         return;
     }
-    const struct catalog_table *t =
-        api_readable_table(req, app, &p.user, http_req_param(req, "id"), false, &g);
-    if (!t)
-        return;
-    struct duck *conn = NULL;
-    struct buf sql, out;
-    struct result_stats st;
-    struct result_limits lim = { rows, app->core.cfg->query_max_bytes };
-    buf_init(&sql, 256);
+    struct buf out;
     buf_init(&out, (size_t)app->core.cfg->query_max_bytes + 256 * 1024);
-    enum rc rc = buf_append_str(&sql, "SELECT * FROM main.");
-    if (!rc)
-        rc = duck_sql_quote_ident(&sql, t->id);
-    if (!rc)
-        rc = catalog_connect(g, &conn, &err);
-    if (!rc)
-        rc = result_run(conn, buf_cstr(&sql), RESULT_JSON, &lim, &out, &st, &err);
-    duck_close(&conn);
-    catalog_release(dataplane_catalog(app->core.dataplane), g);
-    api_audit(app, req, &p, "catalog.sample", http_req_param(req, "id"), rc ? "error" : "ok", NULL);
+    enum rc rc = core_catalog_sample(&app->core, &p, http_req_client_ip(req),
+                                     http_req_param(req, "id"), rows, &out, &err);
     if (rc) {
-        http_respond_rc(req, rc == RC_DB ? RC_INTERNAL : rc, &err);
+        http_respond_rc(req, rc, &err);
     } else {
         size_t len = 0;
         char *body = buf_take(&out, &len);
         http_respond_owned(req, 200, "application/json", body, len);
     }
-    buf_cleanup(&sql);
     buf_cleanup(&out);
 }
 

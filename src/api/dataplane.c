@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/access.h"
 #include "api/authn.h"
 #include "base/ident.h"
 #include "base/mem.h"
+#include "core/access.h"
 #include "store/datastate.h"
 
 static json_t *strings_json(char *const *items, size_t n)
@@ -97,7 +97,7 @@ static void get_catalog_state(struct http_req *req, void *appv)
 static bool readable(struct http_req *req, struct app *app, const struct principal *p,
                      const char *id)
 {
-    if (!ident_is_table_id(id) || !api_may_read(app, &p->user, id)) {
+    if (!ident_is_table_id(id) || !core_can_read(&app->core, &p->user, id)) {
         http_respond_error(req, 404, "Table not found");
         return false;
     }

@@ -7,43 +7,20 @@
  * truncated, truncated_by} (result.h says how values are typed), CSV when the body says
  * "format": "csv" or the request sends Accept: text/csv, or a Parquet file for "format":
  * "parquet" (row count and truncation in X-DA-* headers). Every query lands in the audit log
- * with its outcome, tables and row count. */
+ * with its outcome, tables and row count. The rules are core/query.h; this file reads the
+ * request and writes the answer. */
+#include "core/query.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "api/access.h"
 #include "api/authn.h"
 #include "base/mem.h"
-#include "base/metrics.h"
-#include "base/redact.h"
-#include "data/catalog.h"
-#include "data/dataplane.h"
-#include "query/engine.h"
 
-#define SQL_MAX_BYTES      GUARD_SQL_MAX
 #define HEADER_SLACK       (256 * 1024) /* room for the column names and types around the rows */
 #define PARQUET_MEDIA_TYPE "application/vnd.apache.parquet"
-
-/* What the guard's table callback needs to decide for this caller. */
-struct caller {
-    struct app *app;
-    const struct user *user;
-};
-
-static enum guard_access table_access(void *ctx, const char *id)
-{
-    struct caller *c = ctx;
-    struct catalog *cat = dataplane_catalog(c->app->core.dataplane);
-    struct catalog_gen *g = catalog_acquire(cat);
-    const struct catalog_table *t = catalog_find(g, id);
-    bool served = t && t->status == CATALOG_OK;
-    catalog_release(cat, g);
-    if (!served)
-        return GUARD_NO_SUCH_TABLE;
-    return api_may_read(c->app, c->user, id) ? GUARD_READABLE : GUARD_NOT_READABLE;
-}
 
 static bool client_gone(void *ctx)
 {
@@ -73,37 +50,6 @@ static int outcome_status(enum query_outcome_kind k)
         return 503;
     }
     return 500;
-}
-
-static const char *outcome_name(enum query_outcome_kind k)
-{
-    static const char *const names[] = { "ok",        "bad_sql", "forbidden", "too_many", "timeout",
-                                         "cancelled", "memory",  "crashed",   "shutdown" };
-    return names[k];
-}
-
-/* One audit record per query (what it read, how it ended, how many rows), and its metrics. */
-static void audit_query(struct app *app, struct http_req *req, const struct principal *p,
-                        const struct query_outcome *o)
-{
-    struct buf tables;
-    buf_init(&tables, 4096);
-    for (size_t i = 0; i < o->guard.n_tables; i++)
-        if (buf_printf(&tables, "%s%s", i ? "," : "", o->guard.tables[i]))
-            break;
-    char detail[640];
-    if (o->kind == QUERY_OK)
-        snprintf(detail, sizeof(detail), "rows=%lld%s ms=%.1f", (long long)o->stats.rows,
-                 o->stats.truncated ? " truncated" : "", (double)o->duration_us / 1000.0);
-    else
-        snprintf(detail, sizeof(detail), "%s", o->message);
-    api_audit(app, req, p, "query", buf_cstr(&tables), outcome_name(o->kind), detail);
-    buf_cleanup(&tables);
-    char labels[48];
-    snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcome_name(o->kind));
-    metrics_count("da_queries_total", labels, 1);
-    metrics_observe("da_query_duration_seconds", NULL, (double)o->duration_us / 1e6);
-    metrics_count("da_query_rows_total", NULL, (double)o->stats.rows);
 }
 
 /* The result format from the body's "format" or else the Accept header; false after answering
@@ -169,53 +115,33 @@ static void post_query(struct http_req *req, void *appv)
     if (!api_require_user(req, app, &p) ||
         !api_body(req, &root, "{s:s, s?I, s?s}", "sql", &sql, "limit", &limit, "format", &format))
         goto out;
-    enum result_format fmt;
-    if (!wanted_format(req, format, &fmt))
+    struct core_query q = { .sql = sql, .limit = limit, .gone = client_gone, .gone_ctx = req };
+    if (!wanted_format(req, format, &q.format))
         goto out;
-    if (!*sql || strlen(sql) > SQL_MAX_BYTES) {
-        http_respond_error(req, 422, "sql must be 1 to %d bytes", SQL_MAX_BYTES);
-        goto out;
-    }
-    if (limit < 0) {
-        http_respond_error(req, 422, "limit must not be negative");
-        goto out;
-    }
-    struct caller caller = { app, &p.user };
-    struct query_request q = {
-        .user_id = p.user.id,
-        .sql = sql,
-        .limit = limit,
-        .format = fmt,
-        .policy = { .admin = strcmp(p.user.role, "admin") == 0,
-                    .table = table_access,
-                    .ctx = &caller },
-        .gone = client_gone,
-        .gone_ctx = req,
-    };
-    enum rc rc = query_run(app->core.engine, &q, &out, &o, &err);
+    enum rc rc = core_query_run(&app->core, &p, http_req_client_ip(req), &q, &out, &o, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
     }
-    audit_query(app, req, &p, &o);
     if (o.kind != QUERY_OK) {
         char shown[sizeof(o.message)]; /* clients never see server paths */
-        redact_paths(o.message, app->core.data_dir, shown, sizeof(shown));
+        core_query_message(&app->core, &o, shown, sizeof(shown));
         if (o.kind == QUERY_CRASHED)
             http_respond_error(req, 500, "%s (request id %s)", shown, http_req_id(req));
         else
             http_respond_error(req, outcome_status(o.kind), "%s", shown);
         goto out;
     }
-    if (fmt == RESULT_PARQUET) {
+    if (q.format == RESULT_PARQUET) {
         send_parquet(req, &o);
         goto out;
     }
-    if (fmt == RESULT_CSV)
+    if (q.format == RESULT_CSV)
         set_result_headers(req, &o.stats);
     size_t len = 0;
     char *body = buf_take(&out, &len);
-    http_respond_owned(req, 200, fmt == RESULT_CSV ? "text/csv; charset=utf-8" : "application/json",
+    http_respond_owned(req, 200,
+                       q.format == RESULT_CSV ? "text/csv; charset=utf-8" : "application/json",
                        body, len);
 out:
     query_outcome_cleanup(&o);

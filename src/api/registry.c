@@ -17,16 +17,6 @@
 #define PRIMARY_KEY_RAW_MAX (16 * 1024) /* bytes of an array primary key before trimming */
 #define ECHO_MAX            64          /* bytes of a client's value quoted in an error */
 
-/* A bad input is 422 here (the body parsed but a value is wrong); the other results keep
- * their one mapping. */
-static void respond_rc(struct http_req *req, enum rc rc, const struct err *err)
-{
-    if (rc == RC_INVALID)
-        http_respond_error(req, 422, "%s", err->msg);
-    else
-        http_respond_rc(req, rc, err);
-}
-
 /* How many bytes of s to quote in a message: at most ECHO_MAX, never ending inside a UTF-8
  * sequence (the answer must stay valid JSON text). */
 static int echo_len(const char *s)
@@ -63,28 +53,28 @@ static enum rc check_text(enum registry_field_id i, const char *s, struct err *e
 {
     const struct registry_field *f = &registry_fields()[i];
     if (strlen(s) > f->max)
-        return err_set(err, RC_INVALID, "%s: at most %zu bytes", f->name, f->max);
+        return err_set(err, RC_BADVALUE, "%s: at most %zu bytes", f->name, f->max);
     if (has_control(s, i == REG_DESCRIPTION))
-        return err_set(err, RC_INVALID, "%s: no control characters%s", f->name,
+        return err_set(err, RC_BADVALUE, "%s: no control characters%s", f->name,
                        i == REG_DESCRIPTION ? " but newline and tab" : "");
     switch (i) {
     case REG_NAME:
         if (is_blank(s))
-            return err_set(err, RC_INVALID, "Table name cannot be empty");
+            return err_set(err, RC_BADVALUE, "Table name cannot be empty");
         break;
     case REG_SYNC_STRATEGY:
         if (strcmp(s, "full_refresh") != 0 && strcmp(s, "incremental") != 0 &&
             strcmp(s, "append") != 0)
-            return err_set(err, RC_INVALID,
+            return err_set(err, RC_BADVALUE,
                            "sync_strategy: must be full_refresh, incremental or append");
         break;
     case REG_QUERY_MODE:
         if (strcmp(s, "local") != 0 && strcmp(s, "remote") != 0)
-            return err_set(err, RC_INVALID, "query_mode: must be local or remote");
+            return err_set(err, RC_BADVALUE, "query_mode: must be local or remote");
         break;
     case REG_SYNC_SCHEDULE:
         if (*s && !registry_schedule_valid(s))
-            return err_set(err, RC_INVALID,
+            return err_set(err, RC_BADVALUE,
                            "sync_schedule: '%.*s' is not a schedule: use \"every <N>m\","
                            " \"every <N>h\" (N from 1 to 10080) or \"daily HH:MM[,HH:MM...]\"",
                            echo_len(s), s);
@@ -108,18 +98,18 @@ static enum rc primary_key_value(const json_t *v, char out[REGISTRY_TEXT_MAX + 1
         return *json_string_value(v) ? registry_primary_key_norm(json_string_value(v), out, err)
                                      : RC_OK;
     if (!json_is_array(v))
-        return err_set(err, RC_INVALID, "primary_key must be a string or an array of strings");
+        return err_set(err, RC_BADVALUE, "primary_key must be a string or an array of strings");
     if (json_array_size(v) == 0)
         return RC_OK;
     buf_init(&raw, PRIMARY_KEY_RAW_MAX);
     json_array_foreach(v, i, col)
     {
         if (!json_is_string(col)) {
-            rc = err_set(err, RC_INVALID, "primary_key must be a string or an array of strings");
+            rc = err_set(err, RC_BADVALUE, "primary_key must be a string or an array of strings");
             break;
         }
         if ((i && buf_append_str(&raw, ",")) || buf_append_str(&raw, json_string_value(col))) {
-            rc = err_set(err, RC_INVALID, "primary_key: at most %d bytes", REGISTRY_TEXT_MAX);
+            rc = err_set(err, RC_BADVALUE, "primary_key: at most %d bytes", REGISTRY_TEXT_MAX);
             break;
         }
     }
@@ -139,13 +129,13 @@ static enum rc take_field(enum registry_field_id i, const json_t *v, struct regi
     c->given |= 1u << i;
     if (json_is_null(v)) {
         if (f->required)
-            return err_set(err, RC_INVALID, "%s cannot be null", f->name);
+            return err_set(err, RC_BADVALUE, "%s cannot be null", f->name);
         at[0] = '\0';
         return RC_OK;
     }
     if (f->kind == REGISTRY_BOOL) {
         if (!json_is_boolean(v))
-            return err_set(err, RC_INVALID, "%s must be true or false", f->name);
+            return err_set(err, RC_BADVALUE, "%s must be true or false", f->name);
         *(bool *)at = json_is_true(v);
         return RC_OK;
     }
@@ -154,7 +144,7 @@ static enum rc take_field(enum registry_field_id i, const json_t *v, struct regi
         return rc ? rc : check_text(i, at, err);
     }
     if (!json_is_string(v))
-        return err_set(err, RC_INVALID, "%s must be a string", f->name);
+        return err_set(err, RC_BADVALUE, "%s must be a string", f->name);
     enum rc rc = check_text(i, json_string_value(v), err);
     if (!rc)
         memcpy(at, json_string_value(v), strlen(json_string_value(v)) + 1);
@@ -194,9 +184,9 @@ static enum rc canonical_id(const json_t *id_v, const char *name, char out[IDENT
     if (id_v && !json_is_null(id_v)) {
         const char *id = json_string_value(id_v);
         if (!id)
-            return err_set(err, RC_INVALID, "id must be a string");
+            return err_set(err, RC_BADVALUE, "id must be a string");
         if (!ident_is_table_id(id))
-            return err_set(err, RC_INVALID,
+            return err_set(err, RC_BADVALUE,
                            "id '%.*s' is not a valid table id: use lower-case letters, digits"
                            " and '_', starting with a letter or '_', at most %d characters",
                            echo_len(id), id, IDENT_MAX_LEN);
@@ -204,7 +194,7 @@ static enum rc canonical_id(const json_t *id_v, const char *name, char out[IDENT
         return RC_OK;
     }
     if (!ident_table_id(name, out))
-        return err_set(err, RC_INVALID,
+        return err_set(err, RC_BADVALUE,
                        "table name '%.*s' does not give a valid table id: use letters, digits,"
                        " spaces, '-' or '_', starting with a letter or '_', at most %d"
                        " characters",
@@ -263,7 +253,7 @@ static void register_table(struct http_req *req, void *appv)
     memcpy(t->sync_strategy, "full_refresh", sizeof("full_refresh"));
     memcpy(t->query_mode, "local", sizeof("local"));
     if (!v[REG_NAME] || json_is_null(v[REG_NAME]))
-        rc = err_set(&err, RC_INVALID, "Table name cannot be empty");
+        rc = err_set(&err, RC_BADVALUE, "Table name cannot be empty");
     else
         rc = take_fields(v, &c, &err);
     if (!rc)
@@ -279,7 +269,7 @@ static void register_table(struct http_req *req, void *appv)
             json_pack("{s:s, s:s, s:s}", "id", t->id, "name", t->name, "status", "registered"));
 out:
     if (rc)
-        respond_rc(req, rc, &err);
+        http_respond_rc(req, rc, &err);
     json_decref(root);
 }
 
@@ -354,7 +344,7 @@ static void update_registry_entry(struct http_req *req, void *appv)
         !read_body(req, &root, &id_v, v))
         return;
     if (id_v)
-        rc = err_set(&err, RC_INVALID, "id cannot be changed: it is the table's identity");
+        rc = err_set(&err, RC_BADVALUE, "id cannot be changed: it is the table's identity");
     else
         rc = take_fields(v, &c, &err);
     if (rc)
@@ -372,7 +362,7 @@ static void update_registry_entry(struct http_req *req, void *appv)
         http_respond_json(req, 200, json_pack("{s:s, s:o}", "id", id, "updated", names));
 out:
     if (rc)
-        respond_rc(req, rc, &err);
+        http_respond_rc(req, rc, &err);
     json_decref(root);
 }
 

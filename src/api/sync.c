@@ -48,6 +48,8 @@ static enum rc table_entry(struct app *app, const struct catalog_table *t, json_
     for (size_t i = 0; !rc && i < t->n_files; i++) {
         struct file_digest d;
         rc = filehash_get(dataplane_filehash(app->core.dataplane), t->files[i], &d, err);
+        if (rc == RC_NOTFOUND) /* removed since the generation was built: ask again */
+            rc = RC_CONFLICT;
         if (rc)
             break;
         const char *name = base_name(t->files[i]);
@@ -85,28 +87,28 @@ static void get_manifest(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
+    struct core_listing l;
     struct err err = { { 0 } };
     if (!api_require_user(req, app, &p))
         return;
-    struct catalog *cat = dataplane_catalog(app->core.dataplane);
-    struct catalog_gen *g = catalog_acquire(cat);
+    enum rc rc = core_catalog_list(&app->core, &p.user, true, &l, &err);
+    if (rc) {
+        http_respond_rc(req, rc, &err);
+        return;
+    }
     json_t *tables = json_object();
-    enum rc rc = RC_OK;
-    for (size_t i = 0; !rc && i < g->n_tables; i++) {
-        const struct catalog_table *t = &g->tables[i];
-        if (t->status != CATALOG_OK || t->remote || t->n_files == 0 ||
-            !api_may_read(app, &p.user, t->id))
-            continue;
+    for (size_t i = 0; !rc && i < l.n_readable; i++) {
+        const struct catalog_table *t = l.readable[i].table;
         json_t *entry = NULL;
         rc = table_entry(app, t, &entry, &err);
         if (!rc)
             json_object_set_new(tables, t->id, entry);
     }
-    uint64_t generation = g->number;
-    catalog_release(cat, g);
+    uint64_t generation = l.gen->number;
+    core_listing_cleanup(&app->core, &l);
     if (rc) {
         json_decref(tables);
-        http_respond_rc(req, rc == RC_NOTFOUND ? RC_CONFLICT : rc, &err);
+        http_respond_rc(req, rc, &err);
         return;
     }
     char now[ISOTIME_SIZE];
@@ -279,7 +281,7 @@ static void get_file(struct http_req *req, void *appv)
     if (!t)
         return;
     char *path = requested_file(req, t);
-    catalog_release(dataplane_catalog(app->core.dataplane), g);
+    core_catalog_release(&app->core, g);
     if (path)
         send_file(req, app, &p, id, path);
     free(path);

@@ -24,6 +24,8 @@ const char *rc_str(enum rc rc)
         return "out_of_memory";
     case RC_INVALID:
         return "invalid";
+    case RC_BADVALUE:
+        return "bad_value";
     case RC_NOTFOUND:
         return "not_found";
     case RC_CONFLICT:
@@ -53,6 +55,8 @@ int rc_http_status(enum rc rc)
         return 200;
     case RC_INVALID:
         return 400;
+    case RC_BADVALUE:
+        return 422; /* the request was read; one of its values is wrong */
     case RC_UNAUTHORIZED:
         return 401;
     case RC_FORBIDDEN:

@@ -18,6 +18,7 @@ enum rc {
     RC_IO,           /* a file or socket operation failed */
     RC_INTERNAL,     /* a bug or an impossible state */
     RC_BUSY,         /* a shared resource (the state store) did not answer in time: retry */
+    RC_BADVALUE,     /* well-formed input with a value the rules refuse: the message names it */
 };
 
 #define ERR_MSG_LEN 256

@@ -1,11 +1,27 @@
 /* engine.c — the governed query (see engine.h). The guard runs in the calling thread on a
  * connection to the current generation; the query runs in a worker process taken from the
- * pool. The pool's mutex guards only the slot table, per-user counts and counters: it is never
- * held across a spawn, a kill, a read or a call of the client check.
+ * pool of query.workers slots.
  *
- * A slot is busy while one thread owns it (running a query, or starting its process); only
- * that thread touches its process, socket and loaded generation, so a kill can never hit a
- * process another query has meanwhile been given. */
+ * Threads. One supervisor thread starts every worker process (PR_SET_PDEATHSIG is tied to the
+ * thread that spawned, so it must outlive the workers): it keeps WARM_WORKERS started, starts
+ * one more while queries wait and none is idle, and retires extra idle ones. Each query runs
+ * in its caller's thread, which takes an idle slot and then watches its own worker: poll on
+ * the socket every WATCH_MS, then the deadline, the worker's memory, shutdown, and every
+ * GONE_EVERY_MS the client. query_engine_shutdown (any thread) kills the idle workers; a busy
+ * one is killed by its own query thread, which sees `stopping` within WATCH_MS.
+ *
+ * Locking. The one mutex mu guards the slot table's busy flags and the choice of a slot, the
+ * per-user counts, the pool counters (live, waiting, running, spawn_fails, next_spawn_us) and
+ * the stopping and closing flags; the condition variable `changed` wakes the supervisor and
+ * waiting queries when a slot is given back, a query starts waiting, a start fails or the
+ * engine stops. It is never held across a spawn, a kill or waitpid, a socket read or write,
+ * a poll, or a call of the client check: under it there is only bookkeeping and metrics.
+ *
+ * Ownership of a slot. A slot is busy while exactly one thread owns it: a query running on it,
+ * or the supervisor starting or retiring its process, or a thread killing it (a broken idle
+ * worker, shutdown). Only the owner touches its process, socket and loaded generation, so a
+ * kill can never hit a process another query has meanwhile been given; other threads read pid
+ * and gen only of slots that are not busy, under mu, to choose one. */
 #include "query/engine.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /* access.h — repositories behind data permissions: the table registry's visibility facts,
  * groups and their members, grants, access requests, and the one query that decides whether
- * a user may read a table (api_user_may_read in api/access.c adds the admin rule). */
+ * a user may read a table (core_may_read in core/access.c adds the admin rule). */
 #ifndef DA_STORE_ACCESS_H
 #define DA_STORE_ACCESS_H
 

@@ -108,7 +108,7 @@ enum rc registry_delete(struct store *s, const char *id, const struct audit_entr
 bool registry_schedule_valid(const char *s);
 
 /* Normalises a primary key given as column names separated by commas: each name trimmed of
- * spaces and tabs and not empty, joined by "," into out. RC_INVALID naming the problem, or
+ * spaces and tabs and not empty, joined by "," into out. RC_BADVALUE naming the problem, or
  * when the result exceeds REGISTRY_TEXT_MAX bytes. */
 enum rc registry_primary_key_norm(const char *in, char out[REGISTRY_TEXT_MAX + 1],
                                   struct err *err) WARN_UNUSED;

@@ -306,11 +306,11 @@ enum rc registry_primary_key_norm(const char *in, char out[REGISTRY_TEXT_MAX + 1
         size_t n = (size_t)(b - a);
         if (n == 0) {
             out[0] = '\0';
-            return err_set(err, RC_INVALID, "primary_key: a column name is empty");
+            return err_set(err, RC_BADVALUE, "primary_key: a column name is empty");
         }
         if (len + (len ? 1 : 0) + n > REGISTRY_TEXT_MAX) {
             out[0] = '\0';
-            return err_set(err, RC_INVALID, "primary_key: at most %d bytes", REGISTRY_TEXT_MAX);
+            return err_set(err, RC_BADVALUE, "primary_key: at most %d bytes", REGISTRY_TEXT_MAX);
         }
         if (len)
             out[len++] = ',';

@@ -310,6 +310,7 @@ static void test_rc_maps_to_http(void **state)
 {
     (void)state;
     assert_int_equal(rc_http_status(RC_INVALID), 400);
+    assert_int_equal(rc_http_status(RC_BADVALUE), 422);
     assert_int_equal(rc_http_status(RC_UNAUTHORIZED), 401);
     assert_int_equal(rc_http_status(RC_FORBIDDEN), 403);
     assert_int_equal(rc_http_status(RC_NOTFOUND), 404);

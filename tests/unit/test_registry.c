@@ -285,7 +285,7 @@ static void test_primary_key_norm(void **state)
     assert_string_equal(out, "order id,line");
     static const char *bad[] = { "", " ", "a,", ",a", "a,,b", "a, ,b" };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-        assert_int_equal(registry_primary_key_norm(bad[i], out, &err), RC_INVALID);
+        assert_int_equal(registry_primary_key_norm(bad[i], out, &err), RC_BADVALUE);
         assert_string_equal(out, "");
         assert_non_null(strstr(err.msg, "primary_key"));
     }
@@ -297,7 +297,7 @@ static void test_primary_key_norm(void **state)
     assert_int_equal(registry_primary_key_norm(in, out, &err), RC_OK);
     assert_int_equal(strlen(out), REGISTRY_TEXT_MAX);
     in[99] = 'y';
-    assert_int_equal(registry_primary_key_norm(in, out, &err), RC_INVALID);
+    assert_int_equal(registry_primary_key_norm(in, out, &err), RC_BADVALUE);
     assert_non_null(strstr(err.msg, "at most"));
 }
 

@@ -1,0 +1,340 @@
+/* test_core_access.c — the read decision and the rules of grants, groups and access requests,
+ * without HTTP, on a real state store in a temporary folder: an admin reads everything, a
+ * public table anyone, a private one only through a grant of the table, of its bucket or to a
+ * group the reader is in, and no longer once that is revoked; an unknown table is never
+ * readable; a store that fails is a logged no, not a yes; every change leaves its audit row
+ * (and a change that changes nothing leaves none). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "base/fileio.h"
+#include "base/mem.h"
+#include "core/access.h"
+#include "helpers.h"
+
+struct fixture {
+    char *dir;
+    char *db;
+    struct core core;
+    struct principal admin, alice;
+};
+
+static struct user make_user(const char *id, const char *email, const char *role)
+{
+    struct user u = { .active = true };
+    snprintf(u.id, sizeof(u.id), "%s", id);
+    snprintf(u.email, sizeof(u.email), "%s", email);
+    snprintf(u.name, sizeof(u.name), "%s", id);
+    snprintf(u.role, sizeof(u.role), "%s", role);
+    return u;
+}
+
+static void register_table(struct store *s, const char *id, const char *bucket, bool is_public)
+{
+    struct table_entry t = { .is_public = is_public };
+    struct err err;
+    snprintf(t.id, sizeof(t.id), "%s", id);
+    snprintf(t.name, sizeof(t.name), "%s", id);
+    snprintf(t.bucket, sizeof(t.bucket), "%s", bucket);
+    snprintf(t.query_mode, sizeof(t.query_mode), "local");
+    if (tables_register(s, &t, "test", NULL, &err) != RC_OK)
+        fail_msg("tables_register %s: %s", id, err.msg);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    struct err err;
+    f->dir = test_tmpdir();
+    f->db = xasprintf("%s/system.sqlite", f->dir);
+    assert_int_equal(store_open(f->db, 2, &f->core.store, &err), RC_OK);
+    f->admin.user = make_user("admin1", "admin@example.com", "admin");
+    f->alice.user = make_user("alice1", "alice@example.com", "analyst");
+    struct user bob = make_user("bob1", "bob@example.com", "analyst");
+    assert_int_equal(users_create(f->core.store, &f->admin.user, NULL, NULL, &err), RC_OK);
+    assert_int_equal(users_create(f->core.store, &f->alice.user, NULL, NULL, &err), RC_OK);
+    assert_int_equal(users_create(f->core.store, &bob, NULL, NULL, &err), RC_OK);
+    register_table(f->core.store, "customers", "crm", false);
+    register_table(f->core.store, "orders", "crm", false);
+    register_table(f->core.store, "holidays", "ref", true);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    store_close(&f->core.store);
+    test_rm_rf(f->dir);
+    free(f->dir);
+    free(f->db);
+    free(f);
+    return 0;
+}
+
+static bool may(struct fixture *f, const struct principal *p, const char *table)
+{
+    bool allowed = true;
+    struct err err = { { 0 } };
+    enum rc rc = core_may_read(&f->core, &p->user, table, &allowed, &err);
+    if (rc)
+        fail_msg("core_may_read %s: %s", table, err.msg);
+    assert_int_equal(core_can_read(&f->core, &p->user, table), allowed); /* one decision */
+    return allowed;
+}
+
+/* Audit rows of action (with from "test" as their address). */
+static int64_t audited(struct fixture *f, const char *action)
+{
+    struct audit_filter filter = { .action = action, .limit = 1000 };
+    struct audit_row *rows = NULL;
+    size_t len = 0;
+    int64_t total = 0;
+    struct err err;
+    assert_int_equal(audit_list(f->core.store, &filter, &rows, &len, &total, &err), RC_OK);
+    for (size_t i = 0; i < len; i++)
+        assert_string_equal(rows[i].ip, "test");
+    free(rows);
+    return total;
+}
+
+static void test_admin_reads_every_table(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(may(f, &f->admin, "customers"));
+    assert_true(may(f, &f->admin, "orders"));
+    assert_true(may(f, &f->admin, "holidays"));
+}
+
+static void test_public_table_is_readable_private_is_not(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(may(f, &f->alice, "holidays"));
+    assert_false(may(f, &f->alice, "customers"));
+    assert_false(may(f, &f->alice, "orders"));
+}
+
+static void test_grant_of_a_table_then_revoked(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    bool removed = false;
+    struct core_grant g = { .user_id = "alice1", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    assert_false(may(f, &f->alice, "orders")); /* the table, not its bucket */
+    assert_int_equal(audited(f, "grant.add"), 1);
+
+    assert_int_equal(core_grant_remove(&f->core, &f->admin, "test", &g, &removed, &err), RC_OK);
+    assert_true(removed);
+    assert_false(may(f, &f->alice, "customers"));
+    assert_int_equal(audited(f, "grant.remove"), 1);
+    /* revoking what is not there changes nothing and records nothing */
+    assert_int_equal(core_grant_remove(&f->core, &f->admin, "test", &g, &removed, &err), RC_OK);
+    assert_false(removed);
+    assert_int_equal(audited(f, "grant.remove"), 1);
+}
+
+static void test_grant_of_a_bucket_reaches_its_tables(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    struct core_grant g = { .user_id = "alice1", .dataset = "crm.*", .access = "read" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    assert_true(may(f, &f->alice, "orders"));
+    struct principal bob = { .user = make_user("bob1", "bob@example.com", "analyst") };
+    assert_false(may(f, &bob, "customers")); /* alice's grant, not bob's */
+}
+
+static void test_grant_to_a_group_reaches_its_members_only(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    char id[USER_ID_LEN + 1];
+    assert_int_equal(core_group_create(&f->core, &f->admin, "test", "sales", id, &err), RC_OK);
+    assert_int_equal(strlen(id), USER_ID_LEN);
+    assert_int_equal(core_group_create(&f->core, &f->admin, "test", "sales", id, &err),
+                     RC_CONFLICT);
+    struct core_grant g = { .group = "sales", .dataset = "orders" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_false(may(f, &f->alice, "orders"));
+    assert_int_equal(core_group_add_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
+                     RC_OK);
+    assert_true(may(f, &f->alice, "orders"));
+    assert_false(may(f, &f->alice, "customers"));
+
+    struct core_user_access a;
+    assert_int_equal(core_user_access(&f->core, "alice1", &a, &err), RC_OK);
+    assert_int_equal(a.n_grants, 0); /* her own grants; the group's reach her through it */
+    assert_int_equal(a.n_groups, 1);
+    assert_string_equal(a.groups[0], "sales");
+    core_user_access_cleanup(&a);
+
+    assert_int_equal(core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
+                     RC_OK);
+    assert_false(may(f, &f->alice, "orders"));
+    assert_int_equal(core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
+                     RC_NOTFOUND);
+    assert_int_equal(audited(f, "group.member.remove"), 1);
+    assert_int_equal(core_group_add_member(&f->core, &f->admin, "test", "nope", "alice1", &err),
+                     RC_NOTFOUND);
+    assert_string_equal(err.msg, "Group not found");
+}
+
+static void test_unknown_table_is_not_readable_and_cannot_be_granted(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    struct core_grant bucket = { .user_id = "alice1", .dataset = "crm.*" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &bucket, &err), RC_OK);
+    assert_false(may(f, &f->alice, "ghosts"));
+    assert_false(may(f, &f->alice, "crm.ghosts"));
+
+    struct core_grant g = { .user_id = "alice1", .dataset = "ghosts" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_NOTFOUND);
+    assert_string_equal(err.msg, "Table 'ghosts' not found");
+    g = (struct core_grant){ .user_id = "nobody", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_NOTFOUND);
+    assert_string_equal(err.msg, "User not found");
+    g = (struct core_grant){ .user_id = "alice1", .group = "sales", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_BADVALUE);
+    g = (struct core_grant){ .user_id = "alice1", .dataset = "cust omers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_BADVALUE);
+    g = (struct core_grant){ .user_id = "alice1", .dataset = "customers", .access = "write" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_BADVALUE);
+    assert_int_equal(audited(f, "grant.add"), 1); /* only the bucket grant */
+}
+
+static void test_a_store_error_is_logged_and_means_no(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = { { 0 } };
+    struct core_grant g = { .user_id = "alice1", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    /* the decision's query now fails (as with a broken or locked database) */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE grants", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    bool allowed = true;
+    assert_int_not_equal(core_may_read(&f->core, &f->alice.user, "customers", &allowed, &err),
+                         RC_OK);
+    assert_false(allowed);
+
+    /* the yes-or-no variant answers no and says why in the log */
+    char *log_path = xasprintf("%s/stderr.log", f->dir);
+    int fd = open(log_path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    bool yes = core_can_read(&f->core, &f->alice.user, "customers");
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    assert_false(yes);
+    char *logged = NULL;
+    size_t len = 0;
+    assert_int_equal(file_read_all(log_path, 1 << 20, &logged, &len, &err), RC_OK);
+    assert_non_null(strstr(logged, "cannot decide whether alice1 may read customers"));
+    free(logged);
+    free(log_path);
+    /* an admin needs no store to be answered */
+    assert_true(core_can_read(&f->core, &f->admin.user, "customers"));
+}
+
+static void test_access_request_filed_and_approved(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    char id[USER_ID_LEN + 1], table[TABLE_ID_MAX + 1];
+    assert_int_equal(core_request_create(&f->core, &f->alice, "test", "customers", "for the report",
+                                         id, table, &err),
+                     RC_OK);
+    assert_string_equal(table, "customers");
+    assert_int_equal(
+        core_request_create(&f->core, &f->alice, "test", "customers", NULL, id, table, &err),
+        RC_CONFLICT); /* one pending request per table */
+    assert_int_equal(
+        core_request_create(&f->core, &f->alice, "test", "holidays", NULL, id, table, &err),
+        RC_CONFLICT);
+    assert_string_equal(err.msg, "You can already read this table");
+    assert_int_equal(
+        core_request_create(&f->core, &f->alice, "test", "ghosts", NULL, id, table, &err),
+        RC_NOTFOUND);
+    assert_int_equal(core_request_create(&f->core, &f->alice, "test", "", NULL, id, table, &err),
+                     RC_BADVALUE);
+
+    struct access_request *list = NULL;
+    size_t len = 0;
+    assert_int_equal(core_requests_list(&f->core, &f->admin, false, &list, &len, &err), RC_OK);
+    assert_int_equal(len, 1);
+    char request_id[USER_ID_LEN + 1];
+    snprintf(request_id, sizeof(request_id), "%s", list[0].id);
+    free(list);
+    assert_false(may(f, &f->alice, "customers"));
+    assert_int_equal(core_request_decide(&f->core, &f->admin, "test", request_id, true, &err),
+                     RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    assert_int_equal(core_request_decide(&f->core, &f->admin, "test", request_id, false, &err),
+                     RC_NOTFOUND); /* decided already */
+    assert_int_equal(audited(f, "access_request.create"), 1);
+    assert_int_equal(audited(f, "access_request.approve"), 1);
+    assert_int_equal(audited(f, "access_request.deny"), 0);
+
+    assert_int_equal(core_requests_list(&f->core, &f->alice, true, &list, &len, &err), RC_OK);
+    assert_int_equal(len, 1);
+    assert_string_equal(list[0].status, "approved");
+    free(list);
+}
+
+static void test_audit_read_checks_its_filter(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    char id[USER_ID_LEN + 1];
+    assert_int_equal(core_group_create(&f->core, &f->admin, "test", "a", id, &err), RC_OK);
+    assert_int_equal(core_group_create(&f->core, &f->admin, "test", "b", id, &err), RC_OK);
+    struct core_audit_page page;
+    struct core_audit_query q = { .limit = "1", .action = "group.create" };
+    assert_int_equal(core_audit_read(&f->core, &q, &page, &err), RC_OK);
+    assert_int_equal(page.len, 1);
+    assert_int_equal(page.total, 2);
+    assert_string_equal(page.rows[0].target, "b"); /* newest first */
+    free(page.rows);
+    q = (struct core_audit_query){ .limit = "0" };
+    assert_int_equal(core_audit_read(&f->core, &q, &page, &err), RC_BADVALUE);
+    q = (struct core_audit_query){ .since = "yesterday" };
+    assert_int_equal(core_audit_read(&f->core, &q, &page, &err), RC_BADVALUE);
+    assert_null(page.rows);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_admin_reads_every_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_public_table_is_readable_private_is_not, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grant_of_a_table_then_revoked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_of_a_bucket_reaches_its_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_to_a_group_reaches_its_members_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_table_is_not_readable_and_cannot_be_granted,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_store_error_is_logged_and_means_no, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_request_filed_and_approved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_read_checks_its_filter, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
