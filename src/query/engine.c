@@ -87,8 +87,8 @@ struct query_engine {
 enum end { END_OK, END_TIMEOUT, END_MEMORY, END_GONE, END_CRASHED, END_SHUTDOWN, END_IDLE };
 
 static const char *const end_names[] = {
-    [END_OK] = "ok",         [END_TIMEOUT] = "timeout",   [END_MEMORY] = "memory",
-    [END_GONE] = "cancelled", [END_CRASHED] = "crash",    [END_SHUTDOWN] = "shutdown",
+    [END_OK] = "ok",          [END_TIMEOUT] = "timeout", [END_MEMORY] = "memory",
+    [END_GONE] = "cancelled", [END_CRASHED] = "crash",   [END_SHUTDOWN] = "shutdown",
     [END_IDLE] = "idle",
 };
 
