@@ -39,6 +39,7 @@ enum admin_opt_id {
 };
 
 #define ADMIN_OPT(id) (1u << ADMIN_OPT_##id)
+_Static_assert(ADMIN_OPT_COUNT <= 32, "an action's opts has one bit per option");
 
 /* A running admin action. */
 struct admin_run {
