@@ -7,7 +7,7 @@
 #   make bench      benchmarks (never part of the pass/fail tests)
 #   make tsan       the unit tests under ThreadSanitizer (build/tsan)
 #   make fuzz       every libFuzzer target for FUZZ_SECONDS each (build/fuzz; CI: FUZZ_SECONDS=10)
-#   make lint       cppcheck and the banned-function check
+#   make lint       cppcheck, the banned-function check and the layer check (includes point down)
 #   make format     clang-format-14 all sources; make format-check fails on any difference
 
 PREFIX  ?= /usr/local
@@ -112,11 +112,13 @@ bench: deps
 # ---- analysis and formatting (make lint / format / format-check) ----
 # cppcheck reads only the project's headers; tests/lint/jansson.cfg tells it jansson's foreach
 # macros. A false positive is silenced inline (// cppcheck-suppress id) with the reason.
+# scripts/check-layers.sh holds the table of which folder of src/ may include which.
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	    --inline-suppr --library=tests/lint/jansson.cfg -Isrc src tests/fuzz
 	@! grep -nE '\b(strcpy|strcat|strncpy|sprintf|vsprintf|gets|strtok|atoi|atol|sscanf)\(' \
 	    src/*/*.c src/*.c tests/fuzz/*.c || (echo "banned function used" && false)
+	@scripts/check-layers.sh
 
 # One pinned clang-format (Debian bookworm's clang-format-14): another version formats
 # differently, so the check would flap between machines.

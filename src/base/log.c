@@ -17,7 +17,9 @@ static enum log_level min_level = LOG_INFO;
 static enum log_format line_format = LOG_HUMAN;
 static _Thread_local char request_id[LOG_REQ_ID_SIZE];
 
-static const char *level_names[] = { "debug", "info", "warn", "error" };
+static const char *level_names[] = {
+    [LOG_DEBUG] = "debug", [LOG_INFO] = "info", [LOG_WARN] = "warn", [LOG_ERROR] = "error"
+};
 
 void log_setup(enum log_level level, enum log_format format)
 {

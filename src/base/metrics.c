@@ -153,7 +153,9 @@ static enum rc render_series(struct buf *out, const struct series *s)
 
 enum rc metrics_render(struct buf *out)
 {
-    static const char *const type_names[] = { "counter", "gauge", "histogram" };
+    static const char *const type_names[] = {
+        [COUNTER] = "counter", [GAUGE] = "gauge", [HISTOGRAM] = "histogram"
+    };
     enum rc rc = RC_OK;
     pthread_mutex_lock(&mu);
     for (size_t m = 0; !rc && m < sizeof(metrics) / sizeof(metrics[0]); m++) {

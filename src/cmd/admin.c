@@ -165,28 +165,38 @@ int cmd_admin(int argc, char **argv)
         admin_commands, argc, argv);
 }
 
-int admin_dispatch(const char *cmd, const char *intro, const struct cmd *table, int argc,
-                   char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("Usage: da %s COMMAND [OPTIONS]\n\n%s\n\nCommands:\n", cmd, intro);
-        for (const struct cmd *c = table; c->name; c++)
-            printf("  %-16s %s\n", c->name, c->summary);
-        printf("\nRun 'da %s COMMAND --help' for its options.\n", cmd);
-        return argc < 2 ? EXIT_USAGE : 0;
-    }
-    for (const struct cmd *c = table; c->name; c++)
-        if (strcmp(c->name, argv[1]) == 0)
-            return c->run(argc - 1, argv + 1);
-    return cmd_usage_error(cmd, "unknown command '%s'; see 'da %s --help'", argv[1], cmd);
-}
-
 /* ---------------------------------------------------------------- running an action */
 
 #define OPT_SERVER 256
 #define OPT_JSON   257
-#define OPT_OWN    300 /* + the index in the action's own options */
-#define OPTS_MAX   32
+#define OPT_OWN    300 /* + the option's enum admin_opt_id */
+
+/* The names of the actions' own options; value options take an argument. */
+static const struct {
+    const char *name;
+    bool value;
+} options[ADMIN_OPT_COUNT] = {
+    [ADMIN_OPT_NAME] = { "name", true },
+    [ADMIN_OPT_ROLE] = { "role", true },
+    [ADMIN_OPT_KM_ADMIN] = { "km-admin", false },
+    [ADMIN_OPT_PASSWORD_STDIN] = { "password-stdin", false },
+    [ADMIN_OPT_ASK_PASSWORD] = { "ask-password", false },
+    [ADMIN_OPT_YES] = { "yes", false },
+    [ADMIN_OPT_USER] = { "user", true },
+    [ADMIN_OPT_GROUP] = { "group", true },
+    [ADMIN_OPT_ID] = { "id", true },
+    [ADMIN_OPT_DESCRIPTION] = { "description", true },
+    [ADMIN_OPT_BUCKET] = { "bucket", true },
+    [ADMIN_OPT_SOURCE_TYPE] = { "source-type", true },
+    [ADMIN_OPT_SOURCE_TABLE] = { "source-table", true },
+    [ADMIN_OPT_QUERY_MODE] = { "query-mode", true },
+    [ADMIN_OPT_SYNC_STRATEGY] = { "sync-strategy", true },
+    [ADMIN_OPT_SYNC_SCHEDULE] = { "sync-schedule", true },
+    [ADMIN_OPT_PRIMARY_KEY] = { "primary-key", true },
+    [ADMIN_OPT_FOLDER] = { "folder", true },
+    [ADMIN_OPT_PUBLIC] = { "public", false },
+    [ADMIN_OPT_NO_PROFILE] = { "no-profile", false },
+};
 
 static void action_help(const char *help)
 {
@@ -203,24 +213,24 @@ static void action_help(const char *help)
            help, cmd_client_exit_codes);
 }
 
-int admin_parse(struct admin_run *r, const char *cmd, const char *help,
-                const struct admin_opt *opts, int min_args, int max_args, int argc, char **argv)
+/* Parses argv (from the action's own name on) for action a: its own options, --server URL,
+ * --json and -h/--help, then a->args positional arguments. Returns 0 to go on, -1 after
+ * printing the help, else the usage exit code after printing the message. */
+static int parse_action(struct admin_run *r, const struct admin_action *a, int argc, char **argv)
 {
-    struct option longopts[OPTS_MAX];
-    const char *server = NULL;
+    struct option longopts[ADMIN_OPT_COUNT + 4];
     int n = 0;
-    memset(r, 0, sizeof(*r));
-    r->cmd = cmd;
     /* before getopt, which would take "--password" as short for --password-stdin */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strncmp(argv[i], "--password", 10) == 0 && strcmp(argv[i], "--password-stdin") != 0)
-            return cmd_usage_error(cmd, "a password is never taken from the command line, "
-                                        "where other users and the shell history see it; "
-                                        "use --password-stdin or --ask-password");
-    for (; opts && opts[n].name && n < OPTS_MAX - 4; n++)
-        longopts[n] =
-            (struct option){ opts[n].name, opts[n].value ? required_argument : no_argument, NULL,
-                             OPT_OWN + n };
+            return cmd_usage_error(r->cmd, "a password is never taken from the command line, "
+                                           "where other users and the shell history see it; "
+                                           "use --password-stdin or --ask-password");
+    for (int id = 0; id < ADMIN_OPT_COUNT; id++)
+        if (a->opts & (1u << id))
+            longopts[n++] = (struct option){ options[id].name,
+                                             options[id].value ? required_argument : no_argument,
+                                             NULL, OPT_OWN + id };
     longopts[n++] = (struct option){ "server", required_argument, NULL, OPT_SERVER };
     longopts[n++] = (struct option){ "json", no_argument, NULL, OPT_JSON };
     longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
@@ -229,58 +239,69 @@ int admin_parse(struct admin_run *r, const char *cmd, const char *help,
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1;) {
         if (c == 'h') {
-            action_help(help);
+            action_help(a->help);
             return -1;
         } else if (c == OPT_SERVER) {
-            server = optarg;
+            r->server_flag = optarg;
         } else if (c == OPT_JSON) {
             r->json = true;
-        } else if (c >= OPT_OWN && c < OPT_OWN + OPTS_MAX) {
-            const struct admin_opt *o = &opts[c - OPT_OWN];
-            if (o->value)
-                *o->value = optarg;
-            else
-                *o->flag = true;
+        } else if (c >= OPT_OWN && c < OPT_OWN + ADMIN_OPT_COUNT) {
+            r->opt[c - OPT_OWN] = options[c - OPT_OWN].value ? optarg : "";
         } else if (c == ':') {
-            return cmd_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+            return cmd_usage_error(r->cmd, "option '%s' needs a value", argv[optind - 1]);
         } else {
-            return cmd_usage_error(cmd, "unknown option '%s'; see 'da %s --help'", argv[optind - 1],
-                                   cmd);
+            return cmd_usage_error(r->cmd, "unknown option '%s'; see 'da %s --help'",
+                                   argv[optind - 1], r->cmd);
         }
     }
     r->args = argv + optind;
     r->nargs = argc - optind;
-    if (r->nargs < min_args)
-        return cmd_usage_error(cmd, "missing argument; see 'da %s --help'", cmd);
-    if (r->nargs > max_args)
-        return cmd_usage_error(cmd, "unexpected argument '%s'", r->args[max_args]);
-    r->server_flag = server;
+    if (r->nargs < a->args)
+        return cmd_usage_error(r->cmd, "missing argument; see 'da %s --help'", r->cmd);
+    if (r->nargs > a->args)
+        return cmd_usage_error(r->cmd, "unexpected argument '%s'", r->args[a->args]);
     r->tty = client_is_tty(STDOUT_FILENO);
     return 0;
 }
 
-int admin_connect(struct admin_run *r)
+/* Runs the action of row c of the group cmd ("admin users"): parse, check, connect, run,
+ * close. A bad command line is exit code 2 before anything is sent. */
+static int run_action(const char *cmd, const struct cmd *c, int argc, char **argv)
 {
+    const struct admin_action *a = c->action;
+    struct admin_run r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.cmd, sizeof(r.cmd), "%s %s", cmd, c->name);
+    int code = parse_action(&r, a, argc, argv);
+    if (code)
+        return code < 0 ? 0 : code;
+    if (a->check && (code = a->check(&r)) != 0)
+        return code;
     struct err err = { { 0 } };
-    enum rc rc = client_open(r->server_flag, &r->cl, &err);
+    enum rc rc = client_open(r.server_flag, &r.cl, &err);
     if (rc) {
-        client_close(&r->cl);
-        return client_fail(r->cmd, NULL, rc, &err);
+        client_close(&r.cl);
+        return client_fail(r.cmd, NULL, rc, &err);
     }
-    return 0;
-}
-
-int admin_begin(struct admin_run *r, const char *cmd, const char *help,
-                const struct admin_opt *opts, int min_args, int max_args, int argc, char **argv)
-{
-    int code = admin_parse(r, cmd, help, opts, min_args, max_args, argc, argv);
-    return code ? code : admin_connect(r);
-}
-
-int admin_end(struct admin_run *r, int code)
-{
-    client_close(&r->cl);
+    code = a->run(&r);
+    client_close(&r.cl);
     return code;
+}
+
+int admin_dispatch(const char *cmd, const char *intro, const struct cmd *table, int argc,
+                   char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        printf("Usage: da %s COMMAND [OPTIONS]\n\n%s\n\nCommands:\n", cmd, intro);
+        for (const struct cmd *c = table; c->name; c++)
+            printf("  %-16s %s\n", c->name, c->summary);
+        printf("\nRun 'da %s COMMAND --help' for its options.\n", cmd);
+        return argc < 2 ? EXIT_USAGE : 0;
+    }
+    for (const struct cmd *c = table; c->name; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            return c->action ? run_action(cmd, c, argc - 1, argv + 1) : c->run(argc - 1, argv + 1);
+    return cmd_usage_error(cmd, "unknown command '%s'; see 'da %s --help'", argv[1], cmd);
 }
 
 int admin_fail(struct admin_run *r, enum rc rc, const struct err *err)

@@ -37,36 +37,34 @@ static const char list_help[] =
     "                  the groups they belong to follow\n"
     "  --group GROUP   only the grants of this group\n";
 
-static int grants_list(int argc, char **argv)
+static int grants_list_check(struct admin_run *r)
 {
-    const char *who = NULL, *group = NULL;
-    const struct admin_opt opts[] = { { "user", &who }, { "group", &group }, { NULL } };
-    struct admin_run r;
-    int code = admin_parse(&r, "admin grants list", list_help, opts, 0, 0, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
-    if (who && group)
-        return cmd_usage_error(r.cmd, "choose one of --user and --group");
-    code = admin_connect(&r);
-    if (code)
-        return code;
+    if (admin_flag(r, ADMIN_OPT_USER) && admin_flag(r, ADMIN_OPT_GROUP))
+        return cmd_usage_error(r->cmd, "choose one of --user and --group");
+    return 0;
+}
+
+static int grants_list(struct admin_run *r)
+{
+    const char *who = r->opt[ADMIN_OPT_USER], *group = r->opt[ADMIN_OPT_GROUP];
+    int code = 0;
     struct err err = { { 0 } };
     json_t *users = NULL, *user = NULL, *answer = NULL, *g;
     char *path = NULL;
     size_t i;
     enum rc rc = RC_OK;
     if (who)
-        rc = admin_find_user(&r, who, &user, &err);
+        rc = admin_find_user(r, who, &user, &err);
     if (!rc) {
         char *id = user ? hc_escape(admin_str(user, "id")) : NULL;
         path = id ? xasprintf("/api/admin/permissions/%s", id) : xstrdup("/api/admin/permissions");
         free(id);
-        rc = hc_get(r.cl.hc, path, &answer, &err);
+        rc = hc_get(r->cl.hc, path, &answer, &err);
     }
-    if (!rc && !r.json)
-        rc = admin_list_users(&r, &users, &err);
+    if (!rc && !r->json)
+        rc = admin_list_users(r, &users, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
     json_t *list = json_object_get(answer, "permissions");
@@ -80,8 +78,8 @@ static int grants_list(int argc, char **argv)
         json_object_set_new(answer, "permissions", mine);
         list = mine;
     }
-    if (r.json) {
-        admin_print_json(&r, answer);
+    if (r->json) {
+        admin_print_json(r, answer);
         goto out;
     }
     struct admin_table t;
@@ -94,9 +92,9 @@ static int grants_list(int argc, char **argv)
                                                        : email_of(users, admin_str(g, "user_id")),
                                               admin_str(g, "dataset"), admin_str(g, "access") });
     }
-    admin_table_print(&r, &t, "No grants.");
+    admin_table_print(r, &t, "No grants.");
     json_t *groups = json_object_get(answer, "groups");
-    if (r.tty && user && json_array_size(groups) > 0) {
+    if (r->tty && user && json_array_size(groups) > 0) {
         admin_say("\n%s is a member of:", admin_str(user, "email"));
         json_array_foreach(groups, i, g)
         {
@@ -109,7 +107,7 @@ out:
     json_decref(users);
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- grant and revoke */
@@ -136,81 +134,84 @@ static const char revoke_help[] =
     "  --user USER     the user of the grant (an email or an id)\n"
     "  --group GROUP   the group of the grant\n";
 
-static int grant_or_revoke(int argc, char **argv, bool grant)
+static int grant_check(struct admin_run *r)
 {
-    const char *who = NULL, *group = NULL;
-    const struct admin_opt opts[] = { { "user", &who }, { "group", &group }, { NULL } };
-    struct admin_run r;
-    int code = admin_parse(&r, grant ? "admin grants grant" : "admin grants revoke",
-                           grant ? grant_help : revoke_help, opts, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
-    if (!who == !group)
-        return cmd_usage_error(r.cmd, "give one of --user USER and --group GROUP");
-    code = admin_connect(&r);
-    if (code)
-        return code;
+    if (admin_flag(r, ADMIN_OPT_USER) == admin_flag(r, ADMIN_OPT_GROUP))
+        return cmd_usage_error(r->cmd, "give one of --user USER and --group GROUP");
+    return 0;
+}
+
+static int grant_or_revoke(struct admin_run *r, bool grant)
+{
+    const char *who = r->opt[ADMIN_OPT_USER], *group = r->opt[ADMIN_OPT_GROUP];
+    int code = 0;
     struct err err = { { 0 } };
     json_t *user = NULL, *body = NULL, *answer = NULL;
-    const char *dataset = r.args[0];
+    const char *dataset = r->args[0];
     enum rc rc = RC_OK;
     if (who)
-        rc = admin_find_user(&r, who, &user, &err);
+        rc = admin_find_user(r, who, &user, &err);
     if (!rc) {
         body =
             json_pack("{s:s, s:s, s:s}", user ? "user_id" : "group",
                       user ? admin_str(user, "id") : group, "dataset", dataset, "access", "read");
-        rc = body ? hc_call(r.cl.hc, grant ? "POST" : "DELETE", "/api/admin/permissions", body,
+        rc = body ? hc_call(r->cl.hc, grant ? "POST" : "DELETE", "/api/admin/permissions", body,
                             &answer, &err)
                   : err_set(&err, RC_INVALID, "the dataset or group is not valid UTF-8");
     }
     if (rc == RC_NOTFOUND && group && strstr(err.msg, "Group not found"))
         err_set(&err, rc, "no group '%.128s'", group);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
     const char *whom = user ? admin_str(user, "email") : group;
     const char *kind = user ? "" : "group ";
     if (!grant && !json_is_true(json_object_get(answer, "revoked"))) {
-        if (r.json)
-            admin_print_json(&r, answer);
+        if (r->json)
+            admin_print_json(r, answer);
         fprintf(stderr,
                 "da %s: %s%s has no grant of '%s'; 'da admin grants list' shows the "
                 "grants\n",
-                r.cmd, kind, whom, dataset);
+                r->cmd, kind, whom, dataset);
         code = CLIENT_EXIT_FAIL;
         goto out;
     }
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty && grant)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty && grant)
         admin_say("%s%s may now read %s.\n", kind, whom, dataset);
-    else if (r.tty)
+    else if (r->tty)
         admin_say("Revoked the grant of %s to %s%s.\n", dataset, kind, whom);
 out:
     json_decref(user);
     json_decref(body);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
-static int grants_grant(int argc, char **argv)
+static int grants_grant(struct admin_run *r)
 {
-    return grant_or_revoke(argc, argv, true);
+    return grant_or_revoke(r, true);
 }
 
-static int grants_revoke(int argc, char **argv)
+static int grants_revoke(struct admin_run *r)
 {
-    return grant_or_revoke(argc, argv, false);
+    return grant_or_revoke(r, false);
 }
 
 /* ---------------------------------------------------------------- the group */
 
 const struct cmd admin_grants_commands[] = {
-    { "list", "list the grants, of everyone, one user or one group", grants_list },
-    { "grant", "let a user or a group read a table or a bucket", grants_grant },
-    { "revoke", "take a grant back", grants_revoke },
+    { "list", "list the grants, of everyone, one user or one group",
+      .action = ADMIN_ACTION(grants_list, list_help, ADMIN_OPT(USER) | ADMIN_OPT(GROUP), 0,
+                             grants_list_check) },
+    { "grant", "let a user or a group read a table or a bucket",
+      .action = ADMIN_ACTION(grants_grant, grant_help, ADMIN_OPT(USER) | ADMIN_OPT(GROUP), 1,
+                             grant_check) },
+    { "revoke", "take a grant back",
+      .action = ADMIN_ACTION(grants_revoke, revoke_help, ADMIN_OPT(USER) | ADMIN_OPT(GROUP), 1,
+                             grant_check) },
     { NULL },
 };
 

@@ -1,8 +1,8 @@
 /* admin_int.h — what the files of `da admin` share (admin.c, admin_users.c, admin_grants.c,
- * admin_tables.c, admin_tokens.c): option parsing that every API-backed admin command runs
- * through, the client it opens, finding a user by email or id, and the output (an aligned
- * table on a terminal, tab-separated lines when piped, the server's JSON with --json).
- * Private to those files. */
+ * admin_tables.c, admin_tokens.c): the description of an action (a row of its group's table:
+ * help text, options, arguments, handler) that one dispatcher parses, connects and runs,
+ * finding a user by email or id, and the output (an aligned table on a terminal,
+ * tab-separated lines when piped, the server's JSON with --json). Private to those files. */
 #ifndef DA_CMD_ADMIN_INT_H
 #define DA_CMD_ADMIN_INT_H
 
@@ -12,46 +12,71 @@
 #include "client/client.h"
 #include "cmd/cmd.h"
 
-/* One option of an admin command besides the common --server, --json and --help: a value
- * option stores its argument in *value (borrowed from argv), a flag sets *flag. */
-struct admin_opt {
-    const char *name;
-    const char **value;
-    bool *flag;
+/* The options of the admin actions besides the common --server, --json and --help, each
+ * named once (admin.c has their names); an action's row picks its own with ADMIN_OPT(). */
+enum admin_opt_id {
+    ADMIN_OPT_NAME,
+    ADMIN_OPT_ROLE,
+    ADMIN_OPT_KM_ADMIN,
+    ADMIN_OPT_PASSWORD_STDIN,
+    ADMIN_OPT_ASK_PASSWORD,
+    ADMIN_OPT_YES,
+    ADMIN_OPT_USER,
+    ADMIN_OPT_GROUP,
+    ADMIN_OPT_ID,
+    ADMIN_OPT_DESCRIPTION,
+    ADMIN_OPT_BUCKET,
+    ADMIN_OPT_SOURCE_TYPE,
+    ADMIN_OPT_SOURCE_TABLE,
+    ADMIN_OPT_QUERY_MODE,
+    ADMIN_OPT_SYNC_STRATEGY,
+    ADMIN_OPT_SYNC_SCHEDULE,
+    ADMIN_OPT_PRIMARY_KEY,
+    ADMIN_OPT_FOLDER,
+    ADMIN_OPT_PUBLIC,
+    ADMIN_OPT_NO_PROFILE,
+    ADMIN_OPT_COUNT
 };
 
-/* A running admin command. */
+#define ADMIN_OPT(id) (1u << ADMIN_OPT_##id)
+_Static_assert(ADMIN_OPT_COUNT <= 32, "an action's opts has one bit per option");
+
+/* A running admin action. */
 struct admin_run {
-    const char *cmd;         /* "admin users add", for messages */
+    char cmd[64];            /* "admin users add", for messages */
     const char *server_flag; /* --server (borrowed; NULL when not given) */
-    struct client cl;        /* open while the command runs */
+    struct client cl;        /* open while the action runs */
     bool json;               /* --json: print the server's answer */
     bool tty;                /* stdout is a terminal: aligned tables and confirmations */
     char **args;             /* the positional arguments (borrowed from argv) */
     int nargs;
+    /* the value of each option given (borrowed from argv); a flag given is "" */
+    const char *opt[ADMIN_OPT_COUNT];
 };
 
-/* Parses argv (from the action's own name on) with opts (ended by a NULL name; may be NULL)
- * plus --server URL, --json and -h/--help, and expects min_args..max_args positional
- * arguments. help is the action's help text, printed with the common options and the exit
- * codes after it. Returns 0 to go on, else the exit code to return at once (0 after
- * --help, with the help printed; else the message is printed). */
-int admin_parse(struct admin_run *r, const char *cmd, const char *help,
-                const struct admin_opt *opts, int min_args, int max_args, int argc, char **argv);
+/* Whether the flag (or value option) id was given. */
+static inline bool admin_flag(const struct admin_run *r, enum admin_opt_id id)
+{
+    return r->opt[id] != NULL;
+}
 
-/* Opens r->cl for the server and token of the command line and environment; returns 0 or
- * the exit code, as admin_parse. Actions with usage checks of their own make them between
- * admin_parse and admin_connect, so a bad command line is exit code 2 before anything is
- * sent. */
-int admin_connect(struct admin_run *r);
+/* One action of `da admin GROUP`, the row of its struct cmd (.action). admin_dispatch parses
+ * the command line (the common options, the action's own, exactly args positional
+ * arguments; --help prints help with the common options and the exit codes), calls check,
+ * opens the client, calls run and closes the client: so a new action is a row and a
+ * function. */
+struct admin_action {
+    int (*run)(struct admin_run *r); /* the work, with r->cl open; returns the exit code */
+    const char *help;                /* the action's --help text */
+    unsigned opts;                   /* its own options: ADMIN_OPT(NAME) | ... */
+    int args;                        /* the number of positional arguments */
+    /* usage checks beyond the options and the count of arguments, before anything is sent:
+     * returns 0 or the exit code (after saying what is wrong); NULL for none */
+    int (*check)(struct admin_run *r);
+};
 
-/* admin_parse, then admin_connect. */
-int admin_begin(struct admin_run *r, const char *cmd, const char *help,
-                const struct admin_opt *opts, int min_args, int max_args, int argc, char **argv);
-
-/* Closes the client and returns code. Safe when admin_connect was not called or failed.
- * Every action that got 0 from admin_begin or admin_connect ends with it. */
-int admin_end(struct admin_run *r, int code);
+/* The .action of a row: &(struct admin_action){ ... } with static storage. */
+#define ADMIN_ACTION(...) (&(const struct admin_action){ __VA_ARGS__ })
 
 /* Prints "da CMD: <err>" (with a hint on a 403) and returns the exit code for rc. */
 int admin_fail(struct admin_run *r, enum rc rc, const struct err *err);
@@ -78,8 +103,9 @@ const char *admin_str(const json_t *obj, const char *key);
 /* Asks a yes/no question on the terminal; false without one or on anything but y/yes. */
 bool admin_confirm(const char *question);
 
-/* Runs the subcommand of table named by argv[1]; with none or -h/--help prints
- * "Usage: da CMD COMMAND ..." with intro and the table. Unknown names are usage errors. */
+/* Runs the subcommand of table named by argv[1]: a row with an .action as above, else its
+ * run function. With none or -h/--help prints "Usage: da CMD COMMAND ..." with intro and the
+ * table. Unknown names are usage errors. */
 int admin_dispatch(const char *cmd, const char *intro, const struct cmd *table, int argc,
                    char **argv);
 

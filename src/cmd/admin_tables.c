@@ -49,22 +49,19 @@ static const char list_help[] =
     "the table is public (readable by every user; otherwise by grant). 'da admin tables\n"
     "show ID' or --json shows every field.\n";
 
-static int tables_list(int argc, char **argv)
+static int tables_list(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin tables list", list_help, NULL, 0, 0, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code = 0;
     struct err err = { { 0 } };
     json_t *answer = NULL, *row;
     size_t i;
-    enum rc rc = hc_get(r.cl.hc, "/api/admin/registry", &answer, &err);
+    enum rc rc = hc_get(r->cl.hc, "/api/admin/registry", &answer, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
-        admin_print_json(&r, answer);
+    if (r->json) {
+        admin_print_json(r, answer);
         goto out;
     }
     struct admin_table t;
@@ -77,10 +74,10 @@ static int tables_list(int argc, char **argv)
                                   value_text(row, "bucket"), value_text(row, "source_type"),
                                   value_text(row, "query_mode"), value_text(row, "is_public") });
     }
-    admin_table_print(&r, &t, "No tables are registered.");
+    admin_table_print(r, &t, "No tables are registered.");
 out:
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 static const char show_help[] =
@@ -96,33 +93,30 @@ static const char *const row_fields[] = {
     "updated_at",
 };
 
-static int tables_show(int argc, char **argv)
+static int tables_show(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin tables show", show_help, NULL, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code = 0;
     struct err err = { { 0 } };
     json_t *row = NULL;
-    char *path = table_path(r.args[0]);
-    enum rc rc = name_missing(hc_get(r.cl.hc, path, &row, &err), r.args[0], &err);
+    char *path = table_path(r->args[0]);
+    enum rc rc = name_missing(hc_get(r->cl.hc, path, &row, &err), r->args[0], &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
-        admin_print_json(&r, row);
+    if (r->json) {
+        admin_print_json(r, row);
         goto out;
     }
     struct admin_table t;
     admin_table_init(&t, (const char *[]){ "FIELD", "VALUE", NULL });
     for (size_t i = 0; i < ARRAY_LEN(row_fields); i++)
         admin_table_add(&t, (const char *[]){ row_fields[i], value_text(row, row_fields[i]) });
-    admin_table_print(&r, &t, "");
+    admin_table_print(r, &t, "");
 out:
     free(path);
     json_decref(row);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- register */
@@ -149,69 +143,59 @@ static const char register_help[] =
     "  --public                 readable by every user\n"
     "  --no-profile             do not profile the table after each sync\n";
 
-static int tables_register(int argc, char **argv)
+/* The text fields of the body of register: the argument NAME, then one per option. */
+static const struct {
+    const char *key;
+    enum admin_opt_id opt; /* ADMIN_OPT_COUNT: the argument NAME */
+} register_fields[] = {
+    { "name", ADMIN_OPT_COUNT },
+    { "id", ADMIN_OPT_ID },
+    { "description", ADMIN_OPT_DESCRIPTION },
+    { "bucket", ADMIN_OPT_BUCKET },
+    { "source_type", ADMIN_OPT_SOURCE_TYPE },
+    { "source_table", ADMIN_OPT_SOURCE_TABLE },
+    { "query_mode", ADMIN_OPT_QUERY_MODE },
+    { "sync_strategy", ADMIN_OPT_SYNC_STRATEGY },
+    { "sync_schedule", ADMIN_OPT_SYNC_SCHEDULE },
+    { "primary_key", ADMIN_OPT_PRIMARY_KEY },
+    { "folder", ADMIN_OPT_FOLDER },
+};
+
+static int tables_register(struct admin_run *r)
 {
-    const char *id = NULL, *description = NULL, *bucket = NULL, *source_type = NULL,
-               *source_table = NULL, *query_mode = NULL, *strategy = NULL, *schedule = NULL,
-               *primary_key = NULL, *folder = NULL;
-    bool is_public = false, no_profile = false;
-    const struct admin_opt opts[] = {
-        { "id", &id },
-        { "description", &description },
-        { "bucket", &bucket },
-        { "source-type", &source_type },
-        { "source-table", &source_table },
-        { "query-mode", &query_mode },
-        { "sync-strategy", &strategy },
-        { "sync-schedule", &schedule },
-        { "primary-key", &primary_key },
-        { "folder", &folder },
-        { "public", NULL, &is_public },
-        { "no-profile", NULL, &no_profile },
-        { NULL },
-    };
-    struct admin_run r;
-    int code = admin_begin(&r, "admin tables register", register_help, opts, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    bool is_public = admin_flag(r, ADMIN_OPT_PUBLIC);
+    int code = 0;
     struct err err = { { 0 } };
     json_t *answer = NULL, *body = json_object();
-    const struct {
-        const char *key, *value;
-    } fields[] = {
-        { "name", r.args[0] },          { "id", id },
-        { "description", description }, { "bucket", bucket },
-        { "source_type", source_type }, { "source_table", source_table },
-        { "query_mode", query_mode },   { "sync_strategy", strategy },
-        { "sync_schedule", schedule },  { "primary_key", primary_key },
-        { "folder", folder },
-    };
-    for (size_t i = 0; i < ARRAY_LEN(fields); i++) {
-        if (!fields[i].value)
+    for (size_t i = 0; i < ARRAY_LEN(register_fields); i++) {
+        const char *key = register_fields[i].key;
+        enum admin_opt_id opt = register_fields[i].opt;
+        const char *value = opt == ADMIN_OPT_COUNT ? r->args[0] : r->opt[opt];
+        if (!value)
             continue;
-        if (json_object_set_new(body, fields[i].key, json_string(fields[i].value)) != 0) {
-            code = cmd_usage_error(r.cmd, "the value of %s is not valid UTF-8", fields[i].key);
+        if (json_object_set_new(body, key, json_string(value)) != 0) {
+            code = cmd_usage_error(r->cmd, "the value of %s is not valid UTF-8", key);
             goto out;
         }
     }
     if (is_public)
         json_object_set_new(body, "is_public", json_true());
-    if (no_profile)
+    if (admin_flag(r, ADMIN_OPT_NO_PROFILE))
         json_object_set_new(body, "profile_after_sync", json_false());
-    enum rc rc = hc_post(r.cl.hc, "/api/admin/register-table", body, &answer, &err);
+    enum rc rc = hc_post(r->cl.hc, "/api/admin/register-table", body, &answer, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
         admin_say("Registered '%s' as %s (%s).\n", admin_str(answer, "name"),
                   admin_str(answer, "id"), is_public ? "public" : "private: readable by grant");
 out:
     json_decref(body);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- remove */
@@ -227,65 +211,71 @@ static const char remove_help[] =
     "Options:\n"
     "  --yes   do not ask\n";
 
-static int tables_remove(int argc, char **argv)
+static int tables_remove_check(struct admin_run *r)
 {
-    bool yes = false;
-    const struct admin_opt opts[] = { { "yes", NULL, &yes }, { NULL } };
-    struct admin_run r;
-    int code = admin_parse(&r, "admin tables remove", remove_help, opts, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
-    if (!yes && !client_is_tty(STDIN_FILENO))
-        return cmd_usage_error(r.cmd, "removing a table needs --yes when there is no terminal "
-                                      "to ask on");
-    code = admin_connect(&r);
-    if (code)
-        return code;
+    if (!admin_flag(r, ADMIN_OPT_YES) && !client_is_tty(STDIN_FILENO))
+        return cmd_usage_error(r->cmd, "removing a table needs --yes when there is no terminal "
+                                       "to ask on");
+    return 0;
+}
+
+static int tables_remove(struct admin_run *r)
+{
+    int code = 0;
     struct err err = { { 0 } };
     json_t *row = NULL, *answer = NULL;
-    char *path = table_path(r.args[0]);
+    char *path = table_path(r->args[0]);
     /* look first, so a wrong id fails before any question */
-    enum rc rc = name_missing(hc_get(r.cl.hc, path, &row, &err), r.args[0], &err);
+    enum rc rc = name_missing(hc_get(r->cl.hc, path, &row, &err), r->args[0], &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (!yes) {
-        char *q = xasprintf("Remove table %s with its grants, sync state and profile?", r.args[0]);
+    if (!admin_flag(r, ADMIN_OPT_YES)) {
+        char *q = xasprintf("Remove table %s with its grants, sync state and profile?", r->args[0]);
         bool go = admin_confirm(q);
         free(q);
         if (!go) {
-            fprintf(stderr, "da %s: nothing removed\n", r.cmd);
+            fprintf(stderr, "da %s: nothing removed\n", r->cmd);
             code = CLIENT_EXIT_FAIL;
             goto out;
         }
     }
-    rc = name_missing(hc_delete(r.cl.hc, path, &answer, &err), r.args[0], &err);
+    rc = name_missing(hc_delete(r->cl.hc, path, &answer, &err), r->args[0], &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
-        json_t *o = json_pack("{s:s, s:b}", "id", r.args[0], "removed", 1);
-        admin_print_json(&r, o);
+    if (r->json) {
+        json_t *o = json_pack("{s:s, s:b}", "id", r->args[0], "removed", 1);
+        admin_print_json(r, o);
         json_decref(o);
-    } else if (r.tty) {
-        admin_say("Removed table %s from the registry.\n", r.args[0]);
+    } else if (r->tty) {
+        admin_say("Removed table %s from the registry.\n", r->args[0]);
     }
 out:
     free(path);
     json_decref(row);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- the group */
 
 const struct cmd admin_tables_commands[] = {
-    { "list", "list the registered tables", tables_list },
-    { "show", "show every field of one table", tables_show },
-    { "register", "register a table (its name, description, visibility, ...)", tables_register },
-    { "remove", "remove a table from the registry", tables_remove },
+    { "list", "list the registered tables", .action = ADMIN_ACTION(tables_list, list_help) },
+    { "show", "show every field of one table",
+      .action = ADMIN_ACTION(tables_show, show_help, 0, 1) },
+    { "register", "register a table (its name, description, visibility, ...)",
+      .action = ADMIN_ACTION(tables_register, register_help,
+                             ADMIN_OPT(ID) | ADMIN_OPT(DESCRIPTION) | ADMIN_OPT(BUCKET) |
+                                 ADMIN_OPT(SOURCE_TYPE) | ADMIN_OPT(SOURCE_TABLE) |
+                                 ADMIN_OPT(QUERY_MODE) | ADMIN_OPT(SYNC_STRATEGY) |
+                                 ADMIN_OPT(SYNC_SCHEDULE) | ADMIN_OPT(PRIMARY_KEY) |
+                                 ADMIN_OPT(FOLDER) | ADMIN_OPT(PUBLIC) | ADMIN_OPT(NO_PROFILE),
+                             1) },
+    { "remove", "remove a table from the registry",
+      .action = ADMIN_ACTION(tables_remove, remove_help, ADMIN_OPT(YES), 1, tables_remove_check) },
     { NULL },
 };
 

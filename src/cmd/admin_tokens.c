@@ -40,26 +40,23 @@ static const char list_help[] =
     "expired or revoked; 'in use' marks the token this command ran with. Any signed-in user\n"
     "may run it. 'da login' makes a token named \"da CLI on <machine>\".\n";
 
-static int tokens_list(int argc, char **argv)
+static int tokens_list(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin tokens list", list_help, NULL, 0, 0, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code = 0;
     struct err err = { { 0 } };
     json_t *answer = NULL, *tok;
     char *current = NULL;
     size_t i;
-    enum rc rc = hc_get(r.cl.hc, "/api/tokens", &answer, &err);
+    enum rc rc = hc_get(r->cl.hc, "/api/tokens", &answer, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
-        admin_print_json(&r, answer);
+    if (r->json) {
+        admin_print_json(r, answer);
         goto out;
     }
-    current = token_in_use(&r);
+    current = token_in_use(r);
     struct admin_table t;
     admin_table_init(
         &t, (const char *[]){ "ID", "NAME", "CREATED", "EXPIRES", "LAST_USED", "STATE", NULL });
@@ -77,11 +74,11 @@ static int tokens_list(int argc, char **argv)
                                               admin_str(tok, "created_at"), expires,
                                               admin_str(tok, "last_used_at"), state });
     }
-    admin_table_print(&r, &t, "No tokens.");
+    admin_table_print(r, &t, "No tokens.");
 out:
     free(current);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 static const char revoke_help[] =
@@ -91,47 +88,45 @@ static const char revoke_help[] =
     "working at once. Revoking the token this machine uses signs this machine out; 'da\n"
     "logout' does that and also forgets the token here.\n";
 
-static int tokens_revoke(int argc, char **argv)
+static int tokens_revoke(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin tokens revoke", revoke_help, NULL, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code = 0;
     struct err err = { { 0 } };
     json_t *answer = NULL;
-    char *id = hc_escape(r.args[0]);
+    char *id = hc_escape(r->args[0]);
     char *path = xasprintf("/api/tokens/%s", id);
-    char *current = token_in_use(&r);
-    enum rc rc = hc_delete(r.cl.hc, path, &answer, &err);
+    char *current = token_in_use(r);
+    enum rc rc = hc_delete(r->cl.hc, path, &answer, &err);
     if (rc == RC_NOTFOUND)
         rc = err_set(&err, rc,
                      "you have no active token '%.128s'; 'da admin tokens list' shows "
                      "them",
-                     r.args[0]);
+                     r->args[0]);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
-        admin_say("Revoked token %s.\n", r.args[0]);
-    if (strcmp(current, r.args[0]) == 0)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
+        admin_say("Revoked token %s.\n", r->args[0]);
+    if (strcmp(current, r->args[0]) == 0)
         fprintf(stderr,
                 "da %s: that was the token this command used: sign in again with "
                 "'da login'\n",
-                r.cmd);
+                r->cmd);
 out:
     free(current);
     free(path);
     free(id);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 const struct cmd admin_tokens_commands[] = {
-    { "list", "list your personal access tokens", tokens_list },
-    { "revoke", "revoke one of your tokens", tokens_revoke },
+    { "list", "list your personal access tokens", .action = ADMIN_ACTION(tokens_list, list_help) },
+    { "revoke", "revoke one of your tokens",
+      .action = ADMIN_ACTION(tokens_revoke, revoke_help, 0, 1) },
     { NULL },
 };
 

@@ -28,22 +28,19 @@ static const char list_help[] =
     "they curate corporate memory), whether they are active, whether they have a password,\n"
     "and their id.\n";
 
-static int users_list(int argc, char **argv)
+static int users_list(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin users list", list_help, NULL, 0, 0, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code = 0;
     struct err err = { { 0 } };
     json_t *list = NULL, *u;
     size_t i;
-    enum rc rc = admin_list_users(&r, &list, &err);
+    enum rc rc = admin_list_users(r, &list, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
-        admin_print_json(&r, list);
+    if (r->json) {
+        admin_print_json(r, list);
         goto out;
     }
     struct admin_table t;
@@ -61,10 +58,10 @@ static int users_list(int argc, char **argv)
                               admin_str(u, "id") });
         free(role);
     }
-    admin_table_print(&r, &t, "No users.");
+    admin_table_print(r, &t, "No users.");
 out:
     json_decref(list);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- add */
@@ -105,57 +102,49 @@ static enum rc new_password(bool from_stdin, bool ask, char **out, struct err *e
     return rc;
 }
 
-static int users_add(int argc, char **argv)
+static int users_add_check(struct admin_run *r)
 {
-    const char *name = NULL, *role = "analyst";
-    bool km = false, from_stdin = false, ask = false;
-    const struct admin_opt opts[] = {
-        { "name", &name },
-        { "role", &role },
-        { "km-admin", NULL, &km },
-        { "password-stdin", NULL, &from_stdin },
-        { "ask-password", NULL, &ask },
-        { NULL },
-    };
-    struct admin_run r;
-    int code = admin_parse(&r, "admin users add", add_help, opts, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
-    if (from_stdin && ask)
-        return cmd_usage_error(r.cmd, "choose one of --password-stdin and --ask-password");
-    code = admin_connect(&r);
-    if (code)
-        return code;
+    if (admin_flag(r, ADMIN_OPT_PASSWORD_STDIN) && admin_flag(r, ADMIN_OPT_ASK_PASSWORD))
+        return cmd_usage_error(r->cmd, "choose one of --password-stdin and --ask-password");
+    return 0;
+}
+
+static int users_add(struct admin_run *r)
+{
+    const char *name = r->opt[ADMIN_OPT_NAME];
+    const char *role = r->opt[ADMIN_OPT_ROLE] ? r->opt[ADMIN_OPT_ROLE] : "analyst";
+    int code = 0;
     struct err err = { { 0 } };
     char *password = NULL;
     json_t *body = NULL, *user = NULL;
-    enum rc rc = new_password(from_stdin, ask, &password, &err);
+    enum rc rc = new_password(admin_flag(r, ADMIN_OPT_PASSWORD_STDIN),
+                              admin_flag(r, ADMIN_OPT_ASK_PASSWORD), &password, &err);
     if (rc) {
-        fprintf(stderr, "da %s: password: %s\n", r.cmd, err.msg);
+        fprintf(stderr, "da %s: password: %s\n", r->cmd, err.msg);
         code = EXIT_USAGE;
         goto out;
     }
-    body = json_pack("{s:s, s:s}", "email", r.args[0], "role", role);
+    body = json_pack("{s:s, s:s}", "email", r->args[0], "role", role);
     if (!body) {
-        code = cmd_usage_error(r.cmd, "the email or role is not valid UTF-8");
+        code = cmd_usage_error(r->cmd, "the email or role is not valid UTF-8");
         goto out;
     }
     if (name)
         json_object_set_new(body, "name", json_string(name));
-    if (km)
+    if (admin_flag(r, ADMIN_OPT_KM_ADMIN))
         json_object_set_new(body, "km_admin", json_true());
     if (password)
         json_object_set_new(body, "password", json_string(password));
-    rc = hc_post(r.cl.hc, "/api/users", body, &user, &err);
+    rc = hc_post(r->cl.hc, "/api/users", body, &user, &err);
     hc_json_wipe(body, "password");
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
     const char *link = admin_str(user, "setup_url");
-    if (r.json) {
-        admin_print_json(&r, user);
-    } else if (r.tty) {
+    if (r->json) {
+        admin_print_json(r, user);
+    } else if (r->tty) {
         admin_say("Added %s %s (id %s).\n", admin_str(user, "role"), admin_str(user, "email"),
                   admin_str(user, "id"));
         if (*link)
@@ -168,7 +157,7 @@ out:
     json_decref(user);
     json_decref(body);
     client_secret_free(password);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- changes of one user */
@@ -202,30 +191,27 @@ static const char set_role_help[] =
     "Give USER (an email or an id) the role ROLE: admin, analyst or viewer. It applies to\n"
     "their very next request. The last active admin cannot be demoted.\n";
 
-static int users_set_role(int argc, char **argv)
+static int users_set_role(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin users set-role", set_role_help, NULL, 2, 2, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
+    int code;
     json_t *user = NULL, *answer = NULL;
-    json_t *body = json_pack("{s:s}", "role", r.args[1]);
+    json_t *body = json_pack("{s:s}", "role", r->args[1]);
     if (!body) {
-        code = cmd_usage_error(r.cmd, "the role is not valid UTF-8");
+        code = cmd_usage_error(r->cmd, "the role is not valid UTF-8");
         goto out;
     }
-    code = change_user(&r, r.args[0], &(struct user_change){ "PATCH", "", body }, &user, &answer);
+    code = change_user(r, r->args[0], &(struct user_change){ "PATCH", "", body }, &user, &answer);
     if (code)
         goto out;
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
         admin_say("%s is now %s.\n", admin_str(answer, "email"), admin_str(answer, "role"));
 out:
     json_decref(body);
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 static const char deactivate_help[] =
@@ -241,21 +227,17 @@ static const char activate_help[] =
     "Activate USER (an email or an id) again after a deactivation. Sessions ended by the\n"
     "deactivation stay ended; personal access tokens that have not expired work again.\n";
 
-static int set_active(int argc, char **argv, bool active)
+static int set_active(struct admin_run *r, bool active)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, active ? "admin users activate" : "admin users deactivate",
-                           active ? activate_help : deactivate_help, NULL, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
     json_t *user = NULL, *answer = NULL;
     json_t *body = json_pack("{s:b}", "active", active);
-    code = change_user(&r, r.args[0], &(struct user_change){ "PATCH", "", body }, &user, &answer);
+    int code =
+        change_user(r, r->args[0], &(struct user_change){ "PATCH", "", body }, &user, &answer);
     if (code)
         goto out;
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
         printf(active ? "Activated %s.\n"
                       : "Deactivated %s: their sessions ended and their tokens stopped working.\n",
                admin_str(answer, "email"));
@@ -263,17 +245,17 @@ out:
     json_decref(body);
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
-static int users_deactivate(int argc, char **argv)
+static int users_deactivate(struct admin_run *r)
 {
-    return set_active(argc, argv, false);
+    return set_active(r, false);
 }
 
-static int users_activate(int argc, char **argv)
+static int users_activate(struct admin_run *r)
 {
-    return set_active(argc, argv, true);
+    return set_active(r, true);
 }
 
 static const char revoke_help[] =
@@ -283,27 +265,23 @@ static const char revoke_help[] =
     "password or a link must be made again. Personal access tokens are not sessions and\n"
     "keep working; to stop those too, deactivate the user.\n";
 
-static int users_revoke_sessions(int argc, char **argv)
+static int users_revoke_sessions(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin users revoke-sessions", revoke_help, NULL, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
     json_t *user = NULL, *answer = NULL;
-    code = change_user(&r, r.args[0], &(struct user_change){ "DELETE", "/sessions", NULL }, &user,
-                       &answer);
+    int code = change_user(r, r->args[0], &(struct user_change){ "DELETE", "/sessions", NULL },
+                           &user, &answer);
     if (code)
         goto out;
     json_int_t n = json_integer_value(json_object_get(answer, "revoked"));
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
         admin_say("Ended %lld session%s of %s.\n", (long long)n, n == 1 ? "" : "s",
                   admin_str(user, "email"));
 out:
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 static const char setup_link_help[] =
@@ -313,20 +291,16 @@ static const char setup_link_help[] =
     "new password (also to reset a forgotten one). The link is printed even when the output\n"
     "is piped: send it to the person, and to no one else.\n";
 
-static int users_setup_link(int argc, char **argv)
+static int users_setup_link(struct admin_run *r)
 {
-    struct admin_run r;
-    int code = admin_begin(&r, "admin users setup-link", setup_link_help, NULL, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
     json_t *user = NULL, *answer = NULL;
-    code = change_user(&r, r.args[0], &(struct user_change){ "POST", "/setup-link", NULL }, &user,
-                       &answer);
+    int code = change_user(r, r->args[0], &(struct user_change){ "POST", "/setup-link", NULL },
+                           &user, &answer);
     if (code)
         goto out;
-    if (r.json)
-        admin_print_json(&r, answer);
-    else if (r.tty)
+    if (r->json)
+        admin_print_json(r, answer);
+    else if (r->tty)
         admin_say("Send %s this single-use link, valid 7 days, to choose a password:\n  %s\n",
                   admin_str(user, "email"), admin_str(answer, "setup_url"));
     else
@@ -334,7 +308,7 @@ static int users_setup_link(int argc, char **argv)
 out:
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 static const char remove_help[] =
@@ -348,70 +322,77 @@ static const char remove_help[] =
     "Options:\n"
     "  --yes   do not ask\n";
 
-static int users_remove(int argc, char **argv)
+static int users_remove_check(struct admin_run *r)
 {
-    bool yes = false;
-    const struct admin_opt opts[] = { { "yes", NULL, &yes }, { NULL } };
-    struct admin_run r;
-    int code = admin_parse(&r, "admin users remove", remove_help, opts, 1, 1, argc, argv);
-    if (code)
-        return code < 0 ? 0 : code;
-    if (!yes && !client_is_tty(STDIN_FILENO))
-        return cmd_usage_error(r.cmd, "removing a user needs --yes when there is no terminal "
-                                      "to ask on");
-    code = admin_connect(&r);
-    if (code)
-        return code;
+    if (!admin_flag(r, ADMIN_OPT_YES) && !client_is_tty(STDIN_FILENO))
+        return cmd_usage_error(r->cmd, "removing a user needs --yes when there is no terminal "
+                                       "to ask on");
+    return 0;
+}
+
+static int users_remove(struct admin_run *r)
+{
+    int code = 0;
     struct err err = { { 0 } };
     json_t *user = NULL, *answer = NULL;
-    enum rc rc = admin_find_user(&r, r.args[0], &user, &err);
+    enum rc rc = admin_find_user(r, r->args[0], &user, &err);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (!yes) {
+    if (!admin_flag(r, ADMIN_OPT_YES)) {
         char *q = xasprintf("Delete %s with their tokens, grants and requests?",
                             admin_str(user, "email"));
         bool go = admin_confirm(q);
         free(q);
         if (!go) {
-            fprintf(stderr, "da %s: nothing removed\n", r.cmd);
+            fprintf(stderr, "da %s: nothing removed\n", r->cmd);
             code = CLIENT_EXIT_FAIL;
             goto out;
         }
     }
     char *path = user_path(user, "");
-    rc = hc_delete(r.cl.hc, path, &answer, &err);
+    rc = hc_delete(r->cl.hc, path, &answer, &err);
     free(path);
     if (rc) {
-        code = admin_fail(&r, rc, &err);
+        code = admin_fail(r, rc, &err);
         goto out;
     }
-    if (r.json) {
+    if (r->json) {
         json_t *o = json_pack("{s:s, s:s, s:b}", "id", admin_str(user, "id"), "email",
                               admin_str(user, "email"), "removed", 1);
-        admin_print_json(&r, o);
+        admin_print_json(r, o);
         json_decref(o);
-    } else if (r.tty) {
+    } else if (r->tty) {
         admin_say("Removed %s.\n", admin_str(user, "email"));
     }
 out:
     json_decref(user);
     json_decref(answer);
-    return admin_end(&r, code);
+    return code;
 }
 
 /* ---------------------------------------------------------------- the group */
 
 const struct cmd admin_users_commands[] = {
-    { "list", "list the users", users_list },
-    { "add", "add a user (password from stdin or typed, else a set-up link)", users_add },
-    { "set-role", "give a user the role admin, analyst or viewer", users_set_role },
-    { "deactivate", "stop a user: no sign-in, sessions ended, tokens refused", users_deactivate },
-    { "activate", "let a deactivated user in again", users_activate },
-    { "revoke-sessions", "end every session of a user", users_revoke_sessions },
-    { "setup-link", "make a link with which a user sets a new password", users_setup_link },
-    { "remove", "delete a user for good", users_remove },
+    { "list", "list the users", .action = ADMIN_ACTION(users_list, list_help) },
+    { "add", "add a user (password from stdin or typed, else a set-up link)",
+      .action = ADMIN_ACTION(users_add, add_help,
+                             ADMIN_OPT(NAME) | ADMIN_OPT(ROLE) | ADMIN_OPT(KM_ADMIN) |
+                                 ADMIN_OPT(PASSWORD_STDIN) | ADMIN_OPT(ASK_PASSWORD),
+                             1, users_add_check) },
+    { "set-role", "give a user the role admin, analyst or viewer",
+      .action = ADMIN_ACTION(users_set_role, set_role_help, 0, 2) },
+    { "deactivate", "stop a user: no sign-in, sessions ended, tokens refused",
+      .action = ADMIN_ACTION(users_deactivate, deactivate_help, 0, 1) },
+    { "activate", "let a deactivated user in again",
+      .action = ADMIN_ACTION(users_activate, activate_help, 0, 1) },
+    { "revoke-sessions", "end every session of a user",
+      .action = ADMIN_ACTION(users_revoke_sessions, revoke_help, 0, 1) },
+    { "setup-link", "make a link with which a user sets a new password",
+      .action = ADMIN_ACTION(users_setup_link, setup_link_help, 0, 1) },
+    { "remove", "delete a user for good",
+      .action = ADMIN_ACTION(users_remove, remove_help, ADMIN_OPT(YES), 1, users_remove_check) },
     { NULL },
 };
 

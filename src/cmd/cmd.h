@@ -7,6 +7,8 @@
 
 #define EXIT_USAGE 2
 
+struct admin_action;
+
 struct cmd {
     const char *name;
     const char *summary;
@@ -15,6 +17,9 @@ struct cmd {
      * none. `da help` and shell completion walk these tables, so a new row is listed and
      * completed without further work. */
     const struct cmd *subs;
+    /* da admin's actions only: what admin_dispatch needs to run the row (then run is NULL);
+     * see cmd/admin_int.h */
+    const struct admin_action *action;
 };
 
 /* The table of commands (static storage) and its length. */

@@ -51,8 +51,18 @@ static const char *member(const json_t *obj, const char *key)
 }
 
 enum table_state { TS_OK, TS_STALE, TS_MISSING, TS_GONE, TS_COUNT };
-static const char *const state_names[] = { "up to date", "stale", "missing", "gone" };
-static const char *const state_keys[] = { "up_to_date", "stale", "missing", "gone" };
+static const char *const state_names[TS_COUNT] = {
+    [TS_OK] = "up to date",
+    [TS_STALE] = "stale",
+    [TS_MISSING] = "missing",
+    [TS_GONE] = "gone",
+};
+static const char *const state_keys[TS_COUNT] = {
+    [TS_OK] = "up_to_date",
+    [TS_STALE] = "stale",
+    [TS_MISSING] = "missing",
+    [TS_GONE] = "gone",
+};
 
 /* What status found out; the strings are borrowed from the JSON answers or owned (the
  * marked ones). */

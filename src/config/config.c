@@ -584,48 +584,68 @@ static const char *node_kind(const struct loader *ld)
     }
 }
 
+/* The one loop over a YAML collection: calls member(ld, arg) with each event directly inside
+ * the mapping or sequence whose start is the current event (for a mapping, each key: the
+ * callback reads the key's value itself, so the walk goes on after it), until the end event.
+ * Sections, their keys and list items are all read through it. */
+static enum rc each_member(struct loader *ld, yaml_event_type_t end,
+                           enum rc (*member)(struct loader *ld, void *arg), void *arg)
+{
+    for (;;) {
+        enum rc rc = next_event(ld);
+        if (rc)
+            return rc;
+        if (ld->ev.type == end)
+            return RC_OK;
+        rc = member(ld, arg);
+        if (rc)
+            return rc;
+    }
+}
+
+/* A list being read: the setting and the items so far (owned). */
+struct list_read {
+    const struct config_entry *e;
+    char **items;
+    size_t len;
+};
+
+/* One list item (the current event). */
+static enum rc list_item(struct loader *ld, void *arg)
+{
+    struct list_read *l = arg;
+    char *s = NULL;
+    if (ld->ev.type != YAML_SCALAR_EVENT)
+        return file_error(ld, event_line(ld), l->e->key,
+                          "list items must be single values (got %s)", node_kind(ld));
+    enum rc rc = scalar_value(ld, &s);
+    if (rc)
+        return rc;
+    if (!s || !*s) {
+        free(s);
+        return RC_OK; /* empty items are dropped, as in the environment form */
+    }
+    if ((int64_t)l->len >= l->e->max) {
+        free(s);
+        return file_error(ld, event_line(ld), l->e->key, "must have at most %lld items",
+                          (long long)l->e->max);
+    }
+    l->items = xrealloc(l->items, (l->len + 1) * sizeof(*l->items));
+    l->items[l->len++] = s;
+    return RC_OK;
+}
+
 /* Reads a YAML list (the current event is its start) into a list setting. */
 static enum rc load_list(struct loader *ld, const struct config_entry *e)
 {
-    enum rc rc = RC_OK;
-    char **items = NULL;
-    size_t len = 0;
-    char *s = NULL;
-    for (;;) {
-        rc = next_event(ld);
-        if (rc)
-            goto out;
-        if (ld->ev.type == YAML_SEQUENCE_END_EVENT)
-            break;
-        if (ld->ev.type != YAML_SCALAR_EVENT) {
-            rc = file_error(ld, event_line(ld), e->key, "list items must be single values (got %s)",
-                            node_kind(ld));
-            goto out;
-        }
-        rc = scalar_value(ld, &s);
-        if (rc)
-            goto out;
-        if (!s || !*s) {
-            free(s);
-            s = NULL;
-            continue; /* empty items are dropped, as in the environment form */
-        }
-        if ((int64_t)len >= e->max) {
-            rc = file_error(ld, event_line(ld), e->key, "must have at most %lld items",
-                            (long long)e->max);
-            goto out;
-        }
-        items = xrealloc(items, (len + 1) * sizeof(*items));
-        items[len++] = s;
-        s = NULL;
+    struct list_read l = { .e = e };
+    enum rc rc = each_member(ld, YAML_SEQUENCE_END_EVENT, list_item, &l);
+    if (rc) {
+        free_list(&l.items, &l.len);
+        return rc;
     }
-    set_list(ld->c, e, items, len);
-    items = NULL;
-    len = 0;
-out:
-    free(s);
-    free_list(&items, &len);
-    return rc;
+    set_list(ld->c, e, l.items, l.len);
+    return RC_OK;
 }
 
 /* Reads the value of key e (the current event) into the config. */
@@ -706,114 +726,88 @@ static int key_index(const char *key)
     return -1;
 }
 
-/* Reads the keys of one section (the current event is the start of its mapping). */
-static enum rc load_section(struct loader *ld, const char *section)
+/* One key of section (the current event), then its value. */
+static enum rc section_key(struct loader *ld, void *arg)
 {
+    const char *section = arg;
+    if (ld->ev.type != YAML_SCALAR_EVENT)
+        return file_error(ld, event_line(ld), section, "keys must be plain names (got %s)",
+                          node_kind(ld));
+    char *key = xasprintf("%s.%s", section, scalar_text(ld));
+    size_t line = event_line(ld);
+    int i = key_index(key);
     enum rc rc = RC_OK;
-    char *key = NULL;
-    for (;;) {
-        rc = next_event(ld);
-        if (rc)
-            goto out;
-        if (ld->ev.type == YAML_MAPPING_END_EVENT)
-            break;
-        if (ld->ev.type != YAML_SCALAR_EVENT) {
-            rc = file_error(ld, event_line(ld), section, "keys must be plain names (got %s)",
-                            node_kind(ld));
-            goto out;
-        }
-        free(key);
-        key = xasprintf("%s.%s", section, scalar_text(ld));
-        size_t line = event_line(ld);
-        int i = key_index(key);
-        if (i < 0) {
-            /* the one key people will try: say where it goes instead */
-            bool secret = strstr(scalar_text(ld), "secret") != NULL;
-            rc = file_error(ld, line, key, "unknown key%s",
-                            secret ? " (secrets are not read from the file: set JWT_SECRET_KEY "
-                                     "in the environment)"
-                                   : "");
-            goto out;
-        }
-        if (ld->first_line[i]) {
-            rc = file_error(ld, line, key, "duplicate key (first set on line %zu)",
-                            ld->first_line[i]);
-            goto out;
-        }
-        ld->first_line[i] = line;
-        ld->key_line = line;
-        set_ctx(ld, xstrdup(key));
-        rc = next_event(ld);
-        if (rc)
-            goto out;
-        rc = load_value(ld, &config_table[i]);
-        if (rc)
-            goto out;
+    if (i < 0) {
+        /* the one key people will try: say where it goes instead */
+        bool secret = strstr(scalar_text(ld), "secret") != NULL;
+        rc = file_error(ld, line, key, "unknown key%s",
+                        secret ? " (secrets are not read from the file: set JWT_SECRET_KEY "
+                                 "in the environment)"
+                               : "");
+    } else if (ld->first_line[i]) {
+        rc = file_error(ld, line, key, "duplicate key (first set on line %zu)", ld->first_line[i]);
     }
+    if (rc) {
+        free(key);
+        return rc;
+    }
+    ld->first_line[i] = line;
+    ld->key_line = line;
+    set_ctx(ld, key);
+    rc = next_event(ld);
+    return rc ? rc : load_value(ld, &config_table[i]);
+}
+
+/* One section name of the root mapping (the current event), then its mapping of keys. */
+static enum rc load_section(struct loader *ld, void *arg)
+{
+    size_t *n = arg;
+    if (ld->ev.type != YAML_SCALAR_EVENT)
+        return file_error(ld, event_line(ld), "top level",
+                          "section names must be plain names (got %s)", node_kind(ld));
+    char *name = xstrdup(scalar_text(ld));
+    char *known = NULL;
+    size_t line = event_line(ld);
+    int i = section_index(name, strlen(name));
+    enum rc rc = RC_OK;
+    if (i < 0) {
+        known = section_names();
+        rc = file_error(ld, line, name, "unknown section (known: %s)", known);
+        goto out;
+    }
+    if (ld->section_line[i]) {
+        rc = file_error(ld, line, name, "duplicate section (first on line %zu)",
+                        ld->section_line[i]);
+        goto out;
+    }
+    ld->section_line[i] = line;
+    (*n)++;
+    set_ctx(ld, xstrdup(name));
+    rc = next_event(ld);
+    if (rc)
+        goto out;
+    if (ld->ev.type == YAML_MAPPING_START_EVENT)
+        rc = each_member(ld, YAML_MAPPING_END_EVENT, section_key, name);
+    else if (ld->ev.type == YAML_SCALAR_EVENT && scalar_is_null(ld))
+        rc = RC_OK; /* `server:` alone: nothing to change */
+    else if (ld->ev.type == YAML_SCALAR_EVENT)
+        rc = file_error(ld, line, name, "must be a mapping of keys (got '%.64s')", scalar_text(ld));
+    else
+        rc = file_error(ld, line, name, "must be a mapping of keys (got %s)", node_kind(ld));
+    set_ctx(ld, xstrdup("top level")); /* for the next section name */
 out:
-    free(key);
+    free(known);
+    free(name);
     return rc;
 }
 
 /* Reads the root mapping of sections (the current event is its start). */
 static enum rc load_sections(struct loader *ld)
 {
-    enum rc rc = RC_OK;
-    char *section = NULL;
-    char *known = NULL;
     size_t n = 0;
-    for (;;) {
-        set_ctx(ld, xstrdup("top level"));
-        rc = next_event(ld);
-        if (rc)
-            goto out;
-        if (ld->ev.type == YAML_MAPPING_END_EVENT)
-            break;
-        if (ld->ev.type != YAML_SCALAR_EVENT) {
-            rc = file_error(ld, event_line(ld), "top level",
-                            "section names must be plain names (got %s)", node_kind(ld));
-            goto out;
-        }
-        free(section);
-        section = xstrdup(scalar_text(ld));
-        size_t line = event_line(ld);
-        int i = section_index(section, strlen(section));
-        if (i < 0) {
-            known = section_names();
-            rc = file_error(ld, line, section, "unknown section (known: %s)", known);
-            goto out;
-        }
-        if (ld->section_line[i]) {
-            rc = file_error(ld, line, section, "duplicate section (first on line %zu)",
-                            ld->section_line[i]);
-            goto out;
-        }
-        ld->section_line[i] = line;
-        n++;
-        set_ctx(ld, xstrdup(section));
-        rc = next_event(ld);
-        if (rc)
-            goto out;
-        if (ld->ev.type == YAML_MAPPING_START_EVENT) {
-            rc = load_section(ld, section);
-            if (rc)
-                goto out;
-        } else if (ld->ev.type == YAML_SCALAR_EVENT && scalar_is_null(ld)) {
-            continue; /* `server:` alone: nothing to change */
-        } else if (ld->ev.type == YAML_SCALAR_EVENT) {
-            rc = file_error(ld, line, section, "must be a mapping of keys (got '%.64s')",
-                            scalar_text(ld));
-            goto out;
-        } else {
-            rc = file_error(ld, line, section, "must be a mapping of keys (got %s)", node_kind(ld));
-            goto out;
-        }
-    }
-    if (n == 0)
+    enum rc rc = each_member(ld, YAML_MAPPING_END_EVENT, load_section, &n);
+    if (!rc && n == 0)
         rc = err_set(ld->err, RC_INVALID, "%s: empty configuration", ld->path);
-out:
-    free(known);
-    free(section);
     return rc;
 }
 

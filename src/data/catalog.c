@@ -55,6 +55,35 @@ struct catalog {
     bool sweep_due;
 };
 
+/* A generation as this file sees it: the fields callers read (catalog.h) first, so the struct
+ * catalog_gen pointers they hold convert back (gen_of), then what only the catalog touches. */
+struct gen {
+    struct catalog_gen pub;
+    struct duck *db;
+    char **snapshots; /* the hard links (or copies) of the extracts it attached */
+    size_t n_snapshots;
+    int refs;                            /* under catalog.mu */
+    struct catalog_source_state *states; /* every extract folder this generation saw */
+    size_t n_states;
+};
+
+static struct gen *gen_of(struct catalog_gen *g)
+{
+    return (struct gen *)g; /* pub is the first member */
+}
+
+static const struct gen *const_gen_of(const struct catalog_gen *g)
+{
+    return (const struct gen *)g;
+}
+
+/* A new, empty generation (freed by gen_free). */
+static struct catalog_gen *gen_new(void)
+{
+    struct gen *x = xcalloc(1, sizeof(*x));
+    return &x->pub;
+}
+
 static const char *const reserved_names[] = {
     "main", "system", "temp", "memory", "information_schema", "pg_catalog"
 };
@@ -108,12 +137,13 @@ static void gen_free(struct catalog_gen *g)
 {
     if (!g)
         return;
-    duck_close(&g->db);
-    for (size_t i = 0; i < g->n_snapshots; i++) {
-        (void)unlink(g->snapshots[i]); /* processes that attached it keep their open file */
-        free(g->snapshots[i]);
+    struct gen *x = gen_of(g);
+    duck_close(&x->db);
+    for (size_t i = 0; i < x->n_snapshots; i++) {
+        (void)unlink(x->snapshots[i]); /* processes that attached it keep their open file */
+        free(x->snapshots[i]);
     }
-    free(g->snapshots);
+    free(x->snapshots);
     catalog_recipe_cleanup(&g->recipe);
     for (size_t i = 0; i < g->n_tables; i++)
         table_cleanup(&g->tables[i]);
@@ -121,13 +151,13 @@ static void gen_free(struct catalog_gen *g)
     for (size_t i = 0; i < g->n_sources; i++)
         free(g->sources[i]);
     free(g->sources);
-    for (size_t i = 0; i < g->n_states; i++)
-        extract_info_cleanup(&g->states[i].info);
+    for (size_t i = 0; i < x->n_states; i++)
+        extract_info_cleanup(&x->states[i].info);
     for (size_t i = 0; i < g->n_problems; i++)
         free(g->problems[i]);
     free(g->problems);
-    free(g->states);
-    free(g);
+    free(x->states);
+    free(x);
 }
 
 /* ---- recipes ---- */
@@ -195,7 +225,7 @@ enum rc catalog_replay(const struct catalog_recipe *r, struct duck **out, struct
 /* Runs sql on g's database and, when it succeeds, adds it to g's recipe. */
 static enum rc gen_exec(struct catalog_gen *g, const char *sql, struct err *err)
 {
-    enum rc rc = duck_exec(g->db, sql, err);
+    enum rc rc = duck_exec(gen_of(g)->db, sql, err);
     if (!rc)
         catalog_recipe_add(&g->recipe, sql, NULL, NULL);
     return rc;
@@ -222,7 +252,7 @@ static enum rc exec_with_literal(struct catalog_gen *g, const char *before, cons
 /* A fresh in-memory database for a generation, with the settings every one shares. */
 static enum rc gen_open_db(struct catalog *c, struct catalog_gen *g, struct err *err)
 {
-    enum rc rc = duck_open(NULL, &g->db, err);
+    enum rc rc = duck_open(NULL, &gen_of(g)->db, err);
     if (!rc)
         rc = gen_exec(g, "SET autoload_known_extensions = false", err);
     if (!rc)
@@ -286,7 +316,7 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->released, NULL);
     pthread_mutex_init(&c->rebuild_mu, NULL);
-    struct catalog_gen *g = xcalloc(1, sizeof(*g));
+    struct catalog_gen *g = gen_new();
     isotime_now(g->built_at);
     enum rc rc = file_scratch_dir(c->results_dir, err);
     if (!rc)
@@ -300,7 +330,7 @@ enum rc catalog_open(const struct catalog_options *opt, struct catalog **out, st
         catalog_close(&c);
         return rc;
     }
-    g->refs = 1; /* the reference of being current */
+    gen_of(g)->refs = 1; /* the reference of being current */
     c->current = g;
     c->live[c->n_live++] = g;
     c->sweep_due = true; /* a killed run of an earlier server may have left runs behind */
@@ -317,7 +347,7 @@ struct catalog_gen *catalog_acquire(struct catalog *c)
 {
     pthread_mutex_lock(&c->mu);
     struct catalog_gen *g = c->current;
-    g->refs++;
+    gen_of(g)->refs++;
     pthread_mutex_unlock(&c->mu);
     return g;
 }
@@ -325,7 +355,7 @@ struct catalog_gen *catalog_acquire(struct catalog *c)
 struct catalog_gen *catalog_hold(struct catalog *c, struct catalog_gen *g)
 {
     pthread_mutex_lock(&c->mu);
-    g->refs++;
+    gen_of(g)->refs++;
     pthread_mutex_unlock(&c->mu);
     return g;
 }
@@ -336,7 +366,7 @@ void catalog_release(struct catalog *c, struct catalog_gen *g)
         return;
     bool last = false;
     pthread_mutex_lock(&c->mu);
-    if (--g->refs == 0) {
+    if (--gen_of(g)->refs == 0) {
         last = true;
         for (size_t i = 0; i < c->n_live; i++) {
             if (c->live[i] == g) {
@@ -357,7 +387,7 @@ void catalog_release(struct catalog *c, struct catalog_gen *g)
 
 enum rc catalog_connect(struct catalog_gen *g, struct duck **out, struct err *err)
 {
-    return duck_connect(g->db, out, err);
+    return duck_connect(gen_of(g)->db, out, err);
 }
 
 static int table_cmp_id(const void *a, const void *b)
@@ -480,9 +510,10 @@ static bool same_file(const struct catalog_source_state *s, const struct stat *s
 
 static const struct catalog_source_state *find_state(const struct catalog_gen *g, const char *name)
 {
-    for (size_t i = 0; g && i < g->n_states; i++)
-        if (strcmp(g->states[i].name, name) == 0)
-            return &g->states[i];
+    const struct gen *x = g ? const_gen_of(g) : NULL;
+    for (size_t i = 0; x && i < x->n_states; i++)
+        if (strcmp(x->states[i].name, name) == 0)
+            return &x->states[i];
     return NULL;
 }
 
@@ -501,7 +532,7 @@ bool catalog_changed_on_disk(struct catalog *c)
         changed = !s || !same_file(s, &folders[i].st);
     }
     if (!changed)
-        changed = seen != g->n_states;
+        changed = seen != gen_of(g)->n_states;
     catalog_release(c, g);
     free(folders);
     return changed;
@@ -603,7 +634,7 @@ static char *attach_remote(struct build *b, const struct extract_remote *r)
         reason = xasprintf("remote catalog %s: URL or token too long", r->alias);
         goto out;
     }
-    if (duck_exec(b->g->db, buf_cstr(&sql), &err) != RC_OK) {
+    if (duck_exec(gen_of(b->g)->db, buf_cstr(&sql), &err) != RC_OK) {
         redact(err.msg, token);
         reason = xasprintf("remote catalog %s cannot be attached: %s", r->alias, err.msg);
     } else if (token) {
@@ -772,8 +803,9 @@ static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *sour
             return NULL;
         }
     }
-    g->snapshots = xrealloc(g->snapshots, (g->n_snapshots + 1) * sizeof(char *));
-    g->snapshots[g->n_snapshots++] = path;
+    struct gen *x = gen_of(g);
+    x->snapshots = xrealloc(x->snapshots, (x->n_snapshots + 1) * sizeof(char *));
+    x->snapshots[x->n_snapshots++] = path;
     return path;
 }
 
@@ -781,13 +813,14 @@ static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *sour
 static void add_source(struct build *b, const struct folder *f)
 {
     struct catalog_gen *g = b->g;
+    struct gen *x = gen_of(g);
     struct err err = { { 0 } };
     char *dir = xasprintf("%s/%s", b->c->extracts_dir, f->name);
     char *db = xasprintf("%s/" EXTRACT_DB_FILE, dir);
     char *attach_tail = xasprintf(" AS \"%s\" (READ_ONLY)", f->name); /* f->name is safe */
 
-    g->states = xrealloc(g->states, (g->n_states + 1) * sizeof(*g->states));
-    struct catalog_source_state *s = &g->states[g->n_states++];
+    x->states = xrealloc(x->states, (x->n_states + 1) * sizeof(*x->states));
+    struct catalog_source_state *s = &x->states[x->n_states++];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%.64s", f->name);
     s->dev = f->st.st_dev;
@@ -810,7 +843,7 @@ static void add_source(struct build *b, const struct folder *f)
                    (b->mode == BUILD_ONE && strcmp(b->force, f->name) == 0);
     if (recheck) {
         b->stats->sources_checked++;
-        if (extract_inspect_attached(g->db, f->name, dir, b->c->data_dir, &s->info, &err) !=
+        if (extract_inspect_attached(x->db, f->name, dir, b->c->data_dir, &s->info, &err) !=
             RC_OK) {
             stats_problem(b->stats, "source %s cannot be checked: %s", f->name, err.msg);
             goto out;
@@ -881,7 +914,7 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
                        live);
     }
     struct catalog_gen *prev = catalog_acquire(c);
-    struct catalog_gen *g = xcalloc(1, sizeof(*g));
+    struct catalog_gen *g = gen_new();
     struct build b = { .c = c, .g = g, .prev = prev, .mode = mode, .force = source, .stats = out };
     g->number = prev->number + 1;
     enum rc rc = gen_open_db(c, g, err);
@@ -903,7 +936,7 @@ static enum rc rebuild(struct catalog *c, enum build_mode mode, const char *sour
     for (size_t i = 0; i < out->n_problems; i++)
         g->problems[i] = xstrdup(out->problems[i]);
     g->n_problems = out->n_problems;
-    g->refs = 1;
+    gen_of(g)->refs = 1;
     pthread_mutex_lock(&c->mu);
     struct catalog_gen *old = c->current;
     c->current = g;

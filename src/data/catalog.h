@@ -84,7 +84,8 @@ void catalog_recipe_add(struct catalog_recipe *r, const char *sql, const char *t
 enum rc catalog_replay(const struct catalog_recipe *r, struct duck **out,
                        struct err *err) WARN_UNUSED;
 
-/* A generation: immutable once built, shared by the queries that hold it. */
+/* A generation: immutable once built, shared by the queries that hold it. The fields below are
+ * what callers read; the rest is private to catalog.c. */
 struct catalog_gen {
     uint64_t number;              /* 1, 2, ...: every rebuild makes the next */
     struct catalog_table *tables; /* sorted by source, then id */
@@ -94,14 +95,9 @@ struct catalog_gen {
     char built_at[ISOTIME_SIZE];
     char **problems; /* what the rebuild that made it reported (skipped folders, ...) */
     size_t n_problems;
-    struct catalog_recipe recipe; /* how to build db again, in another process */
-    /* private to catalog.c */
-    struct duck *db;
-    char **snapshots; /* the hard links (or copies) of the extracts it attached */
-    size_t n_snapshots;
-    int refs;
-    struct catalog_source_state *states; /* every extract folder this generation saw */
-    size_t n_states;
+    struct catalog_recipe recipe; /* how to build its database again, in another process */
+    /* catalog.c allocates every generation with fields of its own after these (its
+     * database, snapshots, reference count): only catalog.c makes one */
 };
 
 struct catalog_options {

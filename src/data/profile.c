@@ -37,8 +37,10 @@
 
 enum cat { CAT_NUMERIC, CAT_STRING, CAT_DATE, CAT_TIMESTAMP, CAT_BOOLEAN, CAT_OTHER };
 
-static const char *const cat_names[] = { "numeric",   "string",  "date",
-                                         "timestamp", "boolean", "other" };
+static const char *const cat_names[] = {
+    [CAT_NUMERIC] = "numeric",     [CAT_STRING] = "string",   [CAT_DATE] = "date",
+    [CAT_TIMESTAMP] = "timestamp", [CAT_BOOLEAN] = "boolean", [CAT_OTHER] = "other",
+};
 
 enum numk { NUM_INT, NUM_DECIMAL, NUM_FLOAT };
 

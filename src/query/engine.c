@@ -102,8 +102,11 @@ struct query_engine {
 /* How the wait for a worker's answer ended. */
 enum end { END_OK, END_TIMEOUT, END_MEMORY, END_GONE, END_CRASHED, END_SHUTDOWN, END_IDLE };
 
-static const char *const end_names[] = { "ok",    "timeout",  "memory", "cancelled",
-                                         "crash", "shutdown", "idle" };
+static const char *const end_names[] = {
+    [END_OK] = "ok",          [END_TIMEOUT] = "timeout", [END_MEMORY] = "memory",
+    [END_GONE] = "cancelled", [END_CRASHED] = "crash",   [END_SHUTDOWN] = "shutdown",
+    [END_IDLE] = "idle",
+};
 
 void query_outcome_cleanup(struct query_outcome *o)
 {

@@ -306,6 +306,7 @@ static void test_wrong_node_types(void **state)
         { "- server\n- log\n", 1, "top level", "must be a mapping of sections", "list" },
         { "hello\n", 1, "top level", "must be a mapping of sections", "hello" },
         { "server:\n  ? [a]\n  : 1\n", 2, "server", "plain names", NULL },
+        { "? [server]\n: 1\n", 1, "top level", "section names must be plain names", "list" },
         { "instance:\n  name: \"a\\0b\"\n", 2, "instance.name", "NUL", NULL },
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -356,9 +357,37 @@ static void test_anchors_and_aliases_refused(void **state)
         { "server:\n  host: *h\n", 2, "server.host", "aliases are not allowed", "*h" },
         { "server: &d\n  port: 1\n", 1, "server", "aliases are not allowed", "&d" },
         { "server:\n  port: 1\nlog: *x\n", 3, "log", "aliases are not allowed", NULL },
+        { "auth:\n  allowed_domains:\n    - a.com\n    - &b b.com\n", 4, "auth.allowed_domains",
+          "aliases are not allowed", "&b" },
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         check_bad(&cases[i]);
+}
+
+/* A list in the file holds at most 1024 items (empty ones do not count); the 1025th is named
+ * by its line. */
+static void test_list_length_in_file(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err err;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_append_str(&b, "auth:\n  allowed_domains:\n    - \"\"\n"), RC_OK);
+    for (int i = 0; i < 1024; i++)
+        assert_int_equal(buf_printf(&b, "    - d%d.example.com\n", i), RC_OK);
+    char *text = buf_take(&b, NULL);
+    assert_int_equal(load_text(&c, text, NULL, &err), RC_OK);
+    assert_int_equal(c.allowed_domains_len, 1024);
+    assert_string_equal(c.allowed_domains[1023], "d1023.example.com");
+    config_cleanup(&c);
+
+    char *more = xasprintf("%s    - one-more.example.com\n", text);
+    const struct bad_case too_many = { more, 1028, "auth.allowed_domains", "at most 1024 items",
+                                       NULL };
+    check_bad(&too_many);
+    free(more);
+    free(text);
 }
 
 static void test_syntax_errors(void **state)
@@ -854,6 +883,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicates, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_anchors_and_aliases_refused, test_setup,
                                         test_teardown),
+        cmocka_unit_test_setup_teardown(test_list_length_in_file, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_syntax_errors, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_empty_configuration, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, test_setup, test_teardown),
