@@ -15,6 +15,7 @@
 
 #include "api/access.h"
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/buf.h"
 #include "base/ident.h"
 #include "base/mem.h"

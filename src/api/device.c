@@ -19,11 +19,14 @@
 #include <time.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "auth/opaque_token.h"
 #include "base/buf.h"
+#include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "core/identity.h"
 
 #define DEVICE_PREFIX        "da_device_"
 #define DEVICE_LIFETIME_S    600 /* RFC 8628 leaves it to us; long enough to find a browser */
@@ -124,7 +127,7 @@ static void post_code(struct http_req *req, void *appv)
     }
     if (!api_rate_limit(req, app, NULL))
         goto out;
-    int64_t now = api_now();
+    int64_t now = clock_now_s();
     enum rc rc = opaque_token_new(DEVICE_PREFIX, &device_code, hash, &err);
     /* a taken user code is a rare collision: draw again a few times */
     for (int attempt = 0; !rc && attempt < 5; attempt++) {
@@ -172,26 +175,13 @@ static void redeem(struct http_req *req, struct app *app, const char *hash,
     struct user u;
     struct err err;
     char *token = NULL;
-    char pat_hash[SHA256_HEX_LEN + 1], id[USER_ID_LEN + 1];
-    enum rc rc = users_get(app->core.store, g->user_id, &u, &err);
-    if (rc == RC_NOTFOUND || (!rc && !u.active)) {
-        respond_grant_error(req, "access_denied", "The approving account is not active");
-        return;
-    }
-    if (rc) {
-        http_respond_rc(req, rc, &err);
-        return;
-    }
-    int64_t expires = api_now() + (int64_t)DEVICE_PAT_DAYS * 86400;
-    api_new_id(id);
-    struct principal actor = { .user = u };
-    struct audit_entry audit =
-        api_audit_entry(req, &actor, "token.create", id, "ok", g->client_name);
-    rc = opaque_token_new("da_pat_", &token, pat_hash, &err);
-    if (!rc)
-        rc = device_grants_redeem(app->core.store, hash, api_now(), id, pat_hash, expires, &audit,
-                                  &err);
-    if (rc == RC_CONFLICT)
+    char id[RAND_ID_LEN + 1];
+    int64_t expires = 0;
+    enum rc rc = core_device_redeem(&app->core, http_req_client_ip(req), hash, g, DEVICE_PAT_DAYS,
+                                    &u, id, &token, &expires, &err);
+    if (rc == RC_FORBIDDEN)
+        respond_grant_error(req, "access_denied", err.msg);
+    else if (rc == RC_CONFLICT)
         respond_grant_error(req, "invalid_grant", "This device code was used already");
     else if (rc)
         http_respond_rc(req, rc, &err);
@@ -288,13 +278,13 @@ static void decide(struct http_req *req, struct app *app, bool approve)
     }
     display_code(code, shown);
     /* read first so the audit record names the client; the decision re-checks atomically */
-    enum rc rc = device_grants_pending(app->core.store, code, api_now(), &g, &err);
+    enum rc rc = device_grants_pending(app->core.store, code, clock_now_s(), &g, &err);
     char *detail = rc ? xstrdup("unknown or expired code")
                       : xasprintf("%s from %s", g.client_name, g.client_ip);
     struct audit_entry audit = api_audit_entry(req, &p, action, shown, "ok", detail);
     if (!rc)
-        rc = device_grants_decide(app->core.store, code, p.user.id, approve, api_now(), &audit, &g,
-                                  &err);
+        rc = device_grants_decide(app->core.store, code, p.user.id, approve, clock_now_s(),
+                                  &audit, &g, &err);
     if (rc == RC_NOTFOUND) {
         api_audit(app, req, &p, action, shown, "failed", detail);
         http_respond_error(req, 404, "Unknown or expired code; start again with da login");
@@ -449,7 +439,7 @@ static void get_page(struct http_req *req, void *appv)
             return;
         }
         enum rc found = normalize_user_code(typed, code)
-                            ? device_grants_pending(app->core.store, code, api_now(), &g, &err)
+                            ? device_grants_pending(app->core.store, code, clock_now_s(), &g, &err)
                             : RC_NOTFOUND;
         if (found == RC_OK) {
             if (!rc)
@@ -528,7 +518,6 @@ static void get_current_token(struct http_req *req, void *appv)
     struct principal p;
     struct pat_info t;
     struct err err;
-    char hash[SHA256_HEX_LEN + 1];
     if (!api_require_user(req, app, &p))
         return;
     const char *h = http_req_header(req, "Authorization");
@@ -538,8 +527,7 @@ static void get_current_token(struct http_req *req, void *appv)
                            "token");
         return;
     }
-    opaque_token_hash(h + 7, hash);
-    enum rc rc = pats_get_by_hash(app->core.store, hash, &t, &err);
+    enum rc rc = core_pat_describe(&app->core, h + 7, &t, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;

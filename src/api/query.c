@@ -15,6 +15,7 @@
 
 #include "api/access.h"
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/mem.h"
 #include "base/metrics.h"
 #include "base/redact.h"
