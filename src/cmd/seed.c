@@ -36,8 +36,10 @@ static enum rc seed_admin(struct core *core, struct err *err)
     if (rc != RC_NOTFOUND)
         return rc; /* present: its password is its own business now */
     rc = create_user(core, c->seed_admin_email, "Admin", "admin", c->seed_admin_password, err);
-    if (rc)
-        return err_set(err, rc, "SEED_ADMIN_EMAIL: %s", err->msg);
+    if (rc) {
+        struct err why = *err; /* vsnprintf must not read the buffer it writes */
+        return err_set(err, rc, "SEED_ADMIN_EMAIL: %s", why.msg);
+    }
     log_info("auth", "created the seeded admin %s", c->seed_admin_email);
     return RC_OK;
 }
