@@ -1,16 +1,18 @@
 /* signin.c — sign-in without a password: magic links by mail and Google sign-in (OpenID
  * Connect with PKCE). The secrets of both travel where no log sees them: the magic link's in
- * a URL fragment, Google's state, nonce and verifier in an HMAC-sealed cookie. */
+ * a URL fragment, Google's state, nonce and verifier in an HMAC-sealed cookie. Spending a
+ * link and who may join are the domain layer's rules (core/identity.h); the OpenID Connect
+ * exchange and its cookie are HTTP, and stay here. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/pages.h"
 #include "api/request.h"
 #include "auth/crypto.h"
 #include "auth/oidc.h"
 #include "base/b64.h"
+#include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "core/identity.h"

@@ -16,6 +16,7 @@
 #include "core/identity.h"
 #include "helpers.h"
 #include "store/identity.h"
+#include "store/store_int.h"
 
 #define TEST_KEY  "unit-test-signing-key-0123456789abcdef"
 #define FROM      "192.0.2.7"
@@ -444,6 +445,33 @@ static void test_password_sign_in_refuses_alike(void **state)
     assert_string_equal(row.ip, FROM);
 }
 
+/* A store that cannot answer says nothing about the credential: RC_BUSY, never "invalid",
+ * and no failed sign-in is recorded against the user. */
+static void test_a_busy_store_is_not_a_wrong_credential(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    struct user out;
+    char *link = NULL, hash[SHA256_HEX_LEN + 1];
+    assert_int_equal(opaque_token_new("da_link_", &link, hash, &err), RC_OK);
+    assert_int_equal(one_time_create(f->core.store, hash, "magic_link", f->admin.user.id,
+                                     clock_now_s() + 60, &err),
+                     RC_OK);
+    store_set_acquire_timeout(f->core.store, 100);
+    sqlite3 *held[2];
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(store_conn_acquire(f->core.store, &held[i], &err), RC_OK);
+    assert_int_equal(
+        core_password_sign_in(&f->core, FROM, "root@example.com", PASSWORD, &out, &err), RC_BUSY);
+    assert_int_equal(core_magic_link_consume(&f->core, FROM, link, NULL, &out, &err), RC_BUSY);
+    for (size_t i = 0; i < 2; i++)
+        store_conn_release(f->core.store, held[i]);
+    assert_int_equal(audit_count(f, "login", "failed", NULL), 0);
+    /* the link was not spent by the attempt that could not be made */
+    assert_int_equal(core_magic_link_consume(&f->core, FROM, link, NULL, &out, &err), RC_OK);
+    opaque_token_free(link);
+}
+
 /* The token of a setup URL (the part after "#token="). */
 static const char *url_token(const char *url)
 {
@@ -605,6 +633,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tokens_are_made_by_people_and_revoked_by_their_owner,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_sign_in_refuses_alike, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_busy_store_is_not_a_wrong_credential, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_setup_link_sets_a_password_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_magic_link_is_spent_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_outside_identity_joins_only_from_an_allowed_domain,
