@@ -149,18 +149,6 @@ enum rc core_pat_revoke(struct core *core, const char *from, const struct princi
 enum rc core_pat_describe(struct core *core, const char *token, struct pat_info *out,
                           struct err *err) WARN_UNUSED;
 
-struct device_grant;
-
-/* Spends an approved device sign-in grant (grant_hash, as read into g) for a new personal
- * access token of the approving user, valid for days days ("token.create" audit by that user,
- * detail the grant's client name). out_user gets the user, out_id the token's id, *out_token
- * the token (freed with opaque_token_free), *out_expires its expiry. RC_FORBIDDEN when the
- * approving account is gone or not active; RC_CONFLICT when the grant was spent already. */
-enum rc core_device_redeem(struct core *core, const char *from, const char *grant_hash,
-                           const struct device_grant *g, int days, struct user *out_user,
-                           char out_id[RAND_ID_LEN + 1], char **out_token, int64_t *out_expires,
-                           struct err *err) WARN_UNUSED;
-
 /* ---------------------------------------------------------------- sign-in */
 
 /* Checks email and password with the same work for every failure: an unknown user, a wrong

@@ -1,8 +1,7 @@
 /* tokens.c — personal access tokens for the CLI and scripts: random, shown once, stored as a
  * SHA-256 hash, named, expiring, revocable, with a last-used time. A token can only be made
  * by a signed-in person, never with another token, so a leaked token cannot mint more: by
- * that person's own request, or by their approval of a device sign-in grant (RFC 8628; the
- * grant's protocol is the surface's). */
+ * that person's own request here, or by their approval of a device sign-in (device.c). */
 #include <string.h>
 
 #include "auth/opaque_token.h"
@@ -64,32 +63,4 @@ enum rc core_pat_describe(struct core *core, const char *token, struct pat_info 
     char hash[SHA256_HEX_LEN + 1];
     opaque_token_hash(token, hash);
     return pats_get_by_hash(core->store, hash, out, err);
-}
-
-enum rc core_device_redeem(struct core *core, const char *from, const char *grant_hash,
-                           const struct device_grant *g, int days, struct user *out_user,
-                           char out_id[RAND_ID_LEN + 1], char **out_token, int64_t *out_expires,
-                           struct err *err)
-{
-    char hash[SHA256_HEX_LEN + 1];
-    *out_token = NULL;
-    enum rc rc = users_get(core->store, g->user_id, out_user, err);
-    if (rc == RC_NOTFOUND || (!rc && !out_user->active))
-        return err_set(err, RC_FORBIDDEN, "The approving account is not active");
-    if (rc)
-        return rc;
-    *out_expires = clock_now_s() + (int64_t)days * 86400;
-    rand_id(out_id);
-    struct principal actor = { .user = *out_user };
-    struct audit_entry audit =
-        core_audit_entry(from, &actor, "token.create", out_id, "ok", g->client_name);
-    rc = opaque_token_new(PAT_PREFIX, out_token, hash, err);
-    if (!rc)
-        rc = device_grants_redeem(core->store, grant_hash, clock_now_s(), out_id, hash,
-                                  *out_expires, &audit, err);
-    if (rc) {
-        opaque_token_free(*out_token);
-        *out_token = NULL;
-    }
-    return rc;
 }

@@ -1,8 +1,8 @@
 /* test_core_identity.c — the identity rules of the domain layer, without HTTP, over a real
  * state store in a temporary folder: what a credential proves and when it stops proving it
  * (logout, revocation, expiry, deactivation), what a valid user is, who may mint tokens, the
- * sign-in paths (password, setup link, magic link, outside provider, bootstrap code), and the
- * audit record each change writes. */
+ * sign-in paths (password, setup link, magic link, outside provider, bootstrap code, device
+ * grant), and the audit record each change writes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include "auth/opaque_token.h"
 #include "base/isotime.h"
 #include "base/mem.h"
+#include "core/device.h"
 #include "core/identity.h"
 #include "helpers.h"
 #include "store/identity.h"
@@ -574,6 +575,93 @@ static void test_an_outside_identity_joins_only_from_an_allowed_domain(void **st
                      RC_FORBIDDEN);
 }
 
+/* Lower-case and dashed, as a person might type the code. */
+static void typed_form(const char *code, char out[DEVICE_USER_CODE_LEN + 2])
+{
+    core_device_display_code(code, out);
+    for (char *c = out; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+}
+
+static void test_a_device_grant_becomes_one_token_of_its_approver(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    struct principal p, via_pat, again;
+    struct device_grant g;
+    struct user u;
+    enum device_poll poll;
+    char *jwt = NULL, *dc = NULL, *token = NULL, id[RAND_ID_LEN + 1];
+    char code[DEVICE_USER_CODE_LEN + 1], typed[DEVICE_USER_CODE_LEN + 2];
+    int64_t expires;
+    analyst(f, "mo@example.com", &p, &jwt);
+    assert_int_equal(core_device_client_check("", &err), RC_INVALID);
+    assert_int_equal(core_device_client_check("bad\x01name", &err), RC_INVALID);
+    assert_int_equal(core_device_grant_new(&f->core, FROM, "", &dc, code, &err), RC_INVALID);
+    assert_null(dc);
+
+    assert_int_equal(core_device_grant_new(&f->core, FROM, "da CLI", &dc, code, &err), RC_OK);
+    assert_int_equal(strlen(code), DEVICE_USER_CODE_LEN);
+    typed_form(code, typed);
+    assert_int_equal(core_device_pending(&f->core, typed, &g, &err), RC_OK);
+    assert_string_equal(g.client_name, "da CLI");
+    assert_string_equal(g.client_ip, FROM);
+    assert_int_equal(core_device_pending(&f->core, "not a code", &g, &err), RC_NOTFOUND);
+
+    /* a token cannot approve; a code that cannot be one, or is unknown, is refused */
+    via_pat = p;
+    via_pat.via_pat = true;
+    assert_int_equal(core_device_decide(&f->core, FROM, &via_pat, typed, true, &g, &err),
+                     RC_FORBIDDEN);
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, "AB", true, &g, &err), RC_INVALID);
+    const char *unknown = strcmp(code, "BBBBBBBB") == 0 ? "CCCC-CCCC" : "BBBB-BBBB";
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, unknown, true, &g, &err), RC_NOTFOUND);
+    assert_int_equal(audit_count(f, "device.approve", "failed", NULL), 1);
+
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, typed, true, &g, &err), RC_OK);
+    struct audit_row row;
+    assert_int_equal(audit_count(f, "device.approve", "ok", &row), 1);
+    assert_string_equal(row.detail, "da CLI from " FROM);
+    assert_int_equal(core_device_poll(&f->core, dc, &poll, &g, &err), RC_OK);
+    assert_int_equal(poll, DEVICE_POLL_APPROVED);
+    assert_string_equal(g.user_id, p.user.id);
+    assert_int_equal(
+        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_OK);
+    assert_int_equal(core_principal_from_token(&f->core, token, &again, &err), RC_OK);
+    assert_string_equal(again.user.id, p.user.id);
+    assert_true(again.via_pat);
+    assert_int_equal(audit_count(f, "token.create", "ok", &row), 1);
+    assert_string_equal(row.detail, "da CLI");
+    opaque_token_free(token);
+    assert_int_equal(
+        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_CONFLICT);
+    assert_null(token);
+    assert_int_equal(core_device_poll(&f->core, "da_device_nonsense", &poll, &g, &err), RC_OK);
+    assert_int_equal(poll, DEVICE_POLL_UNKNOWN);
+    opaque_token_free(dc);
+
+    /* denied: the poll says so */
+    assert_int_equal(core_device_grant_new(&f->core, FROM, "script", &dc, code, &err), RC_OK);
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, code, false, &g, &err), RC_OK);
+    assert_int_equal(core_device_poll(&f->core, dc, &poll, &g, &err), RC_OK);
+    assert_int_equal(poll, DEVICE_POLL_DENIED);
+    opaque_token_free(dc);
+
+    /* approved, then the approver is deactivated: no token */
+    assert_int_equal(core_device_grant_new(&f->core, FROM, "late", &dc, code, &err), RC_OK);
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, code, true, &g, &err), RC_OK);
+    assert_int_equal(core_device_poll(&f->core, dc, &poll, &g, &err), RC_OK);
+    assert_int_equal(poll, DEVICE_POLL_APPROVED);
+    assert_int_equal(
+        core_user_update(&f->core, FROM, &f->admin, p.user.id, NULL, NULL, 0, -1, NULL, &err),
+        RC_OK);
+    assert_int_equal(
+        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_FORBIDDEN);
+    assert_null(token);
+    opaque_token_free(dc);
+    free(jwt);
+}
+
 /* A store with no admin: the bootstrap code makes the first one, once. */
 static void test_the_bootstrap_code_makes_the_first_admin_once(void **state)
 {
@@ -638,6 +726,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_setup_link_sets_a_password_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_magic_link_is_spent_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_an_outside_identity_joins_only_from_an_allowed_domain,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_device_grant_becomes_one_token_of_its_approver,
                                         setup, teardown),
         cmocka_unit_test(test_the_bootstrap_code_makes_the_first_admin_once),
     };
