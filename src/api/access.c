@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "core/access.h"
 
 const struct catalog_table *api_readable_table(struct http_req *req, struct app *app,

@@ -13,6 +13,7 @@
 
 #include "api/access.h"
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/buf.h"
 #include "base/mem.h"
 #include "base/parse.h"

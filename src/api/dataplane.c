@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/ident.h"
 #include "base/mem.h"
 #include "core/access.h"

@@ -1,17 +1,14 @@
-/* device.c — browser sign-in for the CLI, as an OAuth 2.0 Device Authorization Grant
- * (RFC 8628): the CLI asks for a device code and a short user code, a signed-in user opens
- * the verification page, sees which client asks and approves or denies, and the CLI, polling
- * with its device code, receives a new personal access token of that user. Also
+/* device.c — browser sign-in for the CLI over HTTP, as an OAuth 2.0 Device Authorization
+ * Grant (RFC 8628): the CLI asks for a device code and a short user code, a signed-in user
+ * opens the verification page, sees which client asks and approves or denies, and the CLI,
+ * polling with its device code, receives a new personal access token of that user. Also
  * GET /api/tokens/current, which tells a token holder which token it holds (the CLI stores
  * the id so that `da logout` can revoke it).
  *
- * The device code is a 256-bit secret that travels only in POST bodies and is stored as a
- * hash; it is spent once. The user code is short because people type it; alone it is worth
- * nothing, since only a signed-in user's approval turns it into a token, and that token goes
- * to whoever holds the device code. The page says who asks and from where, so a user tricked
- * into approving someone else's code (the phishing risk of this flow) has a chance to notice. */
-#include "store/device.h"
-
+ * The rules of the grant are the domain layer's (core/device.h); here are the protocol's
+ * answers, the rate limits and the verification page. The device code travels only in POST
+ * bodies. The page says who asks and from where, so a user tricked into approving someone
+ * else's code (the phishing risk of this flow) has a chance to notice. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,85 +16,18 @@
 #include <time.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "auth/opaque_token.h"
 #include "base/buf.h"
+#include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/rand.h"
+#include "core/device.h"
+#include "core/identity.h"
 
-#define DEVICE_PREFIX        "da_device_"
-#define DEVICE_LIFETIME_S    600 /* RFC 8628 leaves it to us; long enough to find a browser */
-#define DEVICE_INTERVAL_S    5   /* the RFC's default polling interval */
-#define DEVICE_SLOW_DOWN_S   5   /* added to the interval at each slow_down, as in the RFC */
-#define DEVICE_MAX_INTERVAL  60
-#define DEVICE_POLL_SLACK_MS 500 /* clock jitter forgiven before a poll counts as too fast */
-#define DEVICE_MAX_PENDING   1000
-#define DEVICE_PAT_DAYS      90
-#define DEVICE_PAGE_MAX      (64 * 1024)
-/* 20 consonants (RFC 8628 §6.1): no vowels, so no words; no 0/O or 1/I/L to confuse. 8 of
- * them are 34 bits, far beyond what the rate limits let anyone guess in ten minutes. */
-static const char user_code_alphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
+#define DEVICE_PAGE_MAX (64 * 1024)
 
 /* ---------------------------------------------------------------- helpers */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static enum rc new_user_code(char out[DEVICE_USER_CODE_LEN + 1], struct err *err)
-{
-    size_t n = 0, alpha = sizeof(user_code_alphabet) - 1;
-    while (n < DEVICE_USER_CODE_LEN) {
-        unsigned char raw[16];
-        enum rc rc = rand_bytes(raw, sizeof(raw), err);
-        if (rc)
-            return rc;
-        for (size_t i = 0; i < sizeof(raw) && n < DEVICE_USER_CODE_LEN; i++) {
-            if (raw[i] >= 256 - 256 % alpha)
-                continue; /* rejection sampling: every letter equally likely */
-            out[n++] = user_code_alphabet[raw[i] % alpha];
-        }
-    }
-    out[n] = '\0';
-    return RC_OK;
-}
-
-/* Normalises what a person typed ("abcd-efgh", "ABCD EFGH") to the stored form. False when
- * it cannot be a user code. */
-static bool normalize_user_code(const char *in, char out[DEVICE_USER_CODE_LEN + 1])
-{
-    size_t n = 0;
-    for (const char *p = in ? in : ""; *p; p++) {
-        if (*p == '-' || *p == ' ')
-            continue;
-        char c = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        if (n == DEVICE_USER_CODE_LEN || !strchr(user_code_alphabet, c) || c == '\0')
-            return false;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return n == DEVICE_USER_CODE_LEN;
-}
-
-/* "ABCDEFGH" -> "ABCD-EFGH" */
-static void display_code(const char *code, char out[DEVICE_USER_CODE_LEN + 2])
-{
-    snprintf(out, DEVICE_USER_CODE_LEN + 2, "%.4s-%.4s", code, code + 4);
-}
-
-static bool client_name_ok(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > DEVICE_CLIENT_NAME_MAX)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return false;
-    return true;
-}
 
 /* The RFC 8628 error answer: 400 {"error": code, "detail": message}. */
 static void respond_grant_error(struct http_req *req, const char *code, const char *detail)
@@ -113,29 +43,18 @@ static void post_code(struct http_req *req, void *appv)
     json_t *root = NULL;
     const char *client_name = "da CLI";
     char *device_code = NULL, *uri = NULL, *uri_complete = NULL;
-    char hash[SHA256_HEX_LEN + 1], code[DEVICE_USER_CODE_LEN + 1], shown[DEVICE_USER_CODE_LEN + 2];
+    char code[DEVICE_USER_CODE_LEN + 1], shown[DEVICE_USER_CODE_LEN + 2];
     struct err err;
     if (!api_body(req, &root, "{s?s}", "client_name", &client_name))
         return;
-    if (!client_name_ok(client_name)) {
-        http_respond_error(req, 422, "client_name: 1 to %d characters, no control characters",
-                           DEVICE_CLIENT_NAME_MAX);
+    if (core_device_client_check(client_name, &err) != RC_OK) {
+        http_respond_error(req, 422, "%s", err.msg);
         goto out;
     }
     if (!api_rate_limit(req, app, NULL))
         goto out;
-    int64_t now = api_now();
-    enum rc rc = opaque_token_new(DEVICE_PREFIX, &device_code, hash, &err);
-    /* a taken user code is a rare collision: draw again a few times */
-    for (int attempt = 0; !rc && attempt < 5; attempt++) {
-        rc = new_user_code(code, &err);
-        if (!rc)
-            rc = device_grants_create(app->core.store, hash, code, client_name,
-                                      http_req_client_ip(req), now, now + DEVICE_LIFETIME_S,
-                                      DEVICE_INTERVAL_S, DEVICE_MAX_PENDING, &err);
-        if (rc != RC_CONFLICT)
-            break;
-    }
+    enum rc rc = core_device_grant_new(&app->core, http_req_client_ip(req), client_name,
+                                       &device_code, code, &err);
     if (rc == RC_TOOBIG) {
         http_set_header(req, "Retry-After", "60");
         http_respond_error(req, 503, "%s", err.msg);
@@ -145,7 +64,7 @@ static void post_code(struct http_req *req, void *appv)
         http_respond_rc(req, rc, &err);
         goto out;
     }
-    display_code(code, shown);
+    core_device_display_code(code, shown);
     uri = xasprintf("%s/auth/device", app->core.cfg->public_url);
     uri_complete = xasprintf("%s?user_code=%s", uri, shown);
     /* not the user code: with it anyone signed in could approve the grant for their own
@@ -166,32 +85,19 @@ out:
 /* ---------------------------------------------------------------- POST /auth/device/token */
 
 /* Spends an approved grant for a new token of the approving user and answers it. */
-static void redeem(struct http_req *req, struct app *app, const char *hash,
+static void redeem(struct http_req *req, struct app *app, const char *device_code,
                    const struct device_grant *g)
 {
     struct user u;
     struct err err;
     char *token = NULL;
-    char pat_hash[SHA256_HEX_LEN + 1], id[USER_ID_LEN + 1];
-    enum rc rc = users_get(app->core.store, g->user_id, &u, &err);
-    if (rc == RC_NOTFOUND || (!rc && !u.active)) {
-        respond_grant_error(req, "access_denied", "The approving account is not active");
-        return;
-    }
-    if (rc) {
-        http_respond_rc(req, rc, &err);
-        return;
-    }
-    int64_t expires = api_now() + (int64_t)DEVICE_PAT_DAYS * 86400;
-    api_new_id(id);
-    struct principal actor = { .user = u };
-    struct audit_entry audit =
-        api_audit_entry(req, &actor, "token.create", id, "ok", g->client_name);
-    rc = opaque_token_new("da_pat_", &token, pat_hash, &err);
-    if (!rc)
-        rc = device_grants_redeem(app->core.store, hash, api_now(), id, pat_hash, expires, &audit,
-                                  &err);
-    if (rc == RC_CONFLICT)
+    char id[RAND_ID_LEN + 1];
+    int64_t expires = 0;
+    enum rc rc = core_device_redeem(&app->core, http_req_client_ip(req), device_code, g, &u, id,
+                                    &token, &expires, &err);
+    if (rc == RC_FORBIDDEN)
+        respond_grant_error(req, "access_denied", err.msg);
+    else if (rc == RC_CONFLICT)
         respond_grant_error(req, "invalid_grant", "This device code was used already");
     else if (rc)
         http_respond_rc(req, rc, &err);
@@ -209,18 +115,13 @@ static void post_token(struct http_req *req, void *appv)
     struct app *app = appv;
     json_t *root = NULL;
     const char *device_code = NULL;
-    char hash[SHA256_HEX_LEN + 1], detail[96];
+    char detail[96];
     struct device_grant g = { 0 };
     enum device_poll state = DEVICE_POLL_UNKNOWN;
     struct err err;
     if (!api_body(req, &root, "{s:s}", "device_code", &device_code))
         return;
-    enum rc rc = RC_OK;
-    if (opaque_token_well_formed(device_code, DEVICE_PREFIX)) {
-        opaque_token_hash(device_code, hash);
-        rc = device_grants_poll(app->core.store, hash, now_ms(), DEVICE_POLL_SLACK_MS,
-                                DEVICE_SLOW_DOWN_S, DEVICE_MAX_INTERVAL, &state, &g, &err);
-    }
+    enum rc rc = core_device_poll(&app->core, device_code, &state, &g, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -253,7 +154,7 @@ static void post_token(struct http_req *req, void *appv)
                             "Waiting for the sign-in to be approved in the browser");
         break;
     case DEVICE_POLL_APPROVED:
-        redeem(req, app, hash, &g);
+        redeem(req, app, device_code, &g);
         break;
     }
 out:
@@ -267,45 +168,32 @@ static void decide(struct http_req *req, struct app *app, bool approve)
     struct principal p;
     json_t *root = NULL;
     const char *typed = NULL;
-    char code[DEVICE_USER_CODE_LEN + 1], shown[DEVICE_USER_CODE_LEN + 2];
-    const char *action = approve ? "device.approve" : "device.deny";
+    char shown[DEVICE_USER_CODE_LEN + 2];
     struct device_grant g;
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
     if (!api_body(req, &root, "{s:s}", "user_code", &typed))
         return;
-    /* a token must not mint tokens (as POST /api/tokens): approving needs a signed-in person */
-    if (p.via_pat) {
-        http_respond_error(req, 403, "A personal access token cannot approve a sign-in; sign in");
+    /* refused before the rate limit, as POST /api/tokens refuses a token */
+    enum rc rc = core_device_may_decide(&p, &err);
+    if (rc) {
+        http_respond_rc(req, rc, &err);
         goto out;
     }
     if (!api_rate_limit(req, app, p.user.email))
         goto out;
-    if (!normalize_user_code(typed, code)) {
-        http_respond_error(req, 422, "user_code: 8 letters, as shown by the CLI (XXXX-XXXX)");
-        goto out;
-    }
-    display_code(code, shown);
-    /* read first so the audit record names the client; the decision re-checks atomically */
-    enum rc rc = device_grants_pending(app->core.store, code, api_now(), &g, &err);
-    char *detail = rc ? xstrdup("unknown or expired code")
-                      : xasprintf("%s from %s", g.client_name, g.client_ip);
-    struct audit_entry audit = api_audit_entry(req, &p, action, shown, "ok", detail);
-    if (!rc)
-        rc = device_grants_decide(app->core.store, code, p.user.id, approve, api_now(), &audit, &g,
-                                  &err);
-    if (rc == RC_NOTFOUND) {
-        api_audit(app, req, &p, action, shown, "failed", detail);
-        http_respond_error(req, 404, "Unknown or expired code; start again with da login");
+    rc = core_device_decide(&app->core, http_req_client_ip(req), &p, typed, approve, &g, &err);
+    if (rc == RC_INVALID) {
+        http_respond_error(req, 422, "%s", err.msg);
     } else if (rc) {
         http_respond_rc(req, rc, &err);
     } else {
+        core_device_display_code(g.user_code, shown);
         http_respond_json(req, 200,
                           json_pack("{s:s, s:s, s:s}", "status", approve ? "approved" : "denied",
                                     "user_code", shown, "client_name", g.client_name));
     }
-    free(detail);
 out:
     json_decref(root);
 }
@@ -401,7 +289,7 @@ static enum rc page_signed_out(struct buf *b)
 static enum rc page_grant(struct buf *b, const struct principal *p, const struct device_grant *g)
 {
     char shown[DEVICE_USER_CODE_LEN + 2], expires[ISOTIME_SIZE], days[16];
-    display_code(g->user_code, shown);
+    core_device_display_code(g->user_code, shown);
     isotime_format((time_t)g->expires_at, expires);
     snprintf(days, sizeof(days), "%d", DEVICE_PAT_DAYS);
     return html_printf(
@@ -427,7 +315,6 @@ static void get_page(struct http_req *req, void *appv)
     struct device_grant g;
     struct err err;
     struct buf b;
-    char code[DEVICE_USER_CODE_LEN + 1];
     const char *typed = http_req_query(req, "user_code");
     buf_init(&b, DEVICE_PAGE_MAX);
     enum rc rc = buf_append_str(&b, page_head);
@@ -448,9 +335,7 @@ static void get_page(struct http_req *req, void *appv)
             buf_cleanup(&b);
             return;
         }
-        enum rc found = normalize_user_code(typed, code)
-                            ? device_grants_pending(app->core.store, code, api_now(), &g, &err)
-                            : RC_NOTFOUND;
+        enum rc found = core_device_pending(&app->core, typed, &g, &err);
         if (found == RC_OK) {
             if (!rc)
                 rc = page_grant(&b, &p, &g);
@@ -528,7 +413,6 @@ static void get_current_token(struct http_req *req, void *appv)
     struct principal p;
     struct pat_info t;
     struct err err;
-    char hash[SHA256_HEX_LEN + 1];
     if (!api_require_user(req, app, &p))
         return;
     const char *h = http_req_header(req, "Authorization");
@@ -538,8 +422,7 @@ static void get_current_token(struct http_req *req, void *appv)
                            "token");
         return;
     }
-    opaque_token_hash(h + 7, hash);
-    enum rc rc = pats_get_by_hash(app->core.store, hash, &t, &err);
+    enum rc rc = core_pat_describe(&app->core, h + 7, &t, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;

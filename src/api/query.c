@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/mem.h"
 
 #define HEADER_SLACK       (256 * 1024) /* room for the column names and types around the rows */

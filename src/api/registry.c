@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/buf.h"
 #include "base/ident.h"
 

@@ -19,6 +19,7 @@
 
 #include "api/access.h"
 #include "api/authn.h"
+#include "api/request.h"
 #include "auth/crypto.h"
 #include "base/buf.h"
 #include "base/ident.h"

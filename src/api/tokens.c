@@ -1,18 +1,11 @@
-/* tokens.c — personal access tokens for the CLI and scripts: random, shown once, stored as a
- * SHA-256 hash, named, expiring, revocable, with a last-used time. A token can only be made
- * from a signed-in session, never from another token, so a leaked token cannot mint more. */
-#include <stdio.h>
+/* tokens.c — personal access tokens over HTTP: create (shown once), list, revoke. The rules
+ * (who may mint one, names, lifetimes) are the domain layer's (core/identity.h). */
 #include <stdlib.h>
-#include <string.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "auth/opaque_token.h"
-#include "base/mem.h"
-
-#define PAT_PREFIX       "da_pat_"
-#define PAT_DEFAULT_DAYS 90
-#define PAT_MAX_DAYS     365
-#define PAT_NAME_MAX     128
+#include "core/identity.h"
 
 static void create_token(struct http_req *req, void *appv)
 {
@@ -22,28 +15,22 @@ static void create_token(struct http_req *req, void *appv)
     const char *name = NULL;
     json_int_t days = PAT_DEFAULT_DAYS;
     char *token = NULL;
-    char hash[SHA256_HEX_LEN + 1], id[USER_ID_LEN + 1];
+    char id[RAND_ID_LEN + 1];
+    int64_t expires = 0;
     struct err err;
     if (!api_require_user(req, app, &p) ||
         !api_body(req, &root, "{s:s, s?I}", "name", &name, "expires_in_days", &days))
         return;
-    if (p.via_pat) {
-        http_respond_error(req, 403, "A personal access token cannot create tokens; sign in");
-        goto out;
-    }
-    if (!*name || strlen(name) > PAT_NAME_MAX || days < 1 || days > PAT_MAX_DAYS) {
-        http_respond_error(req, 422, "name: 1 to %d characters; expires_in_days: 1 to %d",
-                           PAT_NAME_MAX, PAT_MAX_DAYS);
+    /* checked before the rate limit, so a refused request does not spend a token of it */
+    enum rc rc = core_pat_check(&p, name, days, &err);
+    if (rc) {
+        http_respond_error(req, rc == RC_INVALID ? 422 : rc_http_status(rc), "%s", err.msg);
         goto out;
     }
     if (!api_rate_limit(req, app, NULL))
         goto out;
-    int64_t expires = api_now() + (int64_t)days * 86400;
-    api_new_id(id);
-    struct audit_entry audit = api_audit_entry(req, &p, "token.create", id, "ok", name);
-    enum rc rc = opaque_token_new(PAT_PREFIX, &token, hash, &err);
-    if (!rc)
-        rc = pats_create(app->core.store, id, p.user.id, name, hash, expires, &audit, &err);
+    rc = core_pat_create(&app->core, http_req_client_ip(req), &p, name, days, id, &token, &expires,
+                         &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -65,7 +52,7 @@ static void list_tokens(struct http_req *req, void *appv)
     struct err err;
     if (!api_require_user(req, app, &p))
         return;
-    enum rc rc = pats_list(app->core.store, p.user.id, &list, &len, &err);
+    enum rc rc = core_pat_list(&app->core, &p, &list, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
@@ -91,8 +78,7 @@ static void revoke_token(struct http_req *req, void *appv)
     if (!api_require_user(req, app, &p))
         return;
     const char *id = http_req_param(req, "id");
-    struct audit_entry audit = api_audit_entry(req, &p, "token.revoke", id, "ok", NULL);
-    enum rc rc = pats_revoke(app->core.store, p.user.id, id, &audit, &err);
+    enum rc rc = core_pat_revoke(&app->core, http_req_client_ip(req), &p, id, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else

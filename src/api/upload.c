@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "api/authn.h"
+#include "api/request.h"
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "base/rand.h"

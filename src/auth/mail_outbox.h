@@ -1,5 +1,5 @@
-/* mail_outbox.h — mail sent in the background (so that an answer takes the same time whether
- * or not a mail goes out), by threads that are tracked and joined: at shutdown
+/* mail_outbox.h — mail sent in the background (so that an SMTP conversation, seconds long,
+ * never holds up an answer), by threads that are tracked and joined: at shutdown
  * mail_outbox_drain waits, for a bounded time, for the mails under way instead of cutting
  * them off or leaving threads behind. One outbox per process (its state is module-level,
  * like the log's). */

@@ -89,6 +89,11 @@ bool isotime_parse(const char *s, time_t *out_t)
     return true;
 }
 
+int64_t clock_now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
 int64_t clock_mono_us(void)
 {
     struct timespec ts;

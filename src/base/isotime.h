@@ -19,6 +19,10 @@ void isotime_format(time_t t, char out[ISOTIME_SIZE]);
  * may stand for the T). Other offsets are refused: da stores UTC only. */
 bool isotime_parse(const char *s, time_t *out_t);
 
+/* Wall-clock seconds since the epoch: what expiry times in the state store and in tokens
+ * count in. */
+int64_t clock_now_s(void);
+
 /* Monotonic clock in microseconds, for durations. */
 int64_t clock_mono_us(void);
 

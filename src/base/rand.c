@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/log.h"
 #include "base/mem.h"
 
 enum rc rand_bytes(void *out, size_t len, struct err *err)
@@ -43,4 +44,13 @@ enum rc rand_hex(char *out, size_t nbytes, struct err *err)
     mem_wipe(raw, nbytes);
     free(raw);
     return rc;
+}
+
+void rand_id(char out[RAND_ID_LEN + 1])
+{
+    struct err err;
+    if (rand_hex(out, RAND_ID_LEN / 2, &err) != RC_OK) {
+        log_error("rand", "no randomness: %s", err.msg);
+        abort();
+    }
 }

@@ -14,6 +14,12 @@ enum rc rand_bytes(void *out, size_t len, struct err *err) WARN_UNUSED;
  * (which holds at least 2*nbytes+1 bytes). */
 enum rc rand_hex(char *out, size_t nbytes, struct err *err) WARN_UNUSED;
 
+#define RAND_ID_LEN 32 /* hex characters of rand_id() */
+
+/* Writes a fresh random id, RAND_ID_LEN lowercase hex characters plus a NUL, into out. Aborts
+ * when the kernel gives no randomness: an id that is not random could collide or be guessed. */
+void rand_id(char out[RAND_ID_LEN + 1]);
+
 /* Writes the hex form of len bytes of data into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *data, size_t len, char *out);
 

@@ -14,11 +14,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "api/authn.h"
-#include "auth/password.h"
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "cmd/admin_int.h"
+#include "core/identity.h"
 
 static void bootstrap_help(void)
 {
@@ -102,32 +101,23 @@ static int admin_bootstrap(int argc, char **argv)
     char *password = read_password_line();
     char *state = xasprintf("%s/state", data_dir);
     char *db = xasprintf("%s/system.sqlite", state);
-    char *phc = NULL;
-    struct user u = { .active = true };
+    struct user_new in = { .email = email, .name = name, .role = "admin", .password = password };
+    struct user u;
     enum rc rc = password ? RC_OK : err_set(&err, RC_INVALID, "no password on standard input");
+    /* checked before the state folder is made, so a typo leaves nothing behind */
     if (!rc)
-        rc = api_user_fill(&u, email, name, "admin", &err);
-    if (!rc)
-        rc = password_check_policy(password, &err);
+        rc = core_user_check(&in, &err);
     if (!rc)
         rc = file_mkdir_p(state, 0700, &err);
     if (!rc)
         rc = store_open(db, 1, &store, &err);
+    struct core core = { .store = store };
     if (!rc)
-        rc = password_hash(password, &phc, &err);
-    api_new_id(u.id);
-    struct audit_entry audit = { .actor_email = u.email,
-                                 .action = "bootstrap",
-                                 .target = u.email,
-                                 .result = "ok",
-                                 .detail = "da admin bootstrap" };
-    if (!rc)
-        rc = users_create_first_admin(store, &u, phc, &audit, &err);
+        rc = core_first_admin_create(&core, "cli", NULL, &in, "da admin bootstrap", &u, &err);
     store_close(&store);
     if (password)
         mem_wipe(password, strlen(password));
     free(password);
-    free(phc);
     free(state);
     free(db);
     if (rc) {

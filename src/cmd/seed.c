@@ -7,62 +7,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/authn.h"
 #include "auth/opaque_token.h"
-#include "auth/password.h"
 #include "base/b64.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "core/identity.h"
 #include "data/demo.h"
 #include "store/access.h"
 
-#define BOOTSTRAP_LIFETIME_S (24 * 3600)
-
-static enum rc create_user(struct app *app, const char *email, const char *name, const char *role,
+/* A user made at startup: by no one (the server itself), from nowhere. */
+static enum rc create_user(struct core *core, const char *email, const char *name, const char *role,
                            const char *password, struct err *err)
 {
-    struct user u = { .active = true };
-    char *phc = NULL;
-    enum rc rc = api_user_fill(&u, email, name, role, err);
-    if (!rc)
-        rc = password_check_policy(password, err);
-    if (!rc)
-        rc = password_hash(password, &phc, err);
-    api_new_id(u.id);
-    struct audit_entry audit = {
-        .action = "user.create", .target = email, .result = "ok", .detail = "seeded at startup"
-    };
-    if (!rc)
-        rc = users_create(app->core.store, &u, phc, &audit, err);
-    free(phc);
-    return rc;
+    if (!password)
+        return err_set(err, RC_INVALID, "password is required");
+    struct user_new in = { .email = email, .name = name, .role = role, .password = password };
+    return core_user_create(core, NULL, NULL, &in, "seeded at startup", NULL, NULL, err);
 }
 
-static enum rc seed_admin(struct app *app, struct err *err)
+static enum rc seed_admin(struct core *core, struct err *err)
 {
-    const struct config *c = app->core.cfg;
+    const struct config *c = core->cfg;
     if (!c->seed_admin_email)
         return RC_OK;
     struct user u;
-    enum rc rc = users_get_by_email(app->core.store, c->seed_admin_email, &u, NULL, err);
+    enum rc rc = users_get_by_email(core->store, c->seed_admin_email, &u, NULL, err);
     if (rc != RC_NOTFOUND)
         return rc; /* present: its password is its own business now */
-    rc = create_user(app, c->seed_admin_email, "Admin", "admin", c->seed_admin_password, err);
-    if (rc)
-        return err_set(err, rc, "SEED_ADMIN_EMAIL: %s", err->msg);
+    rc = create_user(core, c->seed_admin_email, "Admin", "admin", c->seed_admin_password, err);
+    if (rc) {
+        struct err why = *err; /* vsnprintf must not read the buffer it writes */
+        return err_set(err, rc, "SEED_ADMIN_EMAIL: %s", why.msg);
+    }
     log_info("auth", "created the seeded admin %s", c->seed_admin_email);
     return RC_OK;
 }
 
 /* customers and support_tickets hold personal data: private, so the grant model shows. */
-static enum rc seed_demo_tables(struct app *app, struct err *err)
+static enum rc seed_demo_tables(struct core *core, struct err *err)
 {
     static const char *names[] = { "customers",   "products",     "orders",
                                    "order_items", "web_sessions", "support_tickets" };
     for (size_t i = 0; i < ARRAY_LEN(names); i++) {
         struct table_entry t = { 0 };
-        if (tables_get(app->core.store, names[i], &t, err) == RC_OK)
+        if (tables_get(core->store, names[i], &t, err) == RC_OK)
             continue;
         snprintf(t.id, sizeof(t.id), "%s", names[i]);
         snprintf(t.name, sizeof(t.name), "%s", names[i]);
@@ -75,7 +64,7 @@ static enum rc seed_demo_tables(struct app *app, struct err *err)
         struct audit_entry audit = {
             .action = "table.register", .target = names[i], .result = "ok", .detail = "demo"
         };
-        enum rc rc = tables_register(app->core.store, &t, "demo", &audit, err);
+        enum rc rc = tables_register(core->store, &t, "demo", &audit, err);
         if (rc)
             return rc;
     }
@@ -92,7 +81,7 @@ static enum rc random_password(char out[32], struct err *err)
     return rc;
 }
 
-static enum rc seed_demo_users(struct app *app, struct err *err)
+static enum rc seed_demo_users(struct core *core, struct err *err)
 {
     static const struct {
         const char *email, *name, *role;
@@ -101,14 +90,14 @@ static enum rc seed_demo_users(struct app *app, struct err *err)
         { "analyst@example.com", "Demo Analyst", "analyst" },
     };
     int64_t total = 0, admins = 0;
-    enum rc rc = users_count(app->core.store, &total, &admins, err);
+    enum rc rc = users_count(core->store, &total, &admins, err);
     if (rc || total > 0)
         return rc; /* demo users only on a server nobody uses yet */
     for (size_t i = 0; i < ARRAY_LEN(demo); i++) {
         char password[32];
         rc = random_password(password, err);
         if (!rc)
-            rc = create_user(app, demo[i].email, demo[i].name, demo[i].role, password, err);
+            rc = create_user(core, demo[i].email, demo[i].name, demo[i].role, password, err);
         if (!rc)
             log_warn("demo", "demo %s: %s password %s (shown once; change it or delete the user)",
                      demo[i].role, demo[i].email, password);
@@ -119,19 +108,11 @@ static enum rc seed_demo_users(struct app *app, struct err *err)
     return RC_OK;
 }
 
-static enum rc offer_bootstrap(struct app *app, struct err *err)
+static enum rc offer_bootstrap(struct core *core, struct err *err)
 {
-    int64_t total = 0, admins = 0;
-    enum rc rc = users_count(app->core.store, &total, &admins, err);
-    if (rc || admins > 0)
-        return rc;
     char *code = NULL;
-    char hash[SHA256_HEX_LEN + 1];
-    rc = opaque_token_new(BOOTSTRAP_PREFIX, &code, hash, err);
-    if (!rc)
-        rc = one_time_create(app->core.store, hash, "bootstrap", NULL,
-                             api_now() + BOOTSTRAP_LIFETIME_S, err);
-    if (!rc)
+    enum rc rc = core_bootstrap_code_new(core, &code, err);
+    if (code)
         log_warn("auth",
                  "no admin yet. Bootstrap code (single use, 24 h): %s  -- POST /auth/bootstrap "
                  "{\"code\", \"email\", \"password\"}, or on this machine: da admin bootstrap",
@@ -140,14 +121,14 @@ static enum rc offer_bootstrap(struct app *app, struct err *err)
     return rc;
 }
 
-enum rc seed_run(struct app *app, bool demo, struct err *err)
+enum rc seed_run(struct core *core, bool demo, struct err *err)
 {
-    enum rc rc = seed_admin(app, err);
+    enum rc rc = seed_admin(core, err);
     if (!rc && demo)
-        rc = seed_demo_tables(app, err);
+        rc = seed_demo_tables(core, err);
     if (!rc && demo)
-        rc = seed_demo_users(app, err);
+        rc = seed_demo_users(core, err);
     if (!rc)
-        rc = offer_bootstrap(app, err);
+        rc = offer_bootstrap(core, err);
     return rc;
 }

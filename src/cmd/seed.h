@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "api/api.h"
+#include "core/core.h"
 
-enum rc seed_run(struct app *app, bool demo, struct err *err) WARN_UNUSED;
+enum rc seed_run(struct core *core, bool demo, struct err *err) WARN_UNUSED;
 
 #endif

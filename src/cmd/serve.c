@@ -334,7 +334,7 @@ int cmd_serve(int argc, char **argv)
     if (!rc && args.demo)
         rc = make_demo(&app, (int)args.demo_scale, &err);
     if (!rc)
-        rc = seed_run(&app, args.demo, &err);
+        rc = seed_run(&app.core, args.demo, &err);
     if (!rc) {
         struct dataplane_options dopt = { .data_dir = cfg.data_dir,
                                           .store = app.core.store,

@@ -40,16 +40,6 @@ bool core_can_read(struct core *core, const struct user *u, const char *table_id
 
 /* ------------------------------------------------------------------ names */
 
-/* A fresh random id: 32 hex characters. */
-static void new_id(char out[USER_ID_LEN + 1])
-{
-    struct err err;
-    if (rand_hex(out, USER_ID_LEN / 2, &err) != RC_OK) {
-        log_error("access", "no randomness: %s", err.msg);
-        abort(); /* an id that is not random could collide or be guessed */
-    }
-}
-
 static bool name_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -222,7 +212,7 @@ enum rc core_group_create(struct core *core, const struct principal *actor, cons
     if (!group_name_valid(name))
         return err_set(err, RC_BADVALUE, "name: 1 to %d characters from [A-Za-z0-9_.-]",
                        GROUP_NAME_MAX);
-    new_id(out_id);
+    rand_id(out_id);
     struct audit_entry audit = core_audit_entry(from, actor, "group.create", name, "ok", NULL);
     return groups_create(core->store, out_id, name, &audit, err);
 }
@@ -305,7 +295,7 @@ enum rc core_request_create(struct core *core, const struct principal *actor, co
         rc = err_set(err, RC_CONFLICT, "You can already read this table");
     if (rc)
         return rc;
-    new_id(out_id);
+    rand_id(out_id);
     snprintf(out_table_id, TABLE_ID_MAX + 1, "%s", t.id);
     struct audit_entry audit =
         core_audit_entry(from, actor, "access_request.create", t.id, "ok", out_id);

@@ -2,7 +2,8 @@
  * authorization): a pending grant waits for a signed-in user to approve or deny its user
  * code, the CLI polls it with its device code (stored only as a hash), and an approved grant
  * is spent exactly once for a new personal access token. Kept in the state store, so a
- * server restart does not lose a sign-in in progress. api/device.c is the only caller. */
+ * server restart does not lose a sign-in in progress. core/device.c is the only caller (and
+ * core/tokens.c of pats_get_by_hash). */
 #ifndef DA_STORE_DEVICE_H
 #define DA_STORE_DEVICE_H
 

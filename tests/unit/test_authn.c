@@ -11,7 +11,9 @@
 #include "api/authn.h"
 #include "auth/jwt.h"
 #include "auth/opaque_token.h"
+#include "base/isotime.h"
 #include "base/mem.h"
+#include "core/identity.h"
 #include "helpers.h"
 #include "store/identity.h"
 #include "store/store_int.h"
@@ -47,15 +49,15 @@ static int setup(void **state)
 
     char hash[SHA256_HEX_LEN + 1];
     assert_int_equal(opaque_token_new("da_pat_", &f->pat, hash, &err), RC_OK);
-    assert_int_equal(pats_create(f->store, "t1", "u1", "test", hash, api_now() + 3600, NULL, &err),
-                     RC_OK);
+    assert_int_equal(
+        pats_create(f->store, "t1", "u1", "test", hash, clock_now_s() + 3600, NULL, &err), RC_OK);
 
     struct jwt_claims c = { 0 };
     snprintf(c.sub, sizeof(c.sub), "u1");
     snprintf(c.email, sizeof(c.email), "ana@example.com");
     snprintf(c.role, sizeof(c.role), "analyst");
     snprintf(c.jti, sizeof(c.jti), "session-1");
-    c.iat = api_now();
+    c.iat = clock_now_s();
     c.exp = c.iat + 3600;
     assert_int_equal(
         sessions_create(f->store, c.jti, "u1", c.exp, "127.0.0.1", "password", NULL, &err), RC_OK);
@@ -84,7 +86,7 @@ static void test_a_busy_store_is_503_not_401(void **state)
     struct err err;
     const char *tokens[] = { f->pat, f->jwt };
     for (size_t i = 0; i < 2; i++) {
-        assert_int_equal(api_token_user(&f->app, tokens[i], &p, &err), RC_OK);
+        assert_int_equal(core_principal_from_token(&f->app.core, tokens[i], &p, &err), RC_OK);
         assert_string_equal(p.user.email, "ana@example.com");
     }
 
@@ -94,7 +96,7 @@ static void test_a_busy_store_is_503_not_401(void **state)
     for (size_t i = 0; i < 2; i++)
         assert_int_equal(store_conn_acquire(f->store, &held[i], &err), RC_OK);
     for (size_t i = 0; i < 2; i++) {
-        enum rc rc = api_token_user(&f->app, tokens[i], &p, &err);
+        enum rc rc = core_principal_from_token(&f->app.core, tokens[i], &p, &err);
         assert_int_equal(rc, RC_BUSY);
         assert_int_equal(api_auth_failure_status(rc), 503);
         assert_int_equal(rc_http_status(rc), 503);
@@ -104,10 +106,10 @@ static void test_a_busy_store_is_503_not_401(void **state)
 
     /* the same tokens work again; a refused token is still 401 */
     for (size_t i = 0; i < 2; i++)
-        assert_int_equal(api_token_user(&f->app, tokens[i], &p, &err), RC_OK);
+        assert_int_equal(core_principal_from_token(&f->app.core, tokens[i], &p, &err), RC_OK);
     char *other = NULL, hash[SHA256_HEX_LEN + 1];
     assert_int_equal(opaque_token_new("da_pat_", &other, hash, &err), RC_OK);
-    enum rc rc = api_token_user(&f->app, other, &p, &err);
+    enum rc rc = core_principal_from_token(&f->app.core, other, &p, &err);
     assert_int_equal(rc, RC_UNAUTHORIZED);
     assert_int_equal(api_auth_failure_status(rc), 401);
     opaque_token_free(other);
@@ -144,7 +146,8 @@ static void *checker(void *p)
     for (int i = 0; i < 300; i++) {
         struct principal pr;
         struct err err;
-        if (api_token_user(&w->f->app, (i % 2) ? w->f->pat : w->f->jwt, &pr, &err) != RC_OK)
+        if (core_principal_from_token(&w->f->app.core, (i % 2) ? w->f->pat : w->f->jwt, &pr,
+                                      &err) != RC_OK)
             w->refused++;
     }
     return NULL;

@@ -1,0 +1,12 @@
+/* identity_int.h — what the identity files (sessions.c, users.c, tokens.c, signin.c) share
+ * and no surface needs. */
+#ifndef DA_CORE_IDENTITY_INT_H
+#define DA_CORE_IDENTITY_INT_H
+
+#include "core/principal.h"
+
+/* RC_OK when actor may administer users: an admin, or NULL (the server itself, as in startup
+ * seeding). RC_FORBIDDEN "Requires role admin" otherwise. */
+enum rc identity_require_admin(const struct principal *actor, struct err *err) WARN_UNUSED;
+
+#endif
