@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/hex.h"
 #include "base/mem.h"
 #include "base/rand.h"
 
@@ -23,8 +24,6 @@
  * ones a folding space. */
 #define MAIL_WORD_FIRST 55
 #define MAIL_WORD_NEXT  63
-
-static const char hex_digits[] = "0123456789ABCDEF";
 
 static bool is_alnum(unsigned char c)
 {
@@ -167,8 +166,8 @@ static enum rc append_subject(struct buf *b, const char *subject, struct err *er
                 enc[elen++] = (char)c;
             } else {
                 enc[elen++] = '=';
-                enc[elen++] = hex_digits[c >> 4];
-                enc[elen++] = hex_digits[c & 15];
+                hex_byte_upper(c, enc + elen);
+                elen += 2;
             }
         }
         if (word + elen > room) {
@@ -209,8 +208,7 @@ static enum rc append_qp_body(struct buf *b, const char *body)
             elen = 1;
         } else {
             enc[0] = '=';
-            enc[1] = hex_digits[c >> 4];
-            enc[2] = hex_digits[c & 15];
+            hex_byte_upper(c, enc + 1);
             elen = 3;
         }
         if (col + elen > MAIL_QP_LINE) {

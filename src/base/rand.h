@@ -14,7 +14,4 @@ enum rc rand_bytes(void *out, size_t len, struct err *err) WARN_UNUSED;
  * (which holds at least 2*nbytes+1 bytes). */
 enum rc rand_hex(char *out, size_t nbytes, struct err *err) WARN_UNUSED;
 
-/* Writes the hex form of len bytes of data into out (2*len+1 bytes). */
-void hex_encode(const unsigned char *data, size_t len, char *out);
-
 #endif

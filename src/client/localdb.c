@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -268,7 +268,7 @@ static void source_digest(const char *dir, const json_t *state, char out[SHA256_
         json_pack("{s:s, s:O?, s:O?}", "dir", dir, "server", json_object_get(state, "server"),
                   "tables", json_object_get(state, "tables"));
     char *text = src ? json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    crypto_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
     free(text);
     json_decref(src);
 }

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/fileio.h"
 #include "base/isotime.h"
 #include "base/mem.h"
@@ -170,7 +170,7 @@ static enum rc hash_local(void *ctx, const char *relpath, char out[65], struct e
     free(path);
     if (fd < 0)
         return err_set(err, RC_IO, "cannot read %s: %s", relpath, strerror(errno));
-    enum rc rc = crypto_sha256_fd_hex(fd, out, err);
+    enum rc rc = sha256_fd_hex(fd, out, err);
     close(fd);
     return rc;
 }
