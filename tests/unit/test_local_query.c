@@ -19,11 +19,11 @@
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
+#include "client/local_query.h"
 #include "client/output.h"
 #include "data/duck.h"
 #include "duck_helpers.h"
 #include "helpers.h"
-#include "query/local.h"
 #include "query/result.h"
 
 struct folder {
