@@ -11,7 +11,7 @@
 
 #include "base/fileio.h"
 #include "base/mem.h"
-#include "client/profile.h"
+#include "client/settings.h"
 
 #define STATE_MAX (64 * 1024 * 1024)
 
@@ -50,7 +50,7 @@ enum rc syncdir_path(const char *server, const char *dir_flag, char **out, struc
     if (dir_flag && *dir_flag)
         return absolute(dir_flag, out, err);
     char *remembered = NULL;
-    enum rc rc = profile_server_get(server, "sync_dir", &remembered, err);
+    enum rc rc = settings_server_get(server, "sync_dir", &remembered, err);
     if (rc == RC_OK) {
         rc = absolute(remembered, out, err);
         free(remembered);

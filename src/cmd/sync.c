@@ -378,9 +378,9 @@ static void remember_folder(struct run *r)
 {
     struct err err = { { 0 } };
     char *old = NULL;
-    enum rc rc = profile_server_get(r->cl.server, "sync_dir", &old, &err);
+    enum rc rc = settings_server_get(r->cl.server, "sync_dir", &old, &err);
     if (rc == RC_NOTFOUND || (!rc && strcmp(old, r->dir) != 0))
-        rc = profile_server_set(r->cl.server, "sync_dir", r->dir, &err);
+        rc = settings_server_set(r->cl.server, "sync_dir", r->dir, &err);
     if (rc)
         fprintf(stderr, "da sync: warning: cannot remember the folder: %s\n", err.msg);
     free(old);

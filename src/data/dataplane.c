@@ -18,7 +18,7 @@
 #include "base/metrics.h"
 #include "data/duck.h"
 #include "data/filehash.h"
-#include "data/profile.h"
+#include "data/table_profile.h"
 #include "store/datastate.h"
 #include "store/registry.h"
 #include "store/store.h"

@@ -1,6 +1,6 @@
-/* profile.c — the table profiler (see profile.h for the JSON it returns). Pure computation over
- * one relation of a caller's struct duck: it reads, and writes nothing but a TEMP sample table
- * that it drops again. The work is a few SQL passes, each batched over all columns:
+/* table_profile.c — the table profiler (see table_profile.h for the JSON it returns). Pure
+ * computation over one relation of a caller's struct duck: it reads, and writes nothing but a TEMP
+ * sample table that it drops again. The work is a few SQL passes, each batched over all columns:
  *   1. count(*) over the relation (exact, even when sampling);
  *   2. only when the relation is bigger than sample_rows: a reservoir sample into a TEMP table;
  *   3. DESCRIBE, for names and types;
@@ -10,7 +10,7 @@
  *      column (bucket numbers computed from pass 4's min and max), each set's top values
  *      picked with min_by(.., N) rather than a window sort.
  * Column names only ever reach SQL through duck_sql_quote_ident. Called by the catalog code. */
-#include "data/profile.h"
+#include "data/table_profile.h"
 
 #include <jansson.h>
 #include <math.h>
