@@ -21,11 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sha256.h"
 #include "base/fileio.h"
+#include "base/format.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/sha256.h"
 #include "client/client.h"
 #include "client/fetch.h"
 #include "client/localdb.h"
@@ -240,18 +241,6 @@ struct progress {
     bool drawn;
 };
 
-static void human_bytes(uint64_t n, char out[32])
-{
-    if (n >= 1024ull * 1024 * 1024)
-        snprintf(out, 32, "%.2f GB", (double)n / (1024.0 * 1024 * 1024));
-    else if (n >= 1024 * 1024)
-        snprintf(out, 32, "%.1f MB", (double)n / (1024.0 * 1024));
-    else if (n >= 1024)
-        snprintf(out, 32, "%.1f kB", (double)n / 1024.0);
-    else
-        snprintf(out, 32, "%" PRIu64 " bytes", n);
-}
-
 static void draw_progress(void *ctx, const struct fetch_progress *p, bool final)
 {
     struct progress *pr = ctx;
@@ -265,9 +254,9 @@ static void draw_progress(void *ctx, const struct fetch_progress *p, bool final)
     }
     char done[32], total[32], rate[32];
     double s = (double)(clock_mono_us() - pr->start_us) / 1e6;
-    human_bytes(p->bytes_done, done);
-    human_bytes(p->bytes_total, total);
-    human_bytes(s > 0 ? (uint64_t)((double)p->bytes_received / s) : 0, rate);
+    format_bytes(p->bytes_done, done);
+    format_bytes(p->bytes_total, total);
+    format_bytes(s > 0 ? (uint64_t)((double)p->bytes_received / s) : 0, rate);
     fprintf(stderr, "\r\033[Kda sync: %zu/%zu files, %s of %s, %s/s", p->files_done, p->files_total,
             done, total, rate);
     fflush(stderr);
@@ -539,7 +528,7 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
     if (r->a.quiet)
         return;
     char bytes[32];
-    human_bytes(r->bytes, bytes);
+    format_bytes(r->bytes, bytes);
     printf("Synced %zu table%s into %s: %zu file%s downloaded (%s), %zu unchanged, %zu "
            "removed",
            db->n_views, db->n_views == 1 ? "" : "s", r->dir, downloaded, downloaded == 1 ? "" : "s",

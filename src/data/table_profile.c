@@ -26,6 +26,7 @@
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/utf8.h"
 
 #define PROFILE_SQL_MAX             (64 * 1024 * 1024)
 #define PROFILE_DEFAULT_SAMPLE_ROWS 1000000
@@ -181,30 +182,6 @@ static double round4(double x)
     return round(x * 10000.0) / 10000.0;
 }
 
-/* The length of the longest prefix of s that is at most max bytes of whole, valid UTF-8
- * characters: where a string value is cut, and a guard for the JSON encoder. */
-static size_t utf8_prefix(const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (p[i]) {
-        size_t n = p[i] < 0x80             ? 1
-                   : (p[i] & 0xE0) == 0xC0 ? 2
-                   : (p[i] & 0xF0) == 0xE0 ? 3
-                   : (p[i] & 0xF8) == 0xF0 ? 4
-                                           : 0;
-        if (n == 0 || i + n > max)
-            break;
-        size_t k = 1;
-        while (k < n && (p[i + k] & 0xC0) == 0x80)
-            k++;
-        if (k < n)
-            break;
-        i += n;
-    }
-    return i;
-}
-
 /* ---- JSON building: a sticky failure flag instead of a check per call --------------------- */
 
 static void put(json_t *obj, const char *key, json_t *v, bool *bad)
@@ -219,12 +196,12 @@ static void push(json_t *arr, json_t *v, bool *bad)
         *bad = true;
 }
 
-/* A JSON string of the first max bytes of s at most, cut at a character boundary. jansson
- * refuses some sequences utf8_prefix lets through (surrogates, overlong forms), which DuckDB
- * never stores; should one come, the value degrades to null instead of failing the profile. */
+/* A JSON string of the first max bytes of s at most, cut at a character boundary (and before
+ * a malformed sequence, which DuckDB never stores). Should jansson still refuse it, the value
+ * degrades to null instead of failing the profile. */
 static json_t *utf8_json(const char *s, size_t max)
 {
-    json_t *j = json_stringn(s, utf8_prefix(s, max));
+    json_t *j = json_stringn(s, utf8_prefix(s, strlen(s), max));
     return j ? j : json_null();
 }
 
