@@ -136,6 +136,7 @@ static bool scan_strings(struct scan *s, char ***out, int *n)
 {
     if (*out) /* a repeated key */
         return false;
+    size_t cap = 1;
     *out = xcalloc(1, sizeof(char *));
     *n = 0;
     if (!eat(s, '['))
@@ -143,7 +144,7 @@ static bool scan_strings(struct scan *s, char ***out, int *n)
     if (eat(s, ']'))
         return true;
     do {
-        *out = xrealloc(*out, (size_t)(*n + 1) * sizeof(char *));
+        *out = xgrow(*out, &cap, (size_t)*n + 1, sizeof(char *));
         (*out)[*n] = NULL;
         if (!scan_string(s, &(*out)[*n]))
             return false;
@@ -159,10 +160,7 @@ struct cells {
 
 static void cells_push(struct cells *c, enum qcell_kind kind, char *text)
 {
-    if (c->len == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 64;
-        c->items = xrealloc(c->items, c->cap * sizeof(*c->items));
-    }
+    c->items = xgrow(c->items, &c->cap, c->len + 1, sizeof(*c->items));
     c->items[c->len++] = (struct qcell){ kind, text };
 }
 

@@ -150,10 +150,7 @@ static enum rc on_column(void *ctxv, int ncols, const char *const *vals, struct 
         struct table_doc *t = &ctx->docs[i];
         if (strcmp(t->id, vals[0]) != 0)
             continue;
-        if (t->n_cols == t->cap_cols) {
-            t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 16;
-            t->cols = xrealloc(t->cols, t->cap_cols * sizeof(*t->cols));
-        }
+        t->cols = xgrow(t->cols, &t->cap_cols, t->n_cols + 1, sizeof(*t->cols));
         t->cols[t->n_cols++] =
             (struct column){ .name = xstrdup(vals[1]), .type = xstrdup(vals[2] ? vals[2] : "") };
         break;

@@ -138,10 +138,7 @@ struct listing {
 
 static void listing_add(struct listing *l, char *relpath, const struct stat *st)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
-    }
+    l->items = xgrow(l->items, &l->cap, l->n + 1, sizeof(*l->items));
     bool reg = S_ISREG(st->st_mode);
     l->items[l->n++] = (struct syncdir_entry){ .relpath = relpath,
                                                .size = reg ? (int64_t)st->st_size : -1,

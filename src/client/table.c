@@ -26,10 +26,7 @@ void table_head(struct table *t, int col, const char *title, bool right)
 
 void table_add_take(struct table *t, char *text)
 {
-    if (t->ncells == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->cells = xrealloc(t->cells, t->cap * sizeof(char *));
-    }
+    t->cells = xgrow(t->cells, &t->cap, t->ncells + 1, sizeof(char *));
     t->cells[t->ncells++] = text;
 }
 
@@ -78,10 +75,7 @@ struct line {
 
 static void line_put(struct line *l, const char *text, size_t n)
 {
-    if (l->len + n + 1 > l->cap) {
-        l->cap = (l->len + n + 1) * 2;
-        l->s = xrealloc(l->s, l->cap);
-    }
+    l->s = xgrow(l->s, &l->cap, l->len + n + 1, 1);
     memcpy(l->s + l->len, text, n);
     l->len += n;
     l->s[l->len] = '\0';

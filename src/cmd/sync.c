@@ -176,36 +176,6 @@ static enum rc hash_local(void *ctx, const char *relpath, char out[65], struct e
     return rc;
 }
 
-/* Removes path and all it holds (never following links); adds the files removed to *files. */
-static enum rc remove_tree(const char *path, size_t *files, struct err *err)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? RC_OK
-                               : err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode)) {
-        if (unlink(path) != 0 && errno != ENOENT)
-            return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-        (*files)++;
-        return RC_OK;
-    }
-    DIR *d = opendir(path);
-    enum rc rc = RC_OK;
-    if (!d)
-        return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    for (struct dirent *e; !rc && (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *child = xasprintf("%s/%s", path, e->d_name);
-        rc = remove_tree(child, files, err);
-        free(child);
-    }
-    closedir(d);
-    if (!rc && rmdir(path) != 0)
-        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    return rc;
-}
-
 static const char *member(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
@@ -479,7 +449,7 @@ static void remove_unowned(struct run *r)
         if (rm->table != SYNCPLAN_NO_TABLE && !r->table_ok[rm->table])
             continue;
         char *path = xasprintf("%s/%s", r->dir, rm->relpath);
-        if (remove_tree(path, &r->removed, &err) != RC_OK)
+        if (file_remove_tree(path, &r->removed, &err) != RC_OK)
             fprintf(stderr, "da sync: warning: %s\n", err.msg);
         free(path);
     }

@@ -30,7 +30,7 @@ struct filehash {
     atomic_bool cancelled;
     pthread_mutex_t mu;
     struct entry *items;
-    size_t len;
+    size_t len, cap;
 };
 
 struct filehash *filehash_new(void)
@@ -97,7 +97,7 @@ static void remember(struct filehash *fh, const char *path, const struct stat *s
             fh->len--;
             i = fh->len;
         }
-        fh->items = xrealloc(fh->items, (fh->len + 1) * sizeof(*fh->items));
+        fh->items = xgrow(fh->items, &fh->cap, fh->len + 1, sizeof(*fh->items));
         fh->items[i].path = xstrdup(path);
         fh->len++;
     }

@@ -65,6 +65,7 @@ struct col {
     int hist_set; /* grouping set of the histogram, -1 for none */
     struct top *tops;
     int ntops;
+    size_t cap_tops;
     int64_t *bins;
     int nbins;
     double lo, width; /* numeric histogram */
@@ -75,7 +76,7 @@ struct col {
 struct prof {
     struct col *cols;
     int ncols;
-    int cap;
+    size_t cap;
     int64_t rows; /* profiled rows */
     int next;     /* pass 4: the column the next row belongs to */
     int nsets;    /* pass 5: number of grouping sets */
@@ -323,10 +324,7 @@ static enum rc on_column(void *ctx, int ncols, const char *const *vals, struct e
     struct prof *p = ctx;
     if (ncols != 2 || !vals[0] || !vals[1])
         return err_set(err, RC_INTERNAL, "DESCRIBE returned an unexpected row");
-    if (p->ncols == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->cols = xrealloc(p->cols, (size_t)p->cap * sizeof(*p->cols));
-    }
+    p->cols = xgrow(p->cols, &p->cap, (size_t)p->ncols + 1, sizeof(*p->cols));
     struct col *c = &p->cols[p->ncols++];
     memset(c, 0, sizeof(*c));
     c->name = xstrdup(vals[0]);
@@ -549,7 +547,7 @@ static enum rc on_group(void *ctx, int ncols, const char *const *vals, struct er
         return err_set(err, RC_INTERNAL, "the grouped pass returned an unexpected row");
     struct col *c = p->set_col[k];
     if (c->top_set == (int)k) {
-        c->tops = xrealloc(c->tops, (size_t)(c->ntops + 1) * sizeof(*c->tops));
+        c->tops = xgrow(c->tops, &c->cap_tops, (size_t)c->ntops + 1, sizeof(*c->tops));
         c->tops[c->ntops].value = xstrdup(vals[1]);
         c->tops[c->ntops].count = n;
         c->ntops++;

@@ -337,10 +337,7 @@ static bool stopped(const struct walk *w)
 
 static void scope_push(struct walk *w, const char *name)
 {
-    if (w->n_scope == w->cap_scope) {
-        w->cap_scope = w->cap_scope ? 2 * w->cap_scope : 16;
-        w->scope = xrealloc(w->scope, w->cap_scope * sizeof(*w->scope));
-    }
+    w->scope = xgrow(w->scope, &w->cap_scope, w->n_scope + 1, sizeof(*w->scope));
     w->scope[w->n_scope++] = name;
 }
 
@@ -354,10 +351,7 @@ static bool in_scope(const struct walk *w, const char *name)
 
 static void add_table(struct walk *w, const char *id)
 {
-    if (w->n_tables == w->cap_tables) {
-        w->cap_tables = w->cap_tables ? 2 * w->cap_tables : 8;
-        w->tables = xrealloc(w->tables, w->cap_tables * sizeof(*w->tables));
-    }
+    w->tables = xgrow(w->tables, &w->cap_tables, w->n_tables + 1, sizeof(*w->tables));
     w->tables[w->n_tables++] = xstrdup(id);
 }
 

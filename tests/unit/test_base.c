@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "base/buf.h"
@@ -272,6 +274,45 @@ static void log_some_json(void)
     log_setup(LOG_INFO, LOG_HUMAN);
 }
 
+static void test_file_remove_tree_counts_and_never_follows_links(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *outside = test_tmpdir();
+    char *kept = xasprintf("%s/kept", outside);
+    char *tree = xasprintf("%s/t", dir);
+    char *sub = xasprintf("%s/t/a/b", dir);
+    char *f1 = xasprintf("%s/t/one", dir);
+    char *f2 = xasprintf("%s/t/a/b/two", dir);
+    char *link = xasprintf("%s/t/a/out", dir);
+    struct err err;
+    assert_int_equal(file_write_atomic(kept, "x", 1, 0600, &err), RC_OK);
+    assert_int_equal(file_mkdir_p(sub, 0700, &err), RC_OK);
+    assert_int_equal(file_write_atomic(f1, "1", 1, 0600, &err), RC_OK);
+    assert_int_equal(file_write_atomic(f2, "2", 1, 0600, &err), RC_OK);
+    assert_int_equal(symlink(outside, link), 0);
+    size_t files = 5;
+    assert_int_equal(file_remove_tree(tree, &files, &err), RC_OK);
+    assert_int_equal(files, 5 + 3); /* added to: two files and the link */
+    assert_false(file_exists(tree));
+    assert_true(file_exists(kept)); /* the link was removed, not followed */
+    /* a missing path is no error; a single file is removed and counted */
+    assert_int_equal(file_remove_tree(tree, &files, &err), RC_OK);
+    assert_int_equal(files, 8);
+    assert_int_equal(file_remove_tree(kept, NULL, &err), RC_OK);
+    assert_false(file_exists(kept));
+    free(kept);
+    free(tree);
+    free(sub);
+    free(f1);
+    free(f2);
+    free(link);
+    test_rm_rf(dir);
+    test_rm_rf(outside);
+    free(dir);
+    free(outside);
+}
+
 static void test_log_json_lines_escape_and_filter(void **state)
 {
     (void)state;
@@ -499,6 +540,56 @@ static void test_format_bytes_binary_units(void **state)
     assert_string_equal(b, "16384 PiB");
 }
 
+/* ---------------------------------------------------------------- growable arrays */
+
+static void test_xgrow_doubles_and_keeps_contents(void **state)
+{
+    (void)state;
+    size_t cap = 0, n = 0;
+    int *a = NULL;
+    for (int i = 0; i < 1000; i++) {
+        a = xgrow(a, &cap, n + 1, sizeof(*a));
+        assert_true(cap >= n + 1);
+        a[n++] = i;
+    }
+    assert_int_equal(cap, 1024); /* 8, 16, ... 1024: doubling, not one step per append */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(a[i], i);
+    int *same = xgrow(a, &cap, 1024, sizeof(*a)); /* room enough: unchanged */
+    assert_ptr_equal(same, a);
+    assert_int_equal(cap, 1024);
+    a = xgrow(a, &cap, 5000, sizeof(*a)); /* a big step goes straight past need */
+    assert_int_equal(cap, 8192);
+    assert_int_equal(a[999], 999);
+    free(a);
+}
+
+/* Runs xgrow(NULL, cap, need, elem) in a child; true when the child aborted. */
+static bool xgrow_aborts(size_t cap, size_t need, size_t elem)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDERR_FILENO); /* the out-of-memory message */
+        void *p = xgrow(NULL, &cap, need, elem);
+        free(p);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void test_xgrow_aborts_on_overflow(void **state)
+{
+    (void)state;
+    assert_true(xgrow_aborts(0, SIZE_MAX / 8 + 1, 16));       /* count * size overflows */
+    assert_true(xgrow_aborts(SIZE_MAX / 2 + 1, SIZE_MAX, 1)); /* doubling overflows */
+    assert_false(xgrow_aborts(0, 10, 1));                     /* the harness itself */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +604,7 @@ int main(void)
         cmocka_unit_test(test_file_write_atomic_replaces_and_leaves_no_temp),
         cmocka_unit_test(test_file_create_atomic_never_replaces),
         cmocka_unit_test(test_file_read_all_limits),
+        cmocka_unit_test(test_file_remove_tree_counts_and_never_follows_links),
         cmocka_unit_test(test_log_json_lines_escape_and_filter),
         cmocka_unit_test(test_log_level_parse),
         cmocka_unit_test(test_rand_hex_is_hex_and_varies),
@@ -524,6 +616,8 @@ int main(void)
         cmocka_unit_test(test_hex_round_trip),
         cmocka_unit_test(test_sha256_known_answers),
         cmocka_unit_test(test_format_bytes_binary_units),
+        cmocka_unit_test(test_xgrow_doubles_and_keeps_contents),
+        cmocka_unit_test(test_xgrow_aborts_on_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
