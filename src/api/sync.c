@@ -19,12 +19,12 @@
 
 #include "api/access.h"
 #include "api/authn.h"
-#include "base/sha256.h"
 #include "base/buf.h"
 #include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "base/sha256.h"
 #include "data/catalog.h"
 #include "data/dataplane.h"
 #include "data/filehash.h"
