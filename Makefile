@@ -134,9 +134,9 @@ format-check:
 
 # ---- ThreadSanitizer (make tsan) ----
 # tests/tsan.supp silences only reports inside third-party libraries, each with its reason.
-# test_profile is left out: da's profiler runs single-threaded there, and its 300-column table
+# test_table_profile is left out: da's profiler runs single-threaded there, and its 300-column table
 # already takes 2.6 GB of DuckDB memory, 8-11 GB with TSan's shadow memory.
-TSAN_SKIP := test_profile
+TSAN_SKIP := test_table_profile
 TSAN_BINS := $(filter-out $(addprefix build/tsan/tests/,$(TSAN_SKIP)), \
                           $(patsubst build/%,build/tsan/%,$(UNIT_BINS)))
 tsan:

@@ -14,6 +14,7 @@
 #include "api/request.h"
 #include "base/buf.h"
 #include "base/ident.h"
+#include "base/utf8.h"
 
 #define PRIMARY_KEY_RAW_MAX (16 * 1024) /* bytes of an array primary key before trimming */
 #define ECHO_MAX            64          /* bytes of a client's value quoted in an error */
@@ -22,13 +23,7 @@
  * sequence (the answer must stay valid JSON text). */
 static int echo_len(const char *s)
 {
-    size_t n = strlen(s);
-    if (n <= ECHO_MAX)
-        return (int)n;
-    n = ECHO_MAX;
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-        n--;
-    return (int)n;
+    return (int)utf8_prefix(s, strlen(s), ECHO_MAX);
 }
 
 /* Control characters, but for newline and tab where multi-line text is allowed. */

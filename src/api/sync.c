@@ -20,12 +20,12 @@
 #include "api/access.h"
 #include "api/authn.h"
 #include "api/request.h"
-#include "auth/crypto.h"
 #include "base/buf.h"
 #include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/metrics.h"
+#include "base/sha256.h"
 #include "data/catalog.h"
 #include "data/dataplane.h"
 #include "data/filehash.h"
@@ -76,7 +76,7 @@ static enum rc table_entry(struct app *app, const struct catalog_table *t, json_
         snprintf(hash, sizeof(hash), "%s",
                  json_string_value(json_object_get(json_array_get(files, 0), "sha256")));
     else
-        crypto_sha256_hex(buf_cstr(&lines), lines.len, hash);
+        sha256_hex(buf_cstr(&lines), lines.len, hash);
     buf_cleanup(&lines);
     *out = json_pack("{s:s, s:s?, s:I, s:I, s:s, s:o}", "hash", hash, "updated",
                      t->extracted_at[0] ? t->extracted_at : NULL, "size_bytes", (json_int_t)size,

@@ -18,6 +18,7 @@
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 
 #define NAME_MAX_LEN   128
 #define LINE_MAX_BYTES (64 * 1024 * 1024) /* one transcript line; larger is refused */
@@ -149,15 +150,6 @@ static void post_session(struct http_req *req, void *app)
 static void post_artifact(struct http_req *req, void *app)
 {
     store_upload(req, app, &artifact_kind);
-}
-
-/* Characters of UTF-8 text (jansson has checked it is UTF-8). */
-static size_t utf8_length(const char *s, size_t bytes)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < bytes; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
 }
 
 static void post_local_md(struct http_req *req, void *appv)

@@ -13,8 +13,10 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/hex.h"
 #include "base/mem.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 
 #define MAIL_HEADERS_MAX 8192
 #define MAIL_QP_LINE     75 /* characters before a soft line break ("=" makes 76) */
@@ -23,8 +25,6 @@
  * ones a folding space. */
 #define MAIL_WORD_FIRST 55
 #define MAIL_WORD_NEXT  63
-
-static const char hex_digits[] = "0123456789ABCDEF";
 
 static bool is_alnum(unsigned char c)
 {
@@ -99,35 +99,6 @@ static bool has_line_break(const char *s)
     return strpbrk(s, "\r\n") != NULL;
 }
 
-/* The length of the UTF-8 sequence starting at s (at most avail bytes), 0 when malformed. */
-static size_t utf8_seq_len(const unsigned char *s, size_t avail)
-{
-    size_t n;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2, min = 0x80, cp = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3, min = 0x800, cp = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4, min = 0x10000, cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n > avail)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Appends "Subject: ..." with CRLF: as is when printable ASCII, else as RFC 2047 "Q"
  * encoded-words, each holding whole UTF-8 characters, folded onto continuation lines of at most
  * 76 characters. RC_INVALID for control characters or malformed UTF-8. */
@@ -154,7 +125,8 @@ static enum rc append_subject(struct buf *b, const char *subject, struct err *er
     if (!rc)
         rc = buf_append_str(b, "=?UTF-8?Q?");
     for (size_t i = 0; i < len && !rc;) {
-        size_t n = utf8_seq_len(s + i, len - i);
+        uint32_t cp;
+        size_t n = utf8_decode(s + i, len - i, &cp);
         if (n == 0)
             return err_set(err, RC_INVALID, "mail subject is not valid UTF-8");
         char enc[12];
@@ -167,8 +139,8 @@ static enum rc append_subject(struct buf *b, const char *subject, struct err *er
                 enc[elen++] = (char)c;
             } else {
                 enc[elen++] = '=';
-                enc[elen++] = hex_digits[c >> 4];
-                enc[elen++] = hex_digits[c & 15];
+                hex_byte_upper(c, enc + elen);
+                elen += 2;
             }
         }
         if (word + elen > room) {
@@ -209,8 +181,7 @@ static enum rc append_qp_body(struct buf *b, const char *body)
             elen = 1;
         } else {
             enc[0] = '=';
-            enc[1] = hex_digits[c >> 4];
-            enc[2] = hex_digits[c & 15];
+            hex_byte_upper(c, enc + 1);
             elen = 3;
         }
         if (col + elen > MAIL_QP_LINE) {

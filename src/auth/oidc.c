@@ -21,6 +21,7 @@
 #include "auth/jwt.h"
 #include "base/b64.h"
 #include "base/buf.h"
+#include "base/hex.h"
 #include "base/mem.h"
 #include "base/rand.h"
 
@@ -43,7 +44,6 @@ static bool present(const char *s)
 /* Appends s percent-encoded: everything but the RFC 3986 unreserved characters. */
 static enum rc append_escaped(struct buf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
     enum rc rc = RC_OK;
     for (const unsigned char *p = (const unsigned char *)s; *p && !rc; p++) {
         unsigned char c = *p;
@@ -52,7 +52,8 @@ static enum rc append_escaped(struct buf *b, const char *s)
         if (plain) {
             rc = buf_append(b, p, 1);
         } else {
-            char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+            char esc[3] = { '%' };
+            hex_byte_upper(c, esc + 1);
             rc = buf_append(b, esc, 3);
         }
     }
@@ -106,7 +107,7 @@ enum rc oidc_begin(const struct oidc_provider *p, struct oidc_request *out, stru
         goto out;
     unsigned char digest[SHA256_LEN];
     char challenge[sizeof(r.code_verifier)];
-    crypto_sha256(r.code_verifier, strlen(r.code_verifier), digest);
+    sha256(r.code_verifier, strlen(r.code_verifier), digest);
     b64url_encode(digest, sizeof(digest), challenge);
     char sep = strchr(p->authorization_endpoint, '?') ? '&' : '?';
     rc = buf_append_str(&url, p->authorization_endpoint);

@@ -46,7 +46,7 @@ void opaque_token_free(char *token)
 
 void opaque_token_hash(const char *token, char out_hash[SHA256_HEX_LEN + 1])
 {
-    crypto_sha256_hex(token, strlen(token), out_hash);
+    sha256_hex(token, strlen(token), out_hash);
 }
 
 bool opaque_token_has_prefix(const char *token, const char *prefix)

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/compat.h"
 #include "base/rc.h"
 

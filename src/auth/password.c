@@ -13,6 +13,7 @@
 
 #include "base/mem.h"
 #include "base/rand.h"
+#include "base/utf8.h"
 
 enum rc password_check_policy(const char *pw, struct err *err)
 {
@@ -21,12 +22,7 @@ enum rc password_check_policy(const char *pw, struct err *err)
     size_t len = strnlen(pw, PASSWORD_MAX_LEN + 1);
     if (len > PASSWORD_MAX_LEN)
         return err_set(err, RC_INVALID, "password must be at most %d bytes", PASSWORD_MAX_LEN);
-    /* count characters, not bytes: UTF-8 continuation bytes are 10xxxxxx */
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++)
-        if (((unsigned char)pw[i] & 0xc0) != 0x80)
-            chars++;
-    if (chars < PASSWORD_MIN_LEN)
+    if (utf8_length(pw, len) < PASSWORD_MIN_LEN) /* characters, not bytes */
         return err_set(err, RC_INVALID, "password must be at least %d characters",
                        PASSWORD_MIN_LEN);
     return RC_OK;

@@ -9,19 +9,11 @@
 #include <sys/stat.h>
 
 #include "base/fileio.h"
+#include "base/hex.h"
 #include "base/limits.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
 
 static enum rc read_key_file(const char *path, struct server_key *out, struct err *err)
 {
@@ -44,13 +36,9 @@ static enum rc read_key_file(const char *path, struct server_key *out, struct er
                      SERVER_KEY_RANDOM * 2);
         goto out;
     }
-    for (size_t i = 0; i < SERVER_KEY_RANDOM; i++) {
-        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            rc = err_set(err, RC_INVALID, "%s is damaged: not lowercase hex", path);
-            goto out;
-        }
-        out->bytes[i] = (unsigned char)(hi << 4 | lo);
+    if (!hex_decode(text, SERVER_KEY_RANDOM, out->bytes, true)) {
+        rc = err_set(err, RC_INVALID, "%s is damaged: not lowercase hex", path);
+        goto out;
     }
     out->len = SERVER_KEY_RANDOM;
 out:

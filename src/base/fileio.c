@@ -218,3 +218,36 @@ enum rc file_scratch_dir(const char *dir, struct err *err)
     closedir(d);
     return RC_OK;
 }
+
+enum rc file_remove_tree(const char *path, size_t *files, struct err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? RC_OK
+                               : err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) != 0)
+            return errno == ENOENT
+                       ? RC_OK
+                       : err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
+        if (files)
+            (*files)++;
+        return RC_OK;
+    }
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? RC_OK
+                               : err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
+    enum rc rc = RC_OK;
+    for (const struct dirent *e; !rc && (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *child = xasprintf("%s/%s", path, e->d_name);
+        rc = file_remove_tree(child, files, err);
+        free(child);
+    }
+    closedir(d);
+    if (!rc && rmdir(path) != 0 && errno != ENOENT)
+        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
+    return rc;
+}

@@ -44,4 +44,10 @@ bool file_exists(const char *path);
 enum rc file_scratch_dir(const char *dir, struct err *err) WARN_UNUSED;
 bool file_is_dir(const char *path);
 
+/* Removes path and everything under it: a folder with all it holds, or a single file. Links
+ * are removed, never followed; a missing path is no error. When files is not NULL, the number
+ * of entries removed that are not folders is added to *files (also those removed before a
+ * failure). Not WARN_UNUSED: best-effort cleanup after a failure ignores it. */
+enum rc file_remove_tree(const char *path, size_t *files, struct err *err);
+
 #endif

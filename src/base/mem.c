@@ -2,6 +2,7 @@
 #include "base/mem.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,23 @@ void *xrealloc(void *p, size_t size)
     if (!q)
         out_of_memory(size);
     return q;
+}
+
+void *xgrow(void *p, size_t *cap, size_t need, size_t elem_size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 8;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            out_of_memory(SIZE_MAX);
+        n *= 2;
+    }
+    if (elem_size && n > SIZE_MAX / elem_size)
+        out_of_memory(SIZE_MAX);
+    p = xrealloc(p, n * elem_size);
+    *cap = n;
+    return p;
 }
 
 char *xstrdup(const char *s)

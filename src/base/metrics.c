@@ -58,7 +58,7 @@ struct series {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct series *all;
-static size_t n_all;
+static size_t n_all, cap_all;
 
 static const struct metric *metric_named(const char *name)
 {
@@ -79,7 +79,7 @@ static struct series *series_of(const char *name, const char *labels)
     for (size_t i = 0; i < n_all; i++)
         if (all[i].metric == m && strcmp(all[i].labels, labels) == 0)
             return &all[i];
-    all = xrealloc(all, (n_all + 1) * sizeof(*all));
+    all = xgrow(all, &cap_all, n_all + 1, sizeof(*all));
     struct series *s = &all[n_all++];
     memset(s, 0, sizeof(*s));
     s->metric = m;
@@ -176,6 +176,6 @@ void metrics_reset(void)
         free(all[i].labels);
     free(all);
     all = NULL;
-    n_all = 0;
+    n_all = cap_all = 0;
     pthread_mutex_unlock(&mu);
 }

@@ -1,4 +1,4 @@
-/* rand.c — random bytes and hex encoding. */
+/* rand.c — random bytes, raw or as hex. */
 #include "base/rand.h"
 
 #include <errno.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/hex.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -23,16 +24,6 @@ enum rc rand_bytes(void *out, size_t len, struct err *err)
         len -= (size_t)n;
     }
     return RC_OK;
-}
-
-void hex_encode(const unsigned char *data, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
-    }
-    out[2 * len] = '\0';
 }
 
 enum rc rand_hex(char *out, size_t nbytes, struct err *err)

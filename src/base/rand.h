@@ -20,7 +20,4 @@ enum rc rand_hex(char *out, size_t nbytes, struct err *err) WARN_UNUSED;
  * when the kernel gives no randomness: an id that is not random could collide or be guessed. */
 void rand_id(char out[RAND_ID_LEN + 1]);
 
-/* Writes the hex form of len bytes of data into out (2*len+1 bytes). */
-void hex_encode(const unsigned char *data, size_t len, char *out);
-
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
+
 /* Appends len bytes of s at out[*at], if they fit with the NUL after them. */
 static bool put(char *out, size_t size, size_t *at, const char *s, size_t len)
 {
@@ -17,16 +19,13 @@ static bool put(char *out, size_t size, size_t *at, const char *s, size_t len)
     return true;
 }
 
-/* The length of the UTF-8 sequence led by c (1 for ASCII and stray bytes), so that a cut
- * message never ends inside a character. */
+/* The length of the UTF-8 sequence at p (1 for ASCII and stray bytes), so that a cut message
+ * never ends inside a character. */
 static size_t seq_len(const char *p)
 {
-    unsigned char c = (unsigned char)*p;
-    size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    for (size_t i = 1; i < n; i++)
-        if (((unsigned char)p[i] & 0xC0) != 0x80)
-            return i;
-    return n;
+    uint32_t cp;
+    size_t n = utf8_decode((const unsigned char *)p, strnlen(p, UTF8_SEQ_MAX), &cp);
+    return n ? n : 1;
 }
 
 void redact_paths(const char *msg, const char *dir, char *out, size_t size)

@@ -24,7 +24,7 @@ enum rc client_server(const char *flag, char **out, struct err *err)
     if (env && *env)
         return hc_normalize_url(env, out, err);
     char *current = NULL;
-    enum rc rc = profile_current_server(&current, err);
+    enum rc rc = settings_current_server(&current, err);
     if (rc == RC_NOTFOUND)
         return err_set(err, RC_NOTFOUND,
                        "no server: give --server URL, set DA_SERVER, or run "
@@ -48,7 +48,7 @@ enum rc client_open(const char *server_flag, struct client *out, struct err *err
         out->token_from_env = true;
         token = env_token;
     } else {
-        rc = profile_credential_get(out->server, &out->cred, err);
+        rc = settings_credential_get(out->server, &out->cred, err);
         if (rc == RC_NOTFOUND)
             return err_set(err, RC_UNAUTHORIZED, "not logged in to %s; run: da login --server %s",
                            out->server, out->server);
@@ -65,7 +65,7 @@ enum rc client_open(const char *server_flag, struct client *out, struct err *err
 void client_close(struct client *c)
 {
     hc_free(&c->hc);
-    profile_credential_clear(&c->cred);
+    settings_credential_clear(&c->cred);
     free(c->server);
     memset(c, 0, sizeof(*c));
 }

@@ -27,7 +27,7 @@
 #include "base/compat.h"
 #include "base/rc.h"
 #include "client/http_client.h"
-#include "client/profile.h"
+#include "client/settings.h"
 
 /* Exit codes of the client commands (docs/API.md and `da login --help` list them). */
 #define CLIENT_EXIT_OK          0
@@ -45,7 +45,7 @@ struct client {
     char *server;                   /* the normalised URL */
     struct hc *hc;                  /* carries the token */
     bool token_from_env;            /* DA_TOKEN was used */
-    struct profile_credential cred; /* the stored credential; zeroed when from DA_TOKEN */
+    struct settings_credential cred; /* the stored credential; zeroed when from DA_TOKEN */
 };
 
 /* The server to talk to: flag (may be NULL), else $DA_SERVER, else the current server of the

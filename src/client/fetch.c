@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/mem.h"
 #include "client/http_client.h"
 
@@ -109,7 +109,7 @@ static enum attempt verify(int fd, const struct fetch_item *it, struct err *err)
                 (long long)st.st_size, (long long)it->size);
         return ATTEMPT_MISMATCH;
     }
-    if (lseek(fd, 0, SEEK_SET) != 0 || crypto_sha256_fd_hex(fd, got, err) != RC_OK)
+    if (lseek(fd, 0, SEEK_SET) != 0 || sha256_fd_hex(fd, got, err) != RC_OK)
         return ATTEMPT_FAILED;
     if (strcmp(got, it->sha256) != 0) {
         err_set(err, RC_INVALID, "the download does not match its SHA-256");

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -150,10 +150,7 @@ static enum rc on_column(void *ctxv, int ncols, const char *const *vals, struct 
         struct table_doc *t = &ctx->docs[i];
         if (strcmp(t->id, vals[0]) != 0)
             continue;
-        if (t->n_cols == t->cap_cols) {
-            t->cap_cols = t->cap_cols ? t->cap_cols * 2 : 16;
-            t->cols = xrealloc(t->cols, t->cap_cols * sizeof(*t->cols));
-        }
+        t->cols = xgrow(t->cols, &t->cap_cols, t->n_cols + 1, sizeof(*t->cols));
         t->cols[t->n_cols++] =
             (struct column){ .name = xstrdup(vals[1]), .type = xstrdup(vals[2] ? vals[2] : "") };
         break;
@@ -268,7 +265,7 @@ static void source_digest(const char *dir, const json_t *state, char out[SHA256_
         json_pack("{s:s, s:O?, s:O?}", "dir", dir, "server", json_object_get(state, "server"),
                   "tables", json_object_get(state, "tables"));
     char *text = src ? json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    crypto_sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
+    sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
     free(text);
     json_decref(src);
 }

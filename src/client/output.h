@@ -1,7 +1,8 @@
 /* output.h — how the client shows things to a person or a script: query results read
  * exactly from their wire JSON (the shape of POST /api/query, which local queries produce
- * too) and written as an aligned table or as CSV; aligned text tables for the other
- * commands; the display width of UTF-8 text; sizes and ages in words.
+ * too; json_scan.c, result_text.c) and written as an aligned table or as CSV (table.c,
+ * csv.c); aligned text tables for the other commands (table.c); the display width of UTF-8
+ * text and times and ages in words (output.c). Sizes in words are base/format.h.
  *
  * Text that came from a server or a data file is never printed raw: control characters and
  * bytes that are not UTF-8 show as '?' (tabs and line ends as a space), so a value cannot
@@ -124,9 +125,6 @@ void output_print_clean(FILE *f, const char *s);
 
 /* The width of the terminal on fd, or 0 when fd is not a terminal or it is not known. */
 int output_term_width(int fd);
-
-/* bytes in words: "512 B", "1.5 KiB", "3.2 GiB". */
-void output_size(uint64_t bytes, char out[32]);
 
 /* How long before now the time then was: "just now", "5 minutes ago", "3 days ago"; "in the
  * future" for a clock ahead of this machine's. */

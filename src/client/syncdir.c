@@ -11,7 +11,7 @@
 
 #include "base/fileio.h"
 #include "base/mem.h"
-#include "client/profile.h"
+#include "client/settings.h"
 
 #define STATE_MAX (64 * 1024 * 1024)
 
@@ -50,7 +50,7 @@ enum rc syncdir_path(const char *server, const char *dir_flag, char **out, struc
     if (dir_flag && *dir_flag)
         return absolute(dir_flag, out, err);
     char *remembered = NULL;
-    enum rc rc = profile_server_get(server, "sync_dir", &remembered, err);
+    enum rc rc = settings_server_get(server, "sync_dir", &remembered, err);
     if (rc == RC_OK) {
         rc = absolute(remembered, out, err);
         free(remembered);
@@ -138,10 +138,7 @@ struct listing {
 
 static void listing_add(struct listing *l, char *relpath, const struct stat *st)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
-    }
+    l->items = xgrow(l->items, &l->cap, l->n + 1, sizeof(*l->items));
     bool reg = S_ISREG(st->st_mode);
     l->items[l->n++] = (struct syncdir_entry){ .relpath = relpath,
                                                .size = reg ? (int64_t)st->st_size : -1,

@@ -50,16 +50,6 @@ static bool url_valid(const char *u)
     return true;
 }
 
-/* ---------------------------------------------------------------- growing arrays */
-
-static void *grow(void *items, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return items;
-    *cap = *cap ? *cap * 2 : 16;
-    return xrealloc(items, *cap * size);
-}
-
 struct builder {
     struct syncplan *p;
     size_t cap_tables, cap_files, cap_removals, cap_gone, cap_bad;
@@ -68,7 +58,7 @@ struct builder {
 static struct syncplan_table *add_table(struct builder *b, const char *id)
 {
     struct syncplan *p = b->p;
-    p->tables = grow(p->tables, p->n_tables, &b->cap_tables, sizeof(*p->tables));
+    p->tables = xgrow(p->tables, &b->cap_tables, p->n_tables + 1, sizeof(*p->tables));
     struct syncplan_table *t = &p->tables[p->n_tables++];
     *t = (struct syncplan_table){ .id = xstrdup(id), .first_file = p->n_files };
     return t;
@@ -77,7 +67,7 @@ static struct syncplan_table *add_table(struct builder *b, const char *id)
 static void add_removal(struct builder *b, const char *relpath, bool is_dir, size_t table)
 {
     struct syncplan *p = b->p;
-    p->removals = grow(p->removals, p->n_removals, &b->cap_removals, sizeof(*p->removals));
+    p->removals = xgrow(p->removals, &b->cap_removals, p->n_removals + 1, sizeof(*p->removals));
     p->removals[p->n_removals++] =
         (struct syncplan_removal){ .relpath = xstrdup(relpath), .is_dir = is_dir, .table = table };
 }
@@ -213,7 +203,7 @@ static void add_files(struct builder *b, const struct syncplan_input *in, size_t
     p->tables[ti].partitioned = partitioned;
     for (size_t i = 0; i < n; i++) {
         const json_t *jf = json_array_get(files, i);
-        p->files = grow(p->files, p->n_files, &b->cap_files, sizeof(*p->files));
+        p->files = xgrow(p->files, &b->cap_files, p->n_files + 1, sizeof(*p->files));
         struct syncplan_file *f = &p->files[p->n_files++];
         const char *name = json_string_value(json_object_get(jf, "name"));
         *f = (struct syncplan_file){
@@ -325,7 +315,8 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
         entry = json_object_get(tables, ids[i]);
         if (!ident_is_table_id(ids[i])) {
             clean(ids[i], shown);
-            out->bad_ids = grow(out->bad_ids, out->n_bad_ids, &b.cap_bad, sizeof(*out->bad_ids));
+            out->bad_ids =
+                xgrow(out->bad_ids, &b.cap_bad, out->n_bad_ids + 1, sizeof(*out->bad_ids));
             out->bad_ids[out->n_bad_ids++] = xstrdup(shown);
             continue;
         }
@@ -350,7 +341,7 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
     {
         if (json_object_get(tables, id))
             continue;
-        out->gone = grow(out->gone, out->n_gone, &b.cap_gone, sizeof(*out->gone));
+        out->gone = xgrow(out->gone, &b.cap_gone, out->n_gone + 1, sizeof(*out->gone));
         out->gone[out->n_gone++] = xstrdup(id);
     }
     if (out->n_gone > 1)

@@ -16,6 +16,7 @@
 
 #include "base/fileio.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 #include "cmd/admin_int.h"
 #include "core/identity.h"
 
@@ -434,10 +435,7 @@ void admin_table_add(struct admin_table *t, const char *const *cells)
 /* Columns on the screen: one per UTF-8 character (wide characters are rare in this data). */
 static int text_width(const char *s)
 {
-    int w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
+    return (int)utf8_length(s, strlen(s));
 }
 
 static void print_padded(const char *s, int width, bool last)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/format.h"
 #include "base/mem.h"
 #include "client/client.h"
 #include "client/output.h"
@@ -87,7 +88,7 @@ static void print_list(const json_t *answer)
         char size[32], when[32];
         table_add(&t, member(row, "id"));
         if (readable) {
-            output_size((uint64_t)json_integer_value(json_object_get(row, "size_bytes")), size);
+            format_bytes((uint64_t)json_integer_value(json_object_get(row, "size_bytes")), size);
             short_time(member(row, "extracted_at"), when);
             table_addf(&t, "%" JSON_INTEGER_FORMAT,
                        json_integer_value(json_object_get(row, "rows")));
@@ -157,7 +158,7 @@ static void print_table(const json_t *tj)
     snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
              json_integer_value(json_object_get(tj, "rows")));
     line("rows", buf);
-    output_size((uint64_t)json_integer_value(json_object_get(tj, "size_bytes")), size);
+    format_bytes((uint64_t)json_integer_value(json_object_get(tj, "size_bytes")), size);
     line("size", size);
     output_when(member(tj, "extracted_at"), now, buf);
     line("extracted", buf);

@@ -2,7 +2,7 @@
  *
  * Whichever way a user signs in (password, a token they paste, or approval in the browser),
  * what is stored is a personal access token of this machine: long-lived, named after it and
- * revocable on its own, in the credentials file of client/profile.c. A password only ever
+ * revocable on its own, in the credentials file of client/settings.c. A password only ever
  * buys a short session, which makes the token and is ended at once. No secret is ever taken
  * from the command line or put in a URL. */
 #include <errno.h>
@@ -486,7 +486,7 @@ static int parse_login(int argc, char **argv, struct login_args *a)
 }
 
 /* Revokes a token this machine no longer uses (after a new login); quiet on failure. */
-static void revoke_replaced(const struct profile_credential *old, const char *new_token)
+static void revoke_replaced(const struct settings_credential *old, const char *new_token)
 {
     if (!old->token || !old->token_id || !*old->token_id || strcmp(old->token, new_token) == 0)
         return;
@@ -515,7 +515,7 @@ int cmd_login(int argc, char **argv)
     struct err err = { { 0 } };
     struct hc *hc = NULL;
     struct obtained got = { 0 };
-    struct profile_credential old = { 0 }, cred = { 0 };
+    struct settings_credential old = { 0 }, cred = { 0 };
     json_t *me = NULL;
     char *server = NULL;
     enum rc rc = client_server(a.server, &server, &err);
@@ -551,20 +551,20 @@ int cmd_login(int argc, char **argv)
         goto out;
     }
     const char *email = member(me, "email"), *role = member(me, "role");
-    cred = (struct profile_credential){ .server = server,
-                                        .token = got.token,
-                                        .token_id = got.token_id,
-                                        .email = (char *)(email ? email : ""),
-                                        .role = (char *)(role ? role : "") };
-    rc = profile_credential_get(server, &old, &err);
+    cred = (struct settings_credential){ .server = server,
+                                         .token = got.token,
+                                         .token_id = got.token_id,
+                                         .email = (char *)(email ? email : ""),
+                                         .role = (char *)(role ? role : "") };
+    rc = settings_credential_get(server, &old, &err);
     if (rc && rc != RC_NOTFOUND)
         fprintf(stderr,
                 "da login: warning: the old credential is not readable, it is replaced: "
                 "%s\n",
                 err.msg);
-    rc = profile_credential_put(&cred, &err);
+    rc = settings_credential_put(&cred, &err);
     if (!rc)
-        rc = profile_set_current_server(server, &err);
+        rc = settings_set_current_server(server, &err);
     if (rc) {
         code = client_fail("login", NULL, rc, &err);
         goto out;
@@ -576,7 +576,7 @@ int cmd_login(int argc, char **argv)
     print_clean(stdout, cred.role);
     printf(")\n");
 out:
-    profile_credential_clear(&old);
+    settings_credential_clear(&old);
     obtained_clear(&got);
     json_decref(me);
     hc_free(&hc);
@@ -593,7 +593,7 @@ int cmd_logout(int argc, char **argv)
     if (code)
         return code < 0 ? 0 : code;
     struct err err = { { 0 } };
-    struct profile_credential cred = { 0 };
+    struct settings_credential cred = { 0 };
     struct hc *hc = NULL;
     char *server = NULL;
     enum rc rc = client_server(flag, &server, &err);
@@ -603,7 +603,7 @@ int cmd_logout(int argc, char **argv)
     }
     if (rc)
         return cmd_usage_error("logout", "%s", err.msg);
-    rc = profile_credential_get(server, &cred, &err);
+    rc = settings_credential_get(server, &cred, &err);
     if (rc == RC_NOTFOUND) {
         printf("Not logged in to %s.\n", server);
         goto out;
@@ -636,7 +636,7 @@ int cmd_logout(int argc, char **argv)
             code = client_exit_code(hc, rc);
         }
     }
-    rc = profile_credential_delete(server, NULL, &err);
+    rc = settings_credential_delete(server, NULL, &err);
     if (rc) {
         code = client_fail("logout", NULL, rc, &err);
         goto out;
@@ -647,7 +647,7 @@ int cmd_logout(int argc, char **argv)
         fprintf(stderr, "da logout: note: DA_TOKEN is set in the environment, and commands "
                         "still use it\n");
 out:
-    profile_credential_clear(&cred);
+    settings_credential_clear(&cred);
     hc_free(&hc);
     free(server);
     return code;

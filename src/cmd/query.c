@@ -11,14 +11,14 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/limits.h"
 #include "base/mem.h"
 #include "base/parse.h"
 #include "client/client.h"
+#include "client/local_query.h"
 #include "client/output.h"
 #include "client/syncdir.h"
 #include "cmd/cmd.h"
-#include "query/guard.h"
-#include "query/local.h"
 
 #define QUERY_DEFAULT_LIMIT  1000
 #define QUERY_SQL_MAX        GUARD_SQL_MAX       /* what the server accepts; the same locally */

@@ -21,11 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
 #include "base/fileio.h"
+#include "base/format.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/sha256.h"
 #include "client/client.h"
 #include "client/fetch.h"
 #include "client/localdb.h"
@@ -170,38 +171,8 @@ static enum rc hash_local(void *ctx, const char *relpath, char out[65], struct e
     free(path);
     if (fd < 0)
         return err_set(err, RC_IO, "cannot read %s: %s", relpath, strerror(errno));
-    enum rc rc = crypto_sha256_fd_hex(fd, out, err);
+    enum rc rc = sha256_fd_hex(fd, out, err);
     close(fd);
-    return rc;
-}
-
-/* Removes path and all it holds (never following links); adds the files removed to *files. */
-static enum rc remove_tree(const char *path, size_t *files, struct err *err)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? RC_OK
-                               : err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode)) {
-        if (unlink(path) != 0 && errno != ENOENT)
-            return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-        (*files)++;
-        return RC_OK;
-    }
-    DIR *d = opendir(path);
-    enum rc rc = RC_OK;
-    if (!d)
-        return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    for (struct dirent *e; !rc && (e = readdir(d)) != NULL;) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *child = xasprintf("%s/%s", path, e->d_name);
-        rc = remove_tree(child, files, err);
-        free(child);
-    }
-    closedir(d);
-    if (!rc && rmdir(path) != 0)
-        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
     return rc;
 }
 
@@ -240,18 +211,6 @@ struct progress {
     bool drawn;
 };
 
-static void human_bytes(uint64_t n, char out[32])
-{
-    if (n >= 1024ull * 1024 * 1024)
-        snprintf(out, 32, "%.2f GB", (double)n / (1024.0 * 1024 * 1024));
-    else if (n >= 1024 * 1024)
-        snprintf(out, 32, "%.1f MB", (double)n / (1024.0 * 1024));
-    else if (n >= 1024)
-        snprintf(out, 32, "%.1f kB", (double)n / 1024.0);
-    else
-        snprintf(out, 32, "%" PRIu64 " bytes", n);
-}
-
 static void draw_progress(void *ctx, const struct fetch_progress *p, bool final)
 {
     struct progress *pr = ctx;
@@ -265,9 +224,9 @@ static void draw_progress(void *ctx, const struct fetch_progress *p, bool final)
     }
     char done[32], total[32], rate[32];
     double s = (double)(clock_mono_us() - pr->start_us) / 1e6;
-    human_bytes(p->bytes_done, done);
-    human_bytes(p->bytes_total, total);
-    human_bytes(s > 0 ? (uint64_t)((double)p->bytes_received / s) : 0, rate);
+    format_bytes(p->bytes_done, done);
+    format_bytes(p->bytes_total, total);
+    format_bytes(s > 0 ? (uint64_t)((double)p->bytes_received / s) : 0, rate);
     fprintf(stderr, "\r\033[Kda sync: %zu/%zu files, %s of %s, %s/s", p->files_done, p->files_total,
             done, total, rate);
     fflush(stderr);
@@ -378,9 +337,9 @@ static void remember_folder(struct run *r)
 {
     struct err err = { { 0 } };
     char *old = NULL;
-    enum rc rc = profile_server_get(r->cl.server, "sync_dir", &old, &err);
+    enum rc rc = settings_server_get(r->cl.server, "sync_dir", &old, &err);
     if (rc == RC_NOTFOUND || (!rc && strcmp(old, r->dir) != 0))
-        rc = profile_server_set(r->cl.server, "sync_dir", r->dir, &err);
+        rc = settings_server_set(r->cl.server, "sync_dir", r->dir, &err);
     if (rc)
         fprintf(stderr, "da sync: warning: cannot remember the folder: %s\n", err.msg);
     free(old);
@@ -490,7 +449,7 @@ static void remove_unowned(struct run *r)
         if (rm->table != SYNCPLAN_NO_TABLE && !r->table_ok[rm->table])
             continue;
         char *path = xasprintf("%s/%s", r->dir, rm->relpath);
-        if (remove_tree(path, &r->removed, &err) != RC_OK)
+        if (file_remove_tree(path, &r->removed, &err) != RC_OK)
             fprintf(stderr, "da sync: warning: %s\n", err.msg);
         free(path);
     }
@@ -539,7 +498,7 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
     if (r->a.quiet)
         return;
     char bytes[32];
-    human_bytes(r->bytes, bytes);
+    format_bytes(r->bytes, bytes);
     printf("Synced %zu table%s into %s: %zu file%s downloaded (%s), %zu unchanged, %zu "
            "removed",
            db->n_views, db->n_views == 1 ? "" : "s", r->dir, downloaded, downloaded == 1 ? "" : "s",

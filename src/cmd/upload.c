@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/format.h"
 #include "base/mem.h"
 #include "client/client.h"
 #include "client/output.h"
@@ -90,7 +91,7 @@ static void print_answer(const char *path, const json_t *answer, bool as_json, b
         return;
     }
     char words[32];
-    output_size((uint64_t)size, words);
+    format_bytes((uint64_t)size, words);
     printf(": stored as ");
     output_print_clean(stdout, member(answer, "name") ? member(answer, "name") : "?");
     printf(", %" JSON_INTEGER_FORMAT " bytes%s%s%s\n", size, size >= 1024 ? " (" : "",

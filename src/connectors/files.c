@@ -135,7 +135,7 @@ static enum rc list_entries(const char *dir, struct entry **out, size_t *out_len
         return err_set(err, errno == ENOENT ? RC_NOTFOUND : RC_IO, "cannot open %s: %s", dir,
                        strerror(errno));
     struct entry *entries = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     enum rc rc = RC_OK;
     const struct dirent *e;
     while ((e = readdir(d)) != NULL) {
@@ -151,7 +151,7 @@ static enum rc list_entries(const char *dir, struct entry **out, size_t *out_len
             rc = err_set(err, RC_TOOBIG, "%s holds more than %d files", dir, FILES_MAX);
             break;
         }
-        entries = xrealloc(entries, (n + 1) * sizeof(*entries));
+        entries = xgrow(entries, &cap, n + 1, sizeof(*entries));
         entries[n].name = xstrdup(e->d_name);
         entries[n].folder = S_ISDIR(st.st_mode);
         n++;

@@ -18,7 +18,7 @@
 #include "base/metrics.h"
 #include "data/duck.h"
 #include "data/filehash.h"
-#include "data/profile.h"
+#include "data/table_profile.h"
 #include "store/datastate.h"
 #include "store/registry.h"
 #include "store/store.h"
@@ -37,7 +37,7 @@ struct dataplane {
     bool rebuild_requested;
     char requested_source[IDENT_MAX_LEN + 1]; /* "" for every source */
     char (*queue)[IDENT_MAX_LEN + 1];
-    size_t queue_len;
+    size_t queue_len, queue_cap;
     struct filehash *hashes;
     bool hash_due; /* a rebuild may have brought files not hashed yet */
     pthread_t watcher, profiler;
@@ -107,7 +107,7 @@ static void enqueue_locked(struct dataplane *dp, const char *id)
             return;
     if (dp->queue_len == PROFILE_QUEUE_MAX)
         return;
-    dp->queue = xrealloc(dp->queue, (dp->queue_len + 1) * sizeof(*dp->queue));
+    dp->queue = xgrow(dp->queue, &dp->queue_cap, dp->queue_len + 1, sizeof(*dp->queue));
     snprintf(dp->queue[dp->queue_len++], IDENT_MAX_LEN + 1, "%s", id);
     pthread_cond_signal(&dp->profile_wake);
 }

@@ -24,12 +24,12 @@
 
 struct string_list {
     char **items;
-    size_t len;
+    size_t len, cap;
 };
 
 static void list_push(struct string_list *l, char *s)
 {
-    l->items = xrealloc(l->items, (l->len + 1) * sizeof(*l->items));
+    l->items = xgrow(l->items, &l->cap, l->len + 1, sizeof(*l->items));
     l->items[l->len++] = s;
 }
 
@@ -103,7 +103,8 @@ static void add_problem(struct extract_info *info, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    info->problems = xrealloc(info->problems, (info->n_problems + 1) * sizeof(char *));
+    info->problems =
+        xgrow(info->problems, &info->cap_problems, info->n_problems + 1, sizeof(char *));
     info->problems[info->n_problems++] = xstrdup(msg);
 }
 
@@ -219,7 +220,8 @@ static enum rc read_meta_row(void *ctx, int ncols, const char *const *vals, stru
     (void)err;
     (void)ncols;
     struct extract_info *info = ctx;
-    info->tables = xrealloc(info->tables, (info->n_tables + 1) * sizeof(*info->tables));
+    info->tables =
+        xgrow(info->tables, &info->cap_tables, info->n_tables + 1, sizeof(*info->tables));
     struct extract_table *t = &info->tables[info->n_tables++];
     memset(t, 0, sizeof(*t));
     t->description = xstrdup(vals[1] ? vals[1] : "");
@@ -263,7 +265,8 @@ static enum rc read_remote_row(void *ctx, int ncols, const char *const *vals, st
                     vals[0]);
         return RC_OK;
     }
-    info->remotes = xrealloc(info->remotes, (info->n_remotes + 1) * sizeof(*info->remotes));
+    info->remotes =
+        xgrow(info->remotes, &info->cap_remotes, info->n_remotes + 1, sizeof(*info->remotes));
     struct extract_remote *r = &info->remotes[info->n_remotes++];
     memset(r, 0, sizeof(*r));
     snprintf(r->alias, sizeof(r->alias), "%s", vals[0]);
@@ -290,7 +293,7 @@ struct view_def {
 
 struct view_list {
     struct view_def *items;
-    size_t len;
+    size_t len, cap;
 };
 
 static enum rc read_view_row(void *ctx, int ncols, const char *const *vals, struct err *err)
@@ -298,7 +301,7 @@ static enum rc read_view_row(void *ctx, int ncols, const char *const *vals, stru
     (void)err;
     (void)ncols;
     struct view_list *l = ctx;
-    l->items = xrealloc(l->items, (l->len + 1) * sizeof(*l->items));
+    l->items = xgrow(l->items, &l->cap, l->len + 1, sizeof(*l->items));
     l->items[l->len].name = xstrdup(vals[0] ? vals[0] : "");
     l->items[l->len].sql = vals[1] ? xstrdup(vals[1]) : NULL;
     l->len++;

@@ -58,6 +58,7 @@ struct extract_info {
     size_t n_remotes;
     char **problems; /* extract-wide problems, and every table problem again, for reports */
     size_t n_problems;
+    size_t cap_tables, cap_remotes, cap_problems; /* room of the arrays above */
     bool usable; /* false when the extract as a whole cannot be served (no valid _meta) */
 };
 
@@ -136,7 +137,7 @@ enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
 struct extract_columns {
     char **names;
     char **types; /* DuckDB's type names, e.g. BIGINT, VARCHAR, DECIMAL(10,2) */
-    size_t n;
+    size_t n, cap; /* cap: room of names and of types alike */
 };
 
 void extract_columns_cleanup(struct extract_columns *c);

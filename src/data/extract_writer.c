@@ -40,7 +40,7 @@ struct extract_writer {
     char now[32];      /* extracted_at of every row of this run */
     struct extract_commit_result totals;
     char **names;
-    size_t n_names;
+    size_t n_names, cap_names;
 };
 
 static enum rc remove_file(const char *path, struct err *err)
@@ -48,35 +48,6 @@ static enum rc remove_file(const char *path, struct err *err)
     if (unlink(path) != 0 && errno != ENOENT)
         return err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
     return RC_OK;
-}
-
-/* Removes a folder and everything in it (files and folders only; links are unlinked, never
- * followed). */
-static enum rc remove_tree(const char *path, struct err *err)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        if (errno == ENOENT)
-            return RC_OK;
-        return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
-    }
-    enum rc rc = RC_OK;
-    const struct dirent *e;
-    while (!rc && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *child = xasprintf("%s/%s", path, e->d_name);
-        struct stat st;
-        if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = remove_tree(child, err);
-        else
-            rc = remove_file(child, err);
-        free(child);
-    }
-    closedir(d);
-    if (!rc && rmdir(path) != 0 && errno != ENOENT)
-        rc = err_set(err, RC_IO, "cannot remove %s: %s", path, strerror(errno));
-    return rc;
 }
 
 static enum rc fsync_path(const char *path, struct err *err)
@@ -122,7 +93,7 @@ static enum rc remove_leftovers(const struct extract_writer *w, struct err *err)
     }
     if (!rc) {
         char *spill = xasprintf("%s/.spill", w->dir);
-        rc = remove_tree(spill, err);
+        rc = file_remove_tree(spill, NULL, err);
         free(spill);
     }
     return rc;
@@ -354,7 +325,7 @@ static enum rc check_new_table(const struct extract_writer *w, const char *name,
 
 static void remember_table(struct extract_writer *w, const char *name)
 {
-    w->names = xrealloc(w->names, (w->n_names + 1) * sizeof(*w->names));
+    w->names = xgrow(w->names, &w->cap_names, w->n_names + 1, sizeof(*w->names));
     w->names[w->n_names++] = xstrdup(name);
 }
 
@@ -412,8 +383,9 @@ static enum rc collect_column(void *ctx, int ncols, const char *const *vals, str
     struct extract_columns *c = ctx;
     if (!vals[0] || !vals[1])
         return err_set(err, RC_DB, "DESCRIBE gave a column without a name or type");
-    c->names = xrealloc(c->names, (c->n + 1) * sizeof(*c->names));
-    c->types = xrealloc(c->types, (c->n + 1) * sizeof(*c->types));
+    size_t cap = c->cap; /* the two arrays grow alike */
+    c->names = xgrow(c->names, &c->cap, c->n + 1, sizeof(*c->names));
+    c->types = xgrow(c->types, &cap, c->n + 1, sizeof(*c->types));
     c->names[c->n] = xstrdup(vals[0]);
     c->types[c->n] = xstrdup(vals[1]);
     c->n++;
@@ -549,7 +521,8 @@ enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
     if (!rc)
         remember_table(w, name);
     else
-        (void)remove_tree(folder, &(struct err){ 0 }); /* nothing of a failed table stays */
+        (void)file_remove_tree(folder, NULL,
+                               &(struct err){ 0 }); /* nothing of a failed table stays */
 out:
     for (size_t i = 0; i < n_parts; i++)
         free(paths[i]);
@@ -586,7 +559,7 @@ void extract_writer_abort(struct extract_writer **wp)
     if (w->dir && w->lock_fd >= 0) {
         (void)remove_leftovers(w, &ignored);
         if (w->run_dir)
-            (void)remove_tree(w->run_dir, &ignored);
+            (void)file_remove_tree(w->run_dir, NULL, &ignored);
     }
     writer_free(w);
     *wp = NULL;
@@ -610,6 +583,7 @@ static enum rc runs_in_use(const char *dir, const char *data_dir, char ***out, s
                            struct err *err)
 {
     struct extract_info info;
+    size_t cap = 0;
     *out = NULL;
     *out_len = 0;
     enum rc rc = extract_inspect(dir, NULL, data_dir, &info, err);
@@ -627,7 +601,7 @@ static enum rc runs_in_use(const char *dir, const char *data_dir, char ***out, s
             for (size_t k = 0; k < *out_len && !seen; k++)
                 seen = strlen((*out)[k]) == len && strncmp((*out)[k], run, len) == 0;
             if (!seen) {
-                *out = xrealloc(*out, (*out_len + 1) * sizeof(char *));
+                *out = xgrow(*out, &cap, *out_len + 1, sizeof(char *));
                 (*out)[(*out_len)++] = xstrndup(run, len);
             }
         }
@@ -663,7 +637,7 @@ static enum rc sweep_runs(const char *dir, const char *const *keep, size_t n_kee
             in_list(e->d_name, (const char *const *)used, n_used))
             continue;
         char *path = xasprintf("%s/%s", data, e->d_name);
-        rc = remove_tree(path, err);
+        rc = file_remove_tree(path, NULL, err);
         free(path);
         if (!rc)
             (*out_removed)++;

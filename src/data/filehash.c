@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/mem.h"
 
 #define FILEHASH_MAX 100000 /* entries kept; beyond that the oldest are dropped */
@@ -30,7 +30,7 @@ struct filehash {
     atomic_bool cancelled;
     pthread_mutex_t mu;
     struct entry *items;
-    size_t len;
+    size_t len, cap;
 };
 
 struct filehash *filehash_new(void)
@@ -97,7 +97,7 @@ static void remember(struct filehash *fh, const char *path, const struct stat *s
             fh->len--;
             i = fh->len;
         }
-        fh->items = xrealloc(fh->items, (fh->len + 1) * sizeof(*fh->items));
+        fh->items = xgrow(fh->items, &fh->cap, fh->len + 1, sizeof(*fh->items));
         fh->items[i].path = xstrdup(path);
         fh->len++;
     }
@@ -128,7 +128,7 @@ enum rc filehash_get(struct filehash *fh, const char *path, struct file_digest *
     if (hit)
         goto out;
     struct file_digest d = { .size = st.st_size, .mtime = st.st_mtim.tv_sec };
-    rc = crypto_sha256_fd_hex_until(fd, is_cancelled, fh, d.sha256, err);
+    rc = sha256_fd_hex_until(fd, is_cancelled, fh, d.sha256, err);
     if (rc)
         goto out;
     remember(fh, path, &st, &d);

@@ -95,7 +95,7 @@ struct query_engine {
     int spawn_fails;       /* in a row: workers that could not start or died loading */
     int64_t next_spawn_us; /* no new process before this (backoff after failures) */
     struct user_count *users;
-    size_t n_users;
+    size_t n_users, cap_users;
     int running; /* queries between user_enter and user_leave */
 };
 
@@ -172,7 +172,7 @@ static bool user_enter(struct query_engine *e, const char *user_id)
     while (i < e->n_users && strcmp(e->users[i].user_id, user_id) != 0)
         i++;
     if (i == e->n_users) {
-        e->users = xrealloc(e->users, (e->n_users + 1) * sizeof(*e->users));
+        e->users = xgrow(e->users, &e->cap_users, e->n_users + 1, sizeof(*e->users));
         e->users[e->n_users++] = (struct user_count){ xstrdup(user_id), 0 };
     }
     if (e->users[i].running >= e->opt.max_concurrent)
@@ -737,7 +737,7 @@ static char **worker_environment(const char *const *extra)
                                         "LANG",         "LC_ALL",       "LC_CTYPE",
                                         "TZ",           "ASAN_OPTIONS", "UBSAN_OPTIONS",
                                         "LSAN_OPTIONS", "TSAN_OPTIONS" };
-    size_t n = 0;
+    size_t n = 0, cap = 1;
     char **env = xcalloc(1, sizeof(char *));
     for (char **v = environ; *v; v++) {
         size_t name_len = strcspn(*v, "=");
@@ -748,7 +748,7 @@ static char **worker_environment(const char *const *extra)
             wanted = strlen(extra[i]) == name_len && strncmp(*v, extra[i], name_len) == 0;
         if (!wanted)
             continue;
-        env = xrealloc(env, (n + 2) * sizeof(char *));
+        env = xgrow(env, &cap, n + 2, sizeof(char *)); /* and the NULL after */
         env[n++] = xstrdup(*v);
         env[n] = NULL;
     }

@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/ident.h"
 #include "base/mem.h"
+#include "base/utf8.h"
 #include "data/duck.h"
 #include "query/functions.h"
 #include "query/guard_int.h"
@@ -72,41 +73,6 @@ static void refuse(struct guard_result *out, enum guard_verdict v, const char *f
     vsnprintf(out->message, sizeof(out->message), fmt, ap);
     va_end(ap);
     out->verdict = v;
-}
-
-/* True when s[0..len) is well-formed UTF-8 (no overlong forms, surrogates or values past
- * U+10FFFF). DuckDB refuses anything else with an error we could not tell from a failure. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
 }
 
 /* ---- the cost check of the text ----
@@ -371,10 +337,7 @@ static bool stopped(const struct walk *w)
 
 static void scope_push(struct walk *w, const char *name)
 {
-    if (w->n_scope == w->cap_scope) {
-        w->cap_scope = w->cap_scope ? 2 * w->cap_scope : 16;
-        w->scope = xrealloc(w->scope, w->cap_scope * sizeof(*w->scope));
-    }
+    w->scope = xgrow(w->scope, &w->cap_scope, w->n_scope + 1, sizeof(*w->scope));
     w->scope[w->n_scope++] = name;
 }
 
@@ -388,10 +351,7 @@ static bool in_scope(const struct walk *w, const char *name)
 
 static void add_table(struct walk *w, const char *id)
 {
-    if (w->n_tables == w->cap_tables) {
-        w->cap_tables = w->cap_tables ? 2 * w->cap_tables : 8;
-        w->tables = xrealloc(w->tables, w->cap_tables * sizeof(*w->tables));
-    }
+    w->tables = xgrow(w->tables, &w->cap_tables, w->n_tables + 1, sizeof(*w->tables));
     w->tables[w->n_tables++] = xstrdup(id);
 }
 
@@ -805,7 +765,7 @@ bool guard_text_ok(const char *sql, struct guard_result *out)
         refuse(out, GUARD_BAD_SQL, "the query is empty");
         return false;
     }
-    if (!utf8_valid((const unsigned char *)sql, strlen(sql))) {
+    if (!utf8_valid(sql, strlen(sql))) {
         refuse(out, GUARD_BAD_SQL, "the query is not valid UTF-8 text");
         return false;
     }

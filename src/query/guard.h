@@ -24,12 +24,12 @@
 #include <stddef.h>
 
 #include "base/compat.h"
+#include "base/limits.h" /* GUARD_SQL_MAX */
 #include "base/rc.h"
 
 struct duck;
 
-#define GUARD_SQL_MAX  (64 * 1024) /* the longest SQL text the guard parses, in bytes */
-#define GUARD_MAX_CTES 32          /* CTE definitions per query (DuckDB's cost is quadratic) */
+#define GUARD_MAX_CTES 32 /* CTE definitions per query (DuckDB's cost is quadratic) */
 
 /* The pathological shapes, measured on DuckDB 1.4.4 (one core of a shared 2-core machine):
  *   - subqueries (in FROM, or scalar, EXISTS, IN, ANY) nested n deep: binding time doubles per

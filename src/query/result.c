@@ -22,6 +22,7 @@ struct column {
 struct columns {
     struct column *items;
     int len;
+    size_t cap;
 };
 
 static void columns_free(struct columns *c)
@@ -40,7 +41,7 @@ static enum rc read_column(void *ctx, int ncols, const char *const *vals, struct
     struct columns *c = ctx;
     if (ncols < 2)
         return err_set(err, RC_INTERNAL, "DESCRIBE returned %d columns", ncols);
-    c->items = xrealloc(c->items, (size_t)(c->len + 1) * sizeof(*c->items));
+    c->items = xgrow(c->items, &c->cap, (size_t)c->len + 1, sizeof(*c->items));
     c->items[c->len].name = xstrdup(vals[0] ? vals[0] : "");
     c->items[c->len].type = xstrdup(vals[1] ? vals[1] : "");
     c->len++;

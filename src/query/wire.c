@@ -289,8 +289,9 @@ enum rc wire_decode_recipe(const char *p, size_t len, uint64_t *generation,
         if (!c.bad)
             catalog_recipe_add(out, sql, env, tail);
         if (!c.bad && value) {
-            tokens->names = xrealloc(tokens->names, (tokens->n + 1) * sizeof(char *));
-            tokens->values = xrealloc(tokens->values, (tokens->n + 1) * sizeof(char *));
+            size_t cap = tokens->cap; /* the two arrays grow alike */
+            tokens->names = xgrow(tokens->names, &tokens->cap, tokens->n + 1, sizeof(char *));
+            tokens->values = xgrow(tokens->values, &cap, tokens->n + 1, sizeof(char *));
             tokens->names[tokens->n] = xstrdup(env);
             tokens->values[tokens->n++] = value;
             value = NULL;

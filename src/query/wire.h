@@ -92,7 +92,7 @@ struct wire_result {
 struct wire_tokens {
     char **names;
     char **values;
-    size_t n;
+    size_t n, cap; /* cap: of names and of values alike */
 };
 
 /* Wipes the values and frees everything. */

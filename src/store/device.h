@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "auth/crypto.h"
+#include "base/sha256.h"
 #include "base/compat.h"
 #include "base/isotime.h"
 #include "base/rc.h"

@@ -135,7 +135,7 @@ static const struct store_migration steps[] = {
       "CREATE INDEX sync_state_source ON sync_state(source);"
       "CREATE TABLE table_profiles ("
       "  table_id TEXT PRIMARY KEY,"
-      "  profile TEXT NOT NULL," /* JSON, see data/profile.h */
+      "  profile TEXT NOT NULL," /* JSON, see data/table_profile.h */
       "  extracted_at TEXT,"     /* of the data profiled: unchanged data is not profiled again */
       "  profiled_at TEXT NOT NULL"
       ") STRICT;" },

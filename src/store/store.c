@@ -456,10 +456,7 @@ enum rc store_collect(struct store *store, const char *sql, const struct store_a
     rc = store_prepare(db, sql, args, &st, err);
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 8;
-            rows = xrealloc(rows, cap * elem_size);
-        }
+        rows = xgrow(rows, &cap, len + 1, elem_size);
         memset(rows + len * elem_size, 0, elem_size);
         read(st, rows + len * elem_size);
         len++;

@@ -374,7 +374,7 @@ describe('da sync', () => {
     const r = runDa(['sync'], { env: c.env });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '', 'stderr is empty when it is not a terminal');
-    assert.match(r.stdout, /^Synced 3 tables into \S+: 4 files downloaded \([0-9.]+ kB\), 0 unchanged, 0 removed \([0-9.]+ s\)\.\n$/);
+    assert.match(r.stdout, /^Synced 3 tables into \S+: 4 files downloaded \([0-9.]+ (?:B|KiB|MiB)\), 0 unchanged, 0 removed \([0-9.]+ s\)\.\n$/);
     const quiet = runDa(['sync', '--quiet'], { env: c.env });
     assert.equal(quiet.code, 0, quiet.stderr);
     assert.equal(quiet.stdout, '');

@@ -1,22 +1,28 @@
 /* test_base.c — unit tests of src/base: buffer, identifiers, time, files, parsing, logging,
- * randomness and result codes. */
+ * randomness, result codes, UTF-8, hex, SHA-256, byte sizes and growable arrays. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/format.h"
+#include "base/hex.h"
 #include "base/ident.h"
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/parse.h"
 #include "base/rand.h"
+#include "base/sha256.h"
+#include "base/utf8.h"
 #include "helpers.h"
 
 static void test_buf_appends_and_takes(void **state)
@@ -268,6 +274,45 @@ static void log_some_json(void)
     log_setup(LOG_INFO, LOG_HUMAN);
 }
 
+static void test_file_remove_tree_counts_and_never_follows_links(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *outside = test_tmpdir();
+    char *kept = xasprintf("%s/kept", outside);
+    char *tree = xasprintf("%s/t", dir);
+    char *sub = xasprintf("%s/t/a/b", dir);
+    char *f1 = xasprintf("%s/t/one", dir);
+    char *f2 = xasprintf("%s/t/a/b/two", dir);
+    char *link = xasprintf("%s/t/a/out", dir);
+    struct err err;
+    assert_int_equal(file_write_atomic(kept, "x", 1, 0600, &err), RC_OK);
+    assert_int_equal(file_mkdir_p(sub, 0700, &err), RC_OK);
+    assert_int_equal(file_write_atomic(f1, "1", 1, 0600, &err), RC_OK);
+    assert_int_equal(file_write_atomic(f2, "2", 1, 0600, &err), RC_OK);
+    assert_int_equal(symlink(outside, link), 0);
+    size_t files = 5;
+    assert_int_equal(file_remove_tree(tree, &files, &err), RC_OK);
+    assert_int_equal(files, 5 + 3); /* added to: two files and the link */
+    assert_false(file_exists(tree));
+    assert_true(file_exists(kept)); /* the link was removed, not followed */
+    /* a missing path is no error; a single file is removed and counted */
+    assert_int_equal(file_remove_tree(tree, &files, &err), RC_OK);
+    assert_int_equal(files, 8);
+    assert_int_equal(file_remove_tree(kept, NULL, &err), RC_OK);
+    assert_false(file_exists(kept));
+    free(kept);
+    free(tree);
+    free(sub);
+    free(f1);
+    free(f2);
+    free(link);
+    test_rm_rf(dir);
+    test_rm_rf(outside);
+    free(dir);
+    free(outside);
+}
+
 static void test_log_json_lines_escape_and_filter(void **state)
 {
     (void)state;
@@ -323,6 +368,229 @@ static void test_rc_maps_to_http(void **state)
     assert_int_equal(err_set(NULL, RC_IO, "ignored"), RC_IO);
 }
 
+/* ---------------------------------------------------------------- UTF-8 */
+
+static size_t decode(const char *s, size_t n, uint32_t *cp)
+{
+    return utf8_decode((const unsigned char *)s, n, cp);
+}
+
+static void test_utf8_decodes_each_length(void **state)
+{
+    (void)state;
+    uint32_t cp = 0;
+    assert_int_equal(decode("A", 1, &cp), 1);
+    assert_int_equal(cp, 0x41);
+    assert_int_equal(decode("\xc3\xa9", 2, &cp), 2); /* é */
+    assert_int_equal(cp, 0xE9);
+    assert_int_equal(decode("\xe2\x82\xac", 3, &cp), 3); /* € */
+    assert_int_equal(cp, 0x20AC);
+    assert_int_equal(decode("\xf0\x9f\x98\x80", 4, &cp), 4); /* an emoji */
+    assert_int_equal(cp, 0x1F600);
+    assert_int_equal(decode("\xf4\x8f\xbf\xbf", 4, &cp), 4); /* U+10FFFF, the last */
+    assert_int_equal(cp, 0x10FFFF);
+    assert_int_equal(decode("", 0, &cp), 0);
+    /* the encoder writes the same bytes back */
+    char out[UTF8_SEQ_MAX];
+    assert_int_equal(utf8_encode(0x1F600, out), 4);
+    assert_memory_equal(out, "\xf0\x9f\x98\x80", 4);
+    assert_int_equal(utf8_encode(0xE9, out), 2);
+    assert_memory_equal(out, "\xc3\xa9", 2);
+}
+
+static void test_utf8_refuses_malformed(void **state)
+{
+    (void)state;
+    uint32_t cp = 0;
+    /* overlong forms of '/' and of U+0000, U+07FF, U+FFFF */
+    assert_int_equal(decode("\xc0\xaf", 2, &cp), 0);
+    assert_int_equal(decode("\xc1\xbf", 2, &cp), 0);
+    assert_int_equal(decode("\xe0\x80\xaf", 3, &cp), 0);
+    assert_int_equal(decode("\xe0\x9f\xbf", 3, &cp), 0);
+    assert_int_equal(decode("\xf0\x8f\xbf\xbf", 4, &cp), 0);
+    /* surrogates, first and last */
+    assert_int_equal(decode("\xed\xa0\x80", 3, &cp), 0);
+    assert_int_equal(decode("\xed\xbf\xbf", 3, &cp), 0);
+    assert_int_equal(decode("\xed\x9f\xbf", 3, &cp), 3); /* U+D7FF, just below, is fine */
+    /* past U+10FFFF */
+    assert_int_equal(decode("\xf4\x90\x80\x80", 4, &cp), 0);
+    assert_int_equal(decode("\xf7\xbf\xbf\xbf", 4, &cp), 0);
+    assert_int_equal(decode("\xf8\x88\x80\x80\x80", 5, &cp), 0);
+    /* truncated: the bytes are there but not counted in n, or a continuation is missing */
+    assert_int_equal(decode("\xe2\x82\xac", 2, &cp), 0);
+    assert_int_equal(decode("\xf0\x9f\x98", 3, &cp), 0);
+    assert_int_equal(decode("\xc3\x41", 2, &cp), 0);
+    /* a stray continuation byte */
+    assert_int_equal(decode("\x80", 1, &cp), 0);
+
+    assert_true(utf8_valid("", 0));
+    const char *good = "plain \xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+    assert_true(utf8_valid(good, strlen(good)));
+    assert_false(utf8_valid(good, strlen(good) - 1)); /* the emoji cut short */
+    assert_false(utf8_valid("ok \xed\xa0\x80", 6));
+    assert_false(utf8_valid("cut \xe2\x82", 6));
+    assert_false(utf8_valid("\xc0\x80", 2));
+    /* the length is what decides: a NUL inside is one more character */
+    assert_true(utf8_valid("a\0b", 3));
+}
+
+static void test_utf8_length_and_prefix(void **state)
+{
+    (void)state;
+    const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* a é € emoji: 10 bytes */
+    assert_int_equal(utf8_length(s, 10), 4);
+    assert_int_equal(utf8_length("", 0), 0);
+    /* a cut never ends inside a character */
+    assert_int_equal(utf8_prefix(s, 10, 100), 10);
+    assert_int_equal(utf8_prefix(s, 10, 10), 10);
+    assert_int_equal(utf8_prefix(s, 10, 9), 6);
+    assert_int_equal(utf8_prefix(s, 10, 5), 3);
+    assert_int_equal(utf8_prefix(s, 10, 2), 1);
+    assert_int_equal(utf8_prefix(s, 10, 0), 0);
+    /* and stops before a malformed sequence */
+    assert_int_equal(utf8_prefix("ab\xed\xa0\x80z", 6, 100), 2);
+    assert_int_equal(utf8_prefix("ab\xe2\x82", 4, 100), 2);
+}
+
+static void test_utf8_display_width(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_cp_width('a'), 1);
+    assert_int_equal(utf8_cp_width(0x65E5), 2);  /* 日 */
+    assert_int_equal(utf8_cp_width(0x1F600), 2); /* an emoji */
+    assert_int_equal(utf8_cp_width(0x0301), 0);  /* a combining acute accent */
+    assert_int_equal(utf8_cp_width(0xE9), 1);
+}
+
+/* ---------------------------------------------------------------- hex, SHA-256, sizes */
+
+static void test_hex_round_trip(void **state)
+{
+    (void)state;
+    const unsigned char bytes[] = { 0x00, 0x7f, 0x80, 0xab, 0xff };
+    char hex[11];
+    hex_encode(bytes, sizeof(bytes), hex);
+    assert_string_equal(hex, "007f80abff");
+    unsigned char back[5];
+    assert_true(hex_decode(hex, 5, back, true));
+    assert_memory_equal(back, bytes, 5);
+    /* upper case is accepted unless lower_only; anything else never */
+    assert_true(hex_decode("007F80ABFF", 5, back, false));
+    assert_memory_equal(back, bytes, 5);
+    assert_false(hex_decode("007F80ABFF", 5, back, true));
+    assert_false(hex_decode("0g", 1, back, false));
+    assert_false(hex_decode("0", 1, back, false)); /* the NUL is not a digit */
+    assert_int_equal(hex_value('9'), 9);
+    assert_int_equal(hex_value('a'), 10);
+    assert_int_equal(hex_value('F'), 15);
+    assert_int_equal(hex_value('G'), -1);
+    assert_int_equal(hex_value('\0'), -1);
+    char esc[2];
+    hex_byte_upper(0xe9, esc);
+    assert_memory_equal(esc, "E9", 2);
+    assert_int_equal(hex_u16("00e9"), 0xE9);
+    assert_int_equal(hex_u16("DBFF"), 0xDBFF);
+    assert_int_equal(hex_u16("12x4"), -1);
+    assert_int_equal(hex_u16("12"), -1); /* stops at the NUL */
+}
+
+static void test_sha256_known_answers(void **state)
+{
+    (void)state;
+    char hex[SHA256_HEX_LEN + 1];
+    sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /* the fd form hashes from the current offset to the end */
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/f", dir);
+    struct err err;
+    assert_int_equal(file_write_atomic(path, "xxabc", 5, 0600, &err), RC_OK);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+    char from_fd[SHA256_HEX_LEN + 1];
+    assert_int_equal(sha256_fd_hex(fd, from_fd, &err), RC_OK);
+    assert_string_equal(from_fd, hex);
+    close(fd);
+    free(path);
+    test_rm_rf(dir);
+    free(dir);
+}
+
+static void test_format_bytes_binary_units(void **state)
+{
+    (void)state;
+    char b[FORMAT_BYTES_MAX];
+    format_bytes(0, b);
+    assert_string_equal(b, "0 B");
+    format_bytes(1023, b);
+    assert_string_equal(b, "1023 B");
+    format_bytes(1024, b);
+    assert_string_equal(b, "1.0 KiB");
+    format_bytes(1536, b);
+    assert_string_equal(b, "1.5 KiB");
+    format_bytes(190 * 1024, b);
+    assert_string_equal(b, "190 KiB");
+    format_bytes(5ULL * 1024 * 1024 + 512 * 1024, b);
+    assert_string_equal(b, "5.5 MiB");
+    format_bytes(3ULL * 1024 * 1024 * 1024, b);
+    assert_string_equal(b, "3.0 GiB");
+    format_bytes(UINT64_MAX, b);
+    assert_string_equal(b, "16384 PiB");
+}
+
+/* ---------------------------------------------------------------- growable arrays */
+
+static void test_xgrow_doubles_and_keeps_contents(void **state)
+{
+    (void)state;
+    size_t cap = 0, n = 0;
+    int *a = NULL;
+    for (int i = 0; i < 1000; i++) {
+        a = xgrow(a, &cap, n + 1, sizeof(*a));
+        assert_true(cap >= n + 1);
+        a[n++] = i;
+    }
+    assert_int_equal(cap, 1024); /* 8, 16, ... 1024: doubling, not one step per append */
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(a[i], i);
+    int *same = xgrow(a, &cap, 1024, sizeof(*a)); /* room enough: unchanged */
+    assert_ptr_equal(same, a);
+    assert_int_equal(cap, 1024);
+    a = xgrow(a, &cap, 5000, sizeof(*a)); /* a big step goes straight past need */
+    assert_int_equal(cap, 8192);
+    assert_int_equal(a[999], 999);
+    free(a);
+}
+
+/* Runs xgrow(NULL, cap, need, elem) in a child; true when the child aborted. */
+static bool xgrow_aborts(size_t cap, size_t need, size_t elem)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDERR_FILENO); /* the out-of-memory message */
+        void *p = xgrow(NULL, &cap, need, elem);
+        free(p);
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void test_xgrow_aborts_on_overflow(void **state)
+{
+    (void)state;
+    assert_true(xgrow_aborts(0, SIZE_MAX / 8 + 1, 16));       /* count * size overflows */
+    assert_true(xgrow_aborts(SIZE_MAX / 2 + 1, SIZE_MAX, 1)); /* doubling overflows */
+    assert_false(xgrow_aborts(0, 10, 1));                     /* the harness itself */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,10 +605,20 @@ int main(void)
         cmocka_unit_test(test_file_write_atomic_replaces_and_leaves_no_temp),
         cmocka_unit_test(test_file_create_atomic_never_replaces),
         cmocka_unit_test(test_file_read_all_limits),
+        cmocka_unit_test(test_file_remove_tree_counts_and_never_follows_links),
         cmocka_unit_test(test_log_json_lines_escape_and_filter),
         cmocka_unit_test(test_log_level_parse),
         cmocka_unit_test(test_rand_hex_is_hex_and_varies),
         cmocka_unit_test(test_rc_maps_to_http),
+        cmocka_unit_test(test_utf8_decodes_each_length),
+        cmocka_unit_test(test_utf8_refuses_malformed),
+        cmocka_unit_test(test_utf8_length_and_prefix),
+        cmocka_unit_test(test_utf8_display_width),
+        cmocka_unit_test(test_hex_round_trip),
+        cmocka_unit_test(test_sha256_known_answers),
+        cmocka_unit_test(test_format_bytes_binary_units),
+        cmocka_unit_test(test_xgrow_doubles_and_keeps_contents),
+        cmocka_unit_test(test_xgrow_aborts_on_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

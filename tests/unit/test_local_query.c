@@ -1,4 +1,4 @@
-/* test_local_query.c — unit tests of src/query/local.c against a sync folder built here as
+/* test_local_query.c — unit tests of src/client/local_query.c against a sync folder built here as
  * `da sync` leaves one (client/syncdir.h): Parquet files under tables/, written with DuckDB,
  * and a da.duckdb with one view per table, one of them over two files. Local answers are
  * encoded as the server's; SHOW, DESCRIBE and SUMMARIZE work; the folder is never written;
@@ -19,11 +19,11 @@
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
+#include "client/local_query.h"
 #include "client/output.h"
 #include "data/duck.h"
 #include "duck_helpers.h"
 #include "helpers.h"
-#include "query/local.h"
 #include "query/result.h"
 
 struct folder {

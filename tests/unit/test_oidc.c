@@ -677,7 +677,7 @@ static void test_begin_builds_a_pkce_url(void **state)
         assert_string_equal(method, "S256");
         unsigned char digest[SHA256_LEN];
         char expect[64];
-        crypto_sha256(r->code_verifier, strlen(r->code_verifier), digest);
+        sha256(r->code_verifier, strlen(r->code_verifier), digest);
         b64url_encode(digest, sizeof(digest), expect);
         assert_string_equal(challenge, expect);
         assert_null(query_param(r->authorize_url, "client_secret"));

@@ -1,7 +1,7 @@
-/* profile.h — the table profiler: a pure computation over one relation of a struct duck that
- * returns aggregate statistics per column as JSON text. It carries aggregates only, never a
- * sample row (the original leaked private rows through profiles); the caller stores or serves
- * the text.
+/* table_profile.h — the table profiler: a pure computation over one relation of a struct
+ * duck that returns aggregate statistics per column as JSON text. It carries aggregates only, never
+ * a sample row (the original leaked private rows through profiles); the caller stores or serves the
+ * text.
  *
  * The profile JSON:
  *
@@ -53,8 +53,8 @@
  * ZONE; boolean = BOOLEAN; everything else (LIST, STRUCT, MAP, UNION, ARRAY, BLOB, UUID, TIME,
  * INTERVAL, BIGNUM, BIT ...) is "other" and has only null_count, null_share and
  * approx_distinct. */
-#ifndef DA_DATA_PROFILE_H
-#define DA_DATA_PROFILE_H
+#ifndef DA_DATA_TABLE_PROFILE_H
+#define DA_DATA_TABLE_PROFILE_H
 
 #include <stdint.h>
 

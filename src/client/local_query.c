@@ -1,5 +1,5 @@
-/* local.c — one query over a sync folder's database (see local.h). */
-#include "query/local.h"
+/* local_query.c — one query over a sync folder's database (see local_query.h). */
+#include "client/local_query.h"
 
 #include <ctype.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
-/* test_profile.c — unit tests of the table profiler (src/data/profile.c) on in-memory DuckDB:
- * exact statistics of a table with known values, hostile column names, an empty table, the
- * sampling path (and that its TEMP table is always dropped, on error too), precision of big
- * integers and decimals, NaN and Infinity, every DuckDB type, 300 columns, a view over Parquet
+/* test_table_profile.c — unit tests of the table profiler (src/data/table_profile.c) on
+ * in-memory DuckDB: exact statistics of a table with known values, hostile column names, an empty
+ * table, the sampling path (and that its TEMP table is always dropped, on error too), precision of
+ * big integers and decimals, NaN and Infinity, every DuckDB type, 300 columns, a view over Parquet
  * and a read-only database. Every profile is parsed back with jansson and checked field by
  * field. */
 /* clang-format off: cmocka.h needs these four first */
@@ -22,7 +22,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "data/duck.h"
-#include "data/profile.h"
+#include "data/table_profile.h"
 #include "duck_helpers.h"
 #include "helpers.h"
 

@@ -1,4 +1,4 @@
-/* test_client_profile.c — unit tests of the client's files (src/client/profile.c) and of how
+/* test_client_settings.c — unit tests of the client's files (src/client/settings.c) and of how
  * a command finds its server and token (src/client/client.c): XDG and HOME paths, folder and
  * file modes, atomic replacement without stray temporaries, refusal of credentials files that
  * others could read (0644), that are symbolic links or damaged, several servers side by side,
@@ -23,7 +23,7 @@
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "client/client.h"
-#include "client/profile.h"
+#include "client/settings.h"
 #include "helpers.h"
 
 #define SERVER_A "https://da.example.com"
@@ -71,12 +71,12 @@ static int teardown(void **state)
 static void put(const char *server, const char *token, const char *id)
 {
     struct err err = { { 0 } };
-    struct profile_credential c = { .server = (char *)server,
-                                    .token = (char *)token,
-                                    .token_id = (char *)id,
-                                    .email = (char *)"ana@example.com",
-                                    .role = (char *)"analyst" };
-    enum rc rc = profile_credential_put(&c, &err);
+    struct settings_credential c = { .server = (char *)server,
+                                     .token = (char *)token,
+                                     .token_id = (char *)id,
+                                     .email = (char *)"ana@example.com",
+                                     .role = (char *)"analyst" };
+    enum rc rc = settings_credential_put(&c, &err);
     if (rc)
         fail_msg("put %s: %s", server, err.msg);
 }
@@ -108,7 +108,7 @@ static void test_dir_follows_xdg(void **state)
     struct fixture *f = *state;
     char *dir = NULL;
     struct err err;
-    assert_int_equal(profile_dir(&dir, &err), RC_OK);
+    assert_int_equal(settings_dir(&dir, &err), RC_OK);
     assert_string_equal(dir, f->dir);
     free(dir);
 }
@@ -123,12 +123,12 @@ static void test_dir_falls_back_to_home(void **state)
     struct err err;
     char *dir = NULL;
     unsetenv("XDG_CONFIG_HOME");
-    assert_int_equal(profile_dir(&dir, &err), RC_OK);
+    assert_int_equal(settings_dir(&dir, &err), RC_OK);
     assert_string_equal(dir, want);
     free(dir);
     /* the XDG spec: a relative XDG_CONFIG_HOME is ignored */
     setenv("XDG_CONFIG_HOME", "relative/config", 1);
-    assert_int_equal(profile_dir(&dir, &err), RC_OK);
+    assert_int_equal(settings_dir(&dir, &err), RC_OK);
     assert_string_equal(dir, want);
     free(dir);
     if (old_home)
@@ -146,17 +146,17 @@ static void test_put_makes_private_files(void **state)
     put(SERVER_A, TOKEN_A, "id-a");
     assert_int_equal(mode_of(f->dir), 0700);
     assert_int_equal(mode_of(f->creds), 0600);
-    struct profile_credential c;
+    struct settings_credential c;
     struct err err;
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_OK);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_OK);
     assert_string_equal(c.server, SERVER_A);
     assert_string_equal(c.token, TOKEN_A);
     assert_string_equal(c.token_id, "id-a");
     assert_string_equal(c.email, "ana@example.com");
     assert_string_equal(c.role, "analyst");
-    profile_credential_clear(&c);
+    settings_credential_clear(&c);
     assert_null(c.token);
-    assert_int_equal(profile_credential_get(SERVER_B, &c, &err), RC_NOTFOUND);
+    assert_int_equal(settings_credential_get(SERVER_B, &c, &err), RC_NOTFOUND);
 }
 
 static void test_put_tightens_an_open_folder(void **state)
@@ -178,15 +178,15 @@ static void test_replace_is_atomic_and_leaves_no_temporary(void **state)
     assert_int_equal(count_entries(f->dir, ".tmp"), 0);
     assert_int_equal(count_entries(f->dir, "credentials"), 1);
     assert_int_equal(mode_of(f->creds), 0600);
-    struct profile_credential c;
+    struct settings_credential c;
     struct err err;
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_OK);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_OK);
     assert_string_equal(c.token, TOKEN_B);
     assert_string_equal(c.token_id, "id-a2");
-    profile_credential_clear(&c);
-    assert_int_equal(profile_credential_get(SERVER_B, &c, &err), RC_OK);
+    settings_credential_clear(&c);
+    assert_int_equal(settings_credential_get(SERVER_B, &c, &err), RC_OK);
     assert_string_equal(c.token_id, "id-b");
-    profile_credential_clear(&c);
+    settings_credential_clear(&c);
     /* the file is whole JSON with exactly the two servers */
     char *text = NULL;
     size_t len = 0;
@@ -203,22 +203,22 @@ static void test_refuses_a_file_others_can_read(void **state)
     struct fixture *f = *state;
     put(SERVER_A, TOKEN_A, "id-a");
     assert_int_equal(chmod(f->creds, 0644), 0);
-    struct profile_credential c;
+    struct settings_credential c;
     struct err err = { { 0 } };
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_INVALID);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_INVALID);
     assert_null(c.token);
     assert_non_null(strstr(err.msg, "read by other users"));
     assert_non_null(strstr(err.msg, "chmod 600"));
     assert_non_null(strstr(err.msg, f->creds));
     /* nor is it written over: the user has to look at it first */
-    struct profile_credential n = { .server = (char *)SERVER_B, .token = (char *)TOKEN_B };
-    assert_int_equal(profile_credential_put(&n, &err), RC_INVALID);
+    struct settings_credential n = { .server = (char *)SERVER_B, .token = (char *)TOKEN_B };
+    assert_int_equal(settings_credential_put(&n, &err), RC_INVALID);
     assert_int_equal(chmod(f->creds, 0640), 0);
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_INVALID);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_INVALID);
     /* the fix the message names works */
     assert_int_equal(chmod(f->creds, 0600), 0);
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_OK);
-    profile_credential_clear(&c);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_OK);
+    settings_credential_clear(&c);
 }
 
 static void test_refuses_a_symbolic_link_and_damage(void **state)
@@ -228,16 +228,16 @@ static void test_refuses_a_symbolic_link_and_damage(void **state)
     char *real = xasprintf("%s/elsewhere.json", f->root);
     assert_int_equal(rename(f->creds, real), 0);
     assert_int_equal(symlink(real, f->creds), 0);
-    struct profile_credential c;
+    struct settings_credential c;
     struct err err = { { 0 } };
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_INVALID);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_INVALID);
     assert_non_null(strstr(err.msg, "symbolic link"));
     assert_int_equal(unlink(f->creds), 0);
     assert_int_equal(file_write_atomic(f->creds, "{not json", 9, 0600, &err), RC_OK);
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_INVALID);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_INVALID);
     assert_non_null(strstr(err.msg, "damaged"));
     assert_int_equal(file_write_atomic(f->creds, "{\"servers\": []}", 15, 0600, &err), RC_OK);
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_INVALID);
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_INVALID);
     free(real);
 }
 
@@ -248,17 +248,17 @@ static void test_delete(void **state)
     put(SERVER_B, TOKEN_B, "id-b");
     struct err err;
     bool existed = false;
-    assert_int_equal(profile_credential_delete(SERVER_A, &existed, &err), RC_OK);
+    assert_int_equal(settings_credential_delete(SERVER_A, &existed, &err), RC_OK);
     assert_true(existed);
     assert_true(file_exists(f->creds));
-    struct profile_credential c;
-    assert_int_equal(profile_credential_get(SERVER_A, &c, &err), RC_NOTFOUND);
-    assert_int_equal(profile_credential_get(SERVER_B, &c, &err), RC_OK);
-    profile_credential_clear(&c);
-    assert_int_equal(profile_credential_delete(SERVER_A, &existed, &err), RC_OK);
+    struct settings_credential c;
+    assert_int_equal(settings_credential_get(SERVER_A, &c, &err), RC_NOTFOUND);
+    assert_int_equal(settings_credential_get(SERVER_B, &c, &err), RC_OK);
+    settings_credential_clear(&c);
+    assert_int_equal(settings_credential_delete(SERVER_A, &existed, &err), RC_OK);
     assert_false(existed);
     /* the last one takes the file with it */
-    assert_int_equal(profile_credential_delete(SERVER_B, &existed, &err), RC_OK);
+    assert_int_equal(settings_credential_delete(SERVER_B, &existed, &err), RC_OK);
     assert_true(existed);
     assert_false(file_exists(f->creds));
 }
@@ -270,23 +270,23 @@ static void test_config_current_server_and_settings(void **state)
     struct fixture *f = *state;
     struct err err;
     char *s = NULL;
-    assert_int_equal(profile_current_server(&s, &err), RC_NOTFOUND);
-    assert_int_equal(profile_set_current_server(SERVER_A, &err), RC_OK);
-    assert_int_equal(profile_current_server(&s, &err), RC_OK);
+    assert_int_equal(settings_current_server(&s, &err), RC_NOTFOUND);
+    assert_int_equal(settings_set_current_server(SERVER_A, &err), RC_OK);
+    assert_int_equal(settings_current_server(&s, &err), RC_OK);
     assert_string_equal(s, SERVER_A);
     free(s);
-    assert_int_equal(profile_server_get(SERVER_A, "sync_dir", &s, &err), RC_NOTFOUND);
-    assert_int_equal(profile_server_set(SERVER_A, "sync_dir", "/data/da", &err), RC_OK);
-    assert_int_equal(profile_server_set(SERVER_B, "sync_dir", "/data/b", &err), RC_OK);
-    assert_int_equal(profile_server_get(SERVER_A, "sync_dir", &s, &err), RC_OK);
+    assert_int_equal(settings_server_get(SERVER_A, "sync_dir", &s, &err), RC_NOTFOUND);
+    assert_int_equal(settings_server_set(SERVER_A, "sync_dir", "/data/da", &err), RC_OK);
+    assert_int_equal(settings_server_set(SERVER_B, "sync_dir", "/data/b", &err), RC_OK);
+    assert_int_equal(settings_server_get(SERVER_A, "sync_dir", &s, &err), RC_OK);
     assert_string_equal(s, "/data/da");
     free(s);
-    assert_int_equal(profile_server_set(SERVER_A, "sync_dir", NULL, &err), RC_OK);
-    assert_int_equal(profile_server_get(SERVER_A, "sync_dir", &s, &err), RC_NOTFOUND);
-    assert_int_equal(profile_server_get(SERVER_B, "sync_dir", &s, &err), RC_OK);
+    assert_int_equal(settings_server_set(SERVER_A, "sync_dir", NULL, &err), RC_OK);
+    assert_int_equal(settings_server_get(SERVER_A, "sync_dir", &s, &err), RC_NOTFOUND);
+    assert_int_equal(settings_server_get(SERVER_B, "sync_dir", &s, &err), RC_OK);
     free(s);
     /* still the current server after the settings changed */
-    assert_int_equal(profile_current_server(&s, &err), RC_OK);
+    assert_int_equal(settings_current_server(&s, &err), RC_OK);
     assert_string_equal(s, SERVER_A);
     free(s);
     assert_int_equal(count_entries(f->dir, ".tmp"), 0);
@@ -301,7 +301,7 @@ static void test_server_precedence(void **state)
     char *s = NULL;
     assert_int_equal(client_server(NULL, &s, &err), RC_NOTFOUND);
     assert_non_null(strstr(err.msg, "--server"));
-    assert_int_equal(profile_set_current_server(SERVER_A, &err), RC_OK);
+    assert_int_equal(settings_set_current_server(SERVER_A, &err), RC_OK);
     assert_int_equal(client_server(NULL, &s, &err), RC_OK);
     assert_string_equal(s, SERVER_A);
     free(s);

@@ -1,6 +1,6 @@
-/* profile.c — the table profiler (see profile.h for the JSON it returns). Pure computation over
- * one relation of a caller's struct duck: it reads, and writes nothing but a TEMP sample table
- * that it drops again. The work is a few SQL passes, each batched over all columns:
+/* table_profile.c — the table profiler (see table_profile.h for the JSON it returns). Pure
+ * computation over one relation of a caller's struct duck: it reads, and writes nothing but a TEMP
+ * sample table that it drops again. The work is a few SQL passes, each batched over all columns:
  *   1. count(*) over the relation (exact, even when sampling);
  *   2. only when the relation is bigger than sample_rows: a reservoir sample into a TEMP table;
  *   3. DESCRIBE, for names and types;
@@ -10,7 +10,7 @@
  *      column (bucket numbers computed from pass 4's min and max), each set's top values
  *      picked with min_by(.., N) rather than a window sort.
  * Column names only ever reach SQL through duck_sql_quote_ident. Called by the catalog code. */
-#include "data/profile.h"
+#include "data/table_profile.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -26,6 +26,7 @@
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
+#include "base/utf8.h"
 
 #define PROFILE_SQL_MAX             (64 * 1024 * 1024)
 #define PROFILE_DEFAULT_SAMPLE_ROWS 1000000
@@ -66,6 +67,7 @@ struct col {
     int hist_set; /* grouping set of the histogram, -1 for none */
     struct top *tops;
     int ntops;
+    size_t cap_tops;
     int64_t *bins;
     int nbins;
     double lo, width; /* numeric histogram */
@@ -76,7 +78,7 @@ struct col {
 struct prof {
     struct col *cols;
     int ncols;
-    int cap;
+    size_t cap;
     int64_t rows; /* profiled rows */
     int next;     /* pass 4: the column the next row belongs to */
     int nsets;    /* pass 5: number of grouping sets */
@@ -183,30 +185,6 @@ static double round4(double x)
     return round(x * 10000.0) / 10000.0;
 }
 
-/* The length of the longest prefix of s that is at most max bytes of whole, valid UTF-8
- * characters: where a string value is cut, and a guard for the JSON encoder. */
-static size_t utf8_prefix(const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (p[i]) {
-        size_t n = p[i] < 0x80             ? 1
-                   : (p[i] & 0xE0) == 0xC0 ? 2
-                   : (p[i] & 0xF0) == 0xE0 ? 3
-                   : (p[i] & 0xF8) == 0xF0 ? 4
-                                           : 0;
-        if (n == 0 || i + n > max)
-            break;
-        size_t k = 1;
-        while (k < n && (p[i + k] & 0xC0) == 0x80)
-            k++;
-        if (k < n)
-            break;
-        i += n;
-    }
-    return i;
-}
-
 /* ---- JSON building: a sticky failure flag instead of a check per call --------------------- */
 
 static void put(json_t *obj, const char *key, json_t *v, bool *bad)
@@ -221,12 +199,12 @@ static void push(json_t *arr, json_t *v, bool *bad)
         *bad = true;
 }
 
-/* A JSON string of the first max bytes of s at most, cut at a character boundary. jansson
- * refuses some sequences utf8_prefix lets through (surrogates, overlong forms), which DuckDB
- * never stores; should one come, the value degrades to null instead of failing the profile. */
+/* A JSON string of the first max bytes of s at most, cut at a character boundary (and before
+ * a malformed sequence, which DuckDB never stores). Should jansson still refuse it, the value
+ * degrades to null instead of failing the profile. */
 static json_t *utf8_json(const char *s, size_t max)
 {
-    json_t *j = json_stringn(s, utf8_prefix(s, max));
+    json_t *j = json_stringn(s, utf8_prefix(s, strlen(s), max));
     return j ? j : json_null();
 }
 
@@ -348,10 +326,7 @@ static enum rc on_column(void *ctx, int ncols, const char *const *vals, struct e
     struct prof *p = ctx;
     if (ncols != 2 || !vals[0] || !vals[1])
         return err_set(err, RC_INTERNAL, "DESCRIBE returned an unexpected row");
-    if (p->ncols == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 16;
-        p->cols = xrealloc(p->cols, (size_t)p->cap * sizeof(*p->cols));
-    }
+    p->cols = xgrow(p->cols, &p->cap, (size_t)p->ncols + 1, sizeof(*p->cols));
     struct col *c = &p->cols[p->ncols++];
     memset(c, 0, sizeof(*c));
     c->name = xstrdup(vals[0]);
@@ -574,7 +549,7 @@ static enum rc on_group(void *ctx, int ncols, const char *const *vals, struct er
         return err_set(err, RC_INTERNAL, "the grouped pass returned an unexpected row");
     struct col *c = p->set_col[k];
     if (c->top_set == (int)k) {
-        c->tops = xrealloc(c->tops, (size_t)(c->ntops + 1) * sizeof(*c->tops));
+        c->tops = xgrow(c->tops, &c->cap_tops, (size_t)c->ntops + 1, sizeof(*c->tops));
         c->tops[c->ntops].value = xstrdup(vals[1]);
         c->tops[c->ntops].count = n;
         c->ntops++;

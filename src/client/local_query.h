@@ -1,9 +1,9 @@
-/* local.h — a query over the analyst's own copy of the data (the sync folder's da.duckdb, see
+/* local_query.h — a query over the analyst's own copy of the data (the sync folder's da.duckdb, see
  * client/syncdir.h). The database is opened read-only, so a query never writes the folder
  * `da sync` keeps, and the result is encoded by result_run, so a local answer has the same
  * JSON as the server's POST /api/query. Used by `da query`. */
-#ifndef DA_QUERY_LOCAL_H
-#define DA_QUERY_LOCAL_H
+#ifndef DA_CLIENT_LOCAL_QUERY_H
+#define DA_CLIENT_LOCAL_QUERY_H
 
 #include <stdint.h>
 

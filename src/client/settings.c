@@ -1,8 +1,8 @@
-/* profile.c — reading and writing the client's config and credentials files. Each change is
+/* settings.c — reading and writing the client's config and credentials files. Each change is
  * read-modify-write of one small JSON file under the folder's lock; readers need no lock,
  * since a file is only ever replaced whole by rename. Tokens are wiped from every buffer and
  * JSON value that held them before it is freed. */
-#include "client/profile.h"
+#include "client/settings.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,7 @@
 
 /* ---------------------------------------------------------------- the folder */
 
-enum rc profile_dir(char **out, struct err *err)
+enum rc settings_dir(char **out, struct err *err)
 {
     *out = NULL;
     const char *xdg = getenv("XDG_CONFIG_HOME");
@@ -129,8 +129,8 @@ static enum rc read_secret_file(const char *path, char **out_text, size_t *out_l
                      "%s can be read by other users (mode %03o), so da will "
                      "not use it; run: chmod 600 %s",
                      path, (unsigned)(st.st_mode & 0777), path);
-    } else if (st.st_size > PROFILE_FILE_MAX) {
-        rc = err_set(err, RC_INVALID, "%s is larger than %d bytes", path, PROFILE_FILE_MAX);
+    } else if (st.st_size > SETTINGS_FILE_MAX) {
+        rc = err_set(err, RC_INVALID, "%s is larger than %d bytes", path, SETTINGS_FILE_MAX);
     }
     if (rc) {
         close(fd);
@@ -162,7 +162,7 @@ static enum rc read_doc(const char *dir, const char *name, bool secret, json_t *
     size_t len = 0;
     *out = NULL;
     enum rc rc = secret ? read_secret_file(path, &text, &len, err)
-                        : file_read_all(path, PROFILE_FILE_MAX, &text, &len, err);
+                        : file_read_all(path, SETTINGS_FILE_MAX, &text, &len, err);
     if (rc == RC_NOTFOUND) {
         *out = json_object();
         rc = RC_OK;
@@ -229,7 +229,7 @@ static enum rc edit_doc(const char *name, bool secret, edit_fn edit, void *arg, 
     char *dir = NULL;
     json_t *root = NULL;
     int lock = -1;
-    enum rc rc = profile_dir(&dir, err);
+    enum rc rc = settings_dir(&dir, err);
     if (!rc)
         rc = ensure_dir(dir, err);
     if (!rc)
@@ -251,7 +251,7 @@ static enum rc edit_doc(const char *name, bool secret, edit_fn edit, void *arg, 
 static enum rc load_doc(const char *name, bool secret, json_t **out, struct err *err)
 {
     char *dir = NULL;
-    enum rc rc = profile_dir(&dir, err);
+    enum rc rc = settings_dir(&dir, err);
     if (!rc)
         rc = read_doc(dir, name, secret, out, err);
     free(dir);
@@ -266,7 +266,7 @@ static char *dup_member(const json_t *obj, const char *key)
 
 /* ---------------------------------------------------------------- credentials */
 
-void profile_credential_clear(struct profile_credential *c)
+void settings_credential_clear(struct settings_credential *c)
 {
     if (c->token)
         mem_wipe(c->token, strlen(c->token));
@@ -278,7 +278,8 @@ void profile_credential_clear(struct profile_credential *c)
     memset(c, 0, sizeof(*c));
 }
 
-enum rc profile_credential_get(const char *server, struct profile_credential *out, struct err *err)
+enum rc settings_credential_get(const char *server, struct settings_credential *out,
+                                struct err *err)
 {
     json_t *root = NULL;
     memset(out, 0, sizeof(*out));
@@ -302,7 +303,7 @@ enum rc profile_credential_get(const char *server, struct profile_credential *ou
 
 static enum rc put_credential(json_t *root, void *arg, struct err *err)
 {
-    const struct profile_credential *c = arg;
+    const struct settings_credential *c = arg;
     (void)err;
     json_t *e = server_entry(root, c->server, true);
     if (json_is_string(json_object_get(e, "token"))) /* the one replaced goes wiped */
@@ -315,7 +316,7 @@ static enum rc put_credential(json_t *root, void *arg, struct err *err)
     return RC_OK;
 }
 
-enum rc profile_credential_put(const struct profile_credential *c, struct err *err)
+enum rc settings_credential_put(const struct settings_credential *c, struct err *err)
 {
     if (!c->server || !*c->server || !c->token || !*c->token)
         return err_set(err, RC_INVALID, "a credential needs a server and a token");
@@ -345,7 +346,7 @@ static enum rc delete_credential(json_t *root, void *arg, struct err *err)
     return RC_OK;
 }
 
-enum rc profile_credential_delete(const char *server, bool *out_existed, struct err *err)
+enum rc settings_credential_delete(const char *server, bool *out_existed, struct err *err)
 {
     struct delete_arg d = { server, false, false };
     enum rc rc = edit_doc(CREDENTIALS_FILE, true, delete_credential, &d, err);
@@ -355,7 +356,7 @@ enum rc profile_credential_delete(const char *server, bool *out_existed, struct 
         return rc;
     /* nothing left: no file at all is the clearest state */
     char *dir = NULL;
-    rc = profile_dir(&dir, err);
+    rc = settings_dir(&dir, err);
     if (!rc) {
         char *path = xasprintf("%s/" CREDENTIALS_FILE, dir);
         if (unlink(path) != 0 && errno != ENOENT)
@@ -370,7 +371,7 @@ enum rc profile_credential_delete(const char *server, bool *out_existed, struct 
 
 /* ---------------------------------------------------------------- config */
 
-enum rc profile_current_server(char **out, struct err *err)
+enum rc settings_current_server(char **out, struct err *err)
 {
     json_t *root = NULL;
     *out = NULL;
@@ -393,12 +394,12 @@ static enum rc set_current(json_t *root, void *arg, struct err *err)
     return RC_OK;
 }
 
-enum rc profile_set_current_server(const char *server, struct err *err)
+enum rc settings_set_current_server(const char *server, struct err *err)
 {
     return edit_doc(CONFIG_FILE, false, set_current, (void *)server, err);
 }
 
-enum rc profile_server_get(const char *server, const char *key, char **out, struct err *err)
+enum rc settings_server_get(const char *server, const char *key, char **out, struct err *err)
 {
     json_t *root = NULL;
     *out = NULL;
@@ -430,7 +431,7 @@ static enum rc set_setting(json_t *root, void *arg, struct err *err)
     return RC_OK;
 }
 
-enum rc profile_server_set(const char *server, const char *key, const char *value, struct err *err)
+enum rc settings_server_set(const char *server, const char *key, const char *value, struct err *err)
 {
     struct setting s = { server, key, value };
     return edit_doc(CONFIG_FILE, false, set_setting, &s, err);
