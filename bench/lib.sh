@@ -44,7 +44,7 @@ da_start() {
     done
     [ -n "$da_port" ] || { cat "$work/da.log" >&2; echo "da serve did not start" >&2; exit 1; }
     da_base="http://127.0.0.1:$da_port"
-    token=$(curl -s -d "{\"email\": \"$BENCH_EMAIL\", \"password\": \"$BENCH_PASSWORD\"}" \
+    token=$(curl -s -H "Content-Type: application/json" -d "{\"email\": \"$BENCH_EMAIL\", \"password\": \"$BENCH_PASSWORD\"}" \
         "$da_base/auth/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
     [ -n "$token" ] || { echo "cannot sign in" >&2; exit 1; }
 }

@@ -34,7 +34,7 @@
 #include "data/duck.h"
 #include "data/extract.h"
 #include "query/guard.h"
-#include "query/result.h"
+#include "data/result.h"
 
 #define SOURCE       "bench"
 #define TABLE        "t"

@@ -19,7 +19,7 @@
 #: connectors    base data
 #: core          base config store auth data query
 #: api           base config auth http core data query store
-#: client        base data/duck.h
+#: client        base data/duck.h data/result.h
 #: cmd           base config store auth http data query connectors core client
 #: cmd/serve.c   api/api.h
 #: main.c        base cmd query/worker.h

@@ -14,7 +14,7 @@
 #include "api/request.h"
 #include "base/log.h"
 #include "core/identity.h"
-#include "store/access.h"
+#include "store/access_repo.h"
 
 /* ---------------------------------------------------------------- password login */
 

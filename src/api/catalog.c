@@ -18,7 +18,7 @@
 #include "base/mem.h"
 #include "base/parse.h"
 #include "core/catalog_read.h"
-#include "store/datastate.h"
+#include "store/datastate_repo.h"
 
 #define SAMPLE_ROWS_DEFAULT 10
 #define SAMPLE_ROWS_MAX     100

@@ -18,7 +18,7 @@
 #include "base/ident.h"
 #include "base/mem.h"
 #include "core/access.h"
-#include "store/datastate.h"
+#include "store/datastate_repo.h"
 
 static json_t *strings_json(char *const *items, size_t n)
 {

@@ -21,7 +21,7 @@
 #include "base/mem.h"
 #include "base/version.h"
 #include "data/demo.h"
-#include "store/datastate.h"
+#include "store/datastate_repo.h"
 
 /* What the last catalog rebuild recorded: tables served, not served, and stale. */
 struct data_health {

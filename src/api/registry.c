@@ -2,9 +2,9 @@
  * (POST /api/admin/register-table), list and read rows (GET /api/admin/registry[/{id}]),
  * change or clear fields (PUT) and delete a table with what hangs off its id (DELETE). Admins
  * only. A table has one canonical id, ident_table_id of its name unless an id is given; every
- * change is audited by the store in the same transaction (store/registry.h). routes.c joins
+ * change is audited by the store in the same transaction (store/registry_repo.h). routes.c joins
  * api_registry_routes into the route table. */
-#include "store/registry.h"
+#include "store/registry_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>

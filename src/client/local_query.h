@@ -10,7 +10,7 @@
 #include "base/buf.h"
 #include "base/compat.h"
 #include "base/rc.h"
-#include "query/result.h"
+#include "data/result.h"
 
 #define LOCAL_QUERY_MAX_ROWS  1000000             /* --limit at most */
 #define LOCAL_QUERY_MAX_BYTES (256 * 1024 * 1024) /* encoded rows; past it the result is cut */

@@ -18,7 +18,7 @@
 #include "data/catalog.h"
 #include "data/datadir.h"
 #include "data/dataplane.h"
-#include "store/datastate.h"
+#include "store/datastate_repo.h"
 #include "store/store.h"
 
 #define EXIT_TIMEOUT 3

@@ -14,7 +14,7 @@
 #include "base/rand.h"
 #include "core/identity.h"
 #include "data/demo.h"
-#include "store/access.h"
+#include "store/access_repo.h"
 
 /* A user made at startup: by no one (the server itself), from nowhere. */
 static enum rc create_user(struct core *core, const char *email, const char *name, const char *role,

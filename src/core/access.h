@@ -18,7 +18,7 @@
 #include "base/rc.h"
 #include "core/core.h"
 #include "core/principal.h"
-#include "store/access.h"
+#include "store/access_repo.h"
 
 /* ---- the one read decision ---- */
 

@@ -10,7 +10,7 @@
 #include "core/audit.h"
 #include "data/dataplane.h"
 #include "data/duck.h"
-#include "query/result.h"
+#include "data/result.h"
 
 static struct catalog *catalog_of(struct core *core)
 {

@@ -15,7 +15,7 @@
 #include "core/core.h"
 #include "core/principal.h"
 #include "data/catalog.h"
-#include "store/registry.h"
+#include "store/registry_repo.h"
 
 /* The table id served by the current generation, if u may read it (local_only: and it is a
  * local table with files). The generation is held in *out_g (release it with

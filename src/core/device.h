@@ -12,7 +12,7 @@
 #include "base/rand.h"
 #include "core/core.h"
 #include "core/principal.h"
-#include "store/device.h"
+#include "store/device_repo.h"
 
 #define DEVICE_LIFETIME_S 600 /* RFC 8628 leaves it to us; long enough to find a browser */
 #define DEVICE_INTERVAL_S 5   /* the RFC's default polling interval */

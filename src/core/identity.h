@@ -17,7 +17,7 @@
 #include "base/rand.h"
 #include "core/core.h"
 #include "core/principal.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 
 #define SESSION_LIFETIME_S (24 * 3600)
 #define PAT_PREFIX         "da_pat_"

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "store/identity.h"
+#include "store/identity_repo.h"
 
 struct principal {
     struct user user;

@@ -8,7 +8,7 @@
 #include "base/isotime.h"
 #include "core/audit.h"
 #include "core/identity.h"
-#include "store/device.h"
+#include "store/device_repo.h"
 
 enum rc core_pat_check(const struct principal *actor, const char *name, int64_t days,
                        struct err *err)

@@ -19,8 +19,8 @@
 #include "data/duck.h"
 #include "data/filehash.h"
 #include "data/table_profile.h"
-#include "store/datastate.h"
-#include "store/registry.h"
+#include "store/datastate_repo.h"
+#include "store/registry_repo.h"
 #include "store/store.h"
 
 #define PROFILE_QUEUE_MAX 4096

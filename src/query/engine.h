@@ -20,7 +20,7 @@
 #include "base/compat.h"
 #include "base/rc.h"
 #include "query/guard.h"
-#include "query/result.h"
+#include "data/result.h"
 
 struct catalog;
 struct query_engine;

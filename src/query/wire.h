@@ -20,7 +20,7 @@
 #include "base/buf.h"
 #include "base/compat.h"
 #include "base/rc.h"
-#include "query/result.h"
+#include "data/result.h"
 
 struct catalog_recipe;
 

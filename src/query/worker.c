@@ -20,7 +20,7 @@
 #include "base/parse.h"
 #include "data/catalog.h"
 #include "data/duck.h"
-#include "query/result.h"
+#include "data/result.h"
 #include "query/wire.h"
 
 /* ASan and TSan reserve terabytes of address space for their shadow memory, so an

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "store/access.h"
+#include "store/access_repo.h"
 #include "store/store_int.h"
 
 /* ---------------------------------------------------------------- tables */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "base/mem.h"
-#include "store/datastate.h"
+#include "store/datastate_repo.h"
 #include "store/store_int.h"
 
 struct replace_args {

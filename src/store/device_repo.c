@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/device.h"
+#include "store/device_repo.h"
 #include "store/store_int.h"
 
 #define GRANT_COLUMNS                                                                              \

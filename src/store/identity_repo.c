@@ -8,7 +8,7 @@
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 #include "store/store_int.h"
 
 #define USER_COLUMNS                                                                               \

@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/metrics.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 #include "store/store_int.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000

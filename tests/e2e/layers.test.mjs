@@ -47,12 +47,12 @@ test('a tree that keeps to the table passes', () => {
 });
 
 test('an include that points up fails, naming the file, the header and the layers', () => {
-  const src = tree({ ...clean, 'store/device.h': ['auth/crypto.h'], 'base/mem.c': ['store/store.h'] });
+  const src = tree({ ...clean, 'store/device_repo.h': ['auth/crypto.h'], 'base/mem.c': ['store/store.h'] });
   const r = check(src);
   assert.equal(r.status, 1);
   assert.deepEqual(r.stdout.trim().split('\n'), [
     `${src}/base/mem.c: includes store/store.h (layer base may not depend on store)`,
-    `${src}/store/device.h: includes auth/crypto.h (layer store may not depend on auth)`,
+    `${src}/store/device_repo.h: includes auth/crypto.h (layer store may not depend on auth)`,
   ]);
 });
 

@@ -16,7 +16,7 @@
 #include "core/device.h"
 #include "core/identity.h"
 #include "helpers.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 #include "store/store_int.h"
 
 #define TEST_KEY  "unit-test-signing-key-0123456789abcdef"

@@ -24,7 +24,7 @@
 #include "data/duck.h"
 #include "duck_helpers.h"
 #include "helpers.h"
-#include "query/result.h"
+#include "data/result.h"
 
 struct folder {
     char *dir, *db;

@@ -1,4 +1,4 @@
-/* test_registry.c — unit tests of the table registry repository (store/registry.h) on a real
+/* test_registry.c — unit tests of the table registry repository (store/registry_repo.h) on a real
  * SQLite file: register, read, list, update (clearing a field), delete with everything keyed
  * by the table id, duplicates; and the schedule and primary-key rules. */
 #include <setjmp.h>
@@ -9,9 +9,9 @@
 
 #include "base/mem.h"
 #include "helpers.h"
-#include "store/access.h"
-#include "store/identity.h"
-#include "store/registry.h"
+#include "store/access_repo.h"
+#include "store/identity_repo.h"
+#include "store/registry_repo.h"
 #include "store/store_int.h"
 
 struct fixture {

@@ -1,4 +1,4 @@
-/* test_result.c — unit tests of src/query/result.c: values keep their type and precision in
+/* test_result.c — unit tests of src/data/result.c: values keep their type and precision in
  * JSON (big integers, decimals, NaN, dates, timestamps, nested values, blobs), CSV quoting,
  * the row and byte caps, odd column names, engine errors, and Parquet results read back
  * exactly. In-memory DuckDB. */
@@ -19,7 +19,7 @@
 #include "base/mem.h"
 #include "data/duck.h"
 #include "duck_helpers.h"
-#include "query/result.h"
+#include "data/result.h"
 
 static int setup(void **state)
 {

@@ -10,8 +10,8 @@
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "helpers.h"
-#include "store/access.h"
-#include "store/identity.h"
+#include "store/access_repo.h"
+#include "store/identity_repo.h"
 #include "store/store_int.h"
 
 struct fixture {

@@ -11,8 +11,8 @@
  *
  * The caller has checked sql with the SQL guard: it must be exactly one SELECT. It is wrapped
  * as a subquery, so a trailing ';' is dropped and the text is put on its own lines. */
-#ifndef DA_QUERY_RESULT_H
-#define DA_QUERY_RESULT_H
+#ifndef DA_DATA_RESULT_H
+#define DA_DATA_RESULT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
-/* identity.h — repositories of users, sessions, personal access tokens, one-time tokens and
+/* identity_repo.h — repositories of users, sessions, personal access tokens, one-time tokens and
  * the audit log. Every change that must be audited takes the audit entry and writes it in the
  * same transaction: if the audit row cannot be written, the change does not happen. */
-#ifndef DA_STORE_IDENTITY_H
-#define DA_STORE_IDENTITY_H
+#ifndef DA_STORE_IDENTITY_REPO_H
+#define DA_STORE_IDENTITY_REPO_H
 
 #include <stdbool.h>
 #include <stddef.h>

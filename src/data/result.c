@@ -2,7 +2,7 @@
  * turns every row into one VARCHAR — a JSON array or a CSV line — with the typing rules of
  * result.h applied per column in SQL; C only concatenates rows and enforces the caps. One
  * DESCRIBE first gives the column names and types. */
-#include "query/result.h"
+#include "data/result.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* access.h — repositories behind data permissions: the table registry's visibility facts,
+/* access_repo.h — repositories behind data permissions: the table registry's visibility facts,
  * groups and their members, grants, access requests, and the one query that decides whether
  * a user may read a table (core_may_read in core/access.c adds the admin rule). */
-#ifndef DA_STORE_ACCESS_H
-#define DA_STORE_ACCESS_H
+#ifndef DA_STORE_ACCESS_REPO_H
+#define DA_STORE_ACCESS_REPO_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include "base/compat.h"
 #include "base/isotime.h"
 #include "base/rc.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 
 #define TABLE_ID_MAX   128
 #define DATASET_MAX    (TABLE_ID_MAX + 2)

@@ -1,8 +1,8 @@
-/* datastate.h — the data plane's state in the store: sync_state (one row per table the catalog
+/* datastate_repo.h — the data plane's state in the store: sync_state (one row per table the catalog
  * knows, written after each rebuild, for health and the UI) and table_profiles (one JSON
  * profile per table, written by the profiler). Both keyed by the canonical table id. */
-#ifndef DA_STORE_DATASTATE_H
-#define DA_STORE_DATASTATE_H
+#ifndef DA_STORE_DATASTATE_REPO_H
+#define DA_STORE_DATASTATE_REPO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
-/* registry.h — the table registry as admins manage it: one row per table, keyed by its
+/* registry_repo.h — the table registry as admins manage it: one row per table, keyed by its
  * canonical table id (ident_table_id), with how it is synced, profiled and queried. Deleting a
  * table also removes what hangs off its id (grants, sync state, profile, pending access
  * requests). Every change carries its audit record in the same transaction. The HTTP side is
- * api/registry.c; store/access.h keeps the small tables_register/tables_get used by the demo
+ * api/registry.c; store/access_repo.h keeps the small tables_register/tables_get used by the demo
  * seeding and the access checks. */
-#ifndef DA_STORE_REGISTRY_H
-#define DA_STORE_REGISTRY_H
+#ifndef DA_STORE_REGISTRY_REPO_H
+#define DA_STORE_REGISTRY_REPO_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include "base/ident.h"
 #include "base/isotime.h"
 #include "base/rc.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 
 #define REGISTRY_TEXT_MAX 128  /* bytes of every text field but the description */
 #define REGISTRY_DESC_MAX 4096 /* bytes of a description */

@@ -1,11 +1,11 @@
-/* device.h — the repository of browser sign-in grants for the CLI (RFC 8628 device
+/* device_repo.h — the repository of browser sign-in grants for the CLI (RFC 8628 device
  * authorization): a pending grant waits for a signed-in user to approve or deny its user
  * code, the CLI polls it with its device code (stored only as a hash), and an approved grant
  * is spent exactly once for a new personal access token. Kept in the state store, so a
  * server restart does not lose a sign-in in progress. core/device.c is the only caller (and
  * core/tokens.c of pats_get_by_hash). */
-#ifndef DA_STORE_DEVICE_H
-#define DA_STORE_DEVICE_H
+#ifndef DA_STORE_DEVICE_REPO_H
+#define DA_STORE_DEVICE_REPO_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,7 +14,7 @@
 #include "base/compat.h"
 #include "base/isotime.h"
 #include "base/rc.h"
-#include "store/identity.h"
+#include "store/identity_repo.h"
 
 #define DEVICE_USER_CODE_LEN   8   /* characters, stored without the dash */
 #define DEVICE_CLIENT_NAME_MAX 128 /* bytes; also the name of the token it becomes */
