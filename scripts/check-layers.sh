@@ -18,15 +18,14 @@
 #: query         base data
 #: connectors    base data
 #: core          base config store auth data query
-#: api           base config auth http core data query store
+#: api           base config auth http core data query
 #: client        base data/duck.h data/result.h
 #: cmd           base config store auth http data query connectors core client
 #: cmd/serve.c   api/api.h
 #: main.c        base cmd query/worker.h
 #
-# api still reaches the state store directly; once every handler goes through core/, "store"
-# leaves api's row. cmd may include no surface's internals: only serve.c, which assembles the
-# server, includes api/api.h.
+# api reaches the state store only through core/. cmd may include no surface's internals:
+# only serve.c, which assembles the server, includes api/api.h.
 #
 # Usage: scripts/check-layers.sh [SRC_DIR]   (default: src next to this script's folder)
 # Prints "file: includes X (layer A may not depend on B)" per violation; exit 1 if any.

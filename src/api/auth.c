@@ -13,8 +13,8 @@
 #include "api/pages.h"
 #include "api/request.h"
 #include "base/log.h"
+#include "core/access.h"
 #include "core/identity.h"
-#include "store/access_repo.h"
 
 /* ---------------------------------------------------------------- password login */
 
@@ -112,7 +112,7 @@ static void get_me(struct http_req *req, void *appv)
     char **groups = NULL;
     size_t len = 0;
     struct err err;
-    enum rc rc = groups_of_user(app->core.store, p.user.id, &groups, &len, &err);
+    enum rc rc = core_groups_of(&app->core, p.user.id, &groups, &len, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;

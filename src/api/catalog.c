@@ -18,7 +18,8 @@
 #include "base/mem.h"
 #include "base/parse.h"
 #include "core/catalog_read.h"
-#include "store/datastate_repo.h"
+#include "core/data_state.h"
+#include "core/registry.h"
 
 #define SAMPLE_ROWS_DEFAULT 10
 #define SAMPLE_ROWS_MAX     100
@@ -28,7 +29,7 @@ static struct registry_table *registry_row(struct app *app, const char *id)
 {
     struct registry_table *row = xmalloc(sizeof(*row));
     struct err err;
-    if (registry_get(app->core.store, id, row, &err) != RC_OK) {
+    if (core_registry_get(&app->core, id, row, &err) != RC_OK) {
         free(row);
         return NULL;
     }
@@ -111,12 +112,11 @@ static void get_table(struct http_req *req, void *appv)
     core_columns_free(cols, n_cols);
     json_object_set_new(body, "primary_key",
                         reg && reg->primary_key[0] ? json_string(reg->primary_key) : json_null());
-    char *profile = NULL;
-    char extracted_at[ISOTIME_SIZE], profiled_at[ISOTIME_SIZE];
+    struct core_profile prof;
     json_t *pj = NULL;
-    if (profiles_get(app->core.store, t->id, &profile, extracted_at, profiled_at, &err) == RC_OK)
-        pj = json_loads(profile, 0, NULL);
-    free(profile);
+    if (core_table_profile(&app->core, &p.user, t->id, &prof, &err) == RC_OK && prof.json)
+        pj = json_loads(prof.json, 0, NULL);
+    free(prof.json);
     json_object_set_new(body, "profile", pj ? pj : json_null());
     json_object_set_new(body, "generation", json_integer((json_int_t)g->number));
     core_catalog_release(&app->core, g);

@@ -17,8 +17,7 @@
 #include "api/request.h"
 #include "base/ident.h"
 #include "base/mem.h"
-#include "core/access.h"
-#include "store/datastate_repo.h"
+#include "core/data_state.h"
 
 static json_t *strings_json(char *const *items, size_t n)
 {
@@ -93,39 +92,30 @@ static void get_catalog_state(struct http_req *req, void *appv)
     http_respond_json(req, 200, body);
 }
 
-/* Answers 404 unless the caller may read the table; true when the handler may go on. The
- * same answer for "no such table" and "not yours", so ids of private tables do not leak. */
-static bool readable(struct http_req *req, struct app *app, const struct principal *p,
-                     const char *id)
-{
-    if (!ident_is_table_id(id) || !core_can_read(&app->core, &p->user, id)) {
-        http_respond_error(req, 404, "Table not found");
-        return false;
-    }
-    return true;
-}
-
 static void get_profile(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
     const char *id = http_req_param(req, "table");
-    char *json = NULL;
-    char extracted_at[ISOTIME_SIZE], profiled_at[ISOTIME_SIZE];
+    struct core_profile prof;
     struct err err;
-    if (!api_require_user(req, app, &p) || !readable(req, app, &p, id))
+    if (!api_require_user(req, app, &p))
         return;
-    enum rc rc = profiles_get(app->core.store, id, &json, extracted_at, profiled_at, &err);
+    enum rc rc = core_table_profile(&app->core, &p.user, id, &prof, &err);
     if (rc == RC_NOTFOUND) {
-        http_respond_error(req, 404, "Table %s has no profile yet", id);
+        http_respond_error(req, 404, "Table not found");
         return;
     }
     if (rc) {
         http_respond_rc(req, rc, &err);
         return;
     }
-    json_t *profile = json_loads(json, 0, NULL);
-    free(json);
+    if (!prof.json) {
+        http_respond_error(req, 404, "Table %s has no profile yet", id);
+        return;
+    }
+    json_t *profile = json_loads(prof.json, 0, NULL);
+    free(prof.json);
     if (!json_is_object(profile)) {
         json_decref(profile);
         http_respond_error(req, 500, "stored profile of %s is not valid JSON", id);
@@ -133,8 +123,8 @@ static void get_profile(struct http_req *req, void *appv)
     }
     json_object_set_new(profile, "table_id", json_string(id));
     json_object_set_new(profile, "extracted_at",
-                        extracted_at[0] ? json_string(extracted_at) : json_null());
-    json_object_set_new(profile, "profiled_at", json_string(profiled_at));
+                        prof.extracted_at[0] ? json_string(prof.extracted_at) : json_null());
+    json_object_set_new(profile, "profiled_at", json_string(prof.profiled_at));
     http_respond_json(req, 200, profile);
 }
 

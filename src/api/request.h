@@ -12,7 +12,6 @@
 #include "base/isotime.h"
 #include "base/rand.h"
 #include "core/principal.h"
-#include "store/identity_repo.h"
 
 #define SESSION_COOKIE "access_token"
 

@@ -426,7 +426,7 @@ static char *cell_copy(const char *s)
 
 void admin_table_add(struct admin_table *t, const char *const *cells)
 {
-    t->cells = xrealloc(t->cells, sizeof(char *) * (size_t)(t->nrows + 1) * (size_t)t->ncols);
+    t->cells = xgrow(t->cells, &t->cap, (size_t)(t->nrows + 1) * (size_t)t->ncols, sizeof(char *));
     for (int i = 0; i < t->ncols; i++)
         t->cells[t->nrows * t->ncols + i] = cell_copy(cells[i]);
     t->nrows++;

@@ -121,6 +121,7 @@ struct admin_table {
     const char *head[ADMIN_TABLE_MAX_COLS];
     char **cells; /* nrows * ncols */
     int nrows;
+    size_t cap; /* cells allocated */
 };
 
 /* Starts a table with the given header names (borrowed; NULL-ended, at most the max). */

@@ -213,7 +213,7 @@ static enum rc split_list(const struct config_entry *e, const char *s, char ***o
 {
     enum rc rc = RC_OK;
     char **items = NULL;
-    size_t len = 0;
+    size_t len = 0, cap = 0;
     const char *p = s;
     for (;;) {
         const char *end = strchr(p, ',');
@@ -229,7 +229,7 @@ static enum rc split_list(const struct config_entry *e, const char *s, char ***o
                 rc = err_set(err, RC_INVALID, "must have at most %lld items", (long long)e->max);
                 goto out;
             }
-            items = xrealloc(items, (len + 1) * sizeof(*items));
+            items = xgrow(items, &cap, len + 1, sizeof(*items));
             items[len++] = xstrndup(p, (size_t)(q - p));
         }
         if (!*end)
@@ -607,7 +607,7 @@ static enum rc each_member(struct loader *ld, yaml_event_type_t end,
 struct list_read {
     const struct config_entry *e;
     char **items;
-    size_t len;
+    size_t len, cap;
 };
 
 /* One list item (the current event). */
@@ -630,7 +630,7 @@ static enum rc list_item(struct loader *ld, void *arg)
         return file_error(ld, event_line(ld), l->e->key, "must have at most %lld items",
                           (long long)l->e->max);
     }
-    l->items = xrealloc(l->items, (l->len + 1) * sizeof(*l->items));
+    l->items = xgrow(l->items, &l->cap, l->len + 1, sizeof(*l->items));
     l->items[l->len++] = s;
     return RC_OK;
 }

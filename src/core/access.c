@@ -206,6 +206,12 @@ void core_user_access_cleanup(struct core_user_access *a)
 
 /* ------------------------------------------------------------------ groups */
 
+enum rc core_groups_of(struct core *core, const char *user_id, char ***out_names,
+                       size_t *out_len, struct err *err)
+{
+    return groups_of_user(core->store, user_id, out_names, out_len, err);
+}
+
 enum rc core_group_create(struct core *core, const struct principal *actor, const char *from,
                           const char *name, char out_id[USER_ID_LEN + 1], struct err *err)
 {

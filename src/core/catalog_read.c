@@ -86,7 +86,7 @@ void core_listing_cleanup(struct core *core, struct core_listing *l)
 
 struct columns_ctx {
     struct core_column *cols;
-    size_t len;
+    size_t len, cap;
 };
 
 static enum rc add_column(void *ctx, int ncols, const char *const *vals, struct err *err)
@@ -94,7 +94,7 @@ static enum rc add_column(void *ctx, int ncols, const char *const *vals, struct 
     (void)err;
     (void)ncols;
     struct columns_ctx *c = ctx;
-    c->cols = xrealloc(c->cols, (c->len + 1) * sizeof(*c->cols));
+    c->cols = xgrow(c->cols, &c->cap, c->len + 1, sizeof(*c->cols));
     c->cols[c->len++] = (struct core_column){
         .name = xstrdup(vals[0] ? vals[0] : ""),
         .type = xstrdup(vals[1] ? vals[1] : ""),

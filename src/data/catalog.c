@@ -61,10 +61,10 @@ struct gen {
     struct catalog_gen pub;
     struct duck *db;
     char **snapshots; /* the hard links (or copies) of the extracts it attached */
-    size_t n_snapshots;
+    size_t n_snapshots, cap_snapshots;
     int refs;                            /* under catalog.mu */
     struct catalog_source_state *states; /* every extract folder this generation saw */
-    size_t n_states;
+    size_t n_states, cap_states;
 };
 
 static struct gen *gen_of(struct catalog_gen *g)
@@ -107,19 +107,6 @@ void catalog_rebuild_stats_cleanup(struct catalog_rebuild_stats *s)
         free(s->problems[i]);
     free(s->problems);
     memset(s, 0, sizeof(*s));
-}
-
-static void stats_problem(struct catalog_rebuild_stats *s, const char *fmt, ...) PRINTF_FMT(2, 3);
-static void stats_problem(struct catalog_rebuild_stats *s, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    log_warn("catalog", "%s", msg);
-    s->problems = xrealloc(s->problems, (s->n_problems + 1) * sizeof(char *));
-    s->problems[s->n_problems++] = xstrdup(msg);
 }
 
 /* ---- generations ---- */
@@ -176,7 +163,7 @@ void catalog_recipe_cleanup(struct catalog_recipe *r)
 void catalog_recipe_add(struct catalog_recipe *r, const char *sql, const char *token_env,
                         const char *tail)
 {
-    r->steps = xrealloc(r->steps, (r->n + 1) * sizeof(*r->steps));
+    r->steps = xgrow(r->steps, &r->cap, r->n + 1, sizeof(*r->steps));
     r->steps[r->n++] = (struct catalog_step){
         .sql = xstrdup(sql),
         .token_env = token_env ? xstrdup(token_env) : NULL,
@@ -466,7 +453,7 @@ static int folder_cmp(const void *a, const void *b)
 static void list_folders(const char *extracts_dir, struct folder **out, size_t *out_len)
 {
     struct folder *list = NULL;
-    size_t n = 0;
+    size_t n = 0, cap = 0;
     DIR *d = opendir(extracts_dir);
     *out = NULL;
     *out_len = 0;
@@ -480,7 +467,7 @@ static void list_folders(const char *extracts_dir, struct folder **out, size_t *
         char *db = xasprintf("%s/" EXTRACT_DB_FILE, dir);
         struct stat dst;
         if (stat(dir, &dst) == 0 && S_ISDIR(dst.st_mode)) {
-            list = xrealloc(list, (n + 1) * sizeof(*list));
+            list = xgrow(list, &cap, n + 1, sizeof(*list));
             struct folder *f = &list[n++];
             memset(f, 0, sizeof(*f));
             snprintf(f->name, sizeof(f->name), "%s", e->d_name);
@@ -557,9 +544,26 @@ struct build {
     const char *force; /* BUILD_ONE: the source */
     struct catalog_rebuild_stats *stats;
     struct alias_state *aliases;
-    size_t n_aliases;
+    size_t n_aliases, cap_aliases;
     size_t cap_tables;
+    size_t cap_sources;  /* of g->sources */
+    size_t cap_problems; /* of stats->problems */
 };
+
+/* Adds a problem of this rebuild to its stats, and logs it. */
+static void stats_problem(struct build *b, const char *fmt, ...) PRINTF_FMT(2, 3);
+static void stats_problem(struct build *b, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_warn("catalog", "%s", msg);
+    struct catalog_rebuild_stats *s = b->stats;
+    s->problems = xgrow(s->problems, &b->cap_problems, s->n_problems + 1, sizeof(char *));
+    s->problems[s->n_problems++] = xstrdup(msg);
+}
 
 /* The source already holding id in this generation, or NULL. */
 static const char *source_of_id(const struct build *b, const char *id)
@@ -662,7 +666,7 @@ static const char *alias_reason(struct build *b, const struct extract_info *info
     for (size_t i = 0; i < info->n_remotes && !r; i++)
         if (strcasecmp(info->remotes[i].alias, alias) == 0)
             r = &info->remotes[i];
-    b->aliases = xrealloc(b->aliases, (b->n_aliases + 1) * sizeof(*b->aliases));
+    b->aliases = xgrow(b->aliases, &b->cap_aliases, b->n_aliases + 1, sizeof(*b->aliases));
     struct alias_state *a = &b->aliases[b->n_aliases++];
     snprintf(a->alias, sizeof(a->alias), "%s", alias);
     a->reason = r ? attach_remote(b, r) : xasprintf("remote catalog %s is not described", alias);
@@ -674,10 +678,7 @@ static const char *alias_reason(struct build *b, const struct extract_info *info
 static struct catalog_table *new_table(struct build *b)
 {
     struct catalog_gen *g = b->g;
-    if (g->n_tables == b->cap_tables) {
-        b->cap_tables = b->cap_tables ? b->cap_tables * 2 : 64;
-        g->tables = xrealloc(g->tables, b->cap_tables * sizeof(*g->tables));
-    }
+    g->tables = xgrow(g->tables, &b->cap_tables, g->n_tables + 1, sizeof(*g->tables));
     struct catalog_table *t = &g->tables[g->n_tables++];
     memset(t, 0, sizeof(*t));
     return t;
@@ -717,7 +718,7 @@ static void add_tables(struct build *b, const char *source, const struct extract
         const char *holder = source_of_id(b, e->id);
         if (holder) {
             /* ids are unique in a generation: the source sorted first keeps it */
-            stats_problem(b->stats, "source %s: table %s is skipped, source %s serves that id",
+            stats_problem(b, "source %s: table %s is skipped, source %s serves that id",
                           source, e->id, holder);
             b->stats->tables_error++;
             continue;
@@ -804,7 +805,7 @@ static char *snapshot(struct catalog *c, struct catalog_gen *g, const char *sour
         }
     }
     struct gen *x = gen_of(g);
-    x->snapshots = xrealloc(x->snapshots, (x->n_snapshots + 1) * sizeof(char *));
+    x->snapshots = xgrow(x->snapshots, &x->cap_snapshots, x->n_snapshots + 1, sizeof(char *));
     x->snapshots[x->n_snapshots++] = path;
     return path;
 }
@@ -819,7 +820,7 @@ static void add_source(struct build *b, const struct folder *f)
     char *db = xasprintf("%s/" EXTRACT_DB_FILE, dir);
     char *attach_tail = xasprintf(" AS \"%s\" (READ_ONLY)", f->name); /* f->name is safe */
 
-    x->states = xrealloc(x->states, (x->n_states + 1) * sizeof(*x->states));
+    x->states = xgrow(x->states, &x->cap_states, x->n_states + 1, sizeof(*x->states));
     struct catalog_source_state *s = &x->states[x->n_states++];
     memset(s, 0, sizeof(*s));
     snprintf(s->name, sizeof(s->name), "%.64s", f->name);
@@ -830,11 +831,11 @@ static void add_source(struct build *b, const struct folder *f)
 
     char *snap = snapshot(b->c, g, f->name, db, &err);
     if (!snap) {
-        stats_problem(b->stats, "source %s cannot be attached: %s", f->name, err.msg);
+        stats_problem(b, "source %s cannot be attached: %s", f->name, err.msg);
         goto out;
     }
     if (exec_with_literal(g, "ATTACH ", snap, attach_tail, &err) != RC_OK) {
-        stats_problem(b->stats, "source %s cannot be attached: %s", f->name, err.msg);
+        stats_problem(b, "source %s cannot be attached: %s", f->name, err.msg);
         goto out;
     }
     s->attached = true;
@@ -845,18 +846,18 @@ static void add_source(struct build *b, const struct folder *f)
         b->stats->sources_checked++;
         if (extract_inspect_attached(x->db, f->name, dir, b->c->data_dir, &s->info, &err) !=
             RC_OK) {
-            stats_problem(b->stats, "source %s cannot be checked: %s", f->name, err.msg);
+            stats_problem(b, "source %s cannot be checked: %s", f->name, err.msg);
             goto out;
         }
     } else {
         extract_info_copy(&old->info, &s->info);
     }
     if (!s->info.usable) {
-        stats_problem(b->stats, "source %s is skipped: %s", f->name,
+        stats_problem(b, "source %s is skipped: %s", f->name,
                       s->info.n_problems ? s->info.problems[0] : "unusable extract");
         goto out;
     }
-    g->sources = xrealloc(g->sources, (g->n_sources + 1) * sizeof(char *));
+    g->sources = xgrow(g->sources, &b->cap_sources, g->n_sources + 1, sizeof(char *));
     g->sources[g->n_sources++] = xstrdup(f->name);
     b->stats->sources++;
     add_tables(b, f->name, &s->info);
@@ -877,7 +878,7 @@ static enum rc build_generation(struct build *b, struct err *err)
         if (!f->safe) {
             char shown[256];
             printable(f->name, shown, sizeof(shown));
-            stats_problem(b->stats,
+            stats_problem(b,
                           "extract folder '%s' is skipped: its name is not a safe"
                           " identifier or is reserved",
                           shown);
@@ -973,7 +974,7 @@ enum rc catalog_refresh(struct catalog *c, struct catalog_rebuild_stats *out, st
 
 struct string_set {
     char **items;
-    size_t len;
+    size_t len, cap;
 };
 
 static void set_add(struct string_set *s, const char *p, size_t len)
@@ -981,7 +982,7 @@ static void set_add(struct string_set *s, const char *p, size_t len)
     for (size_t i = 0; i < s->len; i++)
         if (strlen(s->items[i]) == len && strncmp(s->items[i], p, len) == 0)
             return;
-    s->items = xrealloc(s->items, (s->len + 1) * sizeof(char *));
+    s->items = xgrow(s->items, &s->cap, s->len + 1, sizeof(char *));
     s->items[s->len++] = xstrndup(p, len);
 }
 

@@ -71,6 +71,7 @@ struct catalog_step {
 struct catalog_recipe {
     struct catalog_step *steps;
     size_t n;
+    size_t cap; /* steps allocated (catalog_recipe_add grows it) */
 };
 
 void catalog_recipe_cleanup(struct catalog_recipe *r);

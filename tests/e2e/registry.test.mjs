@@ -302,4 +302,35 @@ describe('table registry on a running server', () => {
     const deletes = (await asAdmin('GET', '/api/admin/audit?action=table.delete&limit=1000')).body.entries;
     assert.equal(deletes.length, 1, 'a deletion of nothing left no record');
   });
+
+  test('sync_strategy incremental needs a primary_key, on registration and on update', async () => {
+    const count = await tableCount();
+    const need = 'sync_strategy incremental needs a primary_key';
+    expectError(await register({ name: 'Events', sync_strategy: 'incremental' }), 422, need);
+    expectError(await register({ name: 'Events', sync_strategy: 'incremental', primary_key: null }), 422, need);
+    expectError(await register({ name: 'Events', sync_strategy: 'incremental', primary_key: [] }), 422, need);
+    assert.equal(await tableCount(), count, 'the refused registration wrote nothing');
+
+    const ok = await register({ name: 'Events', sync_strategy: 'incremental', primary_key: 'event_id' });
+    assert.equal(ok.status, 201, JSON.stringify(ok.body));
+    const plain = await register({ name: 'Snapshots' });
+    assert.equal(plain.status, 201, JSON.stringify(plain.body));
+
+    // an update is judged on the row it would leave: clearing the key of an incremental
+    // table, or making a table without one incremental, is refused and changes nothing
+    expectError(await asAdmin('PUT', '/api/admin/registry/events', { primary_key: null }), 422, need);
+    expectError(await asAdmin('PUT', '/api/admin/registry/events', { primary_key: '' }), 422, need);
+    expectError(await asAdmin('PUT', '/api/admin/registry/snapshots', { sync_strategy: 'incremental' }), 422, need);
+    assert.equal((await row('events')).primary_key, 'event_id');
+    assert.equal((await row('snapshots')).sync_strategy, 'full_refresh');
+    expectError(await asAdmin('PUT', '/api/admin/registry/nothing_here', { sync_strategy: 'incremental' }), 404,
+      'Table not found');
+
+    // given together, or leaving incremental first, both go through
+    const both = await asAdmin('PUT', '/api/admin/registry/snapshots', { sync_strategy: 'incremental', primary_key: 'id' });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
+    const away = await asAdmin('PUT', '/api/admin/registry/events', { sync_strategy: 'append', primary_key: null });
+    assert.equal(away.status, 200, JSON.stringify(away.body));
+    assert.equal((await row('events')).primary_key, null);
+  });
 });

@@ -179,6 +179,13 @@ static void test_grant_to_a_group_reaches_its_members_only(void **state)
     assert_int_equal(a.n_groups, 1);
     assert_string_equal(a.groups[0], "sales");
     core_user_access_cleanup(&a);
+    char **names = NULL;
+    size_t n = 0;
+    assert_int_equal(core_groups_of(&f->core, "alice1", &names, &n, &err), RC_OK);
+    assert_int_equal(n, 1); /* what /api/me shows */
+    assert_string_equal(names[0], "sales");
+    free(names[0]);
+    free(names);
 
     assert_int_equal(core_group_remove_member(&f->core, &f->admin, "test", "sales", "alice1", &err),
                      RC_OK);
