@@ -1,6 +1,7 @@
 /* core.h — the domain layer: the rules every surface asks about. Who is this (identity.h), may
  * they read this table (access.h), run this query as them (query.h), what may they see of the
- * catalog (catalog_read.h), and the audit of it all (audit.h). The HTTP API, the commands and
+ * catalog and the data's state (catalog_read.h, data_state.h), the table registry's rules
+ * (registry.h), and the audit of it all (audit.h). The HTTP API, the commands and
  * the coming MCP server, web UI and script runner are thin adapters over it; nothing here
  * knows of HTTP, and no surface calls another. */
 #ifndef DA_CORE_CORE_H
