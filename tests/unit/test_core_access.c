@@ -20,6 +20,7 @@
 #include "base/mem.h"
 #include "core/access.h"
 #include "helpers.h"
+#include "store_helpers.h"
 
 struct fixture {
     char *dir;
@@ -28,28 +29,6 @@ struct fixture {
     struct principal admin, alice;
 };
 
-static struct user make_user(const char *id, const char *email, const char *role)
-{
-    struct user u = { .active = true };
-    snprintf(u.id, sizeof(u.id), "%s", id);
-    snprintf(u.email, sizeof(u.email), "%s", email);
-    snprintf(u.name, sizeof(u.name), "%s", id);
-    snprintf(u.role, sizeof(u.role), "%s", role);
-    return u;
-}
-
-static void register_table(struct store *s, const char *id, const char *bucket, bool is_public)
-{
-    struct table_entry t = { .is_public = is_public };
-    struct err err;
-    snprintf(t.id, sizeof(t.id), "%s", id);
-    snprintf(t.name, sizeof(t.name), "%s", id);
-    snprintf(t.bucket, sizeof(t.bucket), "%s", bucket);
-    snprintf(t.query_mode, sizeof(t.query_mode), "local");
-    if (tables_register(s, &t, "test", NULL, &err) != RC_OK)
-        fail_msg("tables_register %s: %s", id, err.msg);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof(*f));
@@ -57,15 +36,15 @@ static int setup(void **state)
     f->dir = test_tmpdir();
     f->db = xasprintf("%s/system.sqlite", f->dir);
     assert_int_equal(store_open(f->db, 2, &f->core.store, &err), RC_OK);
-    f->admin.user = make_user("admin1", "admin@example.com", "admin");
-    f->alice.user = make_user("alice1", "alice@example.com", "analyst");
-    struct user bob = make_user("bob1", "bob@example.com", "analyst");
+    f->admin.user = test_user("admin1", "admin@example.com", "admin");
+    f->alice.user = test_user("alice1", "alice@example.com", "analyst");
+    struct user bob = test_user("bob1", "bob@example.com", "analyst");
     assert_int_equal(users_create(f->core.store, &f->admin.user, NULL, NULL, &err), RC_OK);
     assert_int_equal(users_create(f->core.store, &f->alice.user, NULL, NULL, &err), RC_OK);
     assert_int_equal(users_create(f->core.store, &bob, NULL, NULL, &err), RC_OK);
-    register_table(f->core.store, "customers", "crm", false);
-    register_table(f->core.store, "orders", "crm", false);
-    register_table(f->core.store, "holidays", "ref", true);
+    test_register_table(f->core.store, "customers", "crm", false);
+    test_register_table(f->core.store, "orders", "crm", false);
+    test_register_table(f->core.store, "holidays", "ref", true);
     *state = f;
     return 0;
 }
@@ -152,7 +131,7 @@ static void test_grant_of_a_bucket_reaches_its_tables(void **state)
     assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
     assert_true(may(f, &f->alice, "customers"));
     assert_true(may(f, &f->alice, "orders"));
-    struct principal bob = { .user = make_user("bob1", "bob@example.com", "analyst") };
+    struct principal bob = { .user = test_user("bob1", "bob@example.com", "analyst") };
     assert_false(may(f, &bob, "customers")); /* alice's grant, not bob's */
 }
 

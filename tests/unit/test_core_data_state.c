@@ -18,6 +18,7 @@
 #include "store/access_repo.h"
 #include "data/demo.h"
 #include "helpers.h"
+#include "store_helpers.h"
 
 struct fixture {
     char *dir;
@@ -25,27 +26,6 @@ struct fixture {
     struct core core;
     struct user admin, alice;
 };
-
-static struct user make_user(const char *id, const char *role)
-{
-    struct user u = { .active = true };
-    snprintf(u.id, sizeof(u.id), "%s", id);
-    snprintf(u.email, sizeof(u.email), "%s@example.com", id);
-    snprintf(u.name, sizeof(u.name), "%s", id);
-    snprintf(u.role, sizeof(u.role), "%s", role);
-    return u;
-}
-
-static void register_table(struct store *s, const char *id, bool is_public)
-{
-    struct table_entry t = { .is_public = is_public };
-    struct err err;
-    snprintf(t.id, sizeof(t.id), "%s", id);
-    snprintf(t.name, sizeof(t.name), "%s", id);
-    snprintf(t.query_mode, sizeof(t.query_mode), "local");
-    if (tables_register(s, &t, "test", NULL, &err) != RC_OK)
-        fail_msg("tables_register %s: %s", id, err.msg);
-}
 
 static int setup(void **state)
 {
@@ -58,13 +38,13 @@ static int setup(void **state)
     config_defaults(&f->cfg);
     f->cfg.stale_after_hours = 24;
     f->core.cfg = &f->cfg;
-    f->admin = make_user("admin1", "admin");
-    f->alice = make_user("alice1", "analyst");
+    f->admin = test_user("admin1", "admin1@example.com", "admin");
+    f->alice = test_user("alice1", "alice1@example.com", "analyst");
     assert_int_equal(users_create(f->core.store, &f->admin, NULL, NULL, &err), RC_OK);
     assert_int_equal(users_create(f->core.store, &f->alice, NULL, NULL, &err), RC_OK);
-    register_table(f->core.store, "orders", false);
-    register_table(f->core.store, "holidays", true);
-    register_table(f->core.store, "customers", true);
+    test_register_table(f->core.store, "orders", "", false);
+    test_register_table(f->core.store, "holidays", "", true);
+    test_register_table(f->core.store, "customers", "", true);
     *state = f;
     return 0;
 }

@@ -20,6 +20,7 @@
 #include "data/dataplane.h"
 #include "data/demo.h"
 #include "helpers.h"
+#include "store_helpers.h"
 #include "query/worker.h"
 
 struct fixture {
@@ -28,28 +29,6 @@ struct fixture {
     struct core core;
     struct principal admin, alice;
 };
-
-static struct user make_user(const char *id, const char *email, const char *role)
-{
-    struct user u = { .active = true };
-    snprintf(u.id, sizeof(u.id), "%s", id);
-    snprintf(u.email, sizeof(u.email), "%s", email);
-    snprintf(u.name, sizeof(u.name), "%s", id);
-    snprintf(u.role, sizeof(u.role), "%s", role);
-    return u;
-}
-
-static void register_private(struct store *s, const char *id)
-{
-    struct table_entry t = { .is_public = false };
-    struct err err;
-    snprintf(t.id, sizeof(t.id), "%s", id);
-    snprintf(t.name, sizeof(t.name), "%s", id);
-    snprintf(t.bucket, sizeof(t.bucket), "shop");
-    snprintf(t.query_mode, sizeof(t.query_mode), "local");
-    if (tables_register(s, &t, "test", NULL, &err) != RC_OK)
-        fail_msg("tables_register %s: %s", id, err.msg);
-}
 
 static struct query_engine *engine_start(struct catalog *cat, const char *exe, int timeout_s)
 {
@@ -94,12 +73,12 @@ static int group_setup(void **state)
     f->core.dataplane = f->dp;
     f->core.engine = engine_start(dataplane_catalog(f->dp), NULL, 30);
 
-    f->admin.user = make_user("admin1", "admin@example.com", "admin");
-    f->alice.user = make_user("alice1", "alice@example.com", "analyst");
+    f->admin.user = test_user("admin1", "admin@example.com", "admin");
+    f->alice.user = test_user("alice1", "alice@example.com", "analyst");
     assert_int_equal(users_create(f->core.store, &f->admin.user, NULL, NULL, &err), RC_OK);
     assert_int_equal(users_create(f->core.store, &f->alice.user, NULL, NULL, &err), RC_OK);
-    register_private(f->core.store, "products");
-    register_private(f->core.store, "customers");
+    test_register_table(f->core.store, "products", "shop", false);
+    test_register_table(f->core.store, "customers", "shop", false);
     struct core_grant g = { .user_id = "alice1", .dataset = "products" };
     assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
     *state = f;
