@@ -67,11 +67,7 @@ static void post_password_setup(struct http_req *req, void *appv)
         goto out;
     enum rc rc =
         core_password_setup(&app->core, http_req_client_ip(req), token, password, email, &u, &err);
-    if (rc == RC_INVALID)
-        http_respond_error(req, 422, "%s", err.msg);
-    else if (rc == RC_UNAUTHORIZED) /* a link that is not live: 400, as the original API */
-        http_respond_error(req, 400, "%s", err.msg);
-    else if (rc)
+    if (rc)
         http_respond_rc(req, rc, &err);
     else
         api_answer_session(req, app, &u, "password_setup", true, false,
@@ -149,10 +145,6 @@ static void post_bootstrap(struct http_req *req, void *appv)
     struct user_new in = { .email = email, .name = name, .role = "admin", .password = password };
     enum rc rc = core_first_admin_create(&app->core, http_req_client_ip(req), code, &in, NULL, &u,
                                          &err);
-    if (rc == RC_INVALID) {
-        http_respond_error(req, 422, "%s", err.msg);
-        goto out;
-    }
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;

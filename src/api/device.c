@@ -47,13 +47,14 @@ static void post_code(struct http_req *req, void *appv)
     struct err err;
     if (!api_body(req, &root, "{s?s}", "client_name", &client_name))
         return;
-    if (core_device_client_check(client_name, &err) != RC_OK) {
-        http_respond_error(req, 422, "%s", err.msg);
+    enum rc rc = core_device_client_check(client_name, &err);
+    if (rc) {
+        http_respond_rc(req, rc, &err);
         goto out;
     }
     if (!api_rate_limit(req, app, NULL))
         goto out;
-    enum rc rc = core_device_grant_new(&app->core, http_req_client_ip(req), client_name,
+    rc = core_device_grant_new(&app->core, http_req_client_ip(req), client_name,
                                        &device_code, code, &err);
     if (rc == RC_TOOBIG) {
         http_set_header(req, "Retry-After", "60");
@@ -184,9 +185,7 @@ static void decide(struct http_req *req, struct app *app, bool approve)
     if (!api_rate_limit(req, app, p.user.email))
         goto out;
     rc = core_device_decide(&app->core, http_req_client_ip(req), &p, typed, approve, &g, &err);
-    if (rc == RC_INVALID) {
-        http_respond_error(req, 422, "%s", err.msg);
-    } else if (rc) {
+    if (rc) {
         http_respond_rc(req, rc, &err);
     } else {
         core_device_display_code(g.user_code, shown);

@@ -24,7 +24,7 @@ static void create_token(struct http_req *req, void *appv)
     /* checked before the rate limit, so a refused request does not spend a token of it */
     enum rc rc = core_pat_check(&p, name, days, &err);
     if (rc) {
-        http_respond_error(req, rc == RC_INVALID ? 422 : rc_http_status(rc), "%s", err.msg);
+        http_respond_rc(req, rc, &err);
         goto out;
     }
     if (!api_rate_limit(req, app, NULL))

@@ -46,10 +46,6 @@ static void create_user(struct http_req *req, void *appv)
     struct user u;
     enum rc rc = core_user_create(&app->core, http_req_client_ip(req), &p, &in, NULL, &u,
                                   &setup_url, &err);
-    if (rc == RC_INVALID) { /* a field or the password refused, before anything was written */
-        http_respond_error(req, 422, "%s", err.msg);
-        goto out;
-    }
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;
@@ -79,15 +75,10 @@ static void update_user(struct http_req *req, void *appv)
     struct user u;
     enum rc rc = core_user_update(&app->core, http_req_client_ip(req), &p, id, name, role, active,
                                   km_admin, &u, &err);
-    if (rc == RC_INVALID) {
-        http_respond_error(req, 422, "%s", err.msg);
-        goto out;
-    }
     if (rc)
         http_respond_rc(req, rc, &err);
     else
         http_respond_json(req, 200, api_user_json(&u));
-out:
     json_decref(root);
 }
 

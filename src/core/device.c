@@ -79,7 +79,7 @@ enum rc core_device_client_check(const char *client_name, struct err *err)
         if (*p < 0x20 || *p == 0x7f)
             ok = false;
     if (!ok)
-        return err_set(err, RC_INVALID, "client_name: 1 to %d characters, no control characters",
+        return err_set(err, RC_BADVALUE, "client_name: 1 to %d characters, no control characters",
                        DEVICE_CLIENT_NAME_MAX);
     return RC_OK;
 }
@@ -151,7 +151,7 @@ enum rc core_device_decide(struct core *core, const char *from, const struct pri
     if (rc)
         return rc;
     if (!normalize_user_code(typed, code))
-        return err_set(err, RC_INVALID, "user_code: 8 letters, as shown by the CLI (XXXX-XXXX)");
+        return err_set(err, RC_BADVALUE, "user_code: 8 letters, as shown by the CLI (XXXX-XXXX)");
     core_device_display_code(code, shown);
     /* read first so the audit record names the client; the decision re-checks atomically */
     rc = device_grants_pending(core->store, code, clock_now_s(), out, err);

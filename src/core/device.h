@@ -21,13 +21,13 @@
 /* Writes code ("ABCDEFGH") as people see it, "ABCD-EFGH". */
 void core_device_display_code(const char *code, char out[DEVICE_USER_CODE_LEN + 2]);
 
-/* RC_INVALID unless client_name is 1 to DEVICE_CLIENT_NAME_MAX bytes without control
+/* RC_BADVALUE unless client_name is 1 to DEVICE_CLIENT_NAME_MAX bytes without control
  * characters. Changes nothing, so a surface can check before it spends a rate-limit token. */
 enum rc core_device_client_check(const char *client_name, struct err *err) WARN_UNUSED;
 
 /* A new pending grant for client_name, asked for from `from`: *out_device_code (the secret
  * the program polls with; freed with opaque_token_free) and out_user_code (what the person
- * types, stored form). RC_INVALID for a bad client name; RC_TOOBIG when too many grants are
+ * types, stored form). RC_BADVALUE for a bad client name; RC_TOOBIG when too many grants are
  * pending. */
 enum rc core_device_grant_new(struct core *core, const char *from, const char *client_name,
                               char **out_device_code, char out_user_code[DEVICE_USER_CODE_LEN + 1],
@@ -50,7 +50,7 @@ enum rc core_device_may_decide(const struct principal *actor, struct err *err) W
 
 /* actor approves or denies the pending grant of the user code typed ("device.approve" or
  * "device.deny" audit, naming the client and its address). *out gets the grant as it was.
- * RC_FORBIDDEN as core_device_may_decide; RC_INVALID for a code that cannot be one;
+ * RC_FORBIDDEN as core_device_may_decide; RC_BADVALUE for a code that cannot be one;
  * RC_NOTFOUND (with a failed audit record) for an unknown, expired or decided one. */
 enum rc core_device_decide(struct core *core, const char *from, const struct principal *actor,
                            const char *typed, bool approve, struct device_grant *out,

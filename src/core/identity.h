@@ -71,19 +71,19 @@ struct user_new {
 };
 
 /* Validates and fills email, name (NULL or "": the part of the email before '@') and role of
- * u. RC_INVALID with a message naming the field. */
+ * u. RC_BADVALUE with a message naming the field. */
 enum rc core_user_fill(struct user *u, const char *email, const char *name, const char *role,
                        struct err *err) WARN_UNUSED;
 
 /* Checks what core_user_create would check of in (email, name, role, the password policy)
- * without the store. RC_INVALID with a message naming the field. */
+ * without the store. RC_BADVALUE with a message naming the field. */
 enum rc core_user_check(const struct user_new *in, struct err *err) WARN_UNUSED;
 
 /* Creates an active user ("user.create" audit with detail, or the role when detail is NULL).
  * actor is an admin (RC_FORBIDDEN otherwise) or NULL for the server itself (startup seeding).
  * A password must pass the policy. Without a password and with out_setup_url not NULL, a
  * setup link is made (*out_setup_url, freed by the caller; NULL otherwise). out (may be NULL)
- * gets the user as stored. RC_INVALID (a message naming the field) before anything is
+ * gets the user as stored. RC_BADVALUE (a message naming the field) before anything is
  * written; RC_CONFLICT when the email exists. */
 enum rc core_user_create(struct core *core, const char *from, const struct principal *actor,
                          const struct user_new *in, const char *detail, struct user *out,
@@ -91,7 +91,7 @@ enum rc core_user_create(struct core *core, const char *from, const struct princ
 
 /* Changes the fields given: name and role (NULL keeps), active and km_admin (-1 keeps);
  * admins only ("user.update" audit). Deactivation revokes the user's sessions and tokens in
- * the same transaction. out (may be NULL) gets the user after the change. RC_INVALID for a bad
+ * the same transaction. out (may be NULL) gets the user after the change. RC_BADVALUE for a bad
  * name or role (before anything is written), RC_CONFLICT when no active admin would be left,
  * RC_NOTFOUND when no such user. */
 enum rc core_user_update(struct core *core, const char *from, const struct principal *actor,
@@ -123,7 +123,7 @@ enum rc core_setup_link_issue(struct core *core, const char *from, const struct 
 /* ---------------------------------------------------------------- personal access tokens */
 
 /* Whether actor may create a token named name for days days: RC_FORBIDDEN for a caller that
- * holds a personal access token (a leaked token must not mint more), RC_INVALID for a name
+ * holds a personal access token (a leaked token must not mint more), RC_BADVALUE for a name
  * that is not 1 to PAT_NAME_MAX characters or days outside 1..PAT_MAX_DAYS. Changes nothing,
  * so a surface can check before it spends a rate-limit token. */
 enum rc core_pat_check(const struct principal *actor, const char *name, int64_t days,
@@ -159,8 +159,8 @@ enum rc core_password_sign_in(struct core *core, const char *from, const char *e
                               const char *password, struct user *out, struct err *err) WARN_UNUSED;
 
 /* Sets the password of the user a setup link (token) was made for, spending the link
- * ("password.set" audit). email, when not NULL, must be that user's. RC_INVALID for a password
- * that fails the policy (the link stays unspent); RC_UNAUTHORIZED "Invalid or expired setup
+ * ("password.set" audit). email, when not NULL, must be that user's. RC_BADVALUE for a password
+ * that fails the policy (the link stays unspent); RC_INVALID "Invalid or expired setup
  * link" (with a failed "password.setup" audit record) for a link that is not live, an e-mail
  * that does not match or a deactivated user, none of which spend it. out gets the user. */
 enum rc core_password_setup(struct core *core, const char *from, const char *token,
@@ -192,7 +192,7 @@ enum rc core_bootstrap_code_new(struct core *core, char **out_code, struct err *
 
 /* Creates the first admin ("bootstrap" audit by the new admin, with detail), only while no
  * admin exists (checked in the same transaction). code is a bootstrap code to spend, or NULL
- * when the caller runs on the server machine. RC_INVALID for a bad email, name or password
+ * when the caller runs on the server machine. RC_BADVALUE for a bad email, name or password
  * (nothing spent); RC_FORBIDDEN "Invalid or expired bootstrap code" (with a failed "bootstrap"
  * audit record), or when an admin exists. out gets the admin. */
 enum rc core_first_admin_create(struct core *core, const char *from, const char *code,

@@ -9,4 +9,8 @@
  * seeding). RC_FORBIDDEN "Requires role admin" otherwise. */
 enum rc identity_require_admin(const struct principal *actor, struct err *err) WARN_UNUSED;
 
+/* The password rules for a new password (password_check_policy), refused as a value the rules
+ * do not allow: RC_BADVALUE with a message fit for the user. */
+enum rc core_password_policy(const char *password, struct err *err) WARN_UNUSED;
+
 #endif

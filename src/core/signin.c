@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "core/audit.h"
+#include "core/identity_int.h"
 #include "core/identity.h"
 
 #define SETUP_PREFIX         "da_setup_"
@@ -57,7 +58,7 @@ enum rc core_password_setup(struct core *core, const char *from, const char *tok
     char hash[SHA256_HEX_LEN + 1];
     char *phc = NULL;
     /* the policy first, so a weak password does not spend the link */
-    enum rc rc = password_check_policy(password, err);
+    enum rc rc = core_password_policy(password, err);
     if (rc)
         return rc;
     opaque_token_hash(token, hash);
@@ -77,7 +78,7 @@ enum rc core_password_setup(struct core *core, const char *from, const char *tok
         rc = one_time_consume_for(core->store, hash, "setup", out->id, clock_now_s(), err);
     if (rc == RC_UNAUTHORIZED || rc == RC_NOTFOUND) {
         core_audit(core, from, NULL, "password.setup", email, "failed", "invalid link");
-        rc = err_set(err, RC_UNAUTHORIZED, "Invalid or expired setup link");
+        rc = err_set(err, RC_INVALID, "Invalid or expired setup link");
     }
     if (!rc) {
         struct principal actor = { .user = *out };
@@ -206,7 +207,7 @@ enum rc core_first_admin_create(struct core *core, const char *from, const char 
     struct user_new admin = *in;
     admin.role = "admin";
     if (!admin.password)
-        return err_set(err, RC_INVALID, "password is required");
+        return err_set(err, RC_BADVALUE, "password is required");
     enum rc rc = core_user_check(&admin, err);
     if (rc)
         return rc;

@@ -16,7 +16,7 @@ enum rc core_pat_check(const struct principal *actor, const char *name, int64_t 
     if (actor->via_pat)
         return err_set(err, RC_FORBIDDEN, "A personal access token cannot create tokens; sign in");
     if (!name || !*name || strlen(name) > PAT_NAME_MAX || days < 1 || days > PAT_MAX_DAYS)
-        return err_set(err, RC_INVALID, "name: 1 to %d characters; expires_in_days: 1 to %d",
+        return err_set(err, RC_BADVALUE, "name: 1 to %d characters; expires_in_days: 1 to %d",
                        PAT_NAME_MAX, PAT_MAX_DAYS);
     return RC_OK;
 }

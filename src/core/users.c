@@ -56,13 +56,13 @@ enum rc core_user_fill(struct user *u, const char *email, const char *name, cons
                        struct err *err)
 {
     if (!email || !email_valid(email))
-        return err_set(err, RC_INVALID, "email: '%.64s' is not a valid e-mail address",
+        return err_set(err, RC_BADVALUE, "email: '%.64s' is not a valid e-mail address",
                        email ? email : "");
     if (!role || !role_valid(role))
-        return err_set(err, RC_INVALID, "role: must be admin, analyst or viewer (got '%.16s')",
+        return err_set(err, RC_BADVALUE, "role: must be admin, analyst or viewer (got '%.16s')",
                        role ? role : "");
     if (name && !name_valid(name))
-        return err_set(err, RC_INVALID, "name: at most %d characters, no control characters",
+        return err_set(err, RC_BADVALUE, "name: at most %d characters, no control characters",
                        USER_NAME_MAX);
     snprintf(u->email, sizeof(u->email), "%s", email);
     if (name && *name)
@@ -73,17 +73,23 @@ enum rc core_user_fill(struct user *u, const char *email, const char *name, cons
     return RC_OK;
 }
 
+enum rc core_password_policy(const char *password, struct err *err)
+{
+    enum rc rc = password_check_policy(password, err);
+    return rc == RC_INVALID ? RC_BADVALUE : rc;
+}
+
 enum rc core_user_check(const struct user_new *in, struct err *err)
 {
     struct user u;
     enum rc rc = core_user_fill(&u, in->email, in->name, in->role, err);
     if (!rc && in->password)
-        rc = password_check_policy(in->password, err);
+        rc = core_password_policy(in->password, err);
     return rc;
 }
 
 /* Validates in and fills a new active user with a fresh id; *out_phc gets the password's
- * hash (NULL without a password; freed by the caller). RC_INVALID before any work when a
+ * hash (NULL without a password; freed by the caller). RC_BADVALUE before any work when a
  * field or the password is refused. */
 static enum rc user_prepare(const struct user_new *in, struct user *u, char **out_phc,
                             struct err *err)
@@ -134,9 +140,9 @@ enum rc core_user_update(struct core *core, const char *from, const struct princ
     if (rc)
         return rc;
     if (role && !role_valid(role))
-        return err_set(err, RC_INVALID, "role: must be admin, analyst or viewer");
+        return err_set(err, RC_BADVALUE, "role: must be admin, analyst or viewer");
     if (name && (!*name || !name_valid(name)))
-        return err_set(err, RC_INVALID, "name: 1 to %d characters, no control characters",
+        return err_set(err, RC_BADVALUE, "name: 1 to %d characters, no control characters",
                        USER_NAME_MAX);
     char detail[128];
     snprintf(detail, sizeof(detail), "%s%s%s%s%s", name ? "name " : "", role ? "role=" : "",

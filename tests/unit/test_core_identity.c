@@ -251,10 +251,10 @@ static void test_deactivation_revokes_sessions_and_tokens(void **state)
     /* a bad role or name changes nothing and writes no record */
     assert_int_equal(
         core_user_update(&f->core, FROM, &f->admin, p.user.id, NULL, "owner", -1, -1, &u, &err),
-        RC_INVALID);
+        RC_BADVALUE);
     assert_int_equal(
         core_user_update(&f->core, FROM, &f->admin, p.user.id, "", NULL, -1, -1, &u, &err),
-        RC_INVALID);
+        RC_BADVALUE);
     assert_int_equal(audit_count(f, "user.update", "ok", NULL), 2);
     /* the last active admin stays */
     assert_int_equal(core_user_update(&f->core, FROM, &f->admin, f->admin.user.id, NULL, "viewer",
@@ -286,7 +286,7 @@ static void test_user_create_validates_before_writing(void **state)
     };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &bad[i], NULL, &u, NULL, &err),
-                         RC_INVALID);
+                         RC_BADVALUE);
         assert_non_null(strstr(err.msg, field[i]));
     }
     assert_int_equal(users_count(f->core.store, &after, &admins, &err), RC_OK);
@@ -367,11 +367,11 @@ static void test_tokens_are_made_by_people_and_revoked_by_their_owner(void **sta
     int64_t expires;
     analyst(f, "hal@example.com", &p, &a);
     analyst(f, "ivy@example.com", &q, &b);
-    assert_int_equal(core_pat_check(&p, "", 30, &err), RC_INVALID);
-    assert_int_equal(core_pat_check(&p, "x", 0, &err), RC_INVALID);
-    assert_int_equal(core_pat_check(&p, "x", PAT_MAX_DAYS + 1, &err), RC_INVALID);
+    assert_int_equal(core_pat_check(&p, "", 30, &err), RC_BADVALUE);
+    assert_int_equal(core_pat_check(&p, "x", 0, &err), RC_BADVALUE);
+    assert_int_equal(core_pat_check(&p, "x", PAT_MAX_DAYS + 1, &err), RC_BADVALUE);
     assert_int_equal(core_pat_create(&f->core, FROM, &p, "x", 0, id, &pat, &expires, &err),
-                     RC_INVALID);
+                     RC_BADVALUE);
     assert_null(pat);
 
     assert_int_equal(core_pat_create(&f->core, FROM, &p, "cli", 30, id, &pat, &expires, &err),
@@ -493,10 +493,10 @@ static void test_a_setup_link_sets_a_password_once(void **state)
     const char *token = url_token(url);
     /* a weak password, or an e-mail that is not the user's, does not spend the link */
     assert_int_equal(core_password_setup(&f->core, FROM, token, "short", NULL, &out, &err),
-                     RC_INVALID);
+                     RC_BADVALUE);
     assert_int_equal(
         core_password_setup(&f->core, FROM, token, PASSWORD, "other@example.com", &out, &err),
-        RC_UNAUTHORIZED);
+        RC_INVALID);
     assert_string_equal(err.msg, "Invalid or expired setup link");
     assert_int_equal(audit_count(f, "password.setup", "failed", NULL), 1);
     assert_int_equal(
@@ -504,10 +504,10 @@ static void test_a_setup_link_sets_a_password_once(void **state)
     assert_string_equal(out.id, u.id);
     assert_int_equal(audit_count(f, "password.set", "ok", NULL), 1);
     assert_int_equal(core_password_setup(&f->core, FROM, token, PASSWORD, NULL, &out, &err),
-                     RC_UNAUTHORIZED);
+                     RC_INVALID);
     assert_int_equal(core_password_setup(&f->core, FROM, "da_setup_nonsense", PASSWORD, NULL, &out,
                                          &err),
-                     RC_UNAUTHORIZED);
+                     RC_INVALID);
     assert_int_equal(core_password_sign_in(&f->core, FROM, "kim@example.com", PASSWORD, &out, &err),
                      RC_OK);
     free(url);
@@ -595,9 +595,9 @@ static void test_a_device_grant_becomes_one_token_of_its_approver(void **state)
     char code[DEVICE_USER_CODE_LEN + 1], typed[DEVICE_USER_CODE_LEN + 2];
     int64_t expires;
     analyst(f, "mo@example.com", &p, &jwt);
-    assert_int_equal(core_device_client_check("", &err), RC_INVALID);
-    assert_int_equal(core_device_client_check("bad\x01name", &err), RC_INVALID);
-    assert_int_equal(core_device_grant_new(&f->core, FROM, "", &dc, code, &err), RC_INVALID);
+    assert_int_equal(core_device_client_check("", &err), RC_BADVALUE);
+    assert_int_equal(core_device_client_check("bad\x01name", &err), RC_BADVALUE);
+    assert_int_equal(core_device_grant_new(&f->core, FROM, "", &dc, code, &err), RC_BADVALUE);
     assert_null(dc);
 
     assert_int_equal(core_device_grant_new(&f->core, FROM, "da CLI", &dc, code, &err), RC_OK);
@@ -613,7 +613,7 @@ static void test_a_device_grant_becomes_one_token_of_its_approver(void **state)
     via_pat.via_pat = true;
     assert_int_equal(core_device_decide(&f->core, FROM, &via_pat, typed, true, &g, &err),
                      RC_FORBIDDEN);
-    assert_int_equal(core_device_decide(&f->core, FROM, &p, "AB", true, &g, &err), RC_INVALID);
+    assert_int_equal(core_device_decide(&f->core, FROM, &p, "AB", true, &g, &err), RC_BADVALUE);
     const char *unknown = strcmp(code, "BBBBBBBB") == 0 ? "CCCC-CCCC" : "BBBB-BBBB";
     assert_int_equal(core_device_decide(&f->core, FROM, &p, unknown, true, &g, &err), RC_NOTFOUND);
     assert_int_equal(audit_count(f, "device.approve", "failed", NULL), 1);
@@ -678,7 +678,7 @@ static void test_the_bootstrap_code_makes_the_first_admin_once(void **state)
     struct user u;
     struct user_new in = { .email = "ops@example.com", .password = PASSWORD };
     struct user_new weak = { .email = "ops@example.com", .password = "short" };
-    assert_int_equal(core_first_admin_create(&core, FROM, code, &weak, NULL, &u, &err), RC_INVALID);
+    assert_int_equal(core_first_admin_create(&core, FROM, code, &weak, NULL, &u, &err), RC_BADVALUE);
     assert_int_equal(
         core_first_admin_create(&core, FROM, "da_boot_wrong", &in, NULL, &u, &err), RC_FORBIDDEN);
     assert_string_equal(err.msg, "Invalid or expired bootstrap code");
