@@ -189,28 +189,14 @@ enum rc core_registry_update(struct core *core, const struct principal *actor, c
                              const char *id, const struct core_registry_input *in,
                              struct err *err)
 {
-    struct registry_change c = { 0 };
-    struct registry_table current;
+    struct registry_change c = { .check = check_row };
     char detail[256];
     enum rc rc = take_fields(in, &c, err);
     if (rc)
         return rc;
-    const unsigned spans = (1u << REG_SYNC_STRATEGY) | (1u << REG_PRIMARY_KEY);
-    if (!c.given || (c.given & spans)) {
-        /* nothing to change (no record, but a missing table is still one), or a rule across
-         * fields to judge on the row as it would be. The store applies the change in a
-         * transaction of its own, so an update of the other field racing this one between
-         * the read and the write could still pass; closing that needs the rule inside
-         * registry_update's transaction. */
-        rc = registry_get(core->store, id, &current, err);
-        if (rc || !c.given)
-            return rc;
-        if (c.given & (1u << REG_SYNC_STRATEGY))
-            memcpy(current.sync_strategy, c.v.sync_strategy, sizeof(current.sync_strategy));
-        if (c.given & (1u << REG_PRIMARY_KEY))
-            memcpy(current.primary_key, c.v.primary_key, sizeof(current.primary_key));
-        if ((rc = check_row(&current, err)))
-            return rc;
+    if (!c.given) { /* nothing to change and no record, but a missing table is still one */
+        struct registry_table current;
+        return registry_get(core->store, id, &current, err);
     }
     given_names(c.given, detail, sizeof(detail));
     struct audit_entry audit = core_audit_entry(from, actor, "table.update", id, "ok", detail);

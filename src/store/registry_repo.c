@@ -164,6 +164,8 @@ static enum rc update_tx(sqlite3 *db, void *arg, struct err *err)
     if (rc)
         return rc;
     apply_change(t, u->c);
+    if (u->c->check && (rc = u->c->check(t, err)))
+        return rc;
     isotime_now(t->updated_at);
     rc = store_run(db,
                    "UPDATE table_registry SET name = ?, source_type = ?, bucket = ?,"

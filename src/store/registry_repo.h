@@ -71,10 +71,13 @@ struct registry_field {
 /* The table of writable fields, indexed by enum registry_field_id (static storage). */
 const struct registry_field *registry_fields(void);
 
-/* An update: the fields given (bit 1u << REG_x) and their new values in v. */
+/* An update: the fields given (bit 1u << REG_x) and their new values in v, and an optional
+ * rule across fields (check) judged on the row as the change leaves it, inside the update's
+ * transaction, so no concurrent update can slip between the check and the write. */
 struct registry_change {
     unsigned given;
     struct registry_table v;
+    enum rc (*check)(const struct registry_table *after, struct err *err);
 };
 
 /* Inserts t (every field but registered_at and updated_at set by the caller; registered_at
@@ -92,7 +95,8 @@ enum rc registry_list(struct store *s, struct registry_table **out, size_t *out_
 
 /* Applies the given fields of c to row id and sets updated_at, reading and writing in one
  * transaction so concurrent updates of different fields do not undo each other. *out (may be
- * NULL) gets the row as written. RC_NOTFOUND "Table not found". */
+ * NULL) gets the row as written. RC_NOTFOUND "Table not found"; what c->check returns when it
+ * refuses the row (nothing is written). */
 enum rc registry_update(struct store *s, const char *id, const struct registry_change *c,
                         const struct audit_entry *audit, struct registry_table *out,
                         struct err *err) WARN_UNUSED;
