@@ -1,6 +1,7 @@
 /* jira_repo.c — SQL for the Jira webhook queue (see jira_repo.h). */
 #include "store/jira_repo.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -39,19 +40,55 @@ static bool event_name_valid(const char *e)
     return true;
 }
 
-struct enqueue_args {
+/* Group commit. Each commit of the store is fsynced (synchronous=FULL), a few milliseconds, and
+ * writers take turns, so one transaction per webhook caps the server near 300 webhooks a
+ * second. Instead, each caller adds its event to a list and waits; whoever finds no commit
+ * running takes the whole list (of its store) and writes it in one transaction, then wakes the
+ * others. Each caller still returns only once its own event is durable. The list lives in the
+ * process because the HTTP threads that share it share the process. */
+struct pending {
+    struct store *store;
     const char *key, *event;
+    enum rc rc;
+    struct err err;
+    bool done;
+    struct pending *next;
 };
+
+static pthread_mutex_t gc_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gc_cond = PTHREAD_COND_INITIALIZER;
+static struct pending *gc_list; /* waiting to be written, newest first */
+static bool gc_writing;         /* a caller is writing a batch now */
 
 static enum rc enqueue_tx(sqlite3 *db, void *arg, struct err *err)
 {
-    const struct enqueue_args *a = arg;
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    return store_run(db, "INSERT INTO jira_events(issue_key, event, received_at) VALUES (?, ?, ?)",
-                     (struct store_arg[]){ ARG_TEXT(a->key), ARG_TEXT(a->event), ARG_TEXT(now),
-                                           { 0 } },
-                     NULL, err);
+    enum rc rc = RC_OK;
+    for (struct pending *p = arg; !rc && p; p = p->next)
+        rc = store_run(db,
+                       "INSERT INTO jira_events(issue_key, event, received_at) VALUES (?, ?, ?)",
+                       (struct store_arg[]){ ARG_TEXT(p->key), ARG_TEXT(p->event), ARG_TEXT(now),
+                                             { 0 } },
+                       NULL, err);
+    return rc;
+}
+
+/* Takes the waiting events of store off the list, oldest first (called with gc_mutex held). */
+static struct pending *take_batch(struct store *store)
+{
+    struct pending *batch = NULL, **link = &gc_list;
+    while (*link) {
+        struct pending *p = *link;
+        if (p->store == store) {
+            *link = p->next;
+            p->next = batch; /* the list is newest first: this reverses it */
+            batch = p;
+        } else {
+            link = &p->next;
+        }
+    }
+    return batch;
 }
 
 enum rc jira_event_enqueue(struct store *s, const char *issue_key, const char *event,
@@ -61,8 +98,34 @@ enum rc jira_event_enqueue(struct store *s, const char *issue_key, const char *e
         return err_set(err, RC_INVALID, "not a Jira issue key");
     if (!event_name_valid(event))
         return err_set(err, RC_INVALID, "not a Jira webhook event name");
-    struct enqueue_args a = { issue_key, event };
-    return store_transaction(s, enqueue_tx, &a, err);
+    struct pending self = { .store = s, .key = issue_key, .event = event };
+    pthread_mutex_lock(&gc_mutex);
+    self.next = gc_list;
+    gc_list = &self;
+    while (!self.done) {
+        if (gc_writing) {
+            pthread_cond_wait(&gc_cond, &gc_mutex);
+            continue;
+        }
+        gc_writing = true;
+        struct pending *batch = take_batch(s);
+        pthread_mutex_unlock(&gc_mutex);
+        struct err berr = { { 0 } };
+        enum rc rc = store_transaction(s, enqueue_tx, batch, &berr);
+        pthread_mutex_lock(&gc_mutex);
+        for (struct pending *p = batch, *next; p; p = next) {
+            next = p->next; /* p may return (and its stack go) once done is seen */
+            p->rc = rc;
+            p->err = berr;
+            p->done = true;
+        }
+        gc_writing = false;
+        pthread_cond_broadcast(&gc_cond);
+    }
+    pthread_mutex_unlock(&gc_mutex);
+    if (self.rc && err)
+        *err = self.err;
+    return self.rc;
 }
 
 static void read_event(sqlite3_stmt *st, void *row)

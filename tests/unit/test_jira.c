@@ -2,6 +2,7 @@
  * (paragraphs, nested lists, mentions, code blocks, unknown node types, hostile depth), issue
  * keys, the webhook signature, Jira's times, the issue → rows mapping under wrong field types,
  * and the webhook intake into the durable queue. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -373,6 +374,63 @@ static void test_intake_queue(void **state)
     free(dir);
 }
 
+struct burst_arg {
+    struct store *s;
+    int thread;
+    int failures;
+};
+
+static void *burst_thread(void *arg)
+{
+    struct burst_arg *a = arg;
+    for (int i = 0; i < 200; i++) {
+        char key[32];
+        struct err err;
+        snprintf(key, sizeof(key), "T%d-%d", a->thread, i);
+        if (jira_event_enqueue(a->s, key, "jira:issue_updated", &err) != RC_OK)
+            a->failures++;
+    }
+    return NULL;
+}
+
+/* Many threads at once (the HTTP threads of a burst): their events are committed in shared
+ * transactions, each exactly once, each thread's in its own order. */
+static void test_queue_group_commit(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/system.sqlite", dir);
+    struct store *s = NULL;
+    struct err err;
+    assert_int_equal(store_open(path, 8, &s, &err), RC_OK);
+    pthread_t th[8];
+    struct burst_arg args[8];
+    for (int t = 0; t < 8; t++) {
+        args[t] = (struct burst_arg){ .s = s, .thread = t + 1 };
+        assert_int_equal(pthread_create(&th[t], NULL, burst_thread, &args[t]), 0);
+    }
+    for (int t = 0; t < 8; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(args[t].failures, 0);
+    }
+    struct jira_event *ev = NULL;
+    size_t len = 0;
+    assert_int_equal(jira_events_list(s, 0, 10000, &ev, &len, &err), RC_OK);
+    assert_int_equal(len, 1600);
+    int next[9] = { 0 };
+    for (size_t i = 0; i < len; i++) {
+        int t = 0, n = 0;
+        assert_int_equal(sscanf(ev[i].issue_key, "T%d-%d", &t, &n), 2);
+        assert_int_equal(n, next[t]); /* once each, in the thread's order */
+        next[t]++;
+    }
+    free(ev);
+    store_close(&s);
+    free(path);
+    test_rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,7 +440,7 @@ int main(void)
         cmocka_unit_test(test_key_valid),        cmocka_unit_test(test_signature),
         cmocka_unit_test(test_time_utc),         cmocka_unit_test(test_rows_types_checked),
         cmocka_unit_test(test_rows_children),    cmocka_unit_test(test_date_valid),
-        cmocka_unit_test(test_intake_queue),
+        cmocka_unit_test(test_intake_queue),     cmocka_unit_test(test_queue_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
