@@ -25,10 +25,10 @@ const event = (key, webhookEvent = 'jira:issue_updated') =>
   JSON.stringify({ timestamp: Date.now(), webhookEvent, issue_event_type_name: 'issue_generic', issue: { id: '1', key, fields: {} } });
 
 // Runs `da extract jira` without blocking this process (the fake Jira lives in it).
-function extract(dataDir, fake, args = [], { onSpawn } = {}) {
+function extract(dataDir, fake, args = [], { onSpawn, token = JIRA.token } = {}) {
   return new Promise((resolve) => {
     const child = spawn(DA_BIN, ['extract', 'jira', '--source', 'jira', '--json', '--data-dir', dataDir, ...args], {
-      env: cleanEnv({ JIRA_BASE_URL: fake.url, JIRA_EMAIL: JIRA.email, JIRA_API_TOKEN: JIRA.token }),
+      env: cleanEnv({ JIRA_BASE_URL: fake.url, JIRA_EMAIL: JIRA.email, JIRA_API_TOKEN: token }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -91,7 +91,10 @@ describe('jira connector', () => {
   });
   after(async () => {
     agent.destroy();
-    if (server) assert.equal((await server.stop()).code, 0);
+    if (server) {
+      assert.equal((await server.stop()).code, 0);
+      removeDir(server.dataDir); // restarted on the same folder: not removed by stop
+    }
     if (fake) await fake.stop();
   });
 
@@ -302,16 +305,45 @@ describe('jira connector', () => {
     r = await extract(server.dataDir, fake);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.json.events, 1, 'the event stayed queued');
-    // wrong credentials: refused, and the token is not printed
-    const wrong = await new Promise((resolve) => {
-      const child = spawn(DA_BIN, ['extract', 'jira', '--source', 'jira', '--data-dir', server.dataDir], {
-        env: cleanEnv({ JIRA_BASE_URL: fake.url, JIRA_EMAIL: JIRA.email, JIRA_API_TOKEN: 'wrong-token-zzz' }),
-      });
-      let err = '';
-      child.stderr.on('data', (d) => { err += d; });
-      child.on('exit', (code) => resolve({ code, err }));
-    });
-    assert.equal(wrong.code, 0, 'nothing queued: Jira is not called');
+    // wrong credentials: the run fails saying so, never printing the token; the event stays
+    assert.equal((await hook(server, event('FAIL-1'))).status, 202);
+    const wrong = await extract(server.dataDir, { url: fake.url }, [], { token: 'wrong-token-zzz' });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr.trim().split('\n').pop(), /credentials refused \(HTTP 401\)/);
+    assert.ok(!wrong.stderr.includes('wrong-token-zzz') && !wrong.stdout.includes('wrong-token-zzz'));
+    r = await extract(server.dataDir, fake);
+    assert.equal(r.json.events, 1);
+  });
+
+  test('a run killed midway loses no event: the next run processes them all', async () => {
+    for (let i = 1; i <= 5; i++) fake.setIssue(makeIssue(`KILL-${i}`, { created: month(10), comments: ['k'] }));
+    for (let i = 1; i <= 5; i++) assert.equal((await hook(server, event(`KILL-${i}`))).status, 202);
+    fake.holdIssue('KILL-3'); // KILL-1 and KILL-2 are fetched, then the run hangs
+    let child;
+    const killed = extract(server.dataDir, fake, [], { onSpawn: (c) => { child = c; } });
+    await fake.held;
+    child.kill('SIGKILL');
+    assert.equal((await killed).signal, 'SIGKILL');
+    fake.releaseHolds();
+    const r = await extract(server.dataDir, fake);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.events, 5, 'every event was still queued');
+    assert.equal(r.json.issues, 5);
+    await queryWhen(server, admin, "SELECT count(*), count(DISTINCT issue_key) FROM jira_comments WHERE issue_key LIKE 'KILL-%'",
+      (x) => x[0][0] === 5 && x[0][1] === 5, 'five KILL issues, each once');
+  });
+
+  test('queued events survive a restart of the server', async () => {
+    fake.setIssue(makeIssue('RST-1', { created: month(11) }));
+    assert.equal((await hook(server, event('RST-1'))).status, 202);
+    assert.equal((await server.stop({ keepData: true })).code, 0);
+    const dataDir = server.dataDir;
+    server = await startServer({ dataDir, env: identityEnv({ JIRA_WEBHOOK_SECRET: SECRET }) });
+    ({ admin, analyst } = await adminAndAnalyst(server, 'ana2@example.com'));
+    const r = await extract(server.dataDir, fake);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.events, 1);
+    await queryWhen(server, admin, "SELECT count(*) FROM jira_issues WHERE issue_key = 'RST-1'", (x) => x[0][0] === 1, 'RST-1 served');
   });
 });
 

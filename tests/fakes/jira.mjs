@@ -11,6 +11,8 @@
 //   jira.deleteIssue('PROJ-1');  jira.count('/rest/api/3/issue/PROJ-1');  jira.requests
 //   jira.holdSearchAfter(2)   // the 3rd search request is never answered; jira.held resolves
 //   jira.failIssue('PROJ-2', 500)  // that issue answers 500 until failIssue('PROJ-2', null)
+//   jira.holdIssue('PROJ-3')  // its fetch is never answered; jira.held resolves when asked
+//   jira.releaseHolds()       // drops the held requests and holds no more
 //   await jira.stop();
 import http from 'node:http';
 
@@ -152,6 +154,7 @@ export async function startFakeJira({ email, token } = {}) {
   const expected = `Basic ${Buffer.from(`${email}:${token}`).toString('base64')}`;
   const issues = new Map();
   const failing = new Map(); // key -> status
+  const holding = new Set(); // keys whose fetch is never answered
   const counts = new Map(); // path -> requests
   const fake = { requests: 0, searches: 0, held: null, issues };
   let holdAfter = Infinity;
@@ -170,6 +173,11 @@ export async function startFakeJira({ email, token } = {}) {
     const m = /^\/rest\/api\/3\/issue\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && m) {
       const key = decodeURIComponent(m[1]);
+      if (holding.has(key)) { // never answered: the test kills the client meanwhile
+        heldResponses.push(res);
+        if (releaseHeld) releaseHeld();
+        return undefined;
+      }
       if (failing.has(key)) return sendJson(res, failing.get(key), { errorMessages: ['Internal server error'], errors: {} });
       const issue = issues.get(key);
       if (!issue) {
@@ -216,8 +224,13 @@ export async function startFakeJira({ email, token } = {}) {
     holdAfter = n;
     fake.held = new Promise((resolve) => { releaseHeld = resolve; });
   };
+  fake.holdIssue = (key) => {
+    holding.add(key);
+    fake.held = new Promise((resolve) => { releaseHeld = resolve; });
+  };
   fake.releaseHolds = () => {
     holdAfter = Infinity;
+    holding.clear();
     for (const r of heldResponses.splice(0)) r.destroy();
   };
   fake.stop = () => new Promise((resolve) => {
