@@ -12,13 +12,24 @@
 struct walk {
     struct buf out;
     int list_depth; /* lists we are inside */
+    bool full;      /* the text reached JIRA_ADF_MAX_TEXT */
 };
 
+/* Appends s; past JIRA_ADF_MAX_TEXT the text is cut at a character boundary and the rest of
+ * the document is ignored. */
 static void put(struct walk *w, const char *s)
 {
-    /* a failed append empties the buffer and marks it: jira_adf_text sees that at the end */
-    if (s && !w->out.failed && buf_append_str(&w->out, s) != RC_OK)
+    if (!s || w->full)
         return;
+    size_t len = strlen(s), room = JIRA_ADF_MAX_TEXT - w->out.len;
+    if (len > room) {
+        len = room;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--; /* not inside a UTF-8 sequence */
+        w->full = true;
+    }
+    if (buf_append(&w->out, s, len) != RC_OK)
+        w->full = true; /* cannot happen below the cap; the buffer is empty then */
 }
 
 /* Ends the current line unless the text already ends one (or there is none yet). */
@@ -149,8 +160,6 @@ char *jira_adf_text(const json_t *doc)
     struct walk w = { .list_depth = 0 };
     buf_init(&w.out, JIRA_ADF_MAX_TEXT);
     walk_node(&w, doc, 0);
-    if (w.out.failed) /* over the cap: the buffer was emptied, keep nothing rather than part */
-        buf_init(&w.out, JIRA_ADF_MAX_TEXT);
     size_t len = w.out.len;
     while (len > 0 && (w.out.data[len - 1] == '\n' || w.out.data[len - 1] == ' ' ||
                        w.out.data[len - 1] == '\t'))

@@ -141,6 +141,31 @@ static void test_adf_hostile_depth(void **state)
     json_decref(node);
 }
 
+/* A document with more text than the cap: cut at the cap, on a character boundary. */
+static void test_adf_text_cap(void **state)
+{
+    (void)state;
+    size_t n = JIRA_ADF_MAX_TEXT / 2 + 1; /* two-byte characters: one straddles the cap */
+    char *big = xmalloc(2 * n + 2);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + 2 * i, "\xc3\xa9", 2); /* é */
+    big[2 * n] = 'x';
+    big[2 * n + 1] = '\0';
+    json_t *doc = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}, {s:s, s:[{s:s, s:s}]}]}", "type",
+                            "doc", "content", "type", "paragraph", "content", "type", "text",
+                            "text", big, "type", "paragraph", "content", "type", "text", "text",
+                            "after");
+    free(big);
+    assert_non_null(doc);
+    char *t = jira_adf_text(doc);
+    size_t len = strlen(t);
+    assert_true(len <= JIRA_ADF_MAX_TEXT && len >= JIRA_ADF_MAX_TEXT - 1);
+    assert_int_equal(len % 2, 0); /* whole characters only */
+    assert_null(strstr(t, "after"));
+    free(t);
+    json_decref(doc);
+}
+
 static void test_key_valid(void **state)
 {
     (void)state;
@@ -437,7 +462,7 @@ int main(void)
         cmocka_unit_test(test_adf_paragraphs),   cmocka_unit_test(test_adf_nested_lists),
         cmocka_unit_test(test_adf_inline_nodes), cmocka_unit_test(test_adf_code_block),
         cmocka_unit_test(test_adf_unknown_nodes), cmocka_unit_test(test_adf_hostile_depth),
-        cmocka_unit_test(test_key_valid),        cmocka_unit_test(test_signature),
+        cmocka_unit_test(test_adf_text_cap),     cmocka_unit_test(test_key_valid),        cmocka_unit_test(test_signature),
         cmocka_unit_test(test_time_utc),         cmocka_unit_test(test_rows_types_checked),
         cmocka_unit_test(test_rows_children),    cmocka_unit_test(test_date_valid),
         cmocka_unit_test(test_intake_queue),     cmocka_unit_test(test_queue_group_commit),
