@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DA_BIN, startServer, api, identityEnv, tempDir, removeDir, adminAndAnalyst, cleanEnv,
+  DA_BIN, startServer, api, identityEnv, tempDir, removeDir, adminAndAnalyst, cleanEnv, runDa,
 } from './lib/server.mjs';
 import { startFakeJira, makeIssue } from '../fakes/jira.mjs';
 
@@ -388,6 +388,21 @@ describe('jira backfill', () => {
       assert.deepEqual(rows[0], [10, 10, 10], 'each issue once, OLD-1 not updated since');
     } finally {
       await server.stop({ keepData: true });
+    }
+  });
+
+  test('a backfill that finds nothing makes six empty tables, a valid extract', async () => {
+    const dir = tempDir('da-e2e-jira-empty-');
+    try {
+      const r = await extract(dir, fake, ['--since', '2030-01-01']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.json.tables, 6);
+      assert.equal(r.json.rows, 0);
+      const v = runDa(['extract', 'validate', join(dir, 'extracts', 'jira')]);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      assert.match(v.stdout, /valid, 6 local and 0 remote tables usable, 0 problems/);
+    } finally {
+      removeDir(dir);
     }
   });
 
