@@ -24,7 +24,7 @@ static void jira_help(void)
     printf("Usage: da extract jira --source jira [--since DATE] [--json] [--config PATH]\n"
            "                       [--data-dir DIR]\n"
            "\n"
-           "Without --since: processes every Jira webhook event queued by POST /webhooks/jira.\n"
+           "Without --since: processes the Jira webhook events POST /webhooks/jira has queued.\n"
            "Each event's issue is fetched from Jira (GET /rest/api/3/issue/{key}) and upserted\n"
            "into the tables jira_issues, jira_comments, jira_changelog, jira_worklogs,\n"
            "jira_issuelinks and jira_attachments of the extract <data-dir>/extracts/jira,\n"

@@ -155,7 +155,9 @@ enum rc jira_sync_queue(const char *data_dir, struct store *store, const struct 
     if (rc)
         return rc;
     char *dir = xasprintf("%s/extracts/%s", data_dir, JIRA_SOURCE);
-    for (;;) {
+    /* the events queued when the run began: under a steady stream of webhooks a run still
+     * ends, and what arrived meanwhile is the next run's */
+    while (out->events < queued) {
         struct jira_event *ev = NULL;
         size_t n = 0;
         rc = jira_events_list(store, 0, JIRA_QUEUE_BATCH, &ev, &n, err);

@@ -29,7 +29,7 @@ struct jira_result {
     bool resumed;        /* backfill: went on from a saved cursor */
 };
 
-/* Processes every queued webhook event in batches: per key the last event decides
+/* Processes the webhook events queued when it starts, in batches: per key the last event decides
  * (jira:issue_deleted removes the issue; anything else fetches it; a fetch answered 404 removes
  * it too), each batch is one committed extract run, and its events leave the queue only after
  * that commit. A Jira error other than 404 fails the run, leaving its events queued. */
