@@ -121,6 +121,8 @@ describe('jira connector', () => {
     assert.equal((await hook(server, body, { 'X-Hub-Signature': sign(`${body} `) })).status, 401);
     assert.equal((await hook(server, body, { 'X-Hub-Signature': sign(body).replace('sha256=', '') })).status, 401);
     assert.equal((await hook(server, body, { 'X-Hub-Signature': 'sha256=zz' })).status, 401);
+    // X-Hub-Signature-256, when present, is the one checked
+    assert.equal((await hook(server, body, { 'X-Hub-Signature-256': sign(body, 'another-secret') })).status, 401);
     assert.equal((await hook(server, body, { 'X-Hub-Signature': undefined })).status, 401);
     // signed, but refused for what they hold
     const big = JSON.stringify({ webhookEvent: 'jira:issue_updated', issue: { key: 'PROJ-1' }, pad: 'x'.repeat(2 * 1024 * 1024) });
@@ -188,7 +190,8 @@ describe('jira connector', () => {
       },
       comments: ['a comment'], attachments: ['a.png'],
     }));
-    assert.equal((await hook(server, event('ADF-1'))).status, 202);
+    const adfEvent = event('ADF-1');
+    assert.equal((await hook(server, adfEvent, { 'X-Hub-Signature': undefined, 'X-Hub-Signature-256': sign(adfEvent) })).status, 202);
     const r = await extract(server.dataDir, fake);
     assert.equal(r.code, 0, r.stderr);
     const rows = await queryWhen(server, admin,
