@@ -22,3 +22,6 @@ bench/query_bench.sh
 echo
 echo "== da sync against rsync (bench/sync_bench.sh)"
 bench/sync_bench.sh
+echo
+echo "== Jira webhooks: 1,000 events/s for 5 s, then until the catalog shows them (bench/jira_bench.mjs)"
+DA_BIN="$PWD/$BUILD/da" node bench/jira_bench.mjs 1000 5 2000 2>/dev/null

@@ -16,7 +16,7 @@
 #: http          base
 #: data          base store
 #: query         base data
-#: connectors    base data
+#: connectors    base data store
 #: core          base config store auth data query
 #: api           base config auth http core data query
 #: client        base data/duck.h data/result.h

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "cmd/cmd.h"
+#include "cmd/extract_jira.h"
 #include "connectors/files.h"
 
 static void extract_help(void)
@@ -26,6 +27,7 @@ static void extract_help(void)
            "  validate PATH   check the extract folder PATH against the extract contract;\n"
            "                  exit 0 when it is sound, 1 listing every problem\n"
            "  files           turn a folder of CSV, Parquet and JSON files into an extract\n"
+           "  jira            the Jira connector: the webhook queue, or a backfill\n"
            "\n"
            "Run 'da extract COMMAND --help' for the options of a command.\n");
 }
@@ -221,5 +223,7 @@ int cmd_extract(int argc, char **argv)
         return validate(argc - 1, argv + 1);
     if (strcmp(sub, "files") == 0)
         return files(argc - 1, argv + 1);
+    if (strcmp(sub, "jira") == 0)
+        return extract_jira(argc - 1, argv + 1);
     return cmd_usage_error("extract", "unknown command '%s'; see 'da extract --help'", sub);
 }

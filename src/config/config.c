@@ -155,6 +155,14 @@ static const struct config_entry config_table[] = {
     { "metrics.require_admin", "DA_METRICS_REQUIRE_ADMIN", CONFIG_BOOL,
       FIELD(metrics_require_admin, bool), 0, 0, 0, "false", 0,
       "GET /metrics: false serves it to loopback callers only, true to admins only" },
+    { "jira.base_url", "JIRA_BASE_URL", CONFIG_STRING, FIELD(jira_base_url, char *), 0, 0, 0, NULL,
+      0, "Jira Cloud site, https://your-org.atlassian.net; unset: no Jira connector" },
+    { "jira.email", "JIRA_EMAIL", CONFIG_STRING, FIELD(jira_email, char *), 0, 0, 0, NULL, 0,
+      "the Jira account the connector reads as (basic auth with JIRA_API_TOKEN)" },
+    { NULL, "JIRA_API_TOKEN", CONFIG_STRING, FIELD(jira_api_token, char *), 0, 0, 0, NULL,
+      CONFIG_SECRET, "Jira API token of jira.email" },
+    { NULL, "JIRA_WEBHOOK_SECRET", CONFIG_STRING, FIELD(jira_webhook_secret, char *), 0, 0, 0,
+      NULL, CONFIG_SECRET, "HMAC key of POST /webhooks/jira; unset: every webhook is refused" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)
@@ -993,6 +1001,7 @@ enum rc config_validate(const struct config *c, struct err *err)
         { "auth.google_authorization_endpoint", c->google_authorization_endpoint },
         { "auth.google_token_endpoint", c->google_token_endpoint },
         { "auth.google_jwks_uri", c->google_jwks_uri },
+        { "jira.base_url", c->jira_base_url },
     };
     for (size_t i = 0; i < ARRAY_LEN(endpoints); i++) {
         const char *v = endpoints[i][1];

@@ -69,6 +69,11 @@ struct config {
     /* metrics */
     int64_t upload_max_bytes;   /* uploads.max_bytes; env DA_UPLOAD_MAX_BYTES */
     bool metrics_require_admin; /* metrics.require_admin; env DA_METRICS_REQUIRE_ADMIN */
+    /* jira */
+    char *jira_base_url;       /* jira.base_url; env JIRA_BASE_URL; NULL: not configured */
+    char *jira_email;          /* jira.email; env JIRA_EMAIL: the API user */
+    char *jira_api_token;      /* env JIRA_API_TOKEN only */
+    char *jira_webhook_secret; /* env JIRA_WEBHOOK_SECRET only; NULL: webhooks refused */
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

@@ -113,6 +113,11 @@ enum rc extract_writer_add(struct extract_writer *w, const char *name, const cha
 struct extract_part {
     const char *name;
     const char *select_sql;
+    /* Instead of select_sql (which is then NULL): a Parquet file of an earlier run of this
+     * source, under <dir>/data/, that the part keeps as it is. It is hard-linked into the run,
+     * not rewritten, so its bytes and its digest stay the same: a connector that changes one
+     * part of a table leaves the others' files (and the clients' copies of them) untouched. */
+    const char *from_file;
 };
 
 /* True when s can name a part: 1 to EXTRACT_PART_NAME_MAX characters of [A-Za-z0-9_.-], the

@@ -245,6 +245,34 @@ out:
     return rc;
 }
 
+/* Hard-links from, a Parquet file of an earlier run of this source, as <base>.parquet: the part
+ * keeps its bytes. from must be a regular file inside <dir>/data/ (never a file elsewhere, which
+ * the extract could then serve). */
+static enum rc keep_parquet(struct extract_writer *w, const char *base, const char *what,
+                            const char *from, char **out_path, struct err *err)
+{
+    char *real = realpath(from, NULL);
+    char *data = xasprintf("%s/data/", w->dir);
+    char *final = xasprintf("%s.parquet", base);
+    struct stat st;
+    enum rc rc = RC_OK;
+    if (!real || strncmp(real, data, strlen(data)) != 0 || stat(real, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        rc = err_set(err, RC_INVALID, "%s: %s is not a file of an earlier run", what, from);
+    else if (link(real, final) != 0)
+        rc = err_set(err, RC_IO, "%s: cannot link %s: %s", what, from, strerror(errno));
+    else
+        rc = file_fsync_dir_of(final, err);
+    if (!rc) {
+        *out_path = final;
+        final = NULL;
+    }
+    free(real);
+    free(data);
+    free(final);
+    return rc;
+}
+
 /* Adds the view over the files at paths (one: read_parquet('f'); several: a list) and its
  * _meta row to extract.duckdb.tmp. */
 static enum rc add_view(struct extract_writer *w, const char *name, const char *description,
@@ -481,8 +509,9 @@ static enum rc check_parts(const char *name, const struct extract_part *parts, s
                            " letters, digits, '_', '.' and '-', starting with a"
                            " letter, digit or '_'",
                            name, parts[i].name ? parts[i].name : "", EXTRACT_PART_NAME_MAX);
-        if (!parts[i].select_sql)
-            return err_set(err, RC_INVALID, "table %s: part %s has no query", name, parts[i].name);
+        if (!parts[i].select_sql == !parts[i].from_file)
+            return err_set(err, RC_INVALID, "table %s: part %s needs a query or a file", name,
+                           parts[i].name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(parts[j].name, parts[i].name) == 0)
                 return err_set(err, RC_CONFLICT, "table %s: part %s is given twice", name,
@@ -510,7 +539,8 @@ enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
     for (size_t i = 0; !rc && i < n_parts; i++) {
         char *base = xasprintf("%s/%s", folder, parts[i].name);
         char *what = xasprintf("table %s, part %s", name, parts[i].name);
-        rc = write_parquet(w, base, what, parts[i].select_sql, &paths[i], err);
+        rc = parts[i].from_file ? keep_parquet(w, base, what, parts[i].from_file, &paths[i], err)
+                                : write_parquet(w, base, what, parts[i].select_sql, &paths[i], err);
         free(what);
         free(base);
     }

@@ -161,6 +161,20 @@ static const struct store_migration steps[] = {
       "  decided_at TEXT"
       ") STRICT;"
       "CREATE INDEX device_grants_expires ON device_grants(expires_at);" },
+    /* Version 6 is the scheduler's jobs table, merged from its own branch; this placeholder
+     * keeps the versions without gaps until then and is replaced by it at the merge. */
+    { 6, "reserved for scheduler jobs", "" },
+    /* The durable queue of Jira webhook events: POST /webhooks/jira adds a row and answers
+     * 202 at once; `da extract jira` processes every row and deletes it only after its
+     * extract has committed, so a kill loses no event and processing one again is harmless.
+     * event is the webhookEvent ("jira:issue_updated", "jira:issue_deleted", ...). */
+    { 7, "jira webhook queue",
+      "CREATE TABLE jira_events ("
+      "  id INTEGER PRIMARY KEY,"
+      "  issue_key TEXT NOT NULL,"
+      "  event TEXT NOT NULL,"
+      "  received_at TEXT NOT NULL"
+      ") STRICT;" },
 };
 
 const struct store_migration *store_migrations(int *out_count)

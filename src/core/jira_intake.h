@@ -1,0 +1,36 @@
+/* jira_intake.h — accepting a Jira webhook: the signature over the raw body, the body's
+ * shape, and one row in the durable queue (store/jira_repo.h). Nothing here calls Jira: the
+ * queue is processed by `da extract jira`, so an HTTP thread only checks and writes a row. */
+#ifndef DA_CORE_JIRA_INTAKE_H
+#define DA_CORE_JIRA_INTAKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/compat.h"
+#include "base/rc.h"
+#include "core/core.h"
+#include "store/jira_repo.h"
+
+#define JIRA_WEBHOOK_MAX_BYTES (1024 * 1024) /* a larger webhook body is refused (413) */
+
+/* True when header is "sha256=<64 hex digits>" (either case) and the digits are the
+ * HMAC-SHA256 of body under secret, compared in constant time. False for NULL or an empty
+ * secret: without a key nothing can be proved. */
+bool jira_signature_valid(const char *secret, const char *header, const void *body, size_t len);
+
+struct jira_intake {
+    char issue_key[JIRA_KEY_MAX + 1];
+    char event[JIRA_EVENT_MAX + 1];
+};
+
+/* Checks a signed webhook body and queues its event. The body must be a JSON object with a
+ * string webhookEvent and an issue key in issue.key (or issue_key), valid by jira_key_valid.
+ * RC_UNAUTHORIZED for a missing or wrong signature, RC_TOOBIG above JIRA_WEBHOOK_MAX_BYTES,
+ * RC_INVALID for a body that is not such JSON, RC_BADVALUE for a bad key or event name; nothing
+ * is queued then. secret must be set (the caller refuses webhooks without one). */
+enum rc core_jira_webhook(struct core *core, const char *secret, const char *signature,
+                          const char *body, size_t len, struct jira_intake *out,
+                          struct err *err) WARN_UNUSED;
+
+#endif
