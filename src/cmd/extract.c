@@ -26,6 +26,7 @@ static void extract_help(void)
            "  validate PATH   check the extract folder PATH against the extract contract;\n"
            "                  exit 0 when it is sound, 1 listing every problem\n"
            "  files           turn a folder of CSV, Parquet and JSON files into an extract\n"
+           "  keboola         export the registered Keboola Storage tables\n"
            "\n"
            "Run 'da extract COMMAND --help' for the options of a command.\n");
 }
@@ -221,5 +222,7 @@ int cmd_extract(int argc, char **argv)
         return validate(argc - 1, argv + 1);
     if (strcmp(sub, "files") == 0)
         return files(argc - 1, argv + 1);
+    if (strcmp(sub, "keboola") == 0)
+        return cmd_extract_keboola(argc - 1, argv + 1);
     return cmd_usage_error("extract", "unknown command '%s'; see 'da extract --help'", sub);
 }

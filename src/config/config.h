@@ -69,6 +69,12 @@ struct config {
     /* metrics */
     int64_t upload_max_bytes;   /* uploads.max_bytes; env DA_UPLOAD_MAX_BYTES */
     bool metrics_require_admin; /* metrics.require_admin; env DA_METRICS_REQUIRE_ADMIN */
+    /* keboola (the token is KEBOOLA_STORAGE_TOKEN, read by the connector's command only) */
+    char *keboola_stack_url;        /* keboola.stack_url; env KEBOOLA_STACK_URL; NULL: unset */
+    int keboola_parallel_downloads; /* keboola.parallel_downloads */
+    int keboola_retries;            /* keboola.retries */
+    int keboola_backoff_ms;         /* keboola.retry_backoff_ms */
+    int keboola_job_timeout_s;      /* keboola.job_timeout_s */
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

@@ -1,0 +1,224 @@
+/* keboola_load.c — an export's CSV files into a typed table of the extract (see keboola_int.h).
+ * DuckDB reads every column as text, with the names from the table's metadata (never from the
+ * file), and each typed column is CAST: a strict cast, so a value that does not convert fails
+ * the load instead of becoming NULL; only then is the data scanned again with TRY_CAST to name
+ * the column and the row. An empty field is NULL for typed columns (Keboola writes NULL as
+ * ""). The rows are staged in a temporary table, then replace, extend or are upserted into
+ * the rows of the live extract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "connectors/keboola_int.h"
+#include "data/duck.h"
+#include "data/extract.h"
+
+#define LOAD_SQL_MAX (8 * 1024 * 1024)
+
+/* read_csv over the files with every column as VARCHAR under its da name. */
+static enum rc append_reader(struct buf *b, const struct kbc_load *l)
+{
+    enum rc rc = buf_append_str(b, "read_csv([");
+    for (size_t i = 0; !rc && i < l->n_paths; i++) {
+        if (i)
+            rc = buf_append_str(b, ", ");
+        if (!rc)
+            rc = duck_sql_quote_literal(b, l->paths[i]);
+    }
+    if (!rc)
+        rc = buf_printf(b,
+                        "], header = %s, auto_detect = false, delim = ',', quote = '\"', "
+                        "escape = '\"', compression = 'auto', columns = {",
+                        l->header ? "true" : "false");
+    for (size_t i = 0; !rc && i < l->t->n_cols; i++) {
+        if (i)
+            rc = buf_append_str(b, ", ");
+        if (!rc)
+            rc = duck_sql_quote_literal(b, l->t->cols[i].ident);
+        if (!rc)
+            rc = buf_append_str(b, ": 'VARCHAR'");
+    }
+    if (!rc)
+        rc = buf_append_str(b, "})");
+    return rc;
+}
+
+/* SELECT of the typed columns from the files (or no row at all when there is no file). */
+static enum rc typed_select(struct buf *b, const struct kbc_load *l)
+{
+    enum rc rc = buf_append_str(b, "SELECT ");
+    for (size_t i = 0; !rc && i < l->t->n_cols; i++) {
+        const struct kbc_column *c = &l->t->cols[i];
+        const char *type = kbc_duck_type(c->basetype);
+        if (i)
+            rc = buf_append_str(b, ", ");
+        if (!rc && l->n_paths == 0) {
+            rc = buf_printf(b, "CAST(NULL AS %s)", type ? type : "VARCHAR");
+        } else if (!rc && type) {
+            rc = buf_append_str(b, "CAST(NULLIF(");
+            if (!rc)
+                rc = duck_sql_quote_ident(b, c->ident);
+            if (!rc)
+                rc = buf_printf(b, ", '') AS %s)", type);
+        } else if (!rc) {
+            rc = duck_sql_quote_ident(b, c->ident);
+        }
+        if (!rc)
+            rc = buf_append_str(b, " AS ");
+        if (!rc)
+            rc = duck_sql_quote_ident(b, c->ident);
+    }
+    if (!rc)
+        rc = l->n_paths == 0 ? buf_append_str(b, " WHERE false") : buf_append_str(b, " FROM ");
+    if (!rc && l->n_paths > 0)
+        rc = append_reader(b, l);
+    return rc;
+}
+
+struct bad_value {
+    bool found;
+    char row[24];
+    char value[48];
+};
+
+static enum rc keep_bad(void *ctx, int ncols, const char *const *vals, struct err *err)
+{
+    (void)err;
+    struct bad_value *b = ctx;
+    if (ncols != 2 || b->found)
+        return RC_OK;
+    b->found = true;
+    snprintf(b->row, sizeof(b->row), "%s", vals[0] ? vals[0] : "?");
+    size_t n = 0;
+    for (const char *p = vals[1] ? vals[1] : ""; *p && n + 1 < sizeof(b->value); p++)
+        b->value[n++] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+    b->value[n] = '\0';
+    return RC_OK;
+}
+
+/* After a failed cast: the first typed column, in order, with a value TRY_CAST cannot convert,
+ * and the row of its first such value, as the error. RC_NOTFOUND when none is found (the
+ * failure was something else). */
+static enum rc name_bad_value(struct duck *d, const struct kbc_load *l, struct err *err)
+{
+    for (size_t i = 0; i < l->t->n_cols; i++) {
+        const struct kbc_column *c = &l->t->cols[i];
+        const char *type = kbc_duck_type(c->basetype);
+        if (!type)
+            continue;
+        struct buf sql;
+        buf_init(&sql, LOAD_SQL_MAX);
+        enum rc rc = buf_append_str(&sql, "SELECT r::VARCHAR, left(v, 40) FROM (SELECT "
+                                          "row_number() OVER () AS r, ");
+        if (!rc)
+            rc = duck_sql_quote_ident(&sql, c->ident);
+        if (!rc)
+            rc = buf_append_str(&sql, " AS v FROM ");
+        if (!rc)
+            rc = append_reader(&sql, l);
+        if (!rc)
+            rc = buf_printf(&sql,
+                            ") WHERE v IS NOT NULL AND v <> '' AND TRY_CAST(v AS %s) IS NULL "
+                            "ORDER BY r LIMIT 1",
+                            type);
+        struct bad_value bad = { 0 };
+        struct err ignored;
+        if (!rc)
+            rc = duck_query_rows(d, buf_cstr(&sql), keep_bad, &bad, &ignored);
+        buf_cleanup(&sql);
+        if (!rc && bad.found)
+            return err_set(err, RC_BADVALUE,
+                           "table %s (Keboola %s), column %s, row %s: '%s' is not a %s", l->da_id,
+                           l->t->id, c->ident, bad.row, bad.value, c->basetype);
+    }
+    return RC_NOTFOUND;
+}
+
+/* read_parquet over the live extract's files of the table. */
+static enum rc append_old(struct buf *b, const struct kbc_load *l)
+{
+    enum rc rc = buf_append_str(b, "read_parquet([");
+    for (size_t i = 0; !rc && i < l->n_old; i++) {
+        if (i)
+            rc = buf_append_str(b, ", ");
+        if (!rc)
+            rc = duck_sql_quote_literal(b, l->old_files[i]);
+    }
+    if (!rc)
+        rc = buf_append_str(b, "])");
+    return rc;
+}
+
+/* The rows of the new extract's table: the staged rows, plus the old ones (append), or plus
+ * the old ones whose key is not among the staged rows (incremental). */
+static enum rc final_select(struct buf *b, const struct kbc_load *l)
+{
+    if (l->strategy == KBC_FULL_REFRESH || l->n_old == 0)
+        return buf_append_str(b, "SELECT * FROM _kbc_new");
+    enum rc rc = buf_append_str(b, "SELECT o.* FROM ");
+    if (!rc)
+        rc = append_old(b, l);
+    if (!rc)
+        rc = buf_append_str(b, " AS o");
+    if (!rc && l->strategy == KBC_INCREMENTAL) {
+        rc = buf_append_str(b, " ANTI JOIN _kbc_new AS n ON ");
+        for (size_t i = 0; !rc && i < l->n_pk; i++) {
+            rc = buf_append_str(b, i ? " AND o." : "o.");
+            if (!rc)
+                rc = duck_sql_quote_ident(b, l->pk[i]);
+            if (!rc)
+                rc = buf_append_str(b, " IS NOT DISTINCT FROM n.");
+            if (!rc)
+                rc = duck_sql_quote_ident(b, l->pk[i]);
+        }
+    }
+    if (!rc)
+        rc = buf_append_str(b, " UNION ALL BY NAME SELECT * FROM _kbc_new");
+    return rc;
+}
+
+enum rc kbc_load_table(struct extract_writer *w, const struct kbc_load *l, int64_t *out_rows,
+                       struct err *err)
+{
+    *out_rows = 0;
+    struct duck *d = extract_writer_duck(w);
+    struct buf sql;
+    buf_init(&sql, LOAD_SQL_MAX);
+    enum rc rc = buf_append_str(&sql, "CREATE OR REPLACE TEMP TABLE _kbc_new AS ");
+    if (!rc)
+        rc = typed_select(&sql, l);
+    if (rc) {
+        buf_cleanup(&sql);
+        return err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
+    }
+    rc = duck_exec(d, buf_cstr(&sql), err);
+    if (rc) {
+        char msg[ERR_MSG_LEN];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        if (strstr(msg, "onver") && name_bad_value(d, l, err) == RC_BADVALUE)
+            rc = RC_BADVALUE;
+        else
+            rc = err_set(err, rc, "table %s (Keboola %s): %s", l->da_id, l->t->id, msg);
+        goto out;
+    }
+    rc = duck_query_i64(d, "SELECT count(*) FROM _kbc_new", out_rows, err);
+    if (rc)
+        goto out;
+    buf_reset(&sql);
+    rc = final_select(&sql, l);
+    if (rc) {
+        rc = err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
+        goto out;
+    }
+    char *desc = xasprintf("Keboola table %s", l->t->id);
+    rc = extract_writer_add(w, l->da_id, desc, buf_cstr(&sql), err);
+    free(desc);
+out:
+    if (duck_exec(d, "DROP TABLE IF EXISTS _kbc_new", &(struct err){ { 0 } }) != RC_OK)
+        log_warn("keboola", "cannot drop the staging table of %s", l->da_id);
+    buf_cleanup(&sql);
+    return rc;
+}
