@@ -59,9 +59,9 @@ describe('the Keboola connector against a fake Keboola', () => {
   }
 
   before(async () => {
-    server = await startServer({ env: identityEnv() });
-    ({ admin, analyst } = await adminAndAnalyst(server));
     kbc = await startFakeKeboola({ token: TOKEN });
+    server = await startServer({ env: identityEnv({ KEBOOLA_STACK_URL: kbc.url, KEBOOLA_STORAGE_TOKEN: TOKEN, DA_KEBOOLA_RETRY_BACKOFF_MS: '20' }) });
+    ({ admin, analyst } = await adminAndAnalyst(server));
     kbc.addTable({
       id: 'in.c-main.orders',
       columns: ['id', 'customer', 'amount', 'paid', 'day', 'at', 'score'],
@@ -214,6 +214,50 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.ok(kbc.log.every((e) => !e.path.includes('tokens')));
     assert.equal(JSON.parse(r.stdout).tables, 1);
     assert.equal((await asAdmin('DELETE', '/api/admin/registry/evil')).status, 204);
+  });
+
+  test('discovery: admins see the remote tables with their columns, types and state', async () => {
+    kbc.addTable({ id: 'in.c-new.Web Visits', columns: ['day', 'hits'], types: { day: 'DATE', hits: 'INTEGER' }, rows: [['2026-01-01', '5']] });
+    kbc.addTable({ id: 'in.c-new.visits2', columns: ['a b', 'A_B'], rows: [['1', '2']] });
+    kbc.addTable({ id: 'in.c-new.pages', columns: ['url', 'views'], types: { views: 'INTEGER' }, primaryKey: ['url'], rows: [['/', '3']] });
+    const anon = await api(server, 'GET', '/api/admin/discover-tables?source=keboola');
+    assert.equal(anon.status, 401);
+    const denied = await api(server, 'GET', '/api/admin/discover-tables?source=keboola', { token: analyst });
+    assert.equal(denied.status, 403);
+    assert.equal((await asAdmin('GET', '/api/admin/discover-tables')).status, 422);
+    assert.equal((await asAdmin('GET', '/api/admin/discover-tables?source=jira')).status, 404);
+    const r = await asAdmin('GET', '/api/admin/discover-tables?source=keboola');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const byId = Object.fromEntries(r.body.tables.map((t) => [t.id, t]));
+    assert.equal(byId['in.c-main.orders'].registered, 'orders');
+    assert.equal(byId['in.c-main.orders'].rows, 3);
+    assert.deepEqual(byId['in.c-main.orders'].primary_key, ['id']);
+    assert.deepEqual(byId['in.c-main.orders'].columns.map((c) => c.type),
+      ['BIGINT', 'VARCHAR', 'DECIMAL(38,9)', 'BOOLEAN', 'DATE', 'TIMESTAMP', 'DOUBLE']);
+    assert.equal(byId['in.c-new.pages'].suggested_id, 'in_c_new_pages');
+    assert.equal(byId['in.c-new.pages'].registered, null);
+    assert.match(byId['in.c-new.Web Visits'].skipped, /not of \[A-Za-z0-9_.-\]/);
+    assert.match(byId['in.c-new.visits2'].skipped, /same column name/);
+    assert.ok(!JSON.stringify(r.body).includes(TOKEN));
+  });
+
+  test('da admin tables discover keboola --register registers the open tables in one step', async () => {
+    const r = await runDa(['admin', 'tables', 'discover', 'keboola', '--register', '--json'],
+      { DA_SERVER: server.url, DA_TOKEN: admin });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.tables.find((t) => t.id === 'in.c-new.pages').registered, 'in_c_new_pages');
+    const row = await asAdmin('GET', '/api/admin/registry/in_c_new_pages');
+    assert.equal(row.status, 200, JSON.stringify(row.body));
+    assert.equal(row.body.source_type, 'keboola');
+    assert.equal(row.body.source_table, 'in.c-new.pages');
+    assert.equal(row.body.primary_key, 'url');
+    assert.equal((await asAdmin('GET', '/api/admin/registry/in_c_new_visits2')).status, 404, 'a skipped table is not registered');
+    const x = await extract(['in_c_new_pages']);
+    assert.equal(x.code, 0, x.stderr);
+    const q = await rows('SELECT url, views FROM in_c_new_pages');
+    assert.deepEqual(q.body.rows, [['/', 3]]);
+    assert.deepEqual(q.body.types, ['VARCHAR', 'BIGINT']);
   });
 
   test('the served tables obey grants: an analyst without one gets 403', async () => {
