@@ -1,6 +1,6 @@
 /* keboola_load.c — an export's CSV files into a typed table of the extract (see keboola_int.h).
  * DuckDB reads every column as text, with the names from the table's metadata (never from the
- * file), and each typed column is CAST: a strict cast, so a value that does not convert fails
+ * file), and each typed column is CAST (TIMESTAMP in UTC: an offset is applied, none means UTC): a strict cast, so a value that does not convert fails
  * the load instead of becoming NULL; only then is the data scanned again with TRY_CAST to name
  * the column and the row. An empty field is NULL for typed columns (Keboola writes NULL as
  * ""). The rows are staged in a temporary table, then replace, extend or are upserted into
@@ -17,6 +17,14 @@
 #include "data/extract.h"
 
 #define LOAD_SQL_MAX (8 * 1024 * 1024)
+
+/* The type a text value is parsed as before it becomes type: a timestamp goes through
+ * TIMESTAMPTZ (in UTC, see kbc_load_table) so that an offset ("+02:00", "Z") is applied,
+ * where a plain cast to TIMESTAMP would drop it silently. */
+static const char *parse_type(const char *type)
+{
+    return strcmp(type, "TIMESTAMP") == 0 ? "TIMESTAMPTZ" : type;
+}
 
 /* read_csv over the files with every column as VARCHAR under its da name. */
 static enum rc append_reader(struct buf *b, const struct kbc_load *l)
@@ -58,11 +66,11 @@ static enum rc typed_select(struct buf *b, const struct kbc_load *l)
         if (!rc && l->n_paths == 0) {
             rc = buf_printf(b, "CAST(NULL AS %s)", type ? type : "VARCHAR");
         } else if (!rc && type) {
-            rc = buf_append_str(b, "CAST(NULLIF(");
+            rc = buf_printf(b, "CAST(CAST(NULLIF(");
             if (!rc)
                 rc = duck_sql_quote_ident(b, c->ident);
             if (!rc)
-                rc = buf_printf(b, ", '') AS %s)", type);
+                rc = buf_printf(b, ", '') AS %s) AS %s)", parse_type(type), type);
         } else if (!rc) {
             rc = duck_sql_quote_ident(b, c->ident);
         }
@@ -123,7 +131,7 @@ static enum rc name_bad_value(struct duck *d, const struct kbc_load *l, struct e
             rc = buf_printf(&sql,
                             ") WHERE v IS NOT NULL AND v <> '' AND TRY_CAST(v AS %s) IS NULL "
                             "ORDER BY r LIMIT 1",
-                            type);
+                            parse_type(type));
         struct bad_value bad = { 0 };
         struct err ignored;
         if (!rc)
@@ -187,7 +195,13 @@ enum rc kbc_load_table(struct extract_writer *w, const struct kbc_load *l, int64
     struct duck *d = extract_writer_duck(w);
     struct buf sql;
     buf_init(&sql, LOAD_SQL_MAX);
-    enum rc rc = buf_append_str(&sql, "CREATE OR REPLACE TEMP TABLE _kbc_new AS ");
+    /* timestamps without an offset are UTC, and those with one are turned into UTC */
+    enum rc rc = duck_exec(d, "SET TimeZone = 'UTC'", err);
+    if (rc) {
+        buf_cleanup(&sql);
+        return rc;
+    }
+    rc = buf_append_str(&sql, "CREATE OR REPLACE TEMP TABLE _kbc_new AS ");
     if (!rc)
         rc = typed_select(&sql, l);
     if (rc) {

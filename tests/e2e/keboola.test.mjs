@@ -71,7 +71,7 @@ describe('the Keboola connector against a fake Keboola', () => {
       rows: [
         ['1', 'Ann', '10.50', 'true', '2026-01-02', '2026-01-02 10:00:00', '0.5'],
         ['2', 'Bob, "the builder"', '', 'false', '2026-01-03', '2026-01-03 11:30:00', ''],
-        ['3', 'Cy\nline two', '7', '1', '', '', '3e2'],
+        ['3', 'Cy\nline two', '7', '1', '', '2026-01-04T12:00:00+02:00', '3e2'],
       ],
     });
     kbc.addTable({
@@ -124,6 +124,9 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.equal(q.body.rows[2][3], true);
     assert.equal(q.body.rows[2][6], 300);
     assert.equal(q.body.rows[0][4], '2026-01-02');
+    assert.equal(q.body.rows[2][4], null);
+    assert.match(q.body.rows[0][5], /^2026-01-02T10:00:00/, 'a timestamp without an offset is UTC');
+    assert.match(q.body.rows[2][5], /^2026-01-04T10:00:00/, 'an offset is applied, not dropped');
   });
 
   test('incremental: only rows changed since the last run are asked for, upserted by key', async () => {
