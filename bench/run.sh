@@ -22,3 +22,6 @@ bench/query_bench.sh
 echo
 echo "== da sync against rsync (bench/sync_bench.sh)"
 bench/sync_bench.sh
+echo
+echo "== Keboola export against DuckDB on local files (bench/keboola_bench.mjs)"
+node bench/keboola_bench.mjs

@@ -36,6 +36,8 @@ struct run {
     size_t n_written, cap_written;
     char **exported; /* ids exported by this run: their state is written after the commit */
     size_t n_exported, cap_exported;
+    char **counted; /* ids whose rows are read from the new extract's _meta after the commit */
+    size_t n_counted, cap_counted;
     struct keboola_result *out;
 };
 
@@ -214,8 +216,12 @@ static enum rc export_table(struct run *r, const struct registry_table *row, boo
     rc = kbc_load_table(r->w, &load, &rows, err);
     if (rc)
         goto out;
-    log_info("keboola", "table %s: %lld rows exported", row->id, (long long)rows);
-    r->out->rows += rows;
+    if (rows >= 0) {
+        log_info("keboola", "table %s: %lld rows exported", row->id, (long long)rows);
+        r->out->rows += rows;
+    } else {
+        push(&r->counted, &r->n_counted, &r->cap_counted, row->id);
+    }
     r->out->exported++;
     push(&r->written, &r->n_written, &r->cap_written, row->id);
     push(&r->exported, &r->n_exported, &r->cap_exported, row->id);
@@ -270,6 +276,27 @@ static void write_states(const struct run *r)
     if (rc)
         log_warn("keboola", "cannot keep the run's start for the next changedSince: %s", err.msg);
     free(dir);
+}
+
+/* Adds the rows of the tables loaded straight into their files, from the committed extract's
+ * _meta, and logs them. */
+static void count_rows(struct run *r, const char *data_dir)
+{
+    if (r->n_counted == 0)
+        return;
+    struct extract_info info;
+    struct err err = { { 0 } };
+    if (extract_inspect(r->dir, NULL, data_dir, &info, &err) != RC_OK) {
+        log_warn("keboola", "cannot count the rows of the new extract: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < info.n_tables; i++)
+        if (in_list(r->counted, r->n_counted, info.tables[i].id)) {
+            log_info("keboola", "table %s: %lld rows exported", info.tables[i].id,
+                     (long long)info.tables[i].rows);
+            r->out->rows += info.tables[i].rows;
+        }
+    extract_info_cleanup(&info);
 }
 
 /* Removes the token from a message, should any answer have echoed it. */
@@ -375,6 +402,7 @@ enum rc keboola_extract(const struct keboola_settings *settings, const char *dat
     out->bytes = res.bytes;
     out->skipped = skipped;
     write_states(&r);
+    count_rows(&r, data_dir);
 out:
     extract_writer_abort(&r.w);
     if (r.dl_dir)
@@ -384,6 +412,7 @@ out:
     extract_info_cleanup(&r.live);
     kbc_strings_free(r.written, r.n_written);
     kbc_strings_free(r.exported, r.n_exported);
+    kbc_strings_free(r.counted, r.n_counted);
     kbc_client_free(&r.client);
     scrub(err, s.token);
     return rc;

@@ -219,7 +219,7 @@ enum rc kbc_export(struct kbc_client *c, const struct kbc_table *t, const char *
     if (!rc)
         rc = kbc_parse_job(r.body.data, r.body.len, &job, err);
     net_response_cleanup(&r);
-    int64_t start = clock_mono_us(), wait_ms = 200;
+    int64_t start = clock_mono_us(), wait_ms = 100;
     while (!rc && (job.state == KBC_JOB_WAITING || job.state == KBC_JOB_PROCESSING)) {
         if (clock_mono_us() - start > (int64_t)c->job_timeout_s * 1000000)
             return err_set(err, RC_IO, "Keboola's export job %lld of %s did not finish within %d s",

@@ -168,7 +168,8 @@ struct kbc_load {
 /* Reads the CSV files with the columns of l->t as text, casts each to its type and adds the
  * table to the writer: replaced, appended to the old rows, or upserted into them by the key.
  * A value that does not cast fails with "table T, column C, row N: 'v' is not a TYPE".
- * *out_rows gets the rows read from the export. */
+ * *out_rows gets the rows read from the export, or -1 when they went straight into the
+ * table's file (a full refresh, or no old rows): the extract's _meta has them. */
 enum rc kbc_load_table(struct extract_writer *w, const struct kbc_load *l, int64_t *out_rows,
                        struct err *err) WARN_UNUSED;
 

@@ -1,10 +1,11 @@
 /* keboola_load.c — an export's CSV files into a typed table of the extract (see keboola_int.h).
- * DuckDB reads every column as text, with the names from the table's metadata (never from the
- * file), and each typed column is CAST (TIMESTAMP in UTC: an offset is applied, none means UTC): a strict cast, so a value that does not convert fails
- * the load instead of becoming NULL; only then is the data scanned again with TRY_CAST to name
- * the column and the row. An empty field is NULL for typed columns (Keboola writes NULL as
- * ""). The rows are staged in a temporary table, then replace, extend or are upserted into
- * the rows of the live extract. */
+ * DuckDB's CSV reader reads the columns under the names from the table's metadata (never from
+ * the file) with their types, strictly: a value that does not convert fails the load instead
+ * of becoming NULL, and only then are the files read again as text, with TRY_CAST, to name the
+ * column and the row. TIMESTAMP goes through TIMESTAMPTZ in UTC, so an offset is applied (none
+ * means UTC). An empty field is NULL for typed columns (Keboola writes NULL as ""). A full
+ * refresh goes straight into the table's Parquet; incremental and append stage the new rows
+ * in a temporary table, then upsert them into, or add them to, the rows of the live extract. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,9 @@ static const char *parse_type(const char *type)
     return strcmp(type, "TIMESTAMP") == 0 ? "TIMESTAMPTZ" : type;
 }
 
-/* read_csv over the files with every column as VARCHAR under its da name. */
-static enum rc append_reader(struct buf *b, const struct kbc_load *l)
+/* read_csv over the files with each column under its da name: typed (as parse_type) or every
+ * column as VARCHAR (to find a value that does not convert). */
+static enum rc append_reader(struct buf *b, const struct kbc_load *l, bool typed)
 {
     enum rc rc = buf_append_str(b, "read_csv([");
     for (size_t i = 0; !rc && i < l->n_paths; i++) {
@@ -44,10 +46,11 @@ static enum rc append_reader(struct buf *b, const struct kbc_load *l)
     for (size_t i = 0; !rc && i < l->t->n_cols; i++) {
         if (i)
             rc = buf_append_str(b, ", ");
+        const char *type = typed ? kbc_duck_type(l->t->cols[i].basetype) : NULL;
         if (!rc)
             rc = duck_sql_quote_literal(b, l->t->cols[i].ident);
         if (!rc)
-            rc = buf_append_str(b, ": 'VARCHAR'");
+            rc = buf_printf(b, ": '%s'", type ? parse_type(type) : "VARCHAR");
     }
     if (!rc)
         rc = buf_append_str(b, "})");
@@ -65,12 +68,12 @@ static enum rc typed_select(struct buf *b, const struct kbc_load *l)
             rc = buf_append_str(b, ", ");
         if (!rc && l->n_paths == 0) {
             rc = buf_printf(b, "CAST(NULL AS %s)", type ? type : "VARCHAR");
-        } else if (!rc && type) {
-            rc = buf_printf(b, "CAST(CAST(NULLIF(");
+        } else if (!rc && type && strcmp(type, parse_type(type)) != 0) {
+            rc = buf_append_str(b, "CAST(");
             if (!rc)
                 rc = duck_sql_quote_ident(b, c->ident);
             if (!rc)
-                rc = buf_printf(b, ", '') AS %s) AS %s)", parse_type(type), type);
+                rc = buf_printf(b, " AS %s)", type);
         } else if (!rc) {
             rc = duck_sql_quote_ident(b, c->ident);
         }
@@ -82,7 +85,7 @@ static enum rc typed_select(struct buf *b, const struct kbc_load *l)
     if (!rc)
         rc = l->n_paths == 0 ? buf_append_str(b, " WHERE false") : buf_append_str(b, " FROM ");
     if (!rc && l->n_paths > 0)
-        rc = append_reader(b, l);
+        rc = append_reader(b, l, true);
     return rc;
 }
 
@@ -126,7 +129,7 @@ static enum rc name_bad_value(struct duck *d, const struct kbc_load *l, struct e
         if (!rc)
             rc = buf_append_str(&sql, " AS v FROM ");
         if (!rc)
-            rc = append_reader(&sql, l);
+            rc = append_reader(&sql, l, false);
         if (!rc)
             rc = buf_printf(&sql,
                             ") WHERE v IS NOT NULL AND v <> '' AND TRY_CAST(v AS %s) IS NULL "
@@ -164,8 +167,6 @@ static enum rc append_old(struct buf *b, const struct kbc_load *l)
  * the old ones whose key is not among the staged rows (incremental). */
 static enum rc final_select(struct buf *b, const struct kbc_load *l)
 {
-    if (l->strategy == KBC_FULL_REFRESH || l->n_old == 0)
-        return buf_append_str(b, "SELECT * FROM _kbc_new");
     enum rc rc = buf_append_str(b, "SELECT o.* FROM ");
     if (!rc)
         rc = append_old(b, l);
@@ -188,34 +189,50 @@ static enum rc final_select(struct buf *b, const struct kbc_load *l)
     return rc;
 }
 
+/* Runs the failed statement's diagnosis: the bad value when there is one, else the error as
+ * DuckDB gave it, naming the table. */
+static enum rc load_error(struct duck *d, const struct kbc_load *l, enum rc rc, struct err *err)
+{
+    char msg[ERR_MSG_LEN];
+    snprintf(msg, sizeof(msg), "%s", err->msg);
+    if (l->n_paths > 0 && name_bad_value(d, l, err) == RC_BADVALUE)
+        return RC_BADVALUE;
+    return err_set(err, rc, "table %s (Keboola %s): %s", l->da_id, l->t->id, msg);
+}
+
 enum rc kbc_load_table(struct extract_writer *w, const struct kbc_load *l, int64_t *out_rows,
                        struct err *err)
 {
-    *out_rows = 0;
+    *out_rows = -1;
     struct duck *d = extract_writer_duck(w);
+    char *desc = xasprintf("Keboola table %s", l->t->id);
     struct buf sql;
     buf_init(&sql, LOAD_SQL_MAX);
     /* timestamps without an offset are UTC, and those with one are turned into UTC */
     enum rc rc = duck_exec(d, "SET TimeZone = 'UTC'", err);
-    if (rc) {
-        buf_cleanup(&sql);
-        return rc;
+    if (rc)
+        goto out;
+    if (l->strategy == KBC_FULL_REFRESH || l->n_old == 0) {
+        /* straight from the files into the table's Parquet: one pass */
+        if (typed_select(&sql, l) != RC_OK) {
+            rc = err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
+            goto out;
+        }
+        rc = extract_writer_add(w, l->da_id, desc, buf_cstr(&sql), err);
+        if (rc)
+            rc = load_error(d, l, rc, err);
+        goto out;
     }
     rc = buf_append_str(&sql, "CREATE OR REPLACE TEMP TABLE _kbc_new AS ");
     if (!rc)
         rc = typed_select(&sql, l);
     if (rc) {
-        buf_cleanup(&sql);
-        return err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
+        rc = err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
+        goto out;
     }
     rc = duck_exec(d, buf_cstr(&sql), err);
     if (rc) {
-        char msg[ERR_MSG_LEN];
-        snprintf(msg, sizeof(msg), "%s", err->msg);
-        if (strstr(msg, "onver") && name_bad_value(d, l, err) == RC_BADVALUE)
-            rc = RC_BADVALUE;
-        else
-            rc = err_set(err, rc, "table %s (Keboola %s): %s", l->da_id, l->t->id, msg);
+        rc = load_error(d, l, rc, err);
         goto out;
     }
     rc = duck_query_i64(d, "SELECT count(*) FROM _kbc_new", out_rows, err);
@@ -227,12 +244,11 @@ enum rc kbc_load_table(struct extract_writer *w, const struct kbc_load *l, int64
         rc = err_set(err, RC_TOOBIG, "table %s: the load query is too long", l->da_id);
         goto out;
     }
-    char *desc = xasprintf("Keboola table %s", l->t->id);
     rc = extract_writer_add(w, l->da_id, desc, buf_cstr(&sql), err);
-    free(desc);
 out:
     if (duck_exec(d, "DROP TABLE IF EXISTS _kbc_new", &(struct err){ { 0 } }) != RC_OK)
         log_warn("keboola", "cannot drop the staging table of %s", l->da_id);
+    free(desc);
     buf_cleanup(&sql);
     return rc;
 }

@@ -14,7 +14,8 @@
 // file is a CSV with a header line, a sliced file's url is a manifest {"entries":[{"url"}]} of
 // header-less CSV slices (gzipped, named .gz, when the table says so).
 //
-// Control (for tests): addTable({...}), setRows(id, rows), upsertRows(id, rows), fail500(n)
+// Control (for tests): addTable({...}) (with parts: [Buffer, ...] a sliced table served from
+// prepared slices, as the benchmark does), setRows(id, rows), upsertRows(id, rows), fail500(n)
 // (the next n /v2 calls answer 500), log (every request: method, path, query, form, token ok).
 //
 //   const kbc = await startFakeKeboola({ token: 'secret' });
@@ -65,7 +66,7 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
       created: '2026-01-01T00:00:00+0100',
       lastImportDate: new Date(last || Date.now()).toISOString(),
       lastChangeDate: new Date(last || Date.now()).toISOString(),
-      rowsCount: t.rows.length,
+      rowsCount: t.rowsCount ?? t.rows.length,
       dataSizeBytes: 1024,
       isAlias: false,
       isAliasable: true,
@@ -83,6 +84,11 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
     const rows = t.rows.filter((r) => Number.isNaN(since) || r.changed > since);
     const id = nextFile++;
     const f = { id, sliced: !!t.sliced, gzip: !!t.gzip, parts: [] };
+    if (t.parts) { // prepared slices (the benchmark): served as they are
+      f.parts = t.parts;
+      files.set(id, f);
+      return f;
+    }
     const lines = rows.map((r) => csvLine(r.values));
     if (f.sliced) {
       const n = Math.max(1, t.slices || 3);
