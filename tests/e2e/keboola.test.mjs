@@ -263,6 +263,18 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.deepEqual(q.body.types, ['VARCHAR', 'BIGINT']);
   });
 
+  test('an empty sliced export gives an empty table with its types', async () => {
+    kbc.addTable({ id: 'in.c-main.empty', columns: ['id', 'at'], types: { id: 'INTEGER', at: 'TIMESTAMP' }, sliced: true, gzip: true, slices: 1, rows: [] });
+    await register({ name: 'empty', source_table: 'in.c-main.empty', sync_strategy: 'full_refresh' });
+    const r = await extract(['empty']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).rows, 0);
+    const q = await rows('SELECT * FROM empty');
+    assert.deepEqual(q.body.columns, ['id', 'at']);
+    assert.deepEqual(q.body.types, ['BIGINT', 'TIMESTAMP']);
+    assert.equal(q.body.rows.length, 0);
+  });
+
   test('the served tables obey grants: an analyst without one gets 403', async () => {
     const r = await api(server, 'POST', '/api/query', { token: analyst, body: { sql: 'SELECT * FROM orders' } });
     assert.equal(r.status, 403, JSON.stringify(r.body));
