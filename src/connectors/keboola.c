@@ -451,15 +451,36 @@ enum rc keboola_discover(const struct keboola_settings *settings, json_t **out, 
     struct kbc_client *c = NULL;
     struct kbc_table *v = NULL;
     size_t n = 0;
+    json_t *buckets = NULL;
     enum rc rc = open_client(&s, &c, err);
+    if (!rc)
+        rc = kbc_list_buckets(c, &buckets, err);
     if (!rc)
         rc = kbc_list_tables(c, &v, &n, err);
     if (!rc) {
         json_t *arr = json_array();
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, table_json(&v[i]));
+        for (size_t i = 0; i < n; i++) {
+            json_t *t = table_json(&v[i]);
+            /* the bucket's name and stage, from the bucket list */
+            json_t *name = json_null(), *stage = json_null();
+            size_t k;
+            const json_t *b;
+            json_array_foreach (buckets, k, b) {
+                if (strcmp(json_string_value(json_object_get(b, "id")), v[i].bucket) == 0) {
+                    json_decref(name);
+                    json_decref(stage);
+                    name = json_incref(json_object_get(b, "name"));
+                    stage = json_incref(json_object_get(b, "stage"));
+                    break;
+                }
+            }
+            json_object_set_new(t, "bucket_name", name);
+            json_object_set_new(t, "stage", stage);
+            json_array_append_new(arr, t);
+        }
         *out = arr;
     }
+    json_decref(buckets);
     for (size_t i = 0; i < n; i++)
         kbc_table_cleanup(&v[i]);
     free(v);

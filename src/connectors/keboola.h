@@ -45,8 +45,9 @@ enum rc keboola_extract(const struct keboola_settings *s, const char *data_dir,
                         struct keboola_result *out, struct err *err) WARN_UNUSED;
 
 /* Discovery: every table of the project as a JSON array (the caller decrefs *out) of
- * {id, name, bucket, suggested_id, columns: [{name, id, type}], primary_key: [..], rows,
- * last_change, skipped: reason or null}. */
+ * {id, name, bucket, bucket_name, stage, suggested_id, columns: [{name, id, basetype, type}],
+ * primary_key: [..], rows, last_change, skipped: reason or null}, from GET /v2/storage/buckets
+ * and GET /v2/storage/tables?include=columns,metadata. */
 enum rc keboola_discover(const struct keboola_settings *s, json_t **out,
                          struct err *err) WARN_UNUSED;
 

@@ -133,6 +133,16 @@ static enum rc call(struct kbc_client *c, const char *method, const char *path, 
     return rc;
 }
 
+enum rc kbc_list_buckets(struct kbc_client *c, json_t **out, struct err *err)
+{
+    struct net_response r;
+    enum rc rc = call(c, "GET", "/v2/storage/buckets", NULL, &r, err);
+    if (!rc)
+        rc = kbc_parse_buckets(r.body.data, r.body.len, out, err);
+    net_response_cleanup(&r);
+    return rc;
+}
+
 enum rc kbc_list_tables(struct kbc_client *c, struct kbc_table **out, size_t *out_len,
                         struct err *err)
 {

@@ -120,6 +120,14 @@ void kbc_client_free(struct kbc_client **c);
  * the longest wait for an export job. */
 void kbc_client_set_limits(struct kbc_client *c, int retries, int backoff_ms, int job_timeout_s);
 
+/* GET /v2/storage/buckets: the buckets as {id, name, stage} objects with text cleaned of
+ * control characters (a JSON array; the caller decrefs it). Entries without a text id are
+ * left out. */
+enum rc kbc_list_buckets(struct kbc_client *c, json_t **out, struct err *err) WARN_UNUSED;
+
+/* The bucket list's parsing, for tests: RC_INVALID when body is not a JSON array. */
+enum rc kbc_parse_buckets(const char *body, size_t len, json_t **out, struct err *err) WARN_UNUSED;
+
 enum rc kbc_list_tables(struct kbc_client *c, struct kbc_table **out, size_t *out_len,
                         struct err *err) WARN_UNUSED;
 enum rc kbc_get_table(struct kbc_client *c, const char *id, struct kbc_table *out,

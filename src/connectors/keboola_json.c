@@ -420,3 +420,40 @@ void kbc_answer_message(const char *body, size_t len, char *out, size_t size)
         clean_copy(msg, out, size > 200 ? 200 : size);
     json_decref(j);
 }
+
+static json_t *clean_string(const json_t *v)
+{
+    char text[KBC_TEXT_MAX];
+    if (!json_is_string(v))
+        return json_null();
+    clean_copy(json_string_value(v), text, sizeof(text));
+    return json_string(text);
+}
+
+enum rc kbc_parse_buckets(const char *body, size_t len, json_t **out, struct err *err)
+{
+    *out = NULL;
+    json_t *j = load(body, len, "the bucket list", err);
+    if (!j)
+        return RC_INVALID;
+    if (!json_is_array(j)) {
+        json_decref(j);
+        return err_set(err, RC_INVALID, "Keboola's bucket list is not a list");
+    }
+    json_t *v = json_array();
+    size_t i;
+    const json_t *b;
+    json_array_foreach (j, i, b) {
+        const char *id = json_string_value(json_object_get(b, "id"));
+        if (!id || strlen(id) > KBC_ID_MAX)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "id", clean_string(json_object_get(b, "id")));
+        json_object_set_new(o, "name", clean_string(json_object_get(b, "name")));
+        json_object_set_new(o, "stage", clean_string(json_object_get(b, "stage")));
+        json_array_append_new(v, o);
+    }
+    json_decref(j);
+    *out = v;
+    return RC_OK;
+}

@@ -229,11 +229,17 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.equal(denied.status, 403);
     assert.equal((await asAdmin('GET', '/api/admin/discover-tables')).status, 422);
     assert.equal((await asAdmin('GET', '/api/admin/discover-tables?source=jira')).status, 404);
+    kbc.clearLog();
     const r = await asAdmin('GET', '/api/admin/discover-tables?source=keboola');
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual(kbc.log.map((e) => e.path), ['/v2/storage/buckets', '/v2/storage/tables']);
+    assert.equal(kbc.log[1].query.include, 'columns,metadata');
     const byId = Object.fromEntries(r.body.tables.map((t) => [t.id, t]));
     assert.equal(byId['in.c-main.orders'].registered, 'orders');
     assert.equal(byId['in.c-main.orders'].rows, 3);
+    assert.equal(byId['in.c-main.orders'].bucket, 'in.c-main');
+    assert.equal(byId['in.c-main.orders'].bucket_name, 'c-main');
+    assert.equal(byId['in.c-main.orders'].stage, 'in');
     assert.deepEqual(byId['in.c-main.orders'].primary_key, ['id']);
     assert.deepEqual(byId['in.c-main.orders'].columns.map((c) => c.type),
       ['BIGINT', 'VARCHAR', 'DECIMAL(38,9)', 'BOOLEAN', 'DATE', 'TIMESTAMP', 'DOUBLE']);

@@ -227,6 +227,22 @@ static void test_file_and_manifest(void **state)
     assert_string_equal(msg, "");
 }
 
+static void test_buckets(void **state)
+{
+    (void)state;
+    json_t *v;
+    struct err err;
+    const char *b = "[{\"id\":\"in.c-a\",\"name\":\"a\\u001b\",\"stage\":\"in\"},{\"id\":5},"
+                    "\"x\",{\"name\":\"no id\"}]";
+    assert_int_equal(kbc_parse_buckets(b, strlen(b), &v, &err), RC_OK);
+    assert_int_equal(json_array_size(v), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "name")), "a?");
+    json_decref(v);
+    assert_int_equal(kbc_parse_buckets("{}", 2, &v, &err), RC_INVALID);
+    assert_null(v);
+    assert_int_equal(kbc_parse_buckets("[", 1, &v, &err), RC_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_job),
         cmocka_unit_test(test_file_and_manifest),
+        cmocka_unit_test(test_buckets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
