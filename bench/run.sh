@@ -25,3 +25,5 @@ bench/sync_bench.sh
 echo
 echo "== Jira webhooks: 1,000 events/s for 5 s, then until the catalog shows them (bench/jira_bench.mjs)"
 DA_BIN="$PWD/$BUILD/da" node bench/jira_bench.mjs 1000 5 2000 2>/dev/null
+echo "== Keboola export against DuckDB on local files (bench/keboola_bench.mjs)"
+node bench/keboola_bench.mjs

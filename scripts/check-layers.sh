@@ -14,10 +14,11 @@
 #: store         base
 #: auth          base
 #: http          base
+#: net           base
 #: data          base store
 #: query         base data
-#: connectors    base data store
-#: core          base config store auth data query
+#: connectors    base data store net
+#: core          base config store auth data query connectors
 #: api           base config auth http core data query
 #: client        base data/duck.h data/result.h
 #: cmd           base config store auth http data query connectors core client

@@ -31,6 +31,7 @@ const struct http_route *api_tokens_routes(size_t *out_len);
 const struct http_route *api_signin_routes(size_t *out_len);
 const struct http_route *api_access_routes(size_t *out_len);
 const struct http_route *api_registry_routes(size_t *out_len);
+const struct http_route *api_discover_routes(size_t *out_len);
 const struct http_route *api_dataplane_routes(size_t *out_len);
 const struct http_route *api_catalog_routes(size_t *out_len);
 const struct http_route *api_sync_routes(size_t *out_len);

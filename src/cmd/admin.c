@@ -187,6 +187,7 @@ static const struct {
     [ADMIN_OPT_FOLDER] = { "folder", true },
     [ADMIN_OPT_PUBLIC] = { "public", false },
     [ADMIN_OPT_NO_PROFILE] = { "no-profile", false },
+    [ADMIN_OPT_REGISTER] = { "register", false },
 };
 
 static void action_help(const char *help)

@@ -35,6 +35,7 @@ enum admin_opt_id {
     ADMIN_OPT_FOLDER,
     ADMIN_OPT_PUBLIC,
     ADMIN_OPT_NO_PROFILE,
+    ADMIN_OPT_REGISTER,
     ADMIN_OPT_COUNT
 };
 

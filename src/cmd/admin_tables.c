@@ -260,6 +260,116 @@ out:
     return code;
 }
 
+/* ---------------------------------------------------------------- discover */
+
+static const char discover_help[] =
+    "Usage: da admin tables discover SOURCE [--register]\n"
+    "\n"
+    "List the tables the server's connector for SOURCE (keboola) sees in the remote\n"
+    "system: the remote id, the table id da suggests, columns, rows, last change, and\n"
+    "whether a registry row has it already (or why it cannot be loaded). The server needs\n"
+    "KEBOOLA_STORAGE_TOKEN and keboola.stack_url.\n"
+    "\n"
+    "With --register, every table that is neither registered nor skipped is registered\n"
+    "under its suggested id (source_type SOURCE, source_table its remote id, full_refresh,\n"
+    "the remote primary key, private) in one step.\n"
+    "\n"
+    "Options:\n"
+    "  --register   register the tables not registered yet\n";
+
+/* POST /api/admin/register-table for one discovered table t of source. */
+static enum rc register_discovered(struct admin_run *r, const char *source, const json_t *t,
+                                   struct err *err)
+{
+    char pk[129] = "";
+    size_t i, n = 0;
+    const json_t *k;
+    json_array_foreach(json_object_get(t, "primary_key"), i, k)
+    {
+        const char *name = json_string_value(k);
+        if (name && n + strlen(name) + 2 < sizeof(pk))
+            n += (size_t)snprintf(pk + n, sizeof(pk) - n, "%s%s", n ? "," : "", name);
+    }
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
+                             admin_str(t, "suggested_id"), "id", admin_str(t, "suggested_id"),
+                             "source_type", source, "source_table", admin_str(t, "id"),
+                             "sync_strategy", "full_refresh", "query_mode", "local", "bucket",
+                             admin_str(t, "bucket"));
+    if (!body)
+        return err_set(err, RC_INVALID, "table %s has a name that is not valid UTF-8",
+                       admin_str(t, "id"));
+    if (pk[0])
+        json_object_set_new(body, "primary_key", json_string(pk));
+    json_t *answer = NULL;
+    enum rc rc = hc_post(r->cl.hc, "/api/admin/register-table", body, &answer, err);
+    json_decref(answer);
+    json_decref(body);
+    return rc;
+}
+
+static int tables_discover(struct admin_run *r)
+{
+    int code = 0;
+    struct err err = { { 0 } };
+    json_t *answer = NULL, *t;
+    size_t i;
+    char *e = hc_escape(r->args[0]);
+    char *path = xasprintf("/api/admin/discover-tables?source=%s", e);
+    free(e);
+    enum rc rc = hc_get(r->cl.hc, path, &answer, &err);
+    free(path);
+    if (rc) {
+        code = admin_fail(r, rc, &err);
+        goto out;
+    }
+    int registered = 0, failed = 0;
+    json_array_foreach(json_object_get(answer, "tables"), i, t)
+    {
+        bool open = json_is_null(json_object_get(t, "registered")) &&
+                    json_is_null(json_object_get(t, "skipped")) && admin_str(t, "suggested_id")[0];
+        if (!admin_flag(r, ADMIN_OPT_REGISTER) || !open)
+            continue;
+        rc = register_discovered(r, r->args[0], t, &err);
+        if (rc) {
+            fprintf(stderr, "%s: %s: %s\n", r->cmd, admin_str(t, "id"), err.msg);
+            failed++;
+            continue;
+        }
+        json_object_set_new(t, "registered", json_string(admin_str(t, "suggested_id")));
+        registered++;
+    }
+    if (r->json) {
+        admin_print_json(r, answer);
+    } else {
+        struct admin_table tab;
+        admin_table_init(&tab, (const char *[]){ "REMOTE_ID", "ID", "COLUMNS", "ROWS",
+                                                 "LAST_CHANGE", "REGISTERED", NULL });
+        json_array_foreach(json_object_get(answer, "tables"), i, t)
+        {
+            char cols[16], rows[24];
+            snprintf(cols, sizeof(cols), "%zu", json_array_size(json_object_get(t, "columns")));
+            const json_t *rv = json_object_get(t, "rows");
+            snprintf(rows, sizeof(rows), "%lld",
+                     json_is_integer(rv) ? (long long)json_integer_value(rv) : -1LL);
+            const char *state = admin_str(t, "registered");
+            if (!state[0])
+                state = json_is_string(json_object_get(t, "skipped")) ? "skipped" : "no";
+            admin_table_add(&tab, (const char *[]){ admin_str(t, "id"),
+                                                    admin_str(t, "suggested_id"), cols,
+                                                    json_is_integer(rv) ? rows : "",
+                                                    admin_str(t, "last_change"), state });
+        }
+        admin_table_print(r, &tab, "The source has no tables.");
+        if (admin_flag(r, ADMIN_OPT_REGISTER) && r->tty)
+            admin_say("Registered %d table%s.\n", registered, registered == 1 ? "" : "s");
+    }
+    if (failed)
+        code = CLIENT_EXIT_FAIL;
+out:
+    json_decref(answer);
+    return code;
+}
+
 /* ---------------------------------------------------------------- the group */
 
 const struct cmd admin_tables_commands[] = {
@@ -274,6 +384,8 @@ const struct cmd admin_tables_commands[] = {
                                  ADMIN_OPT(SYNC_SCHEDULE) | ADMIN_OPT(PRIMARY_KEY) |
                                  ADMIN_OPT(FOLDER) | ADMIN_OPT(PUBLIC) | ADMIN_OPT(NO_PROFILE),
                              1) },
+    { "discover", "list a source's remote tables, and register them (--register)",
+      .action = ADMIN_ACTION(tables_discover, discover_help, ADMIN_OPT(REGISTER), 1) },
     { "remove", "remove a table from the registry",
       .action = ADMIN_ACTION(tables_remove, remove_help, ADMIN_OPT(YES), 1, tables_remove_check) },
     { NULL },

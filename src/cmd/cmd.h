@@ -45,6 +45,7 @@ extern const struct cmd completion_shells[];
 int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_extract_keboola(int argc, char **argv); /* da extract keboola */
 int cmd_rebuild(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);

@@ -28,6 +28,7 @@ static void extract_help(void)
            "                  exit 0 when it is sound, 1 listing every problem\n"
            "  files           turn a folder of CSV, Parquet and JSON files into an extract\n"
            "  jira            the Jira connector: the webhook queue, or a backfill\n"
+           "  keboola         export the registered Keboola Storage tables\n"
            "\n"
            "Run 'da extract COMMAND --help' for the options of a command.\n");
 }
@@ -225,5 +226,7 @@ int cmd_extract(int argc, char **argv)
         return files(argc - 1, argv + 1);
     if (strcmp(sub, "jira") == 0)
         return extract_jira(argc - 1, argv + 1);
+    if (strcmp(sub, "keboola") == 0)
+        return cmd_extract_keboola(argc - 1, argv + 1);
     return cmd_usage_error("extract", "unknown command '%s'; see 'da extract --help'", sub);
 }

@@ -163,6 +163,19 @@ static const struct config_entry config_table[] = {
       CONFIG_SECRET, "Jira API token of jira.email" },
     { NULL, "JIRA_WEBHOOK_SECRET", CONFIG_STRING, FIELD(jira_webhook_secret, char *), 0, 0, 0,
       NULL, CONFIG_SECRET, "HMAC key of POST /webhooks/jira; unset: every webhook is refused" },
+    { "keboola.stack_url", "KEBOOLA_STACK_URL", CONFIG_STRING, FIELD(keboola_stack_url, char *), 0,
+      0, 0, NULL, 0, "Keboola Storage API of the project, e.g. https://connection.keboola.com" },
+    { "keboola.parallel_downloads", "DA_KEBOOLA_PARALLEL_DOWNLOADS", CONFIG_INT,
+      FIELD(keboola_parallel_downloads, int), 0, 1, 16, "4", 0,
+      "slices of one Keboola export downloaded at once" },
+    { "keboola.retries", "DA_KEBOOLA_RETRIES", CONFIG_INT, FIELD(keboola_retries, int), 0, 0, 10,
+      "4", 0, "retries of a Keboola call that got a 5xx or no answer" },
+    { "keboola.retry_backoff_ms", "DA_KEBOOLA_RETRY_BACKOFF_MS", CONFIG_INT,
+      FIELD(keboola_backoff_ms, int), 0, 1, 600000, "500", 0,
+      "wait before the first retry, doubled for each next one" },
+    { "keboola.job_timeout_s", "DA_KEBOOLA_JOB_TIMEOUT_S", CONFIG_INT,
+      FIELD(keboola_job_timeout_s, int), 0, 1, 86400, "3600", 0,
+      "the longest wait for one Keboola export job" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)

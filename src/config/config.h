@@ -74,6 +74,12 @@ struct config {
     char *jira_email;          /* jira.email; env JIRA_EMAIL: the API user */
     char *jira_api_token;      /* env JIRA_API_TOKEN only */
     char *jira_webhook_secret; /* env JIRA_WEBHOOK_SECRET only; NULL: webhooks refused */
+    /* keboola (the token is KEBOOLA_STORAGE_TOKEN, read by the connector's command only) */
+    char *keboola_stack_url;        /* keboola.stack_url; env KEBOOLA_STACK_URL; NULL: unset */
+    int keboola_parallel_downloads; /* keboola.parallel_downloads */
+    int keboola_retries;            /* keboola.retries */
+    int keboola_backoff_ms;         /* keboola.retry_backoff_ms */
+    int keboola_job_timeout_s;      /* keboola.job_timeout_s */
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

@@ -82,7 +82,7 @@ describe('da admin over the API', () => {
         actions++;
       }
     }
-    assert.equal(actions, 8 + 3 + 4 + 2);
+    assert.equal(actions, 8 + 3 + 5 + 2); // tables: list, show, register, discover, remove
     assert.match(runDa(['admin', 'bootstrap', '--help']).stdout, /^Usage: da admin bootstrap/);
     const bad = runDa(['admin', 'users', 'frobnicate']);
     assert.equal(bad.code, 2);

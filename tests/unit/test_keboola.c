@@ -1,0 +1,257 @@
+/* test_keboola.c — unit tests of the Keboola connector's parsing of answers, which are hostile
+ * input: ids that reach a URL, column names that reach SQL, job and file objects of the wrong
+ * shape, manifests pointing at other schemes, control characters in messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "connectors/keboola_int.h"
+
+static void test_ids(void **state)
+{
+    (void)state;
+    assert_true(kbc_id_valid("in.c-main.orders"));
+    assert_true(kbc_id_valid("out.c-x_y.T1"));
+    const char *bad[] = { "", "../x", "a/b", "a?b", ".x", "-x", "a b", "a\nb", "%2e%2e",
+                          "a#b", "a\\b", "tokens?x=1" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(kbc_id_valid(bad[i]));
+    assert_false(kbc_id_valid(NULL));
+    char longid[KBC_ID_MAX + 2];
+    memset(longid, 'a', sizeof(longid) - 1);
+    longid[sizeof(longid) - 1] = '\0';
+    assert_false(kbc_id_valid(longid));
+    longid[KBC_ID_MAX] = '\0';
+    assert_true(kbc_id_valid(longid));
+}
+
+static void test_identifiers(void **state)
+{
+    (void)state;
+    char out[IDENT_MAX_LEN + 1];
+    assert_true(kbc_column_ident("Amount", out));
+    assert_string_equal(out, "Amount");
+    assert_true(kbc_column_ident("a b", out));
+    assert_string_equal(out, "a_b");
+    assert_true(kbc_column_ident("1st", out));
+    assert_string_equal(out, "c_1st");
+    assert_true(kbc_column_ident("\"; DROP TABLE x; --", out));
+    assert_string_equal(out, "___DROP_TABLE_x____");
+    assert_false(kbc_column_ident("\xc3\xbc", out)); /* nothing but '_' is left */
+    assert_string_equal(out, "");
+    assert_false(kbc_column_ident("", out));
+    char longname[200];
+    memset(longname, 'x', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_true(kbc_column_ident(longname, out));
+    assert_int_equal(strlen(out), IDENT_MAX_LEN);
+    assert_true(kbc_table_ident("in.c-main.Orders", out));
+    assert_string_equal(out, "in_c_main_orders");
+    assert_true(kbc_table_ident("1x", out));
+    assert_string_equal(out, "t_1x");
+    assert_string_equal(kbc_duck_type("INTEGER"), "BIGINT");
+    assert_string_equal(kbc_duck_type("TIMESTAMP"), "TIMESTAMP");
+    assert_null(kbc_duck_type("STRING"));
+    assert_null(kbc_duck_type("BIGINT); DROP"));
+    assert_null(kbc_duck_type(NULL));
+}
+
+static enum rc parse(const char *text, struct kbc_table *t, struct err *err)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    assert_non_null(j);
+    enum rc rc = kbc_parse_table(j, t, err);
+    json_decref(j);
+    return rc;
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    struct kbc_table t;
+    struct err err;
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"name\":\"t\",\"bucket\":{\"id\":\"in.c-a\"},"
+                           "\"rowsCount\":5,\"lastChangeDate\":\"2026-01-01T00:00:00+0100\","
+                           "\"primaryKey\":[\"id\"],\"columns\":[\"id\",\"v\",\"w\",\"x\"],"
+                           "\"columnMetadata\":{\"id\":[{\"key\":\"KBC.datatype.basetype\","
+                           "\"value\":\"STRING\",\"provider\":\"ex\"},{\"key\":"
+                           "\"KBC.datatype.basetype\",\"value\":\"INTEGER\",\"provider\":\"user\"}],"
+                           "\"v\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"ARRAY<INT>\"}],"
+                           "\"w\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"date\"}],"
+                           "\"x\":\"not a list\"}}",
+                           &t, &err),
+                     RC_OK);
+    assert_string_equal(t.skip, "");
+    assert_string_equal(t.da_id, "in_c_a_t");
+    assert_string_equal(t.bucket, "in.c-a");
+    assert_int_equal(t.rows, 5);
+    assert_int_equal(t.n_cols, 4);
+    assert_string_equal(t.cols[0].basetype, "INTEGER"); /* the user's value wins */
+    assert_string_equal(t.cols[1].basetype, "STRING");  /* unknown: text */
+    assert_string_equal(t.cols[2].basetype, "DATE");
+    assert_string_equal(t.cols[3].basetype, "STRING");
+    assert_int_equal(t.n_pk, 1);
+    kbc_table_cleanup(&t);
+
+    /* an unsafe id: skipped, not an error, and its columns are never looked at */
+    assert_int_equal(parse("{\"id\":\"../../x\",\"columns\":[1]}", &t, &err), RC_OK);
+    assert_string_not_equal(t.skip, "");
+    kbc_table_cleanup(&t);
+    /* two columns that give one identifier */
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"columns\":[\"a b\",\"a_b\"]}", &t, &err), RC_OK);
+    assert_non_null(strstr(t.skip, "same column name"));
+    kbc_table_cleanup(&t);
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"columns\":[\"A\",\"a\"]}", &t, &err), RC_OK);
+    assert_non_null(strstr(t.skip, "same column name"));
+    kbc_table_cleanup(&t);
+    /* shapes that are wrong */
+    assert_int_equal(parse("{\"name\":\"t\"}", &t, &err), RC_INVALID);
+    kbc_table_cleanup(&t);
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"columns\":\"id\"}", &t, &err), RC_INVALID);
+    kbc_table_cleanup(&t);
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"columns\":[\"a\",{}]}", &t, &err), RC_INVALID);
+    kbc_table_cleanup(&t);
+    assert_int_equal(parse("[]", &t, &err), RC_INVALID);
+    kbc_table_cleanup(&t);
+    /* control characters in kept text are replaced; a negative count is unknown */
+    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"name\":\"a\\u001b[31mb\",\"rowsCount\":-4,"
+                           "\"primaryKey\":{\"x\":1}}",
+                           &t, &err),
+                     RC_OK);
+    assert_string_equal(t.name, "a?[31mb");
+    assert_int_equal(t.rows, -1);
+    assert_int_equal(t.n_pk, 0);
+    kbc_table_cleanup(&t);
+
+    struct kbc_table *v;
+    size_t n;
+    const char *list = "[{\"id\":\"in.c-a.t\",\"columns\":[\"a\"]},{\"id\":\"x y\"}]";
+    assert_int_equal(kbc_parse_tables(list, strlen(list), &v, &n, &err), RC_OK);
+    assert_int_equal(n, 2);
+    assert_string_not_equal(v[1].skip, "");
+    for (size_t i = 0; i < n; i++)
+        kbc_table_cleanup(&v[i]);
+    free(v);
+    assert_int_equal(kbc_parse_tables("{}", 2, &v, &n, &err), RC_INVALID);
+    assert_int_equal(kbc_parse_tables("[{\"name\":1}]", 12, &v, &n, &err), RC_INVALID);
+    assert_null(v);
+    assert_int_equal(kbc_parse_tables("not json", 8, &v, &n, &err), RC_INVALID);
+}
+
+static enum rc job(const char *text, struct kbc_job *out, struct err *err)
+{
+    return kbc_parse_job(text, strlen(text), out, err);
+}
+
+static void test_job(void **state)
+{
+    (void)state;
+    struct kbc_job j;
+    struct err err;
+    assert_int_equal(job("{\"id\":7,\"status\":\"waiting\"}", &j, &err), RC_OK);
+    assert_int_equal(j.state, KBC_JOB_WAITING);
+    assert_int_equal(job("{\"id\":\"8\",\"status\":\"processing\"}", &j, &err), RC_OK);
+    assert_int_equal(j.id, 8);
+    assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":9}}}", &j,
+                         &err),
+                     RC_OK);
+    assert_int_equal(j.file_id, 9);
+    assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":null}", &j, &err),
+                     RC_INVALID);
+    assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":-1}}}",
+                         &j, &err),
+                     RC_INVALID);
+    assert_int_equal(job("{\"id\":7,\"status\":\"error\",\"error\":{\"message\":\"bad\\n\\u001b\"}}",
+                         &j, &err),
+                     RC_OK);
+    assert_int_equal(j.state, KBC_JOB_ERROR);
+    assert_string_equal(j.message, "bad??");
+    assert_int_equal(job("{\"id\":7,\"status\":\"error\"}", &j, &err), RC_OK);
+    assert_string_equal(j.message, "no message given");
+    assert_int_equal(job("{\"id\":7,\"status\":\"\\u001bdone\"}", &j, &err), RC_INVALID);
+    assert_non_null(strstr(err.msg, "'?done'"));
+    assert_int_equal(job("{\"id\":-7,\"status\":\"waiting\"}", &j, &err), RC_INVALID);
+    assert_int_equal(job("{\"id\":\"7; rm\",\"status\":\"waiting\"}", &j, &err), RC_INVALID);
+    assert_int_equal(job("{\"status\":\"waiting\"}", &j, &err), RC_INVALID);
+    assert_int_equal(job("{\"id\":7}", &j, &err), RC_INVALID);
+    assert_int_equal(job("{\"id\":7,\"id\":8,\"status\":\"waiting\"}", &j, &err), RC_INVALID);
+    assert_int_equal(job("", &j, &err), RC_INVALID);
+}
+
+static void test_file_and_manifest(void **state)
+{
+    (void)state;
+    struct kbc_file f;
+    struct err err;
+    const char *ok = "{\"id\":3,\"url\":\"https://s3.example/x?sig=1\",\"isSliced\":true}";
+    assert_int_equal(kbc_parse_file(ok, strlen(ok), &f, &err), RC_OK);
+    assert_true(f.sliced);
+    assert_string_equal(f.url, "https://s3.example/x?sig=1");
+    kbc_file_cleanup(&f);
+    const char *bad[] = { "{\"url\":\"file:///etc/passwd\"}", "{\"url\":\"s3://b/k\"}",
+                          "{\"url\":42}", "{\"url\":\"https://x\",\"isSliced\":\"yes\"}", "[]" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(kbc_parse_file(bad[i], strlen(bad[i]), &f, &err), RC_INVALID);
+        assert_null(f.url);
+    }
+
+    char **urls;
+    size_t n;
+    const char *m = "{\"entries\":[{\"url\":\"https://a/1.gz\"},{\"url\":\"http://a/2\"}]}";
+    assert_int_equal(kbc_parse_manifest(m, strlen(m), &urls, &n, &err), RC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(urls[1], "http://a/2");
+    kbc_strings_free(urls, n);
+    const char *empty = "{\"entries\":[]}";
+    assert_int_equal(kbc_parse_manifest(empty, strlen(empty), &urls, &n, &err), RC_OK);
+    assert_int_equal(n, 0);
+    kbc_strings_free(urls, n);
+    const char *badm[] = { "{\"entries\":{}}", "{}", "{\"entries\":[{\"url\":\"s3://b/k\"}]}",
+                           "{\"entries\":[\"https://a\"]}",
+                           "{\"entries\":[{\"url\":\"https://a\"},{\"url\":\"gopher://x\"}]}" };
+    for (size_t i = 0; i < sizeof(badm) / sizeof(badm[0]); i++) {
+        assert_int_not_equal(kbc_parse_manifest(badm[i], strlen(badm[i]), &urls, &n, &err), RC_OK);
+        assert_null(urls);
+    }
+    assert_non_null(strstr(err.msg, "slice 2"));
+
+    char msg[64];
+    const char *e = "{\"error\":\"Invalid\\u0007 token\",\"code\":\"x\"}";
+    kbc_answer_message(e, strlen(e), msg, sizeof(msg));
+    assert_string_equal(msg, "Invalid? token");
+    kbc_answer_message("<html>", 6, msg, sizeof(msg));
+    assert_string_equal(msg, "");
+}
+
+static void test_buckets(void **state)
+{
+    (void)state;
+    json_t *v;
+    struct err err;
+    const char *b = "[{\"id\":\"in.c-a\",\"name\":\"a\\u001b\",\"stage\":\"in\"},{\"id\":5},"
+                    "\"x\",{\"name\":\"no id\"}]";
+    assert_int_equal(kbc_parse_buckets(b, strlen(b), &v, &err), RC_OK);
+    assert_int_equal(json_array_size(v), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 0), "name")), "a?");
+    json_decref(v);
+    assert_int_equal(kbc_parse_buckets("{}", 2, &v, &err), RC_INVALID);
+    assert_null(v);
+    assert_int_equal(kbc_parse_buckets("[", 1, &v, &err), RC_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_identifiers),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_job),
+        cmocka_unit_test(test_file_and_manifest),
+        cmocka_unit_test(test_buckets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
