@@ -17,12 +17,13 @@
 #: data          base store
 #: query         base data
 #: connectors    base data
-#: core          base config store auth data query
+#: sched         base config store data
+#: core          base config store auth data query sched
 #: api           base config auth http core data query store
 #: client        base data/duck.h data/result.h
-#: cmd           base config store auth http data query connectors core client
+#: cmd           base config store auth http data query connectors core client sched
 #: cmd/serve.c   api/api.h
-#: main.c        base cmd query/worker.h
+#: main.c        base cmd query/worker.h sched/job_child.h
 #
 # api still reaches the state store directly; once every handler goes through core/, "store"
 # leaves api's row. cmd may include no surface's internals: only serve.c, which assembles the

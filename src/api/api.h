@@ -38,5 +38,6 @@ const struct http_route *api_metrics_routes(size_t *out_len);
 const struct http_route *api_query_routes(size_t *out_len);
 const struct http_route *api_upload_routes(size_t *out_len);
 const struct http_route *api_device_routes(size_t *out_len);
+const struct http_route *api_jobs_routes(size_t *out_len);
 
 #endif
