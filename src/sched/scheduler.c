@@ -240,46 +240,44 @@ static enum rc queue_job(struct scheduler *s, const struct entry *en, const char
     return jobs_create(s->opt.store, &j, out_id, err);
 }
 
-/* Recovers from a server that was killed: its unfinished jobs fail, and are retried. */
+/* Recovers from a server that was killed: its unfinished jobs fail, and are retried. Both
+ * lists are read before anything changes, so a retry queued here is not taken for one of
+ * them. */
 static enum rc recover(struct scheduler *s, int64_t now, struct err *err)
 {
-    static const char *const states[] = { "running", "queued" };
-    for (size_t k = 0; k < ARRAY_LEN(states); k++) {
-        struct job *jobs = NULL;
-        size_t n = 0;
-        enum rc rc = jobs_list(s->opt.store, NULL, states[k], QUEUED_SCAN_MAX, &jobs, &n, err);
+    struct job *running = NULL, *queued = NULL;
+    size_t n_running = 0, n_queued = 0;
+    enum rc rc = jobs_list(s->opt.store, NULL, "running", QUEUED_SCAN_MAX, &running, &n_running,
+                           err);
+    if (!rc)
+        rc = jobs_list(s->opt.store, NULL, "queued", QUEUED_SCAN_MAX, &queued, &n_queued, err);
+    for (size_t i = 0; i < n_running + n_queued && !rc; i++) {
+        const struct job *j = i < n_running ? &running[i] : &queued[i - n_running];
+        rc = jobs_finish(s->opt.store, j->id, "failed", -1, -1,
+                         "the server stopped before the job ended", err);
+        if (rc == RC_CONFLICT)
+            rc = RC_OK;
         if (rc)
-            return rc;
-        for (size_t i = 0; i < n && !rc; i++) {
-            const struct job *j = &jobs[i];
-            rc = jobs_finish(s->opt.store, j->id, "failed", -1, -1,
-                             "the server stopped before the job ended", err);
-            if (rc == RC_CONFLICT)
-                rc = RC_OK;
-            if (rc)
-                break;
-            count_outcome(j->source, "failed");
-            if (j->attempt >= s->opt.max_attempts) {
-                log_warn("sched", "job %lld of %s: the server stopped during it; no attempts "
-                         "left", (long long)j->id, j->source);
-                continue;
-            }
-            struct job again = *j;
-            again.attempt = j->attempt + 1;
-            again.next_attempt_at = now;
-            snprintf(again.trigger, sizeof(again.trigger), "startup");
-            int64_t id = 0;
-            rc = jobs_create(s->opt.store, &again, &id, err);
-            if (!rc)
-                log_info("sched", "job %lld of %s: the server stopped during it; retried as "
-                         "job %lld (attempt %d)", (long long)j->id, j->source, (long long)id,
-                         again.attempt);
+            break;
+        count_outcome(j->source, "failed");
+        if (j->attempt >= s->opt.max_attempts) {
+            log_warn("sched", "job %lld of %s: the server stopped during it; no attempts left",
+                     (long long)j->id, j->source);
+            continue;
         }
-        free(jobs);
-        if (rc)
-            return rc;
+        struct job again = *j;
+        again.attempt = j->attempt + 1;
+        again.next_attempt_at = now;
+        snprintf(again.trigger, sizeof(again.trigger), "startup");
+        int64_t id = 0;
+        rc = jobs_create(s->opt.store, &again, &id, err);
+        if (!rc)
+            log_info("sched", "job %lld of %s: the server stopped during it; retried as job %lld "
+                     "(attempt %d)", (long long)j->id, j->source, (long long)id, again.attempt);
     }
-    return RC_OK;
+    free(running);
+    free(queued);
+    return rc;
 }
 
 enum rc sched_new(const struct sched_options *opt, int64_t now, struct scheduler **out,
