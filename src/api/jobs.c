@@ -55,7 +55,7 @@ static void post_trigger(struct http_req *req, void *appv)
 {
     struct app *app = appv;
     struct principal p;
-    json_t *root = NULL, *tables_v = NULL;
+    json_t *root = NULL, *tables_v = NULL, *source_v = NULL;
     const char *source = NULL;
     const char *tables[TRIGGER_TABLES_MAX];
     size_t n = 0;
@@ -63,8 +63,13 @@ static void post_trigger(struct http_req *req, void *appv)
     if (!api_require_admin(req, app, &p))
         return;
     if (http_req_body(req).len > 0 &&
-        !api_body(req, &root, "{s?s, s?o}", "source", &source, "tables", &tables_v))
+        !api_body(req, &root, "{s?o, s?o}", "source", &source_v, "tables", &tables_v))
         return;
+    if (source_v && !json_is_null(source_v) && !json_is_string(source_v)) {
+        http_respond_error(req, 422, "source must be a source name (a string)");
+        goto out;
+    }
+    source = source_v ? json_string_value(source_v) : NULL;
     if (tables_v && !json_is_null(tables_v)) {
         size_t i;
         json_t *t;

@@ -425,8 +425,11 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
 {
     struct err err;
     struct job j;
-    char source[IDENT_MAX_LEN + 1] = "";
-    bool succeeded = false;
+    /* the catalog takes the new extract before the job says succeeded, so whoever sees
+     * "succeeded" can query the new data; the job stays in s->run meanwhile (one per source) */
+    if (o->ok && s->opt.on_success && jobs_get(s->opt.store, job_id, &j, &err) == RC_OK &&
+        strcmp(j.state, "running") == 0)
+        s->opt.on_success(s->opt.on_success_ctx, j.source);
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->n_run; i++)
         if (s->run[i].id == job_id) {
@@ -438,7 +441,6 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
         log_warn("sched", "job %lld ended but cannot be read: %s", (long long)job_id, err.msg);
         return;
     }
-    snprintf(source, sizeof(source), "%s", j.source);
     char labels[96];
     snprintf(labels, sizeof(labels), "source=\"%s\"", j.source);
     metrics_observe("da_job_duration_seconds", labels, o->duration_s);
@@ -457,7 +459,6 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
         log_info("sched", "job %lld of %s succeeded: %lld rows, %lld bytes in %.1fs",
                  (long long)job_id, j.source, (long long)o->rows, (long long)o->bytes,
                  o->duration_s);
-        succeeded = true;
     } else if (j.attempt < s->opt.max_attempts) {
         int64_t delay = sched_backoff_s(s->opt.backoff_base_s, j.attempt);
         warn_rc(jobs_requeue(s->opt.store, job_id, j.attempt + 1, now + delay, o->error, &err), &err);
@@ -474,8 +475,6 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
     s->wake = true;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
-    if (succeeded && s->opt.on_success)
-        s->opt.on_success(s->opt.on_success_ctx, source);
 }
 
 /* The tables of a request as a JSON array, each checked against the registry rows of the

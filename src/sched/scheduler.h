@@ -58,7 +58,8 @@ struct sched_options {
     int backoff_base_s;
     const char *jobs_dir; /* the logs: <jobs_dir>/<id>.log is recorded on the job; NULL: none */
     struct sched_runner runner;
-    /* after a job succeeded, outside the scheduler's lock (the catalog rebuild of source) */
+    /* when a job succeeded, before its row says so, outside the scheduler's lock (the catalog
+     * rebuild of source) */
     void (*on_success)(void *ctx, const char *source);
     void *on_success_ctx;
 };
@@ -81,7 +82,7 @@ enum rc sched_start(struct scheduler *s, struct err *err) WARN_UNUSED;
  * whose time has come, one per source. */
 void sched_tick(struct scheduler *s, int64_t now);
 
-/* A running job ended: succeeded; or failed and queued again at now + backoff (attempt < max);
+/* A running job ended: succeeded (after on_success); or failed and queued again at now + backoff (attempt < max);
  * or failed for good; a cancelled job stays cancelled. */
 void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o,
                      int64_t now);
