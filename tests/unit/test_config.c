@@ -866,7 +866,7 @@ static void test_table_is_consistent(void **state)
         assert_true(e->min <= e->max);
     }
     char *names = section_names();
-    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics");
+    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, scheduler");
     free(names);
 }
 

@@ -333,6 +333,32 @@ static void test_backoff_grows_with_jitter(void **state)
     assert_true(sched_backoff_s(60, 30) <= 6 * 3600 + 3 * 3600); /* capped */
 }
 
+static size_t overdue_count(struct fixture *f, int64_t now)
+{
+    struct sched_overdue *o = NULL;
+    size_t n = 0;
+    sched_overdue_list(f->s, now, &o, &n);
+    free(o);
+    return n;
+}
+
+static void test_overdue_sources_for_health(void **state)
+{
+    struct fixture *f = *state;
+    make_sched(f, "every 1m", 3, 60, T0);
+    /* never succeeded: counted from the scheduler's start; due at +60, allowed one period */
+    assert_int_equal(overdue_count(f, T0 + 100), 0);
+    assert_int_equal(overdue_count(f, T0 + 121), 1);
+    sched_tick(f->s, T0 + 121);
+    end_job(f, f->fake.started[0], true, NULL, T0 + 130);
+    assert_int_equal(overdue_count(f, T0 + 131), 0);
+    assert_int_equal(overdue_count(f, T0 + 130 + 120), 0);
+    assert_int_equal(overdue_count(f, T0 + 130 + 121), 1);
+    /* a source without a schedule is never overdue */
+    make_sched(f, NULL, 3, 60, T0);
+    assert_int_equal(overdue_count(f, T0 + 86400 * 30), 0);
+}
+
 static void test_cancel_queued_and_running(void **state)
 {
     struct fixture *f = *state;
@@ -613,6 +639,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_slow_run_is_coalesced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_run_backs_off_then_fails, setup, teardown),
         cmocka_unit_test(test_backoff_grows_with_jitter),
+        cmocka_unit_test_setup_teardown(test_overdue_sources_for_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_queued_and_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_startup_recovers_jobs_of_a_killed_server, setup,
                                         teardown),
