@@ -67,6 +67,8 @@ static void serve_help(void)
            "these options. Configuration keys:\n\n",
            DEMO_SCALE_MAX);
     config_print_keys(stdout);
+    printf("\nThe file may also hold a sources: list, the connector sources the scheduler runs\n"
+           "(name, type, schedule, from): see docs/CONNECTORS.md.\n");
     printf("\nSIGTERM or SIGINT stops the server gracefully; exit status 0 after a clean stop,\n"
            "1 when startup fails (the message names the cause), 2 for bad usage.\n");
 }

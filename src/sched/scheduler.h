@@ -70,8 +70,9 @@ struct sched_options {
 enum rc sched_new(const struct sched_options *opt, int64_t now, struct scheduler **out,
                   struct err *err) WARN_UNUSED;
 
-/* Stops the thread (if started) and frees s; running jobs are cancelled through the runner
- * first. Accepts NULL or a pointer to NULL. */
+/* Stops the thread (if started) and frees s. The jobs' processes are the runner's: free the
+ * runner after this (runner_free kills what still runs; the next start retries those jobs).
+ * Accepts NULL or a pointer to NULL. */
 void sched_free(struct scheduler **s);
 
 /* Starts the thread that calls the runner's poll and sched_tick with the real clock. */
