@@ -335,7 +335,15 @@ static char *log_tail(const char *path, size_t max)
     return data;
 }
 
-/* The counts from the last {"tables","rows","bytes"} line, and the last other line. */
+/* True for the line the runner writes first: "<time> job started: da ...". */
+static bool runner_line(const char *p, size_t len)
+{
+    const char *sp = memchr(p, ' ', len < 40 ? len : 40);
+    return sp && (size_t)(sp - p) + 14 <= len && strncmp(sp, " job started: ", 14) == 0;
+}
+
+/* The counts from the last {"tables","rows","bytes"} line, and the last other line (the
+ * connector's reason when it failed). */
 static void read_log(const char *text, struct job_outcome *o, char *last, size_t last_size)
 {
     last[0] = '\0';
@@ -351,8 +359,8 @@ static void read_log(const char *text, struct job_outcome *o, char *last, size_t
                 o->bytes = json_integer_value(bytes);
             }
             json_decref(j);
-        } else if (len > 0) {
-            snprintf(last, last_size, "%.*s", (int)len, p);
+        } else if (len > 0 && !runner_line(p, len)) {
+            snprintf(last, last_size, "%.*s", (int)len, p); /* not the runner's own line */
         }
         p = *e ? e + 1 : e;
     }

@@ -317,6 +317,12 @@ enum rc sched_new(const struct sched_options *opt, int64_t now, struct scheduler
         if (!rc) {
             en->last_run = last_created(opt->store, en->src.name);
             en->last_success = last_success(opt->store, en->src.name);
+            if (en->last_success > 0) {
+                char labels[96];
+                snprintf(labels, sizeof(labels), "source=\"%s\"", en->src.name);
+                metrics_set("da_source_last_success_timestamp_seconds", labels,
+                            (double)en->last_success);
+            }
         }
     }
     s->n_e = s->n_config;

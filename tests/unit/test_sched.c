@@ -549,6 +549,9 @@ static void test_runner_reads_counts_error_and_keeps_secrets_out(void **state)
     j = run_child(f, r, "files", fail_args);
     assert_string_equal(j.state, "failed");
     assert_string_equal(j.error, "da extract files: cannot open /nowhere: No such file");
+    const char *silent_args[] = { "silent", NULL };
+    j = run_child(f, r, "files", silent_args); /* not the runner's own first line */
+    assert_string_equal(j.error, "the connector exited with status 1");
     runner_free(&r);
 
     char **env = runner_environment("jira");
@@ -613,6 +616,8 @@ static int child_program(int argc, char **argv)
         fprintf(stderr, "reading /nowhere\nda extract files: cannot open /nowhere: No such file\n");
         return 1;
     }
+    if (strcmp(what, "silent") == 0)
+        return 1;
     if (strcmp(what, "chatty") == 0) {
         for (int i = 0; i < 10000; i++)
             fprintf(stderr, "line %d\n", i);
