@@ -30,8 +30,10 @@ static int jobs_list_run(struct admin_run *r)
     json_t *answer = NULL, *j;
     size_t i;
     enum rc rc = hc_get(r->cl.hc, "/api/jobs?limit=50", &answer, &err);
-    if (rc)
+    if (rc) {
+        json_decref(answer); /* an error's body, when the server answered */
         return admin_fail(r, rc, &err);
+    }
     if (r->json) {
         admin_print_json(r, answer);
         json_decref(answer);
@@ -71,8 +73,10 @@ static int jobs_show_run(struct admin_run *r)
     enum rc rc = hc_get(r->cl.hc, path, &answer, &err);
     free(path);
     free(id);
-    if (rc)
+    if (rc) {
+        json_decref(answer); /* an error's body, when the server answered */
         return admin_fail(r, rc, &err);
+    }
     if (r->json) {
         admin_print_json(r, answer);
         json_decref(answer);
@@ -112,8 +116,10 @@ static int jobs_cancel_run(struct admin_run *r)
     enum rc rc = hc_post(r->cl.hc, path, NULL, &answer, &err);
     free(path);
     free(id);
-    if (rc)
+    if (rc) {
+        json_decref(answer); /* an error's body, when the server answered */
         return admin_fail(r, rc, &err);
+    }
     if (r->json)
         admin_print_json(r, answer);
     else
@@ -151,8 +157,10 @@ static int sync_run(struct admin_run *r)
     json_t *body = r->nargs > 0 ? json_pack("{s:s}", "source", r->args[0]) : json_object();
     enum rc rc = hc_post(r->cl.hc, "/api/sync/trigger", body, &answer, &err);
     json_decref(body);
-    if (rc)
+    if (rc) {
+        json_decref(answer); /* an error's body, when the server answered */
         return admin_fail(r, rc, &err);
+    }
     if (r->json) {
         admin_print_json(r, answer);
     } else {

@@ -166,7 +166,7 @@ sources:
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /Unknown source/);
       const denied = runDa(['admin', 'jobs', 'list'], { env: { ...cli, DA_TOKEN: analyst } });
-      assert.equal(denied.code, 4);
+      assert.equal(denied.code, 4, denied.stderr);
       assert.equal(runDa(['admin', 'sync', 'a', 'b'], { env: cli }).code, 2);
     } finally {
       removeDir(home);
