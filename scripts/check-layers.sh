@@ -18,12 +18,13 @@
 #: data          base store
 #: query         base data
 #: connectors    base data store net
-#: core          base config store auth data query connectors
+#: sched         base config store data
+#: core          base config store auth data query connectors sched
 #: api           base config auth http core data query
 #: client        base data/duck.h data/result.h
-#: cmd           base config store auth http data query connectors core client
+#: cmd           base config store auth http data query connectors core client sched
 #: cmd/serve.c   api/api.h
-#: main.c        base cmd query/worker.h
+#: main.c        base cmd query/worker.h sched/job_child.h
 #
 # api reaches the state store only through core/. cmd may include no surface's internals:
 # only serve.c, which assembles the server, includes api/api.h.

@@ -14,6 +14,7 @@ apt_packages=(
     build-essential pkg-config
     libmicrohttpd-dev libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev
     libsqlite3-dev libyaml-dev libcmocka-dev
+    tzdata # /usr/share/zoneinfo: instance.timezone and the scheduler's daily times
     nodejs npm
     # command-line tools the end-to-end tests run (tests/run.sh fails on a skipped test)
     zsh      # the test of `da completion zsh`

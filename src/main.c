@@ -10,6 +10,7 @@
 #include "base/version.h"
 #include "cmd/cmd.h"
 #include "query/worker.h"
+#include "sched/job_child.h"
 
 static const struct cmd commands[] = {
     { "serve", "run the server", cmd_serve },
@@ -102,6 +103,9 @@ int main(int argc, char **argv)
     /* hidden: the server starts its query workers this way (query/worker.h) */
     if (strcmp(name, QUERY_WORKER_COMMAND) == 0)
         return query_worker_main(argc - 1, argv + 1);
+    /* hidden: the scheduler starts each connector job this way (sched/job_child.h) */
+    if (strcmp(name, JOB_CHILD_COMMAND) == 0)
+        return job_child_main(argc - 1, argv + 1);
     const struct cmd *c = find_command(name);
     if (!c) {
         fprintf(stderr, "da: unknown command '%s'; see 'da --help'\n", name);

@@ -139,6 +139,10 @@ const struct cmd admin_commands[] = {
     { "tables", "the table registry: list, show, register, remove", admin_tables,
       admin_tables_commands },
     { "tokens", "your personal access tokens: list, revoke", admin_tokens, admin_tokens_commands },
+    { "jobs", "connector jobs: list, show (with its log), cancel", admin_jobs,
+      admin_jobs_commands },
+    { "sync", "run a source's connector now (every source without SOURCE)",
+      .action = &admin_sync_action },
     { "bootstrap", "create the first admin in the state store (on the server machine)",
       admin_bootstrap },
     { NULL },
@@ -250,8 +254,9 @@ static int parse_action(struct admin_run *r, const struct admin_action *a, int a
     r->nargs = argc - optind;
     if (r->nargs < a->args)
         return cmd_usage_error(r->cmd, "missing argument; see 'da %s --help'", r->cmd);
-    if (r->nargs > a->args)
-        return cmd_usage_error(r->cmd, "unexpected argument '%s'", r->args[a->args]);
+    if (r->nargs > a->args + a->optional_args)
+        return cmd_usage_error(r->cmd, "unexpected argument '%s'",
+                               r->args[a->args + a->optional_args]);
     r->tty = client_is_tty(STDOUT_FILENO);
     return 0;
 }

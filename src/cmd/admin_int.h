@@ -74,6 +74,7 @@ struct admin_action {
     /* usage checks beyond the options and the count of arguments, before anything is sent:
      * returns 0 or the exit code (after saying what is wrong); NULL for none */
     int (*check)(struct admin_run *r);
+    int optional_args; /* how many more positional arguments may follow (admin sync [SOURCE]) */
 };
 
 /* The .action of a row: &(struct admin_action){ ... } with static storage. */
@@ -140,10 +141,13 @@ extern const struct cmd admin_users_commands[];
 extern const struct cmd admin_grants_commands[];
 extern const struct cmd admin_tables_commands[];
 extern const struct cmd admin_tokens_commands[];
+extern const struct cmd admin_jobs_commands[];
+extern const struct admin_action admin_sync_action;
 
 int admin_users(int argc, char **argv);
 int admin_grants(int argc, char **argv);
 int admin_tables(int argc, char **argv);
 int admin_tokens(int argc, char **argv);
+int admin_jobs(int argc, char **argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* extract.c — `da extract`: the server-side commands that make and check extracts.
  *   da extract validate PATH          check one extract folder against the contract
- *   da extract files --source NAME --from DIR [--all-varchar]
+ *   da extract files --source NAME --from DIR [--all-varchar] [--json]
  * A running server picks up a new extract by itself (it watches extracts/); see da rebuild. */
 #include "data/extract.h"
 
@@ -35,7 +35,8 @@ static void extract_help(void)
 
 static void files_help(void)
 {
-    printf("Usage: da extract files --source NAME --from DIR [--all-varchar] [--data-dir DIR]\n"
+    printf("Usage: da extract files --source NAME --from DIR [--all-varchar] [--json]\n"
+           "                        [--data-dir DIR]\n"
            "\n"
            "Reads every .csv, .tsv, .csv.gz, .parquet, .json, .jsonl and .ndjson file directly\n"
            "in DIR into one table each (the file name, lower-cased, other characters as '_')\n"
@@ -55,6 +56,7 @@ static void files_help(void)
            "  --source NAME    the source: letters, digits and '_', not starting with a digit\n"
            "  --from DIR       the folder of files (and of one folder per partitioned table)\n"
            "  --all-varchar    read every column as VARCHAR\n"
+           "  --json           print one line {\"tables\", \"rows\", \"bytes\"} at the end\n"
            "  --data-dir DIR   the server's data folder (env DA_DATA_DIR; default ./data)\n"
            "  -h, --help       show this help\n");
 }
@@ -154,9 +156,10 @@ static int validate(int argc, char **argv)
 
 static int files(int argc, char **argv)
 {
-    enum { OPT_SOURCE = 256, OPT_FROM, OPT_VARCHAR, OPT_DATA_DIR };
+    enum { OPT_SOURCE = 256, OPT_FROM, OPT_VARCHAR, OPT_DATA_DIR, OPT_JSON };
     static const struct option opts[] = {
         { "source", required_argument, NULL, OPT_SOURCE },
+        { "json", no_argument, NULL, OPT_JSON },
         { "from", required_argument, NULL, OPT_FROM },
         { "all-varchar", no_argument, NULL, OPT_VARCHAR },
         { "data-dir", required_argument, NULL, OPT_DATA_DIR },
@@ -165,6 +168,7 @@ static int files(int argc, char **argv)
     };
     const char *source = NULL, *from = NULL, *data_dir = cmd_default_data_dir();
     struct files_options opt = { 0 };
+    bool json = false;
     opterr = 0;
     optind = 1;
     for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {
@@ -183,6 +187,9 @@ static int files(int argc, char **argv)
             break;
         case OPT_DATA_DIR:
             data_dir = optarg;
+            break;
+        case OPT_JSON:
+            json = true;
             break;
         case ':':
             return cmd_usage_error("extract files", "option '%s' needs a value", argv[optind - 1]);
@@ -204,8 +211,12 @@ static int files(int argc, char **argv)
         fprintf(stderr, "da extract files: %s\n", err.msg);
         return 1;
     }
-    printf("extract %s: %d tables, %lld rows, %lld bytes of Parquet (%d files skipped)\n", source,
-           res.tables, (long long)res.rows, (long long)res.bytes, res.skipped);
+    if (json) /* the last line the scheduler reads (connectors' interface) */
+        printf("{\"tables\": %d, \"rows\": %lld, \"bytes\": %lld}\n", res.tables,
+               (long long)res.rows, (long long)res.bytes);
+    else
+        printf("extract %s: %d tables, %lld rows, %lld bytes of Parquet (%d files skipped)\n",
+               source, res.tables, (long long)res.rows, (long long)res.bytes, res.skipped);
     return 0;
 }
 

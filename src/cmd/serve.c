@@ -28,6 +28,9 @@
 #include "data/dataplane.h"
 #include "data/demo.h"
 #include "query/engine.h"
+#include "sched/runner.h"
+#include "sched/schedule.h"
+#include "sched/scheduler.h"
 
 #define DEFAULT_CONFIG_PATH "config/instance.yaml"
 #define REFUSAL_GRACE_MS    2000
@@ -64,6 +67,8 @@ static void serve_help(void)
            "these options. Configuration keys:\n\n",
            DEMO_SCALE_MAX);
     config_print_keys(stdout);
+    printf("\nThe file may also hold a sources: list, the connector sources the scheduler runs\n"
+           "(name, type, schedule, from): see docs/CONNECTORS.md.\n");
     printf("\nSIGTERM or SIGINT stops the server gracefully; exit status 0 after a clean stop,\n"
            "1 when startup fails (the message names the cause), 2 for bad usage.\n");
 }
@@ -161,6 +166,73 @@ static enum rc load_config(const struct serve_args *a, struct config *cfg, struc
     if (a->port >= 0)
         cfg->port = (int)a->port;
     return config_validate(cfg, err);
+}
+
+/* instance.timezone becomes the process's TZ, before any thread starts (tzset is not
+ * thread-safe), so daily schedules (localtime_r/mktime) and the jobs' children use it. */
+static enum rc apply_timezone(const struct config *cfg, struct err *err)
+{
+    if (!schedule_timezone_valid(cfg->timezone))
+        return err_set(err, RC_INVALID,
+                       "instance.timezone: '%.64s' is not a time zone of /usr/share/zoneinfo "
+                       "(e.g. UTC, Europe/Prague; install tzdata)",
+                       cfg->timezone);
+    setenv("TZ", cfg->timezone, 1);
+    tzset();
+    return RC_OK;
+}
+
+/* After a job succeeded: the catalog takes that source's new extract now (the watcher would
+ * within its interval), and profiles follow as after any rebuild. */
+static void rebuild_after_job(void *ctx, const char *source)
+{
+    struct catalog_rebuild_stats stats;
+    struct err err = { { 0 } };
+    if (dataplane_rebuild(ctx, source, &stats, &err) != RC_OK) {
+        log_warn("serve", "rebuild of %s after its job: %s", source, err.msg);
+        return;
+    }
+    catalog_rebuild_stats_cleanup(&stats);
+}
+
+static enum rc start_scheduler(struct app *app, const struct serve_args *a, struct runner **out_r,
+                               struct err *err)
+{
+    const struct config *cfg = app->core.cfg;
+    int64_t memory = 0;
+    if (!runner_parse_size(cfg->sched_job_memory_limit, &memory))
+        return err_set(err, RC_INVALID,
+                       "scheduler.job_memory_limit: '%.64s' is not a size such as 4GB",
+                       cfg->sched_job_memory_limit);
+    char *jobs_dir = xasprintf("%s/state/jobs", cfg->data_dir);
+    struct runner_options ropt = {
+        .data_dir = cfg->data_dir,
+        .config_path = file_exists(a->config_path) ? a->config_path : NULL,
+        .jobs_dir = jobs_dir,
+        .memory_limit = memory,
+        .timeout_s = cfg->sched_job_timeout_s,
+        .log_max_kib = cfg->sched_log_max_kib,
+    };
+    enum rc rc = runner_new(&ropt, out_r, err);
+    if (!rc) {
+        struct sched_options sopt = {
+            .store = app->core.store,
+            .sources = cfg->sources,
+            .n_sources = cfg->sources_len,
+            .use_registry = true,
+            .max_attempts = cfg->sched_max_attempts,
+            .backoff_base_s = cfg->sched_backoff_base_s,
+            .jobs_dir = jobs_dir,
+            .runner = runner_ops(*out_r),
+            .on_success = rebuild_after_job,
+            .on_success_ctx = app->core.dataplane,
+        };
+        rc = sched_new(&sopt, clock_now_s(), &app->core.sched, err);
+    }
+    if (!rc)
+        rc = sched_start(app->core.sched, err);
+    free(jobs_dir);
+    return rc;
 }
 
 /* Creates the data folder layout; state/ is private to the server's user. */
@@ -308,6 +380,7 @@ int cmd_serve(int argc, char **argv)
     struct app app = { .core.cfg = &cfg };
     struct http_server *http = NULL;
     struct http_route *routes = NULL;
+    struct runner *runner = NULL;
     char *state_dir = NULL;
     int lock_fd = -1;
     struct err err = { { 0 } };
@@ -318,6 +391,12 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     log_setup(cfg.log_level, cfg.log_format);
+    rc = apply_timezone(&cfg, &err);
+    if (rc) {
+        fprintf(stderr, "da serve: %s\n", err.msg);
+        code = 1;
+        goto out;
+    }
     app.core.data_dir = cfg.data_dir;
     app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
@@ -357,6 +436,8 @@ int cmd_serve(int argc, char **argv)
         };
         rc = query_engine_start(&qopt, &app.core.engine, &err);
     }
+    if (!rc)
+        rc = start_scheduler(&app, &args, &runner, &err);
     if (rc)
         goto fail;
 
@@ -392,6 +473,8 @@ int cmd_serve(int argc, char **argv)
     finish_refusals(http);
     http_server_stop(&http);
     (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
+    sched_free(&app.core.sched); /* its thread first: it owns the jobs' processes */
+    runner_free(&runner);         /* jobs still running are killed: retried at the next start */
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);
@@ -404,6 +487,8 @@ fail:
 out:
     http_server_stop(&http);
     free(routes);
+    sched_free(&app.core.sched);
+    runner_free(&runner);
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);

@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/fileio.h"
+#include "base/ident.h"
 #include "base/limits.h"
 #include "base/mem.h"
 #include "base/parse.h"
@@ -53,6 +54,8 @@ struct config_entry {
 static const struct config_entry config_table[] = {
     { "instance.name", "DA_INSTANCE_NAME", CONFIG_STRING, FIELD(instance_name, char *), 0, 0, 0,
       "da", CONFIG_NONEMPTY, "name of this instance, shown to users" },
+    { "instance.timezone", "DA_TIMEZONE", CONFIG_STRING, FIELD(timezone, char *), 0, 0, 0, "UTC",
+      CONFIG_NONEMPTY, "IANA time zone of daily schedules, e.g. Europe/Prague" },
     { "server.host", "DA_HOST", CONFIG_STRING, FIELD(host, char *), 0, 0, 0, "127.0.0.1",
       CONFIG_NONEMPTY, "address to listen on" },
     { "server.port", "DA_PORT", CONFIG_INT, FIELD(port, int), 0, 0, 65535, "8000", 0,
@@ -176,6 +179,21 @@ static const struct config_entry config_table[] = {
     { "keboola.job_timeout_s", "DA_KEBOOLA_JOB_TIMEOUT_S", CONFIG_INT,
       FIELD(keboola_job_timeout_s, int), 0, 1, 86400, "3600", 0,
       "the longest wait for one Keboola export job" },
+    { "scheduler.max_attempts", "DA_SCHEDULER_MAX_ATTEMPTS", CONFIG_INT,
+      FIELD(sched_max_attempts, int), 0, 1, 20, "3", 0,
+      "tries of a connector job before it stays failed" },
+    { "scheduler.backoff_base_s", "DA_SCHEDULER_BACKOFF_BASE_S", CONFIG_INT,
+      FIELD(sched_backoff_base_s, int), 0, 1, 86400, "60", 0,
+      "delay before the first retry; doubles each time, plus up to half again of jitter" },
+    { "scheduler.job_timeout_s", "DA_SCHEDULER_JOB_TIMEOUT_S", CONFIG_INT,
+      FIELD(sched_job_timeout_s, int), 0, 1, 604800, "3600", 0,
+      "a connector job running longer is killed and fails" },
+    { "scheduler.job_memory_limit", "DA_SCHEDULER_JOB_MEMORY_LIMIT", CONFIG_STRING,
+      FIELD(sched_job_memory_limit, char *), 0, 0, 0, "4GB", CONFIG_NONEMPTY,
+      "a connector job using more memory (resident) is killed and fails" },
+    { "scheduler.log_max_kib", "DA_SCHEDULER_LOG_MAX_KIB", CONFIG_INT,
+      FIELD(sched_log_max_kib, int), 0, 4, 1048576, "256", 0,
+      "KiB of the end of each job's log kept in state/jobs/" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)
@@ -472,6 +490,7 @@ struct loader {
     size_t key_line;             /* line of the key whose value is being read */
     size_t first_line[CONFIG_N]; /* where each key was set, to report duplicates */
     size_t section_line[CONFIG_N]; /* per section, at the index of its first table entry */
+    size_t sources_line;           /* where `sources:` was, to report a second one */
 };
 
 /* Sets the message "PATH:LINE: KEY: what" (or without KEY when NULL) and returns RC_INVALID. */
@@ -779,6 +798,87 @@ static enum rc section_key(struct loader *ld, void *arg)
     return rc ? rc : load_value(ld, &config_table[i]);
 }
 
+/* ---- sources: a list of mappings {name, type, schedule, from} ---- */
+
+static void source_free(struct config_source *src)
+{
+    free(src->name);
+    free(src->type);
+    free(src->schedule);
+    free(src->from);
+    *src = (struct config_source){ 0 };
+}
+
+/* One key of a source item (the current event), then its value. */
+static enum rc source_key(struct loader *ld, void *arg)
+{
+    struct config_source *src = arg;
+    static const char *const names[] = { "name", "type", "schedule", "from" };
+    char **fields[] = { &src->name, &src->type, &src->schedule, &src->from };
+    if (ld->ev.type != YAML_SCALAR_EVENT)
+        return file_error(ld, event_line(ld), "sources", "keys must be plain names (got %s)",
+                          node_kind(ld));
+    size_t line = event_line(ld);
+    int k = -1;
+    for (int i = 0; i < (int)ARRAY_LEN(names); i++)
+        if (strcmp(scalar_text(ld), names[i]) == 0)
+            k = i;
+    if (k < 0)
+        return file_error(ld, line, "sources", "unknown key '%.64s' (known: name, type, "
+                          "schedule, from)", scalar_text(ld));
+    if (*fields[k])
+        return file_error(ld, line, "sources", "duplicate key '%s'", names[k]);
+    enum rc rc = next_event(ld);
+    if (rc)
+        return rc;
+    if (ld->ev.type != YAML_SCALAR_EVENT)
+        return file_error(ld, line, "sources", "%s must be a single value (got %s)", names[k],
+                          node_kind(ld));
+    return scalar_value(ld, fields[k]);
+}
+
+/* One item of the sources list (the current event). */
+static enum rc source_item(struct loader *ld, void *arg)
+{
+    (void)arg;
+    size_t line = event_line(ld);
+    if (ld->ev.type != YAML_MAPPING_START_EVENT)
+        return file_error(ld, line, "sources",
+                          "each source must be a mapping such as {name: x, type: files} (got %s)",
+                          ld->ev.type == YAML_SCALAR_EVENT ? "a single value" : node_kind(ld));
+    struct config_source src = { 0 };
+    enum rc rc = each_member(ld, YAML_MAPPING_END_EVENT, source_key, &src);
+    if (!rc && (!src.name || !src.type))
+        rc = file_error(ld, line, "sources", "a source needs a name and a type");
+    if (!rc && ld->c->sources_len >= LIST_MAX)
+        rc = file_error(ld, line, "sources", "at most %d sources", LIST_MAX);
+    if (rc) {
+        source_free(&src);
+        return rc;
+    }
+    struct config *c = ld->c;
+    c->sources = xrealloc(c->sources, (c->sources_len + 1) * sizeof(*c->sources));
+    c->sources[c->sources_len++] = src;
+    return RC_OK;
+}
+
+static enum rc load_sources(struct loader *ld, size_t line)
+{
+    if (ld->sources_line)
+        return file_error(ld, line, "sources", "duplicate section (first on line %zu)",
+                          ld->sources_line);
+    ld->sources_line = line;
+    enum rc rc = next_event(ld);
+    if (rc)
+        return rc;
+    if (ld->ev.type == YAML_SCALAR_EVENT && scalar_is_null(ld))
+        return RC_OK;
+    if (ld->ev.type != YAML_SEQUENCE_START_EVENT)
+        return file_error(ld, line, "sources", "must be a list of sources (got %s)",
+                          ld->ev.type == YAML_SCALAR_EVENT ? "a single value" : node_kind(ld));
+    return each_member(ld, YAML_SEQUENCE_END_EVENT, source_item, NULL);
+}
+
 /* One section name of the root mapping (the current event), then its mapping of keys. */
 static enum rc load_section(struct loader *ld, void *arg)
 {
@@ -791,8 +891,15 @@ static enum rc load_section(struct loader *ld, void *arg)
     size_t line = event_line(ld);
     int i = section_index(name, strlen(name));
     enum rc rc = RC_OK;
+    if (strcmp(name, "sources") == 0) {
+        (*n)++;
+        set_ctx(ld, xstrdup("sources"));
+        rc = load_sources(ld, line);
+        set_ctx(ld, xstrdup("top level"));
+        goto out;
+    }
     if (i < 0) {
-        known = section_names();
+        known = section_names(); /* sources: is the one list, not in the key table */
         rc = file_error(ld, line, name, "unknown section (known: %s)", known);
         goto out;
     }
@@ -1032,6 +1139,23 @@ enum rc config_validate(const struct config *c, struct err *err)
     if ((c->seed_admin_email != NULL) != (c->seed_admin_password != NULL))
         return err_set(err, RC_INVALID,
                        "SEED_ADMIN_EMAIL and SEED_ADMIN_PASSWORD must be set together");
+    for (size_t i = 0; i < c->sources_len; i++) {
+        const struct config_source *src = &c->sources[i];
+        if (!ident_valid(src->name))
+            return err_set(err, RC_INVALID,
+                           "sources: name '%.64s' must be letters, digits and '_', not starting "
+                           "with a digit",
+                           src->name);
+        if (!ident_valid(src->type))
+            return err_set(err, RC_INVALID, "sources: %s: type '%.64s' is not a connector name",
+                           src->name, src->type);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c->sources[j].name, src->name) == 0)
+                return err_set(err, RC_INVALID, "sources: name '%s' is listed twice", src->name);
+        if (strcmp(src->type, "files") == 0 && (!src->from || !*src->from))
+            return err_set(err, RC_INVALID, "sources: %s: a files source needs 'from' (a folder)",
+                           src->name);
+    }
     if (c->jwt_secret && strlen(c->jwt_secret) < DA_JWT_SECRET_MIN)
         return err_set(err, RC_INVALID, "JWT_SECRET_KEY: must be at least %d bytes (got %zu)",
                        DA_JWT_SECRET_MIN, strlen(c->jwt_secret));
@@ -1065,5 +1189,8 @@ void config_cleanup(struct config *c)
         else if (e->type == CONFIG_STRING_LIST)
             free_list(field_of(c, e), (size_t *)((char *)c + e->len_offset));
     }
+    for (size_t i = 0; i < c->sources_len; i++)
+        source_free(&c->sources[i]);
+    free(c->sources);
     memset(c, 0, sizeof(*c));
 }

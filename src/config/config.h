@@ -15,9 +15,20 @@
 #include "base/log.h"
 #include "base/rc.h"
 
+/* One entry of the `sources:` list: a source the scheduler runs that the table registry does
+ * not describe (e.g. a folder of files). Strings owned by the config; schedule and from may be
+ * NULL. */
+struct config_source {
+    char *name;     /* the source (extracts/<name>), an identifier */
+    char *type;     /* the connector: `da extract <type>` */
+    char *schedule; /* "every 15m", "daily 05:30": checked by the scheduler at startup */
+    char *from;     /* files: the folder read */
+};
+
 struct config {
     /* instance */
     char *instance_name; /* instance.name; env DA_INSTANCE_NAME */
+    char *timezone;      /* instance.timezone; env DA_TIMEZONE; IANA name, default UTC */
     /* server */
     char *host;                   /* server.host; env DA_HOST; default 127.0.0.1 */
     int port;                     /* server.port; env DA_PORT; default 8000; 0 = any free port */
@@ -80,6 +91,15 @@ struct config {
     int keboola_retries;            /* keboola.retries */
     int keboola_backoff_ms;         /* keboola.retry_backoff_ms */
     int keboola_job_timeout_s;      /* keboola.job_timeout_s */
+    /* scheduler */
+    int sched_max_attempts;       /* scheduler.max_attempts: tries of a job before it fails */
+    int sched_backoff_base_s;     /* scheduler.backoff_base_s: first retry delay (doubling) */
+    int sched_job_timeout_s;      /* scheduler.job_timeout_s: a job is killed after this */
+    char *sched_job_memory_limit; /* scheduler.job_memory_limit: a job is killed past this */
+    int sched_log_max_kib;        /* scheduler.log_max_kib: the end of a job's log kept */
+    /* sources: (a list of mappings, not in the key table) */
+    struct config_source *sources;
+    size_t sources_len;
 };
 
 /* Fills c with the built-in defaults. Call it on a zeroed or cleaned-up struct only (it does

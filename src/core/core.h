@@ -13,6 +13,7 @@
 
 struct dataplane;
 struct query_engine;
+struct scheduler;
 
 /* What the rules need of the running instance. Built by `da serve` (or a server-side
  * command) before any surface starts, read-only afterwards: the parts that change (the
@@ -25,6 +26,7 @@ struct core {
     struct server_key key;
     struct dataplane *dataplane; /* the catalog and its watcher, profiler; NULL in commands */
     struct query_engine *engine; /* the query worker processes; NULL in commands */
+    struct scheduler *sched;     /* connector jobs (core/jobs.h); NULL in commands */
 };
 
 #endif

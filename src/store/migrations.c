@@ -161,9 +161,31 @@ static const struct store_migration steps[] = {
       "  decided_at TEXT"
       ") STRICT;"
       "CREATE INDEX device_grants_expires ON device_grants(expires_at);" },
-    /* Version 6 is the scheduler's jobs table, merged from its own branch; this placeholder
-     * keeps the versions without gaps until then and is replaced by it at the merge. */
-    { 6, "reserved for scheduler jobs", "" },
+    /* Connector runs (src/sched). One row per job; a failed attempt that will be retried goes
+     * back to 'queued' with attempt + 1 and next_attempt_at (epoch seconds), so the row is the
+     * whole story of one request. tables is a JSON array of registry ids, NULL for all. */
+    { 6, "jobs",
+      "CREATE TABLE jobs ("
+      "  id INTEGER PRIMARY KEY,"
+      "  source TEXT NOT NULL,"
+      "  type TEXT NOT NULL,"
+      "  tables TEXT,"
+      "  trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'webhook', 'startup')),"
+      "  state TEXT NOT NULL"
+      "    CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),"
+      "  attempt INTEGER NOT NULL DEFAULT 1,"
+      "  next_attempt_at INTEGER NOT NULL DEFAULT 0,"
+      "  created_at TEXT NOT NULL,"
+      "  started_at TEXT,"
+      "  finished_at TEXT,"
+      "  rows INTEGER,"
+      "  bytes INTEGER,"
+      "  error TEXT,"
+      "  log_path TEXT,"
+      "  requested_by TEXT"
+      ") STRICT;"
+      "CREATE INDEX jobs_source ON jobs(source, id);"
+      "CREATE INDEX jobs_state ON jobs(state);" },
     /* The durable queue of Jira webhook events: POST /webhooks/jira adds a row and answers
      * 202 at once; `da extract jira` processes every row and deletes it only after its
      * extract has committed, so a kill loses no event and processing one again is harmless.

@@ -421,6 +421,59 @@ static void test_empty_configuration(void **state)
         check_bad(&cases[i]);
 }
 
+static void test_sources_list(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err err;
+    const char *text = "instance:\n  timezone: Europe/Prague\n"
+                       "sources:\n"
+                       "  - {name: shop, type: files, schedule: every 15m, from: /srv/shop}\n"
+                       "  - name: kbc\n    type: keboola\n";
+    assert_int_equal(load_text(&c, text, NULL, &err), RC_OK);
+    assert_int_equal(config_validate(&c, &err), RC_OK);
+    assert_string_equal(c.timezone, "Europe/Prague");
+    assert_int_equal(c.sources_len, 2);
+    assert_string_equal(c.sources[0].name, "shop");
+    assert_string_equal(c.sources[0].schedule, "every 15m");
+    assert_string_equal(c.sources[0].from, "/srv/shop");
+    assert_string_equal(c.sources[1].type, "keboola");
+    assert_null(c.sources[1].schedule);
+    config_cleanup(&c);
+    /* each mistake names sources: and what is wrong */
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        { "sources:\n  - {name: a, type: files, colour: red}\n", "unknown key 'colour'" },
+        { "sources:\n  - {name: a}\n", "needs a name and a type" },
+        { "sources:\n  - just-a-name\n", "must be a mapping" },
+        { "sources: every 5m\n", "must be a list" },
+        { "sources:\n  - {name: a, name: b, type: files}\n", "duplicate key 'name'" },
+        { "sources:\n  - {name: a, type: [files]}\n", "type must be a single value" },
+        { "sources:\n  - {name: a, type: files, from: /a}\nsources:\n", "duplicate section" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        assert_int_equal(load_text(&c, bad[i].text, NULL, &err), RC_INVALID);
+        assert_contains(err.msg, "sources");
+        assert_contains(err.msg, bad[i].msg);
+        config_cleanup(&c);
+    }
+    static const struct {
+        const char *text, *msg;
+    } invalid[] = {
+        { "sources:\n  - {name: ../x, type: files, from: /a}\n", "name '../x'" },
+        { "sources:\n  - {name: a, type: files}\n", "needs 'from'" },
+        { "sources:\n  - {name: a, type: files, from: /a}\n  - {name: a, type: files, from: /b}\n",
+          "listed twice" },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(invalid); i++) {
+        assert_int_equal(load_text(&c, invalid[i].text, NULL, &err), RC_OK);
+        assert_int_equal(config_validate(&c, &err), RC_INVALID);
+        assert_contains(err.msg, invalid[i].msg);
+        config_cleanup(&c);
+    }
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -866,7 +919,7 @@ static void test_table_is_consistent(void **state)
         assert_true(e->min <= e->max);
     }
     char *names = section_names();
-    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, jira, keboola");
+    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, jira, keboola, scheduler");
     free(names);
 }
 
@@ -887,6 +940,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_syntax_errors, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_empty_configuration, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_sources_list, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_file_too_big, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_interpolate, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_interpolation_in_file, test_setup, test_teardown),
