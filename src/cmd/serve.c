@@ -195,6 +195,24 @@ static void rebuild_after_job(void *ctx, const char *source)
     catalog_rebuild_stats_cleanup(&stats);
 }
 
+/* The scheduler's sources: the sources: list of instance.yaml, plus, when Jira is configured
+ * and the list does not name it, a source "jira" that runs on request only (its webhooks ask
+ * for it). The caller frees the array (its strings are borrowed). */
+static struct config_source *scheduler_sources(const struct config *cfg, size_t *out_n)
+{
+    bool jira = cfg->jira_base_url && cfg->jira_base_url[0];
+    for (size_t i = 0; jira && i < cfg->sources_len; i++)
+        if (strcmp(cfg->sources[i].name, "jira") == 0)
+            jira = false;
+    struct config_source *list = xcalloc(cfg->sources_len + 1, sizeof(*list));
+    if (cfg->sources_len)
+        memcpy(list, cfg->sources, cfg->sources_len * sizeof(*list));
+    *out_n = cfg->sources_len;
+    if (jira)
+        list[(*out_n)++] = (struct config_source){ .name = (char *)"jira", .type = (char *)"jira" };
+    return list;
+}
+
 static enum rc start_scheduler(struct app *app, const struct serve_args *a, struct runner **out_r,
                                struct err *err)
 {
@@ -213,12 +231,14 @@ static enum rc start_scheduler(struct app *app, const struct serve_args *a, stru
         .timeout_s = cfg->sched_job_timeout_s,
         .log_max_kib = cfg->sched_log_max_kib,
     };
+    size_t n_sources = 0;
+    struct config_source *sources = scheduler_sources(cfg, &n_sources);
     enum rc rc = runner_new(&ropt, out_r, err);
     if (!rc) {
         struct sched_options sopt = {
             .store = app->core.store,
-            .sources = cfg->sources,
-            .n_sources = cfg->sources_len,
+            .sources = sources,
+            .n_sources = n_sources,
             .use_registry = true,
             .max_attempts = cfg->sched_max_attempts,
             .backoff_base_s = cfg->sched_backoff_base_s,
@@ -231,6 +251,7 @@ static enum rc start_scheduler(struct app *app, const struct serve_args *a, stru
     }
     if (!rc)
         rc = sched_start(app->core.sched, err);
+    free(sources);
     free(jobs_dir);
     return rc;
 }

@@ -9,6 +9,8 @@
 
 #include "auth/crypto.h"
 #include "base/hex.h"
+#include "base/log.h"
+#include "core/jobs.h"
 
 bool jira_signature_valid(const char *secret, const char *header, const void *body, size_t len)
 {
@@ -35,6 +37,19 @@ static const char *event_key(json_t *root)
     if (!key)
         key = json_object_get(root, "issue_key");
     return json_is_string(key) ? json_string_value(key) : NULL;
+}
+
+/* Asks the scheduler for a run of source "jira" (coalesced with one queued or running). The
+ * event is durable already, so a scheduler that cannot be asked (none in a command, or Jira
+ * not configured) only delays it until the next run: logged, not refused. */
+static void wake_scheduler(struct core *core)
+{
+    if (!core->sched)
+        return;
+    int64_t id = 0;
+    struct err err;
+    if (core_jobs_request(core, "jira", NULL, 0, "webhook", &id, &err) != RC_OK)
+        log_warn("jira", "event queued, but no run could be asked for: %s", err.msg);
 }
 
 enum rc core_jira_webhook(struct core *core, const char *secret, const char *signature,
@@ -70,6 +85,7 @@ enum rc core_jira_webhook(struct core *core, const char *secret, const char *sig
     if (!rc) {
         snprintf(out->issue_key, sizeof(out->issue_key), "%s", key);
         snprintf(out->event, sizeof(out->event), "%s", json_string_value(ev));
+        wake_scheduler(core);
     }
     json_decref(root);
     return rc;

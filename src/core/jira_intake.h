@@ -1,6 +1,7 @@
 /* jira_intake.h — accepting a Jira webhook: the signature over the raw body, the body's
  * shape, and one row in the durable queue (store/jira_repo.h). Nothing here calls Jira: the
- * queue is processed by `da extract jira`, so an HTTP thread only checks and writes a row. */
+ * queue is processed by `da extract jira`, which an accepted event asks the scheduler to run
+ * (coalesced): an HTTP thread only checks, writes a row and wakes the scheduler. */
 #ifndef DA_CORE_JIRA_INTAKE_H
 #define DA_CORE_JIRA_INTAKE_H
 

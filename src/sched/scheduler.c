@@ -32,6 +32,9 @@ struct entry {
     bool from_registry;
     int64_t last_run;     /* when a job of this entry's source was last queued; 0: never */
     int64_t last_success; /* 0: none seen */
+    /* a webhook came while a job of this source ran: its run drains only what was queued when
+     * it started, so one more run follows it (however many webhooks came) */
+    bool follow_up;
 };
 
 struct running {
@@ -426,6 +429,22 @@ void sched_tick(struct scheduler *s, int64_t now)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* The run a webhook asked for while source's job ran, unless a job of source is queued
+ * already (a retry drains the queue too). Called with the lock held. */
+static void queue_follow_up(struct scheduler *s, const char *source, int64_t now)
+{
+    struct entry *en = entry_of_source(s, source);
+    if (!en || !en->follow_up)
+        return;
+    en->follow_up = false;
+    struct job active;
+    struct err err;
+    int64_t id = 0;
+    if (jobs_active(s->opt.store, source, &active, &err) == RC_OK)
+        return;
+    warn_rc(queue_job(s, en, "", "webhook", NULL, 1, now, &id, &err), &err);
+}
+
 void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o,
                      int64_t now)
 {
@@ -478,6 +497,7 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
         log_error("sched", "job %lld of %s failed after %d attempts: %s", (long long)job_id,
                   j.source, j.attempt, o->error);
     }
+    queue_follow_up(s, j.source, now);
     s->wake = true;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
@@ -533,6 +553,8 @@ enum rc sched_request(struct scheduler *s, const char *source, const char *const
         *out_id = active.id;
         if (out_coalesced)
             *out_coalesced = true;
+        if (strcmp(trigger, "webhook") == 0 && strcmp(active.state, "running") == 0)
+            en->follow_up = true;
     } else if (!rc) {
         rc = queue_job(s, en, list, trigger, requested_by, 1, now, out_id, err);
         if (!rc)

@@ -416,3 +416,45 @@ describe('jira backfill', () => {
     }
   });
 });
+
+// With Jira configured on the server, an accepted webhook asks the scheduler for a run of the
+// source "jira" (a job with trigger "webhook"): nobody runs `da extract jira` by hand. A burst
+// is one run, and events that arrive while it runs get one more run after it.
+describe('jira webhooks run the connector through the scheduler', () => {
+  let fake;
+  let server;
+  let admin;
+  before(async () => {
+    fake = await startFakeJira(JIRA);
+    server = await startServer({
+      env: identityEnv({
+        JIRA_WEBHOOK_SECRET: SECRET, JIRA_BASE_URL: fake.url, JIRA_EMAIL: JIRA.email, JIRA_API_TOKEN: JIRA.token,
+      }),
+    });
+    ({ admin } = await adminAndAnalyst(server));
+  });
+  after(async () => {
+    if (server) await server.stop();
+    if (fake) await fake.stop();
+  });
+
+  test('a burst of webhooks is served without a manual run, and a late event gets its own run', async () => {
+    const keys = [...Array(200).keys()].map((i) => `AUTO-${i + 1}`);
+    for (const k of keys) fake.setIssue(makeIssue(k, { created: month(2), updated: month(2, 20) }));
+    const statuses = await Promise.all(keys.map((k) => hook(server, event(k))));
+    assert.deepEqual([...new Set(statuses.map((s) => s.status))], [202]);
+    await queryWhen(server, admin, 'SELECT count(*) FROM jira_issues',
+      (rows) => rows[0][0] === 200, 'the burst served by the scheduler\'s run');
+    const late = makeIssue('AUTO-999', { created: month(3), updated: month(3, 20) });
+    fake.setIssue(late);
+    assert.equal((await hook(server, event('AUTO-999'))).status, 202);
+    await queryWhen(server, admin, "SELECT count(*) FROM jira_issues WHERE issue_key = 'AUTO-999'",
+      (rows) => rows[0][0] === 1, 'the late event served');
+    const jobs = await api(server, 'GET', '/api/jobs?source=jira', { token: admin });
+    assert.equal(jobs.status, 200, JSON.stringify(jobs.body));
+    const list = jobs.body.jobs;
+    assert.ok(list.length >= 2 && list.length < 200, `one run per burst, not per event: ${list.length}`);
+    assert.ok(list.every((j) => j.trigger === 'webhook'), JSON.stringify(list));
+    assert.ok(list.some((j) => j.state === 'succeeded'), JSON.stringify(list));
+  });
+});

@@ -281,6 +281,52 @@ static void test_slow_run_is_coalesced(void **state)
     assert_int_equal(job_count(f), 2);
 }
 
+/* A webhook's event is queued durably, but a connector run drains only what was queued when it
+ * started: an event that arrives while a run is going needs one more run after it, while a
+ * burst of them still needs only one. */
+static void test_webhook_during_a_run_gets_one_more_run(void **state)
+{
+    struct fixture *f = *state;
+    make_sched(f, NULL, 3, 10, T0); /* on request only */
+    struct err err;
+    int64_t first = 0, id = 0;
+    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "webhook", NULL, T0, &first, NULL, &err),
+                     RC_OK);
+    sched_tick(f->s, T0);
+    assert_int_equal(f->fake.n_started, 1);
+    for (int i = 0; i < 50; i++) { /* the burst arrives while it runs */
+        bool coalesced = false;
+        assert_int_equal(sched_request(f->s, "shop", NULL, 0, "webhook", NULL, T0 + 1, &id,
+                                       &coalesced, &err),
+                         RC_OK);
+        assert_true(coalesced);
+    }
+    end_job(f, first, true, NULL, T0 + 2);
+    for (int64_t t = T0 + 2; t <= T0 + 30; t++)
+        sched_tick(f->s, t);
+    assert_int_equal(f->fake.n_started, 2); /* one follow-up for the whole burst */
+    struct job next = get_job(f, f->fake.started[1]);
+    assert_true(next.id != first);
+    assert_string_equal(next.trigger, "webhook");
+    end_job(f, next.id, true, NULL, T0 + 31);
+    for (int64_t t = T0 + 31; t <= T0 + 90; t++)
+        sched_tick(f->s, t);
+    assert_int_equal(f->fake.n_started, 2); /* and nothing after it */
+    /* a manual request during a run is still the same run, with no follow-up */
+    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 91, &first, NULL,
+                                   &err),
+                     RC_OK);
+    sched_tick(f->s, T0 + 91);
+    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 92, &id, NULL,
+                                   &err),
+                     RC_OK);
+    assert_int_equal(id, first);
+    end_job(f, first, true, NULL, T0 + 93);
+    for (int64_t t = T0 + 93; t <= T0 + 150; t++)
+        sched_tick(f->s, t);
+    assert_int_equal(f->fake.n_started, 3);
+}
+
 static void test_failing_run_backs_off_then_fails(void **state)
 {
     struct fixture *f = *state;
@@ -642,6 +688,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_timezone_names),
         cmocka_unit_test_setup_teardown(test_due_every_minute_runs_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_run_is_coalesced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_webhook_during_a_run_gets_one_more_run, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_failing_run_backs_off_then_fails, setup, teardown),
         cmocka_unit_test(test_backoff_grows_with_jitter),
         cmocka_unit_test_setup_teardown(test_overdue_sources_for_health, setup, teardown),
