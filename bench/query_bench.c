@@ -33,8 +33,8 @@
 #include "base/parse.h"
 #include "data/duck.h"
 #include "data/extract.h"
-#include "query/guard.h"
 #include "data/result.h"
+#include "query/guard.h"
 
 #define SOURCE       "bench"
 #define TABLE        "t"

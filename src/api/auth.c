@@ -31,8 +31,8 @@ static void password_login(struct http_req *req, struct app *app, bool browser)
     if (!api_rate_limit(req, app, email))
         goto out;
     struct err err;
-    enum rc rc = core_password_sign_in(&app->core, http_req_client_ip(req), email, password, &u,
-                                       &err);
+    enum rc rc =
+        core_password_sign_in(&app->core, http_req_client_ip(req), email, password, &u, &err);
     if (rc)
         http_respond_rc(req, rc, &err);
     else
@@ -143,8 +143,8 @@ static void post_bootstrap(struct http_req *req, void *appv)
     if (!api_rate_limit(req, app, NULL))
         goto out;
     struct user_new in = { .email = email, .name = name, .role = "admin", .password = password };
-    enum rc rc = core_first_admin_create(&app->core, http_req_client_ip(req), code, &in, NULL, &u,
-                                         &err);
+    enum rc rc =
+        core_first_admin_create(&app->core, http_req_client_ip(req), code, &in, NULL, &u, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;

@@ -9,6 +9,8 @@
  * answers, the rate limits and the verification page. The device code travels only in POST
  * bodies. The page says who asks and from where, so a user tricked into approving someone
  * else's code (the phishing risk of this flow) has a chance to notice. */
+#include "core/device.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,6 @@
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "core/device.h"
 #include "core/identity.h"
 
 #define DEVICE_PAGE_MAX (64 * 1024)
@@ -54,8 +55,8 @@ static void post_code(struct http_req *req, void *appv)
     }
     if (!api_rate_limit(req, app, NULL))
         goto out;
-    rc = core_device_grant_new(&app->core, http_req_client_ip(req), client_name,
-                                       &device_code, code, &err);
+    rc = core_device_grant_new(&app->core, http_req_client_ip(req), client_name, &device_code, code,
+                               &err);
     if (rc == RC_TOOBIG) {
         http_set_header(req, "Retry-After", "60");
         http_respond_error(req, 503, "%s", err.msg);

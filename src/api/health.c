@@ -26,8 +26,7 @@ static json_t *problems_json(const struct core_data_health *h)
     for (size_t i = 0; i < h->n_problems; i++) {
         const struct core_table_problem *t = &h->problems[i];
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s?}", "id", t->id, "source",
-                                              t->source, "status", t->status, "reason",
-                                              t->reason));
+                                              t->source, "status", t->status, "reason", t->reason));
     }
     return list;
 }
@@ -61,17 +60,16 @@ static void get_health(struct http_req *req, void *appv)
         json_object_set_new(body, "details",
                             json_pack("{s:i, s:I, s:I, s:i, s:i, s:i, s:o}", "schema_version",
                                       schema, "users", (json_int_t)users, "admins",
-                                      (json_int_t)admins, "tables", h.served,
-                                      "tables_not_served", h.not_served, "tables_stale", h.stale,
-                                      "problems", problems_json(&h)));
+                                      (json_int_t)admins, "tables", h.served, "tables_not_served",
+                                      h.not_served, "tables_stale", h.stale, "problems",
+                                      problems_json(&h)));
         json_t *late = json_array();
         for (size_t i = 0; i < n_overdue; i++) {
             char at[ISOTIME_SIZE] = "";
             if (overdue[i].last_success > 0)
                 isotime_format((time_t)overdue[i].last_success, at);
-            json_array_append_new(late, json_pack("{s:s, s:s, s:s?}", "source",
-                                                  overdue[i].source, "schedule",
-                                                  overdue[i].schedule, "last_success",
+            json_array_append_new(late, json_pack("{s:s, s:s, s:s?}", "source", overdue[i].source,
+                                                  "schedule", overdue[i].schedule, "last_success",
                                                   at[0] ? at : NULL));
         }
         json_object_set_new(json_object_get(body, "details"), "sources_overdue", late);

@@ -5,6 +5,8 @@
  *   GET  /api/jobs/{id}                          one job with the end of its log
  *   POST /api/jobs/{id}/cancel                   kill it (running) or drop it (queued)
  * docs/API.md has the shapes. */
+#include "core/jobs.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,6 @@
 #include "api/authn.h"
 #include "api/request.h"
 #include "base/parse.h"
-#include "core/jobs.h"
 
 #define TRIGGER_TABLES_MAX 64
 
@@ -89,8 +90,8 @@ static void post_trigger(struct http_req *req, void *appv)
     }
     int64_t *ids = NULL;
     size_t n_ids = 0;
-    enum rc rc = core_jobs_trigger(&app->core, &p, http_req_client_ip(req), source, tables, n,
-                                   &ids, &n_ids, &err);
+    enum rc rc = core_jobs_trigger(&app->core, &p, http_req_client_ip(req), source, tables, n, &ids,
+                                   &n_ids, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;

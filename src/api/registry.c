@@ -38,8 +38,7 @@ static enum rc primary_key_value(const json_t *v, struct buf *raw, struct core_r
     json_array_foreach(v, i, col)
     {
         if (!json_is_string(col))
-            return err_set(err, RC_BADVALUE,
-                           "primary_key must be a string or an array of strings");
+            return err_set(err, RC_BADVALUE, "primary_key must be a string or an array of strings");
         if ((i && buf_append_str(raw, ",")) || buf_append_str(raw, json_string_value(col)))
             return err_set(err, RC_BADVALUE, "primary_key: at most %d bytes", REGISTRY_TEXT_MAX);
     }

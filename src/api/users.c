@@ -44,8 +44,8 @@ static void create_user(struct http_req *req, void *appv)
         return;
     struct user_new in = { email, name, role, password, km_admin != 0 };
     struct user u;
-    enum rc rc = core_user_create(&app->core, http_req_client_ip(req), &p, &in, NULL, &u,
-                                  &setup_url, &err);
+    enum rc rc =
+        core_user_create(&app->core, http_req_client_ip(req), &p, &in, NULL, &u, &setup_url, &err);
     if (rc) {
         http_respond_rc(req, rc, &err);
         goto out;

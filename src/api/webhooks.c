@@ -31,9 +31,9 @@ static void post_jira(struct http_req *req, void *ctx)
         http_respond_rc(req, rc, &err);
         return;
     }
-    http_respond_json(req, 202,
-                      json_pack("{s:s, s:s, s:s}", "status", "queued", "event", in.event, "issue",
-                                in.issue_key));
+    http_respond_json(
+        req, 202,
+        json_pack("{s:s, s:s, s:s}", "status", "queued", "event", in.event, "issue", in.issue_key));
 }
 
 static const struct http_route routes[] = {

@@ -7,9 +7,9 @@
 
 #include <stdbool.h>
 
-#include "base/sha256.h"
 #include "base/compat.h"
 #include "base/rc.h"
+#include "base/sha256.h"
 
 #define OPAQUE_TOKEN_RANDOM     32 /* random bytes in a token */
 #define OPAQUE_TOKEN_CHARS      43 /* base64url characters they take */

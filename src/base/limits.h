@@ -14,7 +14,8 @@
 #define DA_HTTP_PARAMS_MAX       4  /* path parameters per route */
 #define DA_REQUEST_ID_MAX        64 /* X-Request-Id accepted from a client */
 #define DA_JWT_SECRET_MIN        32 /* bytes */
-#define GUARD_SQL_MAX            (64 * 1024) /* SQL text the guard parses, the server and `da query`
-                                                accept, in bytes */
+#define GUARD_SQL_MAX                                                                              \
+    (64 * 1024) /* SQL text the guard parses, the server and `da query`                            \
+                   accept, in bytes */
 
 #endif

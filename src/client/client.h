@@ -42,9 +42,9 @@
 
 /* A command's connection to its server as the logged-in user. */
 struct client {
-    char *server;                   /* the normalised URL */
-    struct hc *hc;                  /* carries the token */
-    bool token_from_env;            /* DA_TOKEN was used */
+    char *server;                    /* the normalised URL */
+    struct hc *hc;                   /* carries the token */
+    bool token_from_env;             /* DA_TOKEN was used */
     struct settings_credential cred; /* the stored credential; zeroed when from DA_TOKEN */
 };
 

@@ -1,8 +1,8 @@
 /* csv.c — a query result written as CSV the way the server writes it (qresult_write_csv, see
  * output.h). */
-#include "client/output.h"
-
 #include <stdlib.h>
+
+#include "client/output.h"
 
 static void csv_field(FILE *f, const char *text)
 {

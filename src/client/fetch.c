@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/sha256.h"
 #include "base/mem.h"
+#include "base/sha256.h"
 #include "client/http_client.h"
 
 #define MOVE_CHUNK (1 << 20)

@@ -2,14 +2,13 @@
  * its own rather than jansson, because jansson turns numbers into int64 or double: a HUGEINT
  * past 2^63 would fail to parse and a DECIMAL would lose digits, while the scanner keeps each
  * number's text as the server wrote it. */
-#include "client/output.h"
-
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/hex.h"
 #include "base/mem.h"
 #include "base/utf8.h"
+#include "client/output.h"
 
 #define SCAN_DEPTH_MAX 256 /* nesting of a list or struct value */
 

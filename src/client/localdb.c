@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sha256.h"
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
+#include "base/sha256.h"
 #include "client/syncdir.h"
 #include "data/duck.h"
 

@@ -1,8 +1,6 @@
 /* result_text.c — a query result's values as the client shows them (qresult_text,
  * output_type_numeric; see output.h): DECIMALs with their scale, FLOATs in their shortest
  * exact form, everything else as the server sent it. */
-#include "client/output.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +8,7 @@
 
 #include "base/compat.h"
 #include "base/mem.h"
+#include "client/output.h"
 
 bool output_type_numeric(const char *type)
 {

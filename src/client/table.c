@@ -1,12 +1,11 @@
 /* table.c — aligned text tables (table_*, see output.h): cells are kept as given and cleaned,
  * measured in display columns (client/output.c) and cut only when printed. */
-#include "client/output.h"
-
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "client/output.h"
 
 #define MIN_COL_WIDTH 8 /* a column cut to fit the terminal keeps at least this */
 

@@ -40,8 +40,8 @@ static int jobs_list_run(struct admin_run *r)
         return 0;
     }
     struct admin_table t;
-    admin_table_init(&t, (const char *[]){ "ID", "SOURCE", "TRIGGER", "STATE", "ATTEMPT",
-                                           "CREATED", "FINISHED", "ROWS", NULL });
+    admin_table_init(&t, (const char *[]){ "ID", "SOURCE", "TRIGGER", "STATE", "ATTEMPT", "CREATED",
+                                           "FINISHED", "ROWS", NULL });
     json_array_foreach(json_object_get(answer, "jobs"), i, j)
     {
         char id[32], attempt[32], rows[32];

@@ -290,11 +290,10 @@ static enum rc register_discovered(struct admin_run *r, const char *source, cons
         if (name && n + strlen(name) + 2 < sizeof(pk))
             n += (size_t)snprintf(pk + n, sizeof(pk) - n, "%s%s", n ? "," : "", name);
     }
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name",
-                             admin_str(t, "suggested_id"), "id", admin_str(t, "suggested_id"),
-                             "source_type", source, "source_table", admin_str(t, "id"),
-                             "sync_strategy", "full_refresh", "query_mode", "local", "bucket",
-                             admin_str(t, "bucket"));
+    json_t *body = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", admin_str(t, "suggested_id"), "id",
+        admin_str(t, "suggested_id"), "source_type", source, "source_table", admin_str(t, "id"),
+        "sync_strategy", "full_refresh", "query_mode", "local", "bucket", admin_str(t, "bucket"));
     if (!body)
         return err_set(err, RC_INVALID, "table %s has a name that is not valid UTF-8",
                        admin_str(t, "id"));
@@ -354,10 +353,10 @@ static int tables_discover(struct admin_run *r)
             const char *state = admin_str(t, "registered");
             if (!state[0])
                 state = json_is_string(json_object_get(t, "skipped")) ? "skipped" : "no";
-            admin_table_add(&tab, (const char *[]){ admin_str(t, "id"),
-                                                    admin_str(t, "suggested_id"), cols,
-                                                    json_is_integer(rv) ? rows : "",
-                                                    admin_str(t, "last_change"), state });
+            admin_table_add(&tab,
+                            (const char *[]){ admin_str(t, "id"), admin_str(t, "suggested_id"),
+                                              cols, json_is_integer(rv) ? rows : "",
+                                              admin_str(t, "last_change"), state });
         }
         admin_table_print(r, &tab, "The source has no tables.");
         if (admin_flag(r, ADMIN_OPT_REGISTER) && r->tty)

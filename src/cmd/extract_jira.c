@@ -2,6 +2,8 @@
  * scheduler's child process or by hand. Without --since it drains the webhook queue; with it,
  * it backfills through Jira's search. Settings come from the same configuration as `da serve`
  * (--config, DA_CONFIG, defaults, environment); the API token only from the environment. */
+#include "cmd/extract_jira.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,6 @@
 #include "base/mem.h"
 #include "base/parse.h"
 #include "cmd/cmd.h"
-#include "cmd/extract_jira.h"
 #include "config/config.h"
 #include "connectors/jira.h"
 #include "store/store.h"
@@ -21,34 +22,35 @@
 
 static void jira_help(void)
 {
-    printf("Usage: da extract jira --source jira [--since DATE] [--json] [--config PATH]\n"
-           "                       [--data-dir DIR]\n"
-           "\n"
-           "Without --since: processes the Jira webhook events POST /webhooks/jira has queued.\n"
-           "Each event's issue is fetched from Jira (GET /rest/api/3/issue/{key}) and upserted\n"
-           "into the tables jira_issues, jira_comments, jira_changelog, jira_worklogs,\n"
-           "jira_issuelinks and jira_attachments of the extract <data-dir>/extracts/jira,\n"
-           "partitioned by the month the issue was created; only the months touched are\n"
-           "rewritten. jira:issue_deleted (or a 404 from Jira) removes the issue. Events leave\n"
-           "the queue only once the extract has committed.\n"
-           "\n"
-           "With --since DATE (YYYY-MM-DD): upserts every issue updated since DATE through\n"
-           "Jira's search, one committed page at a time. Killed midway, the same command goes\n"
-           "on from the last committed page.\n"
-           "\n"
-           "Jira: jira.base_url (env JIRA_BASE_URL), jira.email (env JIRA_EMAIL) and the\n"
-           "environment variable JIRA_API_TOKEN.\n"
-           "\n"
-           "Options:\n"
-           "  --source NAME    must be jira\n"
-           "  --table ID       accepted for the scheduler; the six tables are always made together\n"
-           "  --since DATE     backfill issues updated on or after DATE\n"
-           "  --page-size N    issues per search page, 1-100 (default 100)\n"
-           "  --json           print {\"tables\":N,\"rows\":N,\"bytes\":N,...} on stdout at the end\n"
-           "  --config PATH    instance configuration (env DA_CONFIG; default %s)\n"
-           "  --data-dir DIR   the server's data folder (default: server.data_dir)\n"
-           "  -h, --help       show this help\n",
-           DEFAULT_CONFIG);
+    printf(
+        "Usage: da extract jira --source jira [--since DATE] [--json] [--config PATH]\n"
+        "                       [--data-dir DIR]\n"
+        "\n"
+        "Without --since: processes the Jira webhook events POST /webhooks/jira has queued.\n"
+        "Each event's issue is fetched from Jira (GET /rest/api/3/issue/{key}) and upserted\n"
+        "into the tables jira_issues, jira_comments, jira_changelog, jira_worklogs,\n"
+        "jira_issuelinks and jira_attachments of the extract <data-dir>/extracts/jira,\n"
+        "partitioned by the month the issue was created; only the months touched are\n"
+        "rewritten. jira:issue_deleted (or a 404 from Jira) removes the issue. Events leave\n"
+        "the queue only once the extract has committed.\n"
+        "\n"
+        "With --since DATE (YYYY-MM-DD): upserts every issue updated since DATE through\n"
+        "Jira's search, one committed page at a time. Killed midway, the same command goes\n"
+        "on from the last committed page.\n"
+        "\n"
+        "Jira: jira.base_url (env JIRA_BASE_URL), jira.email (env JIRA_EMAIL) and the\n"
+        "environment variable JIRA_API_TOKEN.\n"
+        "\n"
+        "Options:\n"
+        "  --source NAME    must be jira\n"
+        "  --table ID       accepted for the scheduler; the six tables are always made together\n"
+        "  --since DATE     backfill issues updated on or after DATE\n"
+        "  --page-size N    issues per search page, 1-100 (default 100)\n"
+        "  --json           print {\"tables\":N,\"rows\":N,\"bytes\":N,...} on stdout at the end\n"
+        "  --config PATH    instance configuration (env DA_CONFIG; default %s)\n"
+        "  --data-dir DIR   the server's data folder (default: server.data_dir)\n"
+        "  -h, --help       show this help\n",
+        DEFAULT_CONFIG);
 }
 
 static enum rc load_config(const char *path, bool explicit_path, struct config *cfg,
@@ -117,8 +119,9 @@ int extract_jira(int argc, char **argv)
         case ':':
             return cmd_usage_error("extract jira", "option '%s' needs a value", argv[optind - 1]);
         default:
-            return cmd_usage_error("extract jira", "unknown option '%s'; see 'da extract jira "
-                                                   "--help'",
+            return cmd_usage_error("extract jira",
+                                   "unknown option '%s'; see 'da extract jira "
+                                   "--help'",
                                    argv[optind - 1]);
         }
     }

@@ -195,8 +195,9 @@ int cmd_extract_keboola(int argc, char **argv)
         fprintf(stderr, "da extract keboola: %s\n", err.msg);
         return 1;
     }
-    fprintf(stderr, "da extract keboola: %d tables exported (%d skipped), %lld rows; the extract "
-                    "has %d tables, %lld bytes\n",
+    fprintf(stderr,
+            "da extract keboola: %d tables exported (%d skipped), %lld rows; the extract "
+            "has %d tables, %lld bytes\n",
             res.exported, res.skipped, (long long)res.rows, res.tables, (long long)res.bytes);
     if (json)
         printf("{\"tables\": %d, \"rows\": %lld, \"bytes\": %lld}\n", res.exported,

@@ -495,7 +495,7 @@ int cmd_serve(int argc, char **argv)
     http_server_stop(&http);
     (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
     sched_free(&app.core.sched); /* its thread first: it owns the jobs' processes */
-    runner_free(&runner);         /* jobs still running are killed: retried at the next start */
+    runner_free(&runner);        /* jobs still running are killed: retried at the next start */
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);

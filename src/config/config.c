@@ -164,8 +164,8 @@ static const struct config_entry config_table[] = {
       "the Jira account the connector reads as (basic auth with JIRA_API_TOKEN)" },
     { NULL, "JIRA_API_TOKEN", CONFIG_STRING, FIELD(jira_api_token, char *), 0, 0, 0, NULL,
       CONFIG_SECRET, "Jira API token of jira.email" },
-    { NULL, "JIRA_WEBHOOK_SECRET", CONFIG_STRING, FIELD(jira_webhook_secret, char *), 0, 0, 0,
-      NULL, CONFIG_SECRET, "HMAC key of POST /webhooks/jira; unset: every webhook is refused" },
+    { NULL, "JIRA_WEBHOOK_SECRET", CONFIG_STRING, FIELD(jira_webhook_secret, char *), 0, 0, 0, NULL,
+      CONFIG_SECRET, "HMAC key of POST /webhooks/jira; unset: every webhook is refused" },
     { "keboola.stack_url", "KEBOOLA_STACK_URL", CONFIG_STRING, FIELD(keboola_stack_url, char *), 0,
       0, 0, NULL, 0, "Keboola Storage API of the project, e.g. https://connection.keboola.com" },
     { "keboola.parallel_downloads", "DA_KEBOOLA_PARALLEL_DOWNLOADS", CONFIG_INT,
@@ -824,8 +824,10 @@ static enum rc source_key(struct loader *ld, void *arg)
         if (strcmp(scalar_text(ld), names[i]) == 0)
             k = i;
     if (k < 0)
-        return file_error(ld, line, "sources", "unknown key '%.64s' (known: name, type, "
-                          "schedule, from)", scalar_text(ld));
+        return file_error(ld, line, "sources",
+                          "unknown key '%.64s' (known: name, type, "
+                          "schedule, from)",
+                          scalar_text(ld));
     if (*fields[k])
         return file_error(ld, line, "sources", "duplicate key '%s'", names[k]);
     enum rc rc = next_event(ld);

@@ -97,8 +97,8 @@ static enum rc run_batch(const char *extract_dir, struct jira_api *api, const ch
             if (json_is_string(k) && strcmp(json_string_value(k), plan[i].key) != 0)
                 deleted[n_del++] = plan[i].key;
             /* each key once: a moved issue may be asked for under two keys */
-            if (json_is_string(k) && in_list((const char *const *)added, n_added,
-                                             json_string_value(k))) {
+            if (json_is_string(k) &&
+                in_list((const char *const *)added, n_added, json_string_value(k))) {
                 json_decref(issue);
                 continue;
             }
@@ -128,8 +128,9 @@ static enum rc run_batch(const char *extract_dir, struct jira_api *api, const ch
     if (!rc) {
         add_result(out, &ar);
         out->deleted += (int64_t)n_del;
-        log_info("jira", "%zu events: %lld issues fetched, %zu removed, %d stale; %d months "
-                         "rewritten, %d kept",
+        log_info("jira",
+                 "%zu events: %lld issues fetched, %zu removed, %d stale; %d months "
+                 "rewritten, %d kept",
                  n, (long long)rows.issues, n_del, ar.stale, ar.months_written, ar.months_kept);
     }
     jira_rows_cleanup(&rows);
@@ -195,8 +196,8 @@ static bool load_cursor(const char *path, const char *since, char **out_token, i
     free(data);
     json_t *s = json_object_get(root, "since"), *t = json_object_get(root, "next_page_token");
     json_t *p = json_object_get(root, "pages");
-    bool ok = json_is_string(s) && strcmp(json_string_value(s), since) == 0 &&
-              json_is_string(t) && json_string_length(t) > 0 && json_string_length(t) < 4096;
+    bool ok = json_is_string(s) && strcmp(json_string_value(s), since) == 0 && json_is_string(t) &&
+              json_string_length(t) > 0 && json_string_length(t) < 4096;
     if (ok) {
         *out_token = xstrdup(json_string_value(t));
         *pages = json_is_integer(p) ? json_integer_value(p) : 0;

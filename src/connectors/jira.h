@@ -15,7 +15,7 @@
 struct store;
 
 #define JIRA_SOURCE         "jira"
-#define JIRA_QUEUE_BATCH    5000 /* events taken into one extract run */
+#define JIRA_QUEUE_BATCH    5000            /* events taken into one extract run */
 #define JIRA_BACKFILL_STATE "backfill.json" /* in the extract folder while a backfill runs */
 
 struct jira_result {

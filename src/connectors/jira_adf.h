@@ -10,10 +10,12 @@
 
 #include <jansson.h>
 
-#define JIRA_ADF_MAX_DEPTH 64 /* nodes nested deeper are not read: a hostile tree cannot
-                                 exhaust the stack */
-#define JIRA_ADF_MAX_TEXT (4 * 1024 * 1024) /* bytes of text kept from one document; the
-                                               rest is cut (at a character boundary) */
+#define JIRA_ADF_MAX_DEPTH                                                                         \
+    64 /* nodes nested deeper are not read: a hostile tree cannot                                  \
+          exhaust the stack */
+#define JIRA_ADF_MAX_TEXT                                                                          \
+    (4 * 1024 * 1024) /* bytes of text kept from one document; the                                 \
+                         rest is cut (at a character boundary) */
 
 /* The plain text of doc (an ADF node, a string, or NULL/anything else: ""), without trailing
  * white space. The caller frees the result. */

@@ -27,8 +27,9 @@ enum rc jira_api_new(const struct jira_conn *conn, struct jira_api **out, struct
 {
     *out = NULL;
     if (!conn->base_url || !conn->base_url[0])
-        return err_set(err, RC_INVALID, "Jira is not configured: set jira.base_url or "
-                                        "JIRA_BASE_URL");
+        return err_set(err, RC_INVALID,
+                       "Jira is not configured: set jira.base_url or "
+                       "JIRA_BASE_URL");
     if (!has_prefix(conn->base_url, "https://") && !has_prefix(conn->base_url, "http://"))
         return err_set(err, RC_INVALID, "jira.base_url must start with https://");
     if (!conn->email || !conn->email[0])
@@ -81,8 +82,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 }
 
 /* GETs base_url + path_query (what names the call in messages) and parses a JSON object. */
-static enum rc get_json(struct jira_api *a, const char *path_query, const char *what,
-                        json_t **out, struct err *err)
+static enum rc get_json(struct jira_api *a, const char *path_query, const char *what, json_t **out,
+                        struct err *err)
 {
     *out = NULL;
     char *url = xasprintf("%s%s", a->base_url, path_query);
@@ -132,8 +133,7 @@ static enum rc get_json(struct jira_api *a, const char *path_query, const char *
     else if (cc)
         rc = err_set(err, RC_IO, "Jira %s: %s", what, ebuf[0] ? ebuf : curl_easy_strerror(cc));
     else if (status == 401 || status == 403)
-        rc = err_set(err, RC_UNAUTHORIZED, "Jira %s: credentials refused (HTTP %ld)", what,
-                     status);
+        rc = err_set(err, RC_UNAUTHORIZED, "Jira %s: credentials refused (HTTP %ld)", what, status);
     else if (status == 404)
         rc = err_set(err, RC_NOTFOUND, "Jira %s: not found", what);
     else if (status != 200)
@@ -157,8 +157,7 @@ enum rc jira_api_get_issue(struct jira_api *api, const char *key, json_t **out, 
     *out = NULL;
     if (!jira_key_valid(key))
         return err_set(err, RC_INVALID, "not a Jira issue key");
-    char *path =
-        xasprintf("/rest/api/3/issue/%s?expand=changelog,renderedFields&fields=*all", key);
+    char *path = xasprintf("/rest/api/3/issue/%s?expand=changelog,renderedFields&fields=*all", key);
     char *what = xasprintf("issue %s", key);
     enum rc rc = get_json(api, path, what, out, err);
     free(what);

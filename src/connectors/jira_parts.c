@@ -290,8 +290,7 @@ static enum rc merge_old(struct duck *d, const struct old_table *old, const stru
             if (!rc)
                 rc = duck_sql_quote_literal(&sql, path);
             if (!rc)
-                rc = buf_append_str(&sql,
-                                    ") WHERE issue_key NOT IN (SELECT issue_key FROM gone)");
+                rc = buf_append_str(&sql, ") WHERE issue_key NOT IN (SELECT issue_key FROM gone)");
             rc = rc ? err_set(err, RC_TOOBIG, "path too long") : duck_exec(d, buf_cstr(&sql), err);
         }
     }
@@ -389,8 +388,8 @@ static enum rc apply_in_run(struct extract_writer *w, const char *dir, const str
         if (!months_has(&affected, old[JIRA_ISSUES].files[i].month))
             months_add(&final, old[JIRA_ISSUES].files[i].month);
     if (!rc)
-        rc = duck_query_rows(d, "SELECT DISTINCT _month FROM n_jira_issues", collect_month,
-                             &final, err);
+        rc = duck_query_rows(d, "SELECT DISTINCT _month FROM n_jira_issues", collect_month, &final,
+                             err);
     if (!rc && final.n > 0)
         qsort(final.m, final.n, sizeof(*final.m), cmp_month);
     if (!rc)

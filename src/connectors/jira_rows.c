@@ -18,16 +18,36 @@
 #define I "BIGINT"
 
 static const struct jira_column issue_cols[] = {
-    { "issue_key", V },        { "issue_id", V },         { "issue_url", V },
-    { "summary", V },          { "description", V },      { "issue_type", V },
-    { "status", V },           { "status_category", V },  { "priority", V },
-    { "resolution", V },       { "project_key", V },      { "project_name", V },
-    { "creator_email", V },    { "creator_name", V },     { "reporter_email", V },
-    { "reporter_name", V },    { "assignee_email", V },   { "assignee_name", V },
-    { "created_at", T },       { "updated_at", T },       { "resolved_at", T },
-    { "due_date", V },         { "labels", V },           { "components", V },
-    { "attachment_count", I }, { "comment_count", I },    { "issuelink_count", I },
-    { "worklog_count", I },    { "time_spent_seconds", I }, { "custom_fields", V },
+    { "issue_key", V },
+    { "issue_id", V },
+    { "issue_url", V },
+    { "summary", V },
+    { "description", V },
+    { "issue_type", V },
+    { "status", V },
+    { "status_category", V },
+    { "priority", V },
+    { "resolution", V },
+    { "project_key", V },
+    { "project_name", V },
+    { "creator_email", V },
+    { "creator_name", V },
+    { "reporter_email", V },
+    { "reporter_name", V },
+    { "assignee_email", V },
+    { "assignee_name", V },
+    { "created_at", T },
+    { "updated_at", T },
+    { "resolved_at", T },
+    { "due_date", V },
+    { "labels", V },
+    { "components", V },
+    { "attachment_count", I },
+    { "comment_count", I },
+    { "issuelink_count", I },
+    { "worklog_count", I },
+    { "time_spent_seconds", I },
+    { "custom_fields", V },
     { "_synced_at", V },
 };
 static const struct jira_column comment_cols[] = {
@@ -35,36 +55,38 @@ static const struct jira_column comment_cols[] = {
     { "body", V },       { "created_at", T }, { "updated_at", T },   { "update_author_email", V },
 };
 static const struct jira_column changelog_cols[] = {
-    { "change_id", V },  { "issue_key", V },  { "author_email", V },
+    { "change_id", V },   { "issue_key", V },  { "author_email", V },
     { "author_name", V }, { "field_name", V }, { "field_type", V },
-    { "from_value", V }, { "to_value", V },   { "changed_at", T },
+    { "from_value", V },  { "to_value", V },   { "changed_at", T },
 };
 static const struct jira_column worklog_cols[] = {
-    { "worklog_id", V }, { "issue_key", V },  { "author_email", V },
-    { "author_name", V }, { "comment", V },   { "started_at", T },
+    { "worklog_id", V },         { "issue_key", V },  { "author_email", V },
+    { "author_name", V },        { "comment", V },    { "started_at", T },
     { "time_spent_seconds", I }, { "created_at", T }, { "updated_at", T },
 };
 static const struct jira_column link_cols[] = {
-    { "issue_key", V },          { "link_id", V },
-    { "link_type", V },          { "direction", V },
-    { "linked_issue_key", V },   { "linked_issue_summary", V },
+    { "issue_key", V },           { "link_id", V },
+    { "link_type", V },           { "direction", V },
+    { "linked_issue_key", V },    { "linked_issue_summary", V },
     { "linked_issue_status", V }, { "linked_issue_priority", V },
 };
 static const struct jira_column attachment_cols[] = {
-    { "attachment_id", V }, { "issue_key", V }, { "filename", V },
-    { "size_bytes", I },    { "mime_type", V }, { "author_email", V },
+    { "attachment_id", V }, { "issue_key", V },   { "filename", V },
+    { "size_bytes", I },    { "mime_type", V },   { "author_email", V },
     { "created_at", T },    { "content_url", V }, { "thumbnail_url", V },
 };
 
-#define TABLE(n, d, c) { n, d, c, (int)ARRAY_LEN(c) }
+#define TABLE(n, d, c)                                                                             \
+    {                                                                                              \
+        n, d, c, (int)ARRAY_LEN(c)                                                                 \
+    }
 const struct jira_table jira_tables[JIRA_N_TABLES] = {
     [JIRA_ISSUES] = TABLE("jira_issues", "Jira issues", issue_cols),
     [JIRA_COMMENTS] = TABLE("jira_comments", "Jira issue comments", comment_cols),
     [JIRA_CHANGELOG] = TABLE("jira_changelog", "Jira issue field changes", changelog_cols),
     [JIRA_WORKLOGS] = TABLE("jira_worklogs", "Jira work logs", worklog_cols),
     [JIRA_ISSUELINKS] = TABLE("jira_issuelinks", "Jira issue links", link_cols),
-    [JIRA_ATTACHMENTS] = TABLE("jira_attachments", "Jira attachments (metadata)",
-                               attachment_cols),
+    [JIRA_ATTACHMENTS] = TABLE("jira_attachments", "Jira attachments (metadata)", attachment_cols),
 };
 
 void jira_rows_init(struct jira_rows *r)
@@ -196,8 +218,12 @@ bool jira_time_utc(const char *s, char out[32])
     if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 ||
         oh > 23 || om > 59)
         return false;
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                     .tm_min = mi, .tm_sec = se };
+    struct tm tm = { .tm_year = y - 1900,
+                     .tm_mon = mo - 1,
+                     .tm_mday = d,
+                     .tm_hour = h,
+                     .tm_min = mi,
+                     .tm_sec = se };
     time_t t = timegm(&tm) - (time_t)sign * (oh * 3600 + om * 60);
     struct tm utc;
     if (!gmtime_r(&t, &utc) || utc.tm_year + 1900 < 1 || utc.tm_year + 1900 > 9999)
@@ -476,8 +502,8 @@ static enum rc add_worklogs(struct jira_rows *r, const char *key, const json_t *
     return rc;
 }
 
-static enum rc add_links(struct jira_rows *r, const char *key, const json_t *f,
-                         const char *month, struct err *err)
+static enum rc add_links(struct jira_rows *r, const char *key, const json_t *f, const char *month,
+                         struct err *err)
 {
     size_t i;
     json_t *l;

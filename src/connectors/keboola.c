@@ -21,15 +21,15 @@
 #include "data/extract.h"
 #include "store/registry_repo.h"
 
-#define STATE_DIR    "keboola-state"       /* <source dir>/keboola-state/<table>.since */
-#define DOWNLOAD_DIR ".keboola-download"   /* slices of the run; removed at start and end */
+#define STATE_DIR    "keboola-state"     /* <source dir>/keboola-state/<table>.since */
+#define DOWNLOAD_DIR ".keboola-download" /* slices of the run; removed at start and end */
 
 struct run {
     const struct keboola_settings *s;
     struct kbc_client *client;
     struct extract_writer *w;
-    char *dir;      /* <data_dir>/extracts/keboola */
-    char *dl_dir;   /* dir/.keboola-download */
+    char *dir;                /* <data_dir>/extracts/keboola */
+    char *dl_dir;             /* dir/.keboola-download */
     struct extract_info live; /* the extract before this run (empty when none) */
     char started[ISOTIME_SIZE];
     char **written; /* ids of the tables in the new extract */
@@ -103,8 +103,8 @@ static enum rc parse_strategy(const char *s, enum kbc_strategy *out)
 
 /* The key of an incremental table as da column names: the registry's primary_key, else
  * Keboola's primaryKey. Each name must be a column of t (by Keboola name or da name). */
-static enum rc key_columns(const struct registry_table *row, const struct kbc_table *t,
-                           char ***out, size_t *out_n, struct err *err)
+static enum rc key_columns(const struct registry_table *row, const struct kbc_table *t, char ***out,
+                           size_t *out_n, struct err *err)
 {
     char **names = NULL;
     size_t n = 0, cap = 0;
@@ -153,8 +153,10 @@ static enum rc export_table(struct run *r, const struct registry_table *row, boo
     *skipped = false;
     enum kbc_strategy strategy;
     if (!kbc_id_valid(row->source_table)) {
-        log_warn("keboola", "table %s skipped: its source_table is not a Keboola table id "
-                            "([A-Za-z0-9_.-])", row->id);
+        log_warn("keboola",
+                 "table %s skipped: its source_table is not a Keboola table id "
+                 "([A-Za-z0-9_.-])",
+                 row->id);
         *skipped = true;
         return RC_OK;
     }
@@ -390,8 +392,10 @@ enum rc keboola_extract(const struct keboola_settings *settings, const char *dat
     if (rc)
         goto out;
     if (r.n_written == 0) {
-        rc = err_set(err, RC_INVALID, "no Keboola table could be exported (%d skipped; see the "
-                                      "warnings above)", skipped);
+        rc = err_set(err, RC_INVALID,
+                     "no Keboola table could be exported (%d skipped; see the "
+                     "warnings above)",
+                     skipped);
         goto out;
     }
     struct extract_commit_result res;
@@ -425,10 +429,9 @@ static json_t *table_json(const struct kbc_table *t)
     json_t *cols = json_array();
     for (size_t i = 0; i < t->n_cols; i++) {
         const char *type = kbc_duck_type(t->cols[i].basetype);
-        json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s}", "name", t->cols[i].name,
-                                              "id", t->cols[i].ident, "basetype",
-                                              t->cols[i].basetype, "type",
-                                              type ? type : "VARCHAR"));
+        json_array_append_new(cols, json_pack("{s:s, s:s, s:s, s:s}", "name", t->cols[i].name, "id",
+                                              t->cols[i].ident, "basetype", t->cols[i].basetype,
+                                              "type", type ? type : "VARCHAR"));
     }
     json_t *pk = json_array();
     for (size_t i = 0; i < t->n_pk; i++)
@@ -465,7 +468,8 @@ enum rc keboola_discover(const struct keboola_settings *settings, json_t **out, 
             json_t *name = json_null(), *stage = json_null();
             size_t k;
             const json_t *b;
-            json_array_foreach (buckets, k, b) {
+            json_array_foreach(buckets, k, b)
+            {
                 if (strcmp(json_string_value(json_object_get(b, "id")), v[i].bucket) == 0) {
                     json_decref(name);
                     json_decref(stage);

@@ -27,10 +27,10 @@ struct keboola_settings {
 };
 
 struct keboola_result {
-    int tables;   /* tables in the committed extract */
-    int exported; /* tables exported by this run */
-    int skipped;  /* tables skipped (reason logged) */
-    int64_t rows; /* rows exported by this run */
+    int tables;    /* tables in the committed extract */
+    int exported;  /* tables exported by this run */
+    int skipped;   /* tables skipped (reason logged) */
+    int64_t rows;  /* rows exported by this run */
     int64_t bytes; /* Parquet bytes of the committed extract */
 };
 

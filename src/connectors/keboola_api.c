@@ -89,8 +89,9 @@ static enum rc call(struct kbc_client *c, const char *method, const char *path, 
     const char *headers[] = { c->token_header, "Accept: application/json",
                               form ? "Content-Type: application/x-www-form-urlencoded" : NULL,
                               NULL };
-    struct net_request req = { .method = method, .url = url, .headers = headers, .form = form,
-                               .max_body = KBC_ANSWER_MAX };
+    struct net_request req = {
+        .method = method, .url = url, .headers = headers, .form = form, .max_body = KBC_ANSWER_MAX
+    };
     /* the path without its query, for messages */
     int plen = (int)strcspn(path, "?");
     enum rc rc = RC_OK;
@@ -154,8 +155,7 @@ enum rc kbc_list_tables(struct kbc_client *c, struct kbc_table **out, size_t *ou
     return rc;
 }
 
-enum rc kbc_get_table(struct kbc_client *c, const char *id, struct kbc_table *out,
-                      struct err *err)
+enum rc kbc_get_table(struct kbc_client *c, const char *id, struct kbc_table *out, struct err *err)
 {
     memset(out, 0, sizeof(*out));
     if (!kbc_id_valid(id))
@@ -256,8 +256,8 @@ enum rc kbc_export(struct kbc_client *c, const struct kbc_table *t, const char *
     return rc;
 }
 
-enum rc kbc_file_urls(struct kbc_client *c, const struct kbc_file *f, char ***out,
-                      size_t *out_len, struct err *err)
+enum rc kbc_file_urls(struct kbc_client *c, const struct kbc_file *f, char ***out, size_t *out_len,
+                      struct err *err)
 {
     if (!f->sliced) {
         *out = xcalloc(1, sizeof(char *));

@@ -26,8 +26,8 @@ struct fetch {
     int retries, backoff_ms;
     char **paths;
     pthread_mutex_t lock;
-    size_t next;  /* under lock */
-    bool failed;  /* under lock */
+    size_t next;    /* under lock */
+    bool failed;    /* under lock */
     struct err err; /* the first failure, under lock */
     enum rc rc;     /* its result, under lock */
     int64_t bytes;  /* under lock */
@@ -129,8 +129,9 @@ enum rc kbc_fetch(const char *const *urls, size_t n, const char *dir, int parall
 {
     *out_paths = NULL;
     *out_bytes = 0;
-    struct fetch f = { .urls = urls, .n = n, .dir = dir, .retries = retries,
-                       .backoff_ms = backoff_ms };
+    struct fetch f = {
+        .urls = urls, .n = n, .dir = dir, .retries = retries, .backoff_ms = backoff_ms
+    };
     f.paths = xcalloc(n ? n : 1, sizeof(char *));
     pthread_mutex_init(&f.lock, NULL);
     if (parallel < 1)

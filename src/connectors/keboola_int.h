@@ -43,9 +43,9 @@ bool kbc_table_ident(const char *kbc_id, char out[IDENT_MAX_LEN + 1]);
 const char *kbc_duck_type(const char *basetype);
 
 struct kbc_column {
-    char name[KBC_TEXT_MAX];         /* Keboola's name, as sent in columns[i] */
-    char ident[IDENT_MAX_LEN + 1];   /* the column's name in da */
-    char basetype[16];               /* STRING, INTEGER, ...; "STRING" when not given */
+    char name[KBC_TEXT_MAX];       /* Keboola's name, as sent in columns[i] */
+    char ident[IDENT_MAX_LEN + 1]; /* the column's name in da */
+    char basetype[16];             /* STRING, INTEGER, ...; "STRING" when not given */
 };
 
 /* One table as discovery and the export see it. */
@@ -81,13 +81,14 @@ enum kbc_job_state { KBC_JOB_WAITING, KBC_JOB_PROCESSING, KBC_JOB_SUCCESS, KBC_J
 struct kbc_job {
     int64_t id;
     enum kbc_job_state state;
-    int64_t file_id;           /* results.file.id of a successful export */
+    int64_t file_id;            /* results.file.id of a successful export */
     char message[KBC_TEXT_MAX]; /* error.message of a failed job, cleaned */
 };
 
 /* Parses a job object (export-async's answer and GET /v2/storage/jobs/{id}). RC_INVALID for a
  * missing id, an unknown status or a success without a file id. */
-enum rc kbc_parse_job(const char *body, size_t len, struct kbc_job *out, struct err *err) WARN_UNUSED;
+enum rc kbc_parse_job(const char *body, size_t len, struct kbc_job *out,
+                      struct err *err) WARN_UNUSED;
 
 struct kbc_file {
     int64_t id;
@@ -96,7 +97,8 @@ struct kbc_file {
 };
 
 /* Parses GET /v2/storage/files/{id}: url (http or https) and isSliced. */
-enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out, struct err *err) WARN_UNUSED;
+enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out,
+                       struct err *err) WARN_UNUSED;
 
 /* Parses a slice manifest {"entries":[{"url": ...}, ...]} into a heap array of heap URLs
  * (the caller frees each and the array). Every URL must be http or https; at most
@@ -141,8 +143,8 @@ void kbc_file_cleanup(struct kbc_file *f);
 
 /* The URLs of f's data: its slices from the manifest, or its one url. *out as for
  * kbc_parse_manifest. */
-enum rc kbc_file_urls(struct kbc_client *c, const struct kbc_file *f, char ***out,
-                      size_t *out_len, struct err *err) WARN_UNUSED;
+enum rc kbc_file_urls(struct kbc_client *c, const struct kbc_file *f, char ***out, size_t *out_len,
+                      struct err *err) WARN_UNUSED;
 
 /* ---- downloads (keboola_fetch.c) ---- */
 
@@ -161,15 +163,15 @@ void kbc_strings_free(char **v, size_t n);
 enum kbc_strategy { KBC_FULL_REFRESH, KBC_INCREMENTAL, KBC_APPEND };
 
 struct kbc_load {
-    const char *da_id;            /* the table's name in the extract */
-    const struct kbc_table *t;    /* its columns and types */
-    char *const *paths;           /* the downloaded CSV files */
+    const char *da_id;         /* the table's name in the extract */
+    const struct kbc_table *t; /* its columns and types */
+    char *const *paths;        /* the downloaded CSV files */
     size_t n_paths;
-    bool header;                  /* the files start with a header line (an unsliced export) */
+    bool header; /* the files start with a header line (an unsliced export) */
     enum kbc_strategy strategy;
-    char *const *old_files;       /* Parquet files of the table in the live extract, or NULL */
+    char *const *old_files; /* Parquet files of the table in the live extract, or NULL */
     size_t n_old;
-    char *const *pk;              /* incremental: the key's da column names */
+    char *const *pk; /* incremental: the key's da column names */
     size_t n_pk;
 };
 

@@ -73,8 +73,9 @@ const char *kbc_duck_type(const char *basetype)
     static const struct {
         const char *base, *duck;
     } map[] = {
-        { "INTEGER", "BIGINT" },   { "NUMERIC", "DECIMAL(38,9)" }, { "FLOAT", "DOUBLE" },
-        { "BOOLEAN", "BOOLEAN" },  { "DATE", "DATE" },             { "TIMESTAMP", "TIMESTAMP" },
+        { "INTEGER", "BIGINT" }, { "NUMERIC", "DECIMAL(38,9)" },
+        { "FLOAT", "DOUBLE" },   { "BOOLEAN", "BOOLEAN" },
+        { "DATE", "DATE" },      { "TIMESTAMP", "TIMESTAMP" },
     };
     for (size_t i = 0; basetype && i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(basetype, map[i].base) == 0)
@@ -110,7 +111,8 @@ static void column_basetype(const json_t *list, char out[16])
     size_t i;
     const json_t *m;
     bool from_user = false;
-    json_array_foreach (list, i, m) {
+    json_array_foreach(list, i, m)
+    {
         const char *key = json_string_value(json_object_get(m, "key"));
         const char *value = json_string_value(json_object_get(m, "value"));
         const char *provider = json_string_value(json_object_get(m, "provider"));
@@ -131,7 +133,8 @@ static void definition_basetype(const json_t *table, const char *name, char out[
     const json_t *cols = json_object_get(json_object_get(table, "definition"), "columns");
     size_t i;
     const json_t *c;
-    json_array_foreach (cols, i, c) {
+    json_array_foreach(cols, i, c)
+    {
         const char *n = json_string_value(json_object_get(c, "name"));
         const char *b = json_string_value(json_object_get(c, "basetype"));
         if (!b)
@@ -167,12 +170,11 @@ enum rc kbc_parse_table(const json_t *j, struct kbc_table *out, struct err *err)
     clean_copy(json_string_value(json_object_get(j, "lastChangeDate")), out->last_change,
                sizeof(out->last_change));
     const json_t *rows = json_object_get(j, "rowsCount");
-    out->rows = json_is_integer(rows) && json_integer_value(rows) >= 0 ? json_integer_value(rows)
-                                                                       : -1;
+    out->rows =
+        json_is_integer(rows) && json_integer_value(rows) >= 0 ? json_integer_value(rows) : -1;
     if (!kbc_id_valid(id)) {
         snprintf(out->skip, sizeof(out->skip),
-                 "the Keboola table id is not of [A-Za-z0-9_.-] (up to %d characters)",
-                 KBC_ID_MAX);
+                 "the Keboola table id is not of [A-Za-z0-9_.-] (up to %d characters)", KBC_ID_MAX);
         return RC_OK;
     }
     if (!kbc_table_ident(id, out->da_id))
@@ -201,8 +203,8 @@ enum rc kbc_parse_table(const json_t *j, struct kbc_table *out, struct err *err)
         }
         snprintf(c->name, sizeof(c->name), "%s", name);
         if (!kbc_column_ident(name, c->ident)) {
-            snprintf(out->skip, sizeof(out->skip), "column %zu: no identifier can be made of its name",
-                     i + 1);
+            snprintf(out->skip, sizeof(out->skip),
+                     "column %zu: no identifier can be made of its name", i + 1);
             continue;
         }
         definition_basetype(j, name, c->basetype);
@@ -309,8 +311,7 @@ enum rc kbc_parse_job(const char *body, size_t len, struct kbc_job *out, struct 
         out->state = KBC_JOB_SUCCESS;
         const json_t *file = json_object_get(json_object_get(j, "results"), "file");
         if (!positive_id(json_object_get(file, "id"), &out->file_id))
-            rc = err_set(err, RC_INVALID,
-                         "Keboola's export job %lld succeeded without a file id",
+            rc = err_set(err, RC_INVALID, "Keboola's export job %lld succeeded without a file id",
                          (long long)out->id);
     } else if (strcmp(status, "error") == 0) {
         out->state = KBC_JOB_ERROR;
@@ -355,7 +356,8 @@ enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out, struc
     if (!http_url(url))
         rc = err_set(err, RC_INVALID, "Keboola's export file has no http(s) url");
     else if (sliced && !json_is_boolean(sliced))
-        rc = err_set(err, RC_INVALID, "Keboola's export file has an isSliced that is not true or false");
+        rc = err_set(err, RC_INVALID,
+                     "Keboola's export file has an isSliced that is not true or false");
     else {
         out->url = xstrdup(url);
         out->sliced = json_is_true(sliced);
@@ -443,7 +445,8 @@ enum rc kbc_parse_buckets(const char *body, size_t len, json_t **out, struct err
     json_t *v = json_array();
     size_t i;
     const json_t *b;
-    json_array_foreach (j, i, b) {
+    json_array_foreach(j, i, b)
+    {
         const char *id = json_string_value(json_object_get(b, "id"));
         if (!id || strlen(id) > KBC_ID_MAX)
             continue;

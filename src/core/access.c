@@ -206,8 +206,8 @@ void core_user_access_cleanup(struct core_user_access *a)
 
 /* ------------------------------------------------------------------ groups */
 
-enum rc core_groups_of(struct core *core, const char *user_id, char ***out_names,
-                       size_t *out_len, struct err *err)
+enum rc core_groups_of(struct core *core, const char *user_id, char ***out_names, size_t *out_len,
+                       struct err *err)
 {
     return groups_of_user(core->store, user_id, out_names, out_len, err);
 }

@@ -92,8 +92,8 @@ enum rc core_group_remove_member(struct core *core, const struct principal *acto
                                  struct err *err) WARN_UNUSED;
 
 /* The names of the groups user_id is in, sorted; the caller frees each and the array. */
-enum rc core_groups_of(struct core *core, const char *user_id, char ***out_names,
-                       size_t *out_len, struct err *err) WARN_UNUSED;
+enum rc core_groups_of(struct core *core, const char *user_id, char ***out_names, size_t *out_len,
+                       struct err *err) WARN_UNUSED;
 
 /* ---- access requests ---- */
 

@@ -18,8 +18,8 @@ enum rc core_table_profile(struct core *core, const struct user *u, const char *
     *out = (struct core_profile){ 0 };
     if (!ident_is_table_id(id) || !core_can_read(core, u, id))
         return err_set(err, RC_NOTFOUND, "Table not found");
-    enum rc rc = profiles_get(core->store, id, &out->json, out->extracted_at, out->profiled_at,
-                              err);
+    enum rc rc =
+        profiles_get(core->store, id, &out->json, out->extracted_at, out->profiled_at, err);
     if (rc == RC_NOTFOUND) {
         out->json = NULL;
         return RC_OK;

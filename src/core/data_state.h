@@ -42,8 +42,8 @@ struct core_table_problem {
 struct core_data_health {
     int served;
     int not_served;
-    int stale; /* served, local, not the demo data, extracted longer than
-                * data.stale_after_hours ago */
+    int stale;                           /* served, local, not the demo data, extracted longer than
+                                          * data.stale_after_hours ago */
     struct core_table_problem *problems; /* tables not served or stale, by table id */
     size_t n_problems;
     struct sync_state_row *rows; /* what the problems point into */

@@ -120,8 +120,8 @@ enum rc core_device_poll(struct core *core, const char *device_code, enum device
     if (!opaque_token_well_formed(device_code, DEVICE_PREFIX))
         return RC_OK;
     opaque_token_hash(device_code, hash);
-    return device_grants_poll(core->store, hash, now_ms(), DEVICE_POLL_SLACK_MS,
-                              DEVICE_SLOW_DOWN_S, DEVICE_MAX_INTERVAL, out_state, out, err);
+    return device_grants_poll(core->store, hash, now_ms(), DEVICE_POLL_SLACK_MS, DEVICE_SLOW_DOWN_S,
+                              DEVICE_MAX_INTERVAL, out_state, out, err);
 }
 
 enum rc core_device_pending(struct core *core, const char *typed, struct device_grant *out,
@@ -159,8 +159,8 @@ enum rc core_device_decide(struct core *core, const char *from, const struct pri
                       : xasprintf("%s from %s", out->client_name, out->client_ip);
     struct audit_entry audit = core_audit_entry(from, actor, action, shown, "ok", detail);
     if (!rc)
-        rc = device_grants_decide(core->store, code, actor->user.id, approve, clock_now_s(),
-                                  &audit, out, err);
+        rc = device_grants_decide(core->store, code, actor->user.id, approve, clock_now_s(), &audit,
+                                  out, err);
     if (rc == RC_NOTFOUND) {
         core_audit(core, from, actor, action, shown, "failed", detail);
         err_set(err, RC_NOTFOUND, "Unknown or expired code; start again with da login");

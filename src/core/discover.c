@@ -8,8 +8,7 @@
 #include "connectors/keboola.h"
 #include "store/registry_repo.h"
 
-enum rc core_discover_tables(struct core *core, const char *source, json_t **out,
-                             struct err *err)
+enum rc core_discover_tables(struct core *core, const char *source, json_t **out, struct err *err)
 {
     *out = NULL;
     if (!source || strcmp(source, KEBOOLA_SOURCE) != 0)
@@ -36,7 +35,8 @@ enum rc core_discover_tables(struct core *core, const char *source, json_t **out
     }
     size_t i;
     json_t *t;
-    json_array_foreach (tables, i, t) {
+    json_array_foreach(tables, i, t)
+    {
         const char *id = json_string_value(json_object_get(t, "id"));
         json_t *registered = json_null();
         for (size_t k = 0; k < n && id; k++)

@@ -182,8 +182,8 @@ enum rc core_magic_link_consume(struct core *core, const char *from, const char 
  * name or NULL): an existing active user, or a new analyst when the e-mail's domain (and hd)
  * is in auth.allowed_domains ("user.create" audit by the new user, detail detail).
  * RC_FORBIDDEN for a deactivated account or a domain that may not join. */
-enum rc core_external_user(struct core *core, const char *from, const char *email,
-                           const char *hd, const char *name, const char *detail, struct user *out,
+enum rc core_external_user(struct core *core, const char *from, const char *email, const char *hd,
+                           const char *name, const char *detail, struct user *out,
                            struct err *err) WARN_UNUSED;
 
 /* While no admin exists, makes a single-use, 24-hour bootstrap code (*out_code, freed with

@@ -53,8 +53,7 @@ static void wake_scheduler(struct core *core)
 }
 
 enum rc core_jira_webhook(struct core *core, const char *secret, const char *signature,
-                          const char *body, size_t len, struct jira_intake *out,
-                          struct err *err)
+                          const char *body, size_t len, struct jira_intake *out, struct err *err)
 {
     if (len > JIRA_WEBHOOK_MAX_BYTES)
         return err_set(err, RC_TOOBIG, "webhook body is larger than %d bytes",

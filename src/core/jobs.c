@@ -60,8 +60,8 @@ enum rc core_jobs_trigger(struct core *core, const struct principal *p, const ch
         if (dup)
             continue;
         int64_t id = 0;
-        rc = sched_request(core->sched, srcs[i].name, tables, n_tables, "manual",
-                           p->user.email, clock_now_s(), &id, NULL, err);
+        rc = sched_request(core->sched, srcs[i].name, tables, n_tables, "manual", p->user.email,
+                           clock_now_s(), &id, NULL, err);
         if (!rc)
             ids[n++] = id;
     }
@@ -101,8 +101,7 @@ enum rc core_jobs_request(struct core *core, const char *source, const char *con
 
 static bool state_valid(const char *s)
 {
-    static const char *const states[] = { "queued", "running", "succeeded", "failed",
-                                          "cancelled" };
+    static const char *const states[] = { "queued", "running", "succeeded", "failed", "cancelled" };
     for (size_t i = 0; i < ARRAY_LEN(states); i++)
         if (strcmp(s, states[i]) == 0)
             return true;
@@ -128,8 +127,8 @@ enum rc core_jobs_list(struct core *core, const struct principal *p, const char 
     return jobs_list(core->store, source, state, limit, out, out_len, err);
 }
 
-enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id,
-                       struct job *out, char **out_log, struct err *err)
+enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id, struct job *out,
+                       char **out_log, struct err *err)
 {
     *out_log = NULL;
     enum rc rc = need_admin(p, err);
@@ -140,8 +139,7 @@ enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id,
     char *data = NULL;
     size_t len = 0;
     struct err inner;
-    if (!out->log_path[0] ||
-        file_read_all(out->log_path, 1u << 30, &data, &len, &inner) != RC_OK) {
+    if (!out->log_path[0] || file_read_all(out->log_path, 1u << 30, &data, &len, &inner) != RC_OK) {
         *out_log = xstrdup("");
         return RC_OK;
     }
@@ -157,8 +155,8 @@ enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id,
     return RC_OK;
 }
 
-enum rc core_jobs_cancel(struct core *core, const struct principal *p, const char *from,
-                         int64_t id, struct err *err)
+enum rc core_jobs_cancel(struct core *core, const struct principal *p, const char *from, int64_t id,
+                         struct err *err)
 {
     char target[32];
     snprintf(target, sizeof(target), "job %lld", (long long)id);

@@ -15,8 +15,8 @@
 #include "sched/scheduler.h"
 #include "store/jobs_repo.h"
 
-#define CORE_JOBS_LIST_MAX  1000 /* the most jobs one list returns */
-#define CORE_JOBS_LOG_TAIL  16384 /* bytes of a job's log shown with it */
+#define CORE_JOBS_LIST_MAX 1000  /* the most jobs one list returns */
+#define CORE_JOBS_LOG_TAIL 16384 /* bytes of a job's log shown with it */
 
 /* Queues a job of source (NULL: of every known source) as p, trigger "manual"; tables
  * (registry ids, only with a source) narrow it. A source that has a job queued or running
@@ -42,13 +42,13 @@ enum rc core_jobs_list(struct core *core, const struct principal *p, const char 
 
 /* One job and the end of its log (*out_log heap, "" when none; the data folder's path
  * redacted). RC_FORBIDDEN, RC_NOTFOUND "Job not found". */
-enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id,
-                       struct job *out, char **out_log, struct err *err) WARN_UNUSED;
+enum rc core_jobs_show(struct core *core, const struct principal *p, int64_t id, struct job *out,
+                       char **out_log, struct err *err) WARN_UNUSED;
 
 /* Cancels job id (a running one's process is killed). RC_FORBIDDEN, RC_NOTFOUND, RC_CONFLICT
  * when it has ended already. */
-enum rc core_jobs_cancel(struct core *core, const struct principal *p, const char *from,
-                         int64_t id, struct err *err) WARN_UNUSED;
+enum rc core_jobs_cancel(struct core *core, const struct principal *p, const char *from, int64_t id,
+                         struct err *err) WARN_UNUSED;
 
 /* The scheduled sources overdue now (for health). The caller frees *out; none without a
  * scheduler. */

@@ -163,8 +163,8 @@ enum rc core_registry_create(struct core *core, const struct principal *actor, c
     if (rc)
         return rc;
     snprintf(t->registered_by, sizeof(t->registered_by), "%s", actor->user.email);
-    struct audit_entry audit = core_audit_entry(from, actor, "table.register", t->id, "ok",
-                                                t->name);
+    struct audit_entry audit =
+        core_audit_entry(from, actor, "table.register", t->id, "ok", t->name);
     rc = registry_create(core->store, t, &audit, err);
     if (!rc)
         *out = *t;
@@ -186,8 +186,7 @@ static void given_names(unsigned given, char *detail, size_t size)
 }
 
 enum rc core_registry_update(struct core *core, const struct principal *actor, const char *from,
-                             const char *id, const struct core_registry_input *in,
-                             struct err *err)
+                             const char *id, const struct core_registry_input *in, struct err *err)
 {
     struct registry_change c = { .check = check_row };
     char detail[256];

@@ -19,10 +19,10 @@
 
 /* The fields a caller gives, indexed by enum registry_field_id. Strings borrowed. */
 struct core_registry_input {
-    unsigned given;                     /* bit 1u << REG_x: field x is in the input */
-    const char *text[REG_FIELD_COUNT];  /* a text field's value; NULL: given as null (clear) */
-    bool flag[REG_FIELD_COUNT];         /* a bool field's value */
-    bool flag_null[REG_FIELD_COUNT];    /* a bool field given as null (refused: required) */
+    unsigned given;                    /* bit 1u << REG_x: field x is in the input */
+    const char *text[REG_FIELD_COUNT]; /* a text field's value; NULL: given as null (clear) */
+    bool flag[REG_FIELD_COUNT];        /* a bool field's value */
+    bool flag_null[REG_FIELD_COUNT];   /* a bool field given as null (refused: required) */
 };
 
 /* The primary key is given as column names separated by commas ("a, b"); a caller with a

@@ -80,8 +80,7 @@ enum rc core_sessions_list(struct core *core, const struct principal *actor, con
 }
 
 enum rc core_sessions_revoke(struct core *core, const char *from, const struct principal *actor,
-                             const char *user_id, const char *jti, int *out_count,
-                             struct err *err)
+                             const char *user_id, const char *jti, int *out_count, struct err *err)
 {
     enum rc rc = identity_require_admin(actor, err);
     if (rc)

@@ -15,8 +15,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "core/audit.h"
-#include "core/identity_int.h"
 #include "core/identity.h"
+#include "core/identity_int.h"
 
 #define SETUP_PREFIX         "da_setup_"
 #define MAGIC_PREFIX         "da_link_"
@@ -156,9 +156,8 @@ static bool domain_allowed(const struct config *c, const char *domain)
     return false;
 }
 
-enum rc core_external_user(struct core *core, const char *from, const char *email,
-                           const char *hd, const char *name, const char *detail, struct user *out,
-                           struct err *err)
+enum rc core_external_user(struct core *core, const char *from, const char *email, const char *hd,
+                           const char *name, const char *detail, struct user *out, struct err *err)
 {
     enum rc rc = users_get_by_email(core->store, email, out, NULL, err);
     if (rc != RC_NOTFOUND)
@@ -174,8 +173,8 @@ enum rc core_external_user(struct core *core, const char *from, const char *emai
         return rc;
     rand_id(out->id);
     struct principal actor = { .user = *out };
-    struct audit_entry audit = core_audit_entry(from, &actor, "user.create", out->email, "ok",
-                                                detail);
+    struct audit_entry audit =
+        core_audit_entry(from, &actor, "user.create", out->email, "ok", detail);
     return users_create(core->store, out, NULL, &audit, err);
 }
 
@@ -230,8 +229,8 @@ enum rc core_first_admin_create(struct core *core, const char *from, const char 
     if (!rc)
         rc = password_hash(admin.password, &phc, err);
     struct principal actor = { .user = *out };
-    struct audit_entry audit = core_audit_entry(from, &actor, "bootstrap", out->email, "ok",
-                                                detail);
+    struct audit_entry audit =
+        core_audit_entry(from, &actor, "bootstrap", out->email, "ok", detail);
     if (!rc)
         rc = users_create_first_admin(core->store, out, phc, &audit, err);
     free(phc);

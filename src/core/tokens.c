@@ -35,8 +35,8 @@ enum rc core_pat_create(struct core *core, const char *from, const struct princi
     struct audit_entry audit = core_audit_entry(from, actor, "token.create", out_id, "ok", name);
     rc = opaque_token_new(PAT_PREFIX, out_token, hash, err);
     if (!rc)
-        rc = pats_create(core->store, out_id, actor->user.id, name, hash, *out_expires, &audit,
-                         err);
+        rc =
+            pats_create(core->store, out_id, actor->user.id, name, hash, *out_expires, &audit, err);
     if (rc) {
         opaque_token_free(*out_token);
         *out_token = NULL;

@@ -178,8 +178,7 @@ enum rc core_users_list(struct core *core, const struct principal *actor, struct
     return rc;
 }
 
-enum rc core_setup_link_new(struct core *core, const char *user_id, char **out_url,
-                            struct err *err)
+enum rc core_setup_link_new(struct core *core, const char *user_id, char **out_url, struct err *err)
 {
     char *token = NULL;
     char hash[SHA256_HEX_LEN + 1];

@@ -718,8 +718,8 @@ static void add_tables(struct build *b, const char *source, const struct extract
         const char *holder = source_of_id(b, e->id);
         if (holder) {
             /* ids are unique in a generation: the source sorted first keeps it */
-            stats_problem(b, "source %s: table %s is skipped, source %s serves that id",
-                          source, e->id, holder);
+            stats_problem(b, "source %s: table %s is skipped, source %s serves that id", source,
+                          e->id, holder);
             b->stats->tables_error++;
             continue;
         }

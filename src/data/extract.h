@@ -141,7 +141,7 @@ enum rc extract_writer_add_parts(struct extract_writer *w, const char *name,
 /* The result columns of a query, in order. */
 struct extract_columns {
     char **names;
-    char **types; /* DuckDB's type names, e.g. BIGINT, VARCHAR, DECIMAL(10,2) */
+    char **types;  /* DuckDB's type names, e.g. BIGINT, VARCHAR, DECIMAL(10,2) */
     size_t n, cap; /* cap: room of names and of types alike */
 };
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sha256.h"
 #include "base/mem.h"
+#include "base/sha256.h"
 
 #define FILEHASH_MAX 100000 /* entries kept; beyond that the oldest are dropped */
 

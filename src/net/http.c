@@ -102,8 +102,8 @@ static void free_headers(struct curl_slist *l)
 }
 
 /* Resets the handle and sets what every call needs. *out_headers is freed by the caller. */
-static void prepare(struct net_http *h, const char *url, const char *const *extra,
-                    bool follow, struct curl_slist **out_headers)
+static void prepare(struct net_http *h, const char *url, const char *const *extra, bool follow,
+                    struct curl_slist **out_headers)
 {
     CURL *c = h->curl;
     curl_easy_reset(c);

@@ -21,8 +21,8 @@
 #include "base/rc.h"
 
 #define NET_CONNECT_TIMEOUT_S 10
-#define NET_TIMEOUT_S         60  /* a whole in-memory call */
-#define NET_STALL_TIMEOUT_S   60  /* a download slower than 1 byte/s for this long fails */
+#define NET_TIMEOUT_S         60 /* a whole in-memory call */
+#define NET_STALL_TIMEOUT_S   60 /* a download slower than 1 byte/s for this long fails */
 #define NET_URL_MAX           8192
 
 struct net_http;

@@ -19,8 +19,8 @@
 #include "base/buf.h"
 #include "base/compat.h"
 #include "base/rc.h"
-#include "query/guard.h"
 #include "data/result.h"
+#include "query/guard.h"
 
 struct catalog;
 struct query_engine;

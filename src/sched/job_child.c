@@ -26,8 +26,8 @@ int job_child_main(int argc, char **argv)
 {
     int64_t parent = 0, as_limit = 0, cpu_s = 0;
     if (argc < 6 || !parse_i64(argv[1], 1, INT32_MAX, &parent) ||
-        !parse_i64(argv[2], 0, INT64_MAX, &as_limit) ||
-        !parse_i64(argv[3], 0, INT64_MAX, &cpu_s) || strcmp(argv[4], "--") != 0) {
+        !parse_i64(argv[2], 0, INT64_MAX, &as_limit) || !parse_i64(argv[3], 0, INT64_MAX, &cpu_s) ||
+        strcmp(argv[4], "--") != 0) {
         fprintf(stderr, "da: %s is started by da serve only\n", JOB_CHILD_COMMAND);
         return 2;
     }

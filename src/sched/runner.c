@@ -63,9 +63,15 @@ bool runner_parse_size(const char *s, int64_t *out)
     static const struct {
         const char *unit;
         double mul;
-    } units[] = { { "", 1 },          { "B", 1 },          { "KB", 1e3 },
-                  { "MB", 1e6 },      { "GB", 1e9 },       { "TB", 1e12 },
-                  { "KiB", 1024.0 },  { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
+    } units[] = { { "", 1 },
+                  { "B", 1 },
+                  { "KB", 1e3 },
+                  { "MB", 1e6 },
+                  { "GB", 1e9 },
+                  { "TB", 1e12 },
+                  { "KiB", 1024.0 },
+                  { "MiB", 1048576.0 },
+                  { "GiB", 1073741824.0 },
                   { "TiB", 1099511627776.0 } };
     for (size_t i = 0; i < ARRAY_LEN(units); i++)
         if (strcasecmp(end, units[i].unit) == 0) {
@@ -80,10 +86,10 @@ bool runner_parse_size(const char *s, int64_t *out)
 
 static bool env_wanted(const char *var, const char *type)
 {
-    static const char *const keep[] = { "PATH",         "HOME",          "TMPDIR",
-                                        "LANG",         "LC_ALL",        "LC_CTYPE",
-                                        "TZ",           "ASAN_OPTIONS",  "UBSAN_OPTIONS",
-                                        "LSAN_OPTIONS", "TSAN_OPTIONS",  "DA_LOG_LEVEL" };
+    static const char *const keep[] = { "PATH",         "HOME",         "TMPDIR",
+                                        "LANG",         "LC_ALL",       "LC_CTYPE",
+                                        "TZ",           "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                        "LSAN_OPTIONS", "TSAN_OPTIONS", "DA_LOG_LEVEL" };
     static const char *const keboola[] = { "KEBOOLA_STORAGE_TOKEN", "KEBOOLA_STACK_URL" };
     size_t len = strcspn(var, "=");
     for (size_t i = 0; i < ARRAY_LEN(keep); i++)
@@ -402,8 +408,8 @@ static void outcome_of(const struct runner *r, const struct child *c, int status
     }
     int fd = open(c->log_path, O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd >= 0) {
-        log_line(fd, "%s job ended: %s%s\n", o->ok ? "succeeded" : "failed: ",
-                 o->ok ? "" : o->error);
+        log_line(fd, "%s job ended: %s%s\n",
+                 o->ok ? "succeeded" : "failed: ", o->ok ? "" : o->error);
         close(fd);
     }
 }
@@ -449,6 +455,7 @@ static void poll_jobs(void *ctx, struct scheduler *s)
 
 struct sched_runner runner_ops(struct runner *r)
 {
-    return (struct sched_runner){ .start = start_job, .cancel = cancel_job, .poll = poll_jobs,
-                                  .ctx = r };
+    return (struct sched_runner){
+        .start = start_job, .cancel = cancel_job, .poll = poll_jobs, .ctx = r
+    };
 }

@@ -33,8 +33,7 @@ static int cmp_int(const void *a, const void *b)
 static bool parse_daily(const char *s, struct schedule *out)
 {
     for (;;) {
-        if (!is_digit(s[0]) || !is_digit(s[1]) || s[2] != ':' || !is_digit(s[3]) ||
-            !is_digit(s[4]))
+        if (!is_digit(s[0]) || !is_digit(s[1]) || s[2] != ':' || !is_digit(s[3]) || !is_digit(s[4]))
             return false;
         int hour = (s[0] - '0') * 10 + (s[1] - '0');
         int min = (s[3] - '0') * 10 + (s[4] - '0');

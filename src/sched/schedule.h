@@ -11,8 +11,8 @@
 #define SCHEDULE_TIMES_MAX 24
 
 struct schedule {
-    int every_s;                    /* > 0 for "every" */
-    int n_times;                    /* > 0 for "daily" */
+    int every_s;                     /* > 0 for "every" */
+    int n_times;                     /* > 0 for "daily" */
     int minutes[SCHEDULE_TIMES_MAX]; /* minutes after local midnight, ascending, unique */
 };
 

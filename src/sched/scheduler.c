@@ -27,7 +27,7 @@
 
 struct entry {
     struct sched_source src;
-    struct schedule sch; /* valid when src.schedule[0] */
+    struct schedule sch;             /* valid when src.schedule[0] */
     char tables[JOB_TABLES_MAX + 1]; /* JSON array for a registry group; "" = all */
     bool from_registry;
     int64_t last_run;     /* when a job of this entry's source was last queued; 0: never */
@@ -196,8 +196,8 @@ static void reload_registry(struct scheduler *s)
                 alone = false;
         if (alone)
             fresh[i].tables[0] = '\0';
-        struct entry *old = find_entry(s->e, s->n_config, s->n_e, fresh[i].src.name,
-                                       fresh[i].src.schedule);
+        struct entry *old =
+            find_entry(s->e, s->n_config, s->n_e, fresh[i].src.name, fresh[i].src.schedule);
         if (old) {
             fresh[i].last_run = old->last_run;
             fresh[i].last_success = old->last_success;
@@ -231,8 +231,8 @@ static void set_last_run(struct scheduler *s, const char *source, int64_t now)
 }
 
 static enum rc queue_job(struct scheduler *s, const struct entry *en, const char *tables,
-                         const char *trigger, const char *requested_by, int attempt,
-                         int64_t at, int64_t *out_id, struct err *err)
+                         const char *trigger, const char *requested_by, int attempt, int64_t at,
+                         int64_t *out_id, struct err *err)
 {
     struct job j = { .attempt = attempt, .next_attempt_at = at };
     snprintf(j.source, sizeof(j.source), "%s", en->src.name);
@@ -250,8 +250,8 @@ static enum rc recover(struct scheduler *s, int64_t now, struct err *err)
 {
     struct job *running = NULL, *queued = NULL;
     size_t n_running = 0, n_queued = 0;
-    enum rc rc = jobs_list(s->opt.store, NULL, "running", QUEUED_SCAN_MAX, &running, &n_running,
-                           err);
+    enum rc rc =
+        jobs_list(s->opt.store, NULL, "running", QUEUED_SCAN_MAX, &running, &n_running, err);
     if (!rc)
         rc = jobs_list(s->opt.store, NULL, "queued", QUEUED_SCAN_MAX, &queued, &n_queued, err);
     for (size_t i = 0; i < n_running + n_queued && !rc; i++) {
@@ -275,8 +275,10 @@ static enum rc recover(struct scheduler *s, int64_t now, struct err *err)
         int64_t id = 0;
         rc = jobs_create(s->opt.store, &again, &id, err);
         if (!rc)
-            log_info("sched", "job %lld of %s: the server stopped during it; retried as job %lld "
-                     "(attempt %d)", (long long)j->id, j->source, (long long)id, again.attempt);
+            log_info("sched",
+                     "job %lld of %s: the server stopped during it; retried as job %lld "
+                     "(attempt %d)",
+                     (long long)j->id, j->source, (long long)id, again.attempt);
     }
     free(running);
     free(queued);
@@ -364,7 +366,8 @@ static void start_queued(struct scheduler *s, int64_t now)
         struct entry *en = entry_of_source(s, j->source);
         if (!en) {
             warn_rc(jobs_finish(s->opt.store, j->id, "failed", -1, -1,
-                              "the source is no longer configured", &err), &err);
+                                "the source is no longer configured", &err),
+                    &err);
             count_outcome(j->source, "failed");
             continue;
         }
@@ -389,8 +392,8 @@ static void start_queued(struct scheduler *s, int64_t now)
             count_outcome(j->source, "failed");
             continue;
         }
-        log_info("sched", "job %lld of %s started (%s, attempt %d)", (long long)j->id,
-                 j->source, j->trigger, j->attempt);
+        log_info("sched", "job %lld of %s started (%s, attempt %d)", (long long)j->id, j->source,
+                 j->trigger, j->attempt);
     }
     free(jobs);
 }
@@ -445,8 +448,7 @@ static void queue_follow_up(struct scheduler *s, const char *source, int64_t now
     warn_rc(queue_job(s, en, "", "webhook", NULL, 1, now, &id, &err), &err);
 }
 
-void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o,
-                     int64_t now)
+void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o, int64_t now)
 {
     struct err err;
     struct job j;
@@ -486,13 +488,15 @@ void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outco
                  o->duration_s);
     } else if (j.attempt < s->opt.max_attempts) {
         int64_t delay = sched_backoff_s(s->opt.backoff_base_s, j.attempt);
-        warn_rc(jobs_requeue(s->opt.store, job_id, j.attempt + 1, now + delay, o->error, &err), &err);
+        warn_rc(jobs_requeue(s->opt.store, job_id, j.attempt + 1, now + delay, o->error, &err),
+                &err);
         count_outcome(j.source, "retried");
         log_warn("sched", "job %lld of %s failed (attempt %d of %d): %s; retry in %llds",
                  (long long)job_id, j.source, j.attempt, s->opt.max_attempts, o->error,
                  (long long)delay);
     } else {
-        warn_rc(jobs_finish(s->opt.store, job_id, "failed", o->rows, o->bytes, o->error, &err), &err);
+        warn_rc(jobs_finish(s->opt.store, job_id, "failed", o->rows, o->bytes, o->error, &err),
+                &err);
         count_outcome(j.source, "failed");
         log_error("sched", "job %lld of %s failed after %d attempts: %s", (long long)job_id,
                   j.source, j.attempt, o->error);
@@ -530,8 +534,8 @@ static enum rc request_tables(struct scheduler *s, const struct entry *en,
 }
 
 enum rc sched_request(struct scheduler *s, const char *source, const char *const *tables,
-                      size_t n_tables, const char *trigger, const char *requested_by,
-                      int64_t now, int64_t *out_id, bool *out_coalesced, struct err *err)
+                      size_t n_tables, const char *trigger, const char *requested_by, int64_t now,
+                      int64_t *out_id, bool *out_coalesced, struct err *err)
 {
     *out_id = 0;
     if (out_coalesced)

@@ -83,19 +83,17 @@ enum rc sched_start(struct scheduler *s, struct err *err) WARN_UNUSED;
  * whose time has come, one per source. */
 void sched_tick(struct scheduler *s, int64_t now);
 
-/* A running job ended: succeeded (after on_success); or failed and queued again at now + backoff (attempt < max);
- * or failed for good; a cancelled job stays cancelled. */
-void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o,
-                     int64_t now);
+/* A running job ended: succeeded (after on_success); or failed and queued again at now + backoff
+ * (attempt < max); or failed for good; a cancelled job stays cancelled. */
+void sched_job_ended(struct scheduler *s, int64_t job_id, const struct job_outcome *o, int64_t now);
 
 /* Queues a job of source now (tables: registry ids to extract, NULL/0 for all) and wakes the
  * thread. When source already has a job queued or running, that job's id is returned and
  * *out_coalesced (may be NULL) is true. RC_NOTFOUND "Unknown source" when no such source;
  * RC_BADVALUE naming the table when a table is not one of the source's. */
 enum rc sched_request(struct scheduler *s, const char *source, const char *const *tables,
-                      size_t n_tables, const char *trigger, const char *requested_by,
-                      int64_t now, int64_t *out_id, bool *out_coalesced,
-                      struct err *err) WARN_UNUSED;
+                      size_t n_tables, const char *trigger, const char *requested_by, int64_t now,
+                      int64_t *out_id, bool *out_coalesced, struct err *err) WARN_UNUSED;
 
 /* Cancels job id: a queued one at once, a running one by killing its process. RC_NOTFOUND,
  * or RC_CONFLICT when it has ended already. */

@@ -1,10 +1,11 @@
 /* access_repo.c — SQL for table visibility, groups, grants and access requests, and the query
  * that decides whether a user may read a table. */
+#include "store/access_repo.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
-#include "store/access_repo.h"
 #include "store/store_int.h"
 
 /* ---------------------------------------------------------------- tables */

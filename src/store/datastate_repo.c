@@ -1,9 +1,10 @@
 /* datastate_repo.c — SQL for sync_state and table_profiles (see datastate.h). */
+#include "store/datastate_repo.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
-#include "store/datastate_repo.h"
 #include "store/store_int.h"
 
 struct replace_args {

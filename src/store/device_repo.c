@@ -1,10 +1,11 @@
 /* device_repo.c — SQL for browser sign-in grants (device_grants) and the token lookup the CLI
  * uses to learn which token it holds. Every state change of a grant is one statement or one
  * transaction, so a poll, an approval and a redemption racing each other see one order. */
+#include "store/device_repo.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#include "store/device_repo.h"
 #include "store/store_int.h"
 
 #define GRANT_COLUMNS                                                                              \

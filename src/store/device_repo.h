@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/sha256.h"
 #include "base/compat.h"
 #include "base/isotime.h"
 #include "base/rc.h"
+#include "base/sha256.h"
 #include "store/identity_repo.h"
 
 #define DEVICE_USER_CODE_LEN   8   /* characters, stored without the dash */

@@ -1,5 +1,7 @@
 /* identity_repo.c — SQL for users, sessions, personal access tokens, one-time tokens and the
  * audit log. Mutations that need an audit record write it in the same transaction. */
+#include "store/identity_repo.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +10,6 @@
 #include "base/isotime.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "store/identity_repo.h"
 #include "store/store_int.h"
 
 #define USER_COLUMNS                                                                               \

@@ -66,11 +66,10 @@ static enum rc enqueue_tx(sqlite3 *db, void *arg, struct err *err)
     isotime_now(now);
     enum rc rc = RC_OK;
     for (struct pending *p = arg; !rc && p; p = p->next)
-        rc = store_run(db,
-                       "INSERT INTO jira_events(issue_key, event, received_at) VALUES (?, ?, ?)",
-                       (struct store_arg[]){ ARG_TEXT(p->key), ARG_TEXT(p->event), ARG_TEXT(now),
-                                             { 0 } },
-                       NULL, err);
+        rc = store_run(
+            db, "INSERT INTO jira_events(issue_key, event, received_at) VALUES (?, ?, ?)",
+            (struct store_arg[]){ ARG_TEXT(p->key), ARG_TEXT(p->event), ARG_TEXT(now), { 0 } },
+            NULL, err);
     return rc;
 }
 

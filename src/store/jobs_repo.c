@@ -52,11 +52,15 @@ static enum rc create_tx(sqlite3 *db, void *arg, struct err *err)
                            "INSERT INTO jobs(source, type, tables, trigger, state, attempt,"
                            " next_attempt_at, created_at, requested_by)"
                            " VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-                           (struct store_arg[]){ ARG_TEXT(j->source), ARG_TEXT(j->type),
-                                                 ARG_TEXT(opt(j->tables)), ARG_TEXT(j->trigger),
+                           (struct store_arg[]){ ARG_TEXT(j->source),
+                                                 ARG_TEXT(j->type),
+                                                 ARG_TEXT(opt(j->tables)),
+                                                 ARG_TEXT(j->trigger),
                                                  ARG_INT(j->attempt > 0 ? j->attempt : 1),
-                                                 ARG_INT(j->next_attempt_at), ARG_TEXT(now),
-                                                 ARG_TEXT(opt(j->requested_by)), { 0 } },
+                                                 ARG_INT(j->next_attempt_at),
+                                                 ARG_TEXT(now),
+                                                 ARG_TEXT(opt(j->requested_by)),
+                                                 { 0 } },
                            NULL, err);
     if (!rc)
         a->id = sqlite3_last_insert_rowid(db);
@@ -81,13 +85,13 @@ enum rc jobs_get(struct store *s, int64_t id, struct job *out, struct err *err)
 enum rc jobs_list(struct store *s, const char *source, const char *state, int limit,
                   struct job **out, size_t *out_len, struct err *err)
 {
-    return store_collect(s,
-                         "SELECT " JOB_COLUMNS " FROM jobs"
-                         " WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR state = ?2)"
-                         " ORDER BY id DESC LIMIT ?3",
-                         (struct store_arg[]){ ARG_TEXT(source), ARG_TEXT(state),
-                                               ARG_INT(limit), { 0 } },
-                         sizeof(struct job), read_row, (void **)out, out_len, err);
+    return store_collect(
+        s,
+        "SELECT " JOB_COLUMNS " FROM jobs"
+        " WHERE (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR state = ?2)"
+        " ORDER BY id DESC LIMIT ?3",
+        (struct store_arg[]){ ARG_TEXT(source), ARG_TEXT(state), ARG_INT(limit), { 0 } },
+        sizeof(struct job), read_row, (void **)out, out_len, err);
 }
 
 enum rc jobs_active(struct store *s, const char *source, struct job *out, struct err *err)
@@ -114,12 +118,12 @@ enum rc jobs_mark_running(struct store *s, int64_t id, const char *log_path, str
 {
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    return update_one(s,
-                      "UPDATE jobs SET state = 'running', started_at = ?, log_path = ?"
-                      " WHERE id = ? AND state = 'queued'",
-                      (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(opt(log_path)), ARG_INT(id),
-                                            { 0 } },
-                      "Job is not queued", err);
+    return update_one(
+        s,
+        "UPDATE jobs SET state = 'running', started_at = ?, log_path = ?"
+        " WHERE id = ? AND state = 'queued'",
+        (struct store_arg[]){ ARG_TEXT(now), ARG_TEXT(opt(log_path)), ARG_INT(id), { 0 } },
+        "Job is not queued", err);
 }
 
 enum rc jobs_finish(struct store *s, int64_t id, const char *state, int64_t rows, int64_t bytes,
@@ -131,22 +135,26 @@ enum rc jobs_finish(struct store *s, int64_t id, const char *state, int64_t rows
     return update_one(s,
                       "UPDATE jobs SET state = ?, finished_at = ?, rows = ?, bytes = ?, error = ?"
                       " WHERE id = ? AND state IN ('queued', 'running')",
-                      (struct store_arg[]){ ARG_TEXT(state), ARG_TEXT(now),
+                      (struct store_arg[]){ ARG_TEXT(state),
+                                            ARG_TEXT(now),
                                             rows >= 0 ? ARG_INT(rows) : nul,
                                             bytes >= 0 ? ARG_INT(bytes) : nul,
-                                            ARG_TEXT(opt(error)), ARG_INT(id), { 0 } },
+                                            ARG_TEXT(opt(error)),
+                                            ARG_INT(id),
+                                            { 0 } },
                       "Job has ended already", err);
 }
 
 enum rc jobs_requeue(struct store *s, int64_t id, int attempt, int64_t next_attempt_at,
                      const char *error, struct err *err)
 {
-    return update_one(s,
-                      "UPDATE jobs SET state = 'queued', attempt = ?, next_attempt_at = ?,"
-                      " error = ?, started_at = NULL WHERE id = ? AND state = 'running'",
-                      (struct store_arg[]){ ARG_INT(attempt), ARG_INT(next_attempt_at),
-                                            ARG_TEXT(opt(error)), ARG_INT(id), { 0 } },
-                      "Job is not running", err);
+    return update_one(
+        s,
+        "UPDATE jobs SET state = 'queued', attempt = ?, next_attempt_at = ?,"
+        " error = ?, started_at = NULL WHERE id = ? AND state = 'running'",
+        (struct store_arg[]){
+            ARG_INT(attempt), ARG_INT(next_attempt_at), ARG_TEXT(opt(error)), ARG_INT(id), { 0 } },
+        "Job is not running", err);
 }
 
 static void read_time(sqlite3_stmt *st, void *row)
@@ -168,7 +176,7 @@ enum rc jobs_last_success(struct store *s, const char *source, int64_t *out_t, s
 
 enum rc jobs_last_created(struct store *s, const char *source, int64_t *out_t, struct err *err)
 {
-    return store_fetch_one(s, "SELECT created_at FROM jobs WHERE source = ? ORDER BY id DESC LIMIT 1",
-                           (struct store_arg[]){ ARG_TEXT(source), { 0 } }, read_time, out_t,
-                           "No job", err);
+    return store_fetch_one(
+        s, "SELECT created_at FROM jobs WHERE source = ? ORDER BY id DESC LIMIT 1",
+        (struct store_arg[]){ ARG_TEXT(source), { 0 } }, read_time, out_t, "No job", err);
 }

@@ -22,12 +22,12 @@ struct store;
 struct job {
     int64_t id;
     char source[IDENT_MAX_LEN + 1];
-    char type[IDENT_MAX_LEN + 1];   /* the connector: files, keboola, jira */
+    char type[IDENT_MAX_LEN + 1];    /* the connector: files, keboola, jira */
     char tables[JOB_TABLES_MAX + 1]; /* JSON array of registry ids; "" = every table */
-    char trigger[12];               /* schedule | manual | webhook | startup */
-    char state[12];                 /* queued | running | succeeded | failed | cancelled */
-    int attempt;                    /* 1 for the first try */
-    int64_t next_attempt_at;        /* epoch seconds: a queued job does not start before */
+    char trigger[12];                /* schedule | manual | webhook | startup */
+    char state[12];                  /* queued | running | succeeded | failed | cancelled */
+    int attempt;                     /* 1 for the first try */
+    int64_t next_attempt_at;         /* epoch seconds: a queued job does not start before */
     char created_at[ISOTIME_SIZE];
     char started_at[ISOTIME_SIZE];  /* "" until it runs */
     char finished_at[ISOTIME_SIZE]; /* "" until it ends */
@@ -35,7 +35,7 @@ struct job {
     int64_t bytes;                  /* -1 when unknown */
     char error[JOB_ERROR_MAX + 1];  /* "" unless failed (or queued for a retry: the last error) */
     char log_path[JOB_PATH_MAX + 1];
-    char requested_by[256];         /* who asked (an email), "" for the scheduler */
+    char requested_by[256]; /* who asked (an email), "" for the scheduler */
 };
 
 /* Inserts j as a queued job (source, type, tables, trigger, attempt, next_attempt_at,

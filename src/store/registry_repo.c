@@ -1,9 +1,10 @@
 /* registry_repo.c — SQL for the table registry (store/registry_repo.h): create, read, update and
  * delete rows, the delete taking with it everything keyed by the table id; plus the two value
  * rules of a row that are more than a length (sync schedule, primary key). */
+#include "store/registry_repo.h"
+
 #include <string.h>
 
-#include "store/registry_repo.h"
 #include "store/store_int.h"
 
 #define AT(f)       offsetof(struct registry_table, f)

@@ -1,8 +1,8 @@
 /* fuzz_keboola.c — the Keboola connector's parsers of Keboola's answers (table and bucket
- * lists, jobs, files, slice manifests, error bodies), which are hostile input. Invariants: a table that is
- * not skipped has an id fit for a URL and columns whose names are identifiers; a file's and a
- * manifest's URLs are http(s); text kept for messages has no control characters; everything
- * is released cleanly (ASan checks for leaks and double frees). */
+ * lists, jobs, files, slice manifests, error bodies), which are hostile input. Invariants: a table
+ * that is not skipped has an id fit for a URL and columns whose names are identifiers; a file's and
+ * a manifest's URLs are http(s); text kept for messages has no control characters; everything is
+ * released cleanly (ASan checks for leaks and double frees). */
 #include <strings.h>
 
 #include "connectors/keboola_int.h"
@@ -72,8 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kbc_parse_buckets(body, size, &buckets, &err) == RC_OK) {
         size_t i;
         const json_t *b;
-        json_array_foreach (buckets, i, b)
-            no_control(json_string_value(json_object_get(b, "id")));
+        json_array_foreach(buckets, i, b) no_control(json_string_value(json_object_get(b, "id")));
         json_decref(buckets);
     }
     char msg[128];

@@ -919,7 +919,8 @@ static void test_table_is_consistent(void **state)
         assert_true(e->min <= e->max);
     }
     char *names = section_names();
-    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, jira, keboola, scheduler");
+    assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, "
+                               "jira, keboola, scheduler");
     free(names);
 }
 

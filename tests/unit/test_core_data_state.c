@@ -15,9 +15,9 @@
 
 #include "base/mem.h"
 #include "core/data_state.h"
-#include "store/access_repo.h"
 #include "data/demo.h"
 #include "helpers.h"
+#include "store/access_repo.h"
 #include "store_helpers.h"
 
 struct fixture {
@@ -67,9 +67,8 @@ static void test_profile_only_to_a_reader_who_may_read_the_table(void **state)
     struct err err;
     for (size_t i = 0; i < 2; i++) {
         const char *id = i ? "holidays" : "orders";
-        assert_int_equal(profiles_save(f->core.store, id, "{\"rows\":3}", "2026-01-02T03:04:05Z",
-                                       &err),
-                         RC_OK);
+        assert_int_equal(
+            profiles_save(f->core.store, id, "{\"rows\":3}", "2026-01-02T03:04:05Z", &err), RC_OK);
     }
     /* alice may read the public table, not the private one: that one "does not exist" */
     assert_int_equal(core_table_profile(&f->core, &f->alice, "holidays", &p, &err), RC_OK);
@@ -157,8 +156,8 @@ static void test_health_counts_served_not_served_and_stale(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_profile_only_to_a_reader_who_may_read_the_table,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_profile_only_to_a_reader_who_may_read_the_table, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_health_counts_served_not_served_and_stale, setup,
                                         teardown),
     };

@@ -100,8 +100,7 @@ static void analyst(struct fixture *f, const char *email, struct principal *out,
     struct err err;
     struct user_new in = { .email = email, .role = "analyst" };
     struct user u;
-    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, NULL, &err),
-                     RC_OK);
+    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, NULL, &err), RC_OK);
     assert_int_equal(core_session_issue(&f->core, FROM, &u, "magic_link", out_token, &err), RC_OK);
     assert_int_equal(core_principal_from_token(&f->core, *out_token, out, &err), RC_OK);
 }
@@ -298,8 +297,7 @@ static void test_user_create_validates_before_writing(void **state)
     char *jwt = NULL;
     analyst(f, "eve@example.com", &p, &jwt);
     struct user_new in = { .email = "mallory@example.com", .role = "admin" };
-    assert_int_equal(core_user_create(&f->core, FROM, &p, &in, NULL, &u, NULL, &err),
-                     RC_FORBIDDEN);
+    assert_int_equal(core_user_create(&f->core, FROM, &p, &in, NULL, &u, NULL, &err), RC_FORBIDDEN);
     assert_int_equal(users_get_by_email(f->core.store, in.email, &u, NULL, &err), RC_NOTFOUND);
 
     /* the name defaults to the e-mail's local part; the record names the role; a taken
@@ -378,9 +376,9 @@ static void test_tokens_are_made_by_people_and_revoked_by_their_owner(void **sta
                      RC_OK);
     assert_int_equal(core_principal_from_token(&f->core, pat, &via_pat, &err), RC_OK);
     /* a token cannot mint another */
-    assert_int_equal(core_pat_create(&f->core, FROM, &via_pat, "more", 30, id, &other, &expires,
-                                     &err),
-                     RC_FORBIDDEN);
+    assert_int_equal(
+        core_pat_create(&f->core, FROM, &via_pat, "more", 30, id, &other, &expires, &err),
+        RC_FORBIDDEN);
     assert_null(other);
 
     struct pat_info *list = NULL, t;
@@ -417,8 +415,7 @@ static void test_password_sign_in_refuses_alike(void **state)
     struct err err;
     struct user u, out;
     struct user_new in = { .email = "jo@example.com", .role = "analyst", .password = PASSWORD };
-    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, NULL, &err),
-                     RC_OK);
+    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, NULL, &err), RC_OK);
     assert_true(u.has_password);
     assert_int_equal(core_password_sign_in(&f->core, FROM, "JO@example.com", PASSWORD, &out, &err),
                      RC_OK);
@@ -488,8 +485,7 @@ static void test_a_setup_link_sets_a_password_once(void **state)
     struct user u, out;
     char *url = NULL;
     struct user_new in = { .email = "kim@example.com", .role = "analyst" };
-    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, &url, &err),
-                     RC_OK);
+    assert_int_equal(core_user_create(&f->core, FROM, &f->admin, &in, NULL, &u, &url, &err), RC_OK);
     const char *token = url_token(url);
     /* a weak password, or an e-mail that is not the user's, does not spend the link */
     assert_int_equal(core_password_setup(&f->core, FROM, token, "short", NULL, &out, &err),
@@ -505,9 +501,9 @@ static void test_a_setup_link_sets_a_password_once(void **state)
     assert_int_equal(audit_count(f, "password.set", "ok", NULL), 1);
     assert_int_equal(core_password_setup(&f->core, FROM, token, PASSWORD, NULL, &out, &err),
                      RC_INVALID);
-    assert_int_equal(core_password_setup(&f->core, FROM, "da_setup_nonsense", PASSWORD, NULL, &out,
-                                         &err),
-                     RC_INVALID);
+    assert_int_equal(
+        core_password_setup(&f->core, FROM, "da_setup_nonsense", PASSWORD, NULL, &out, &err),
+        RC_INVALID);
     assert_int_equal(core_password_sign_in(&f->core, FROM, "kim@example.com", PASSWORD, &out, &err),
                      RC_OK);
     free(url);
@@ -522,14 +518,13 @@ static void test_a_magic_link_is_spent_once(void **state)
     char *jwt = NULL, *link = NULL, hash[SHA256_HEX_LEN + 1];
     analyst(f, "lu@example.com", &p, &jwt);
     assert_int_equal(opaque_token_new("da_link_", &link, hash, &err), RC_OK);
-    assert_int_equal(one_time_create(f->core.store, hash, "magic_link", p.user.id,
-                                     clock_now_s() + 60, &err),
-                     RC_OK);
+    assert_int_equal(
+        one_time_create(f->core.store, hash, "magic_link", p.user.id, clock_now_s() + 60, &err),
+        RC_OK);
     assert_int_equal(core_magic_link_consume(&f->core, FROM, link, NULL, &out, &err), RC_OK);
     assert_string_equal(out.id, p.user.id);
-    assert_int_equal(
-        core_magic_link_consume(&f->core, FROM, link, "lu@example.com", &out, &err),
-        RC_UNAUTHORIZED);
+    assert_int_equal(core_magic_link_consume(&f->core, FROM, link, "lu@example.com", &out, &err),
+                     RC_UNAUTHORIZED);
     assert_string_equal(err.msg, "Invalid or expired link");
     struct audit_row row;
     assert_int_equal(audit_count(f, "login", "failed", &row), 1);
@@ -560,16 +555,15 @@ static void test_an_outside_identity_joins_only_from_an_allowed_domain(void **st
     assert_string_equal(u.name, "Max M");
     struct audit_row row;
     assert_int_equal(audit_count(f, "user.create", "ok", &row), 2); /* root and max */
-    assert_string_equal(row.actor_id, u.id); /* they joined by themselves */
+    assert_string_equal(row.actor_id, u.id);                        /* they joined by themselves */
     assert_string_equal(row.detail, "google sign-in");
     /* the second time it is the same user; once deactivated, refused */
     assert_int_equal(core_external_user(&f->core, FROM, "MAX@partner.example", NULL, NULL,
                                         "google sign-in", &again, &err),
                      RC_OK);
     assert_string_equal(again.id, u.id);
-    assert_int_equal(core_user_update(&f->core, FROM, &f->admin, u.id, NULL, NULL, 0, -1, NULL,
-                                      &err),
-                     RC_OK);
+    assert_int_equal(
+        core_user_update(&f->core, FROM, &f->admin, u.id, NULL, NULL, 0, -1, NULL, &err), RC_OK);
     assert_int_equal(core_external_user(&f->core, FROM, "max@partner.example", NULL, NULL,
                                         "google sign-in", &again, &err),
                      RC_FORBIDDEN);
@@ -625,16 +619,16 @@ static void test_a_device_grant_becomes_one_token_of_its_approver(void **state)
     assert_int_equal(core_device_poll(&f->core, dc, &poll, &g, &err), RC_OK);
     assert_int_equal(poll, DEVICE_POLL_APPROVED);
     assert_string_equal(g.user_id, p.user.id);
-    assert_int_equal(
-        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_OK);
+    assert_int_equal(core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err),
+                     RC_OK);
     assert_int_equal(core_principal_from_token(&f->core, token, &again, &err), RC_OK);
     assert_string_equal(again.user.id, p.user.id);
     assert_true(again.via_pat);
     assert_int_equal(audit_count(f, "token.create", "ok", &row), 1);
     assert_string_equal(row.detail, "da CLI");
     opaque_token_free(token);
-    assert_int_equal(
-        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_CONFLICT);
+    assert_int_equal(core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err),
+                     RC_CONFLICT);
     assert_null(token);
     assert_int_equal(core_device_poll(&f->core, "da_device_nonsense", &poll, &g, &err), RC_OK);
     assert_int_equal(poll, DEVICE_POLL_UNKNOWN);
@@ -655,8 +649,8 @@ static void test_a_device_grant_becomes_one_token_of_its_approver(void **state)
     assert_int_equal(
         core_user_update(&f->core, FROM, &f->admin, p.user.id, NULL, NULL, 0, -1, NULL, &err),
         RC_OK);
-    assert_int_equal(
-        core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err), RC_FORBIDDEN);
+    assert_int_equal(core_device_redeem(&f->core, FROM, dc, &g, &u, id, &token, &expires, &err),
+                     RC_FORBIDDEN);
     assert_null(token);
     opaque_token_free(dc);
     free(jwt);
@@ -678,9 +672,10 @@ static void test_the_bootstrap_code_makes_the_first_admin_once(void **state)
     struct user u;
     struct user_new in = { .email = "ops@example.com", .password = PASSWORD };
     struct user_new weak = { .email = "ops@example.com", .password = "short" };
-    assert_int_equal(core_first_admin_create(&core, FROM, code, &weak, NULL, &u, &err), RC_BADVALUE);
-    assert_int_equal(
-        core_first_admin_create(&core, FROM, "da_boot_wrong", &in, NULL, &u, &err), RC_FORBIDDEN);
+    assert_int_equal(core_first_admin_create(&core, FROM, code, &weak, NULL, &u, &err),
+                     RC_BADVALUE);
+    assert_int_equal(core_first_admin_create(&core, FROM, "da_boot_wrong", &in, NULL, &u, &err),
+                     RC_FORBIDDEN);
     assert_string_equal(err.msg, "Invalid or expired bootstrap code");
     struct fixture view = { .core = core };
     assert_int_equal(audit_count(&view, "bootstrap", "failed", NULL), 1);
@@ -714,10 +709,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_credentials_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deactivation_revokes_sessions_and_tokens, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_user_create_validates_before_writing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_delete_and_user_admin_are_admin_only, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_user_create_validates_before_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_and_user_admin_are_admin_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_are_made_by_people_and_revoked_by_their_owner,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_sign_in_refuses_alike, setup, teardown),

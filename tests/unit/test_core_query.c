@@ -20,8 +20,8 @@
 #include "data/dataplane.h"
 #include "data/demo.h"
 #include "helpers.h"
-#include "store_helpers.h"
 #include "query/worker.h"
+#include "store_helpers.h"
 
 struct fixture {
     char *dir;

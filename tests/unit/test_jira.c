@@ -38,8 +38,8 @@ static void assert_adf(const char *json, const char *want)
     free(got);
 }
 
-#define P(t) "{\"type\":\"paragraph\",\"content\":[{\"type\":\"text\",\"text\":\"" t "\"}]}"
-#define DOC(c) "{\"type\":\"doc\",\"version\":1,\"content\":[" c "]}"
+#define P(t)    "{\"type\":\"paragraph\",\"content\":[{\"type\":\"text\",\"text\":\"" t "\"}]}"
+#define DOC(c)  "{\"type\":\"doc\",\"version\":1,\"content\":[" c "]}"
 #define ITEM(c) "{\"type\":\"listItem\",\"content\":[" c "]}"
 
 static void test_adf_paragraphs(void **state)
@@ -61,7 +61,7 @@ static void test_adf_nested_lists(void **state)
     (void)state;
     assert_adf(DOC("{\"type\":\"bulletList\",\"content\":[" ITEM(
                    P("a") ",{\"type\":\"orderedList\",\"attrs\":{\"order\":3},\"content\":[" ITEM(
-                               P("b")) "," ITEM(P("c")) "]}") "," ITEM(P("d")) "]}," P("after")),
+                       P("b")) "," ITEM(P("c")) "]}") "," ITEM(P("d")) "]}," P("after")),
                "- a\n  3. b\n  4. c\n- d\nafter");
     /* a list with a hostile start number keeps 1 */
     assert_adf(DOC("{\"type\":\"orderedList\",\"attrs\":{\"order\":\"x\"},\"content\":[" ITEM(
@@ -89,8 +89,8 @@ static void test_adf_code_block(void **state)
 {
     (void)state;
     assert_adf(DOC(P("before") ",{\"type\":\"codeBlock\",\"attrs\":{\"language\":\"sql\"},"
-                                "\"content\":[{\"type\":\"text\",\"text\":\"SELECT 1;\\nSELECT "
-                                "2;\"}]}," P("after")),
+                               "\"content\":[{\"type\":\"text\",\"text\":\"SELECT 1;\\nSELECT "
+                               "2;\"}]}," P("after")),
                "before\nSELECT 1;\nSELECT 2;\nafter");
 }
 
@@ -98,8 +98,9 @@ static void test_adf_unknown_nodes(void **state)
 {
     (void)state;
     /* an unknown node keeps its children's words; a bare text field is kept too */
-    assert_adf(DOC("{\"type\":\"futureThing\",\"content\":[" P("kept") "]},"
-                   "{\"type\":\"mystery\",\"text\":\"also kept\"}"),
+    assert_adf(DOC("{\"type\":\"futureThing\",\"content\":[" P(
+                   "kept") "]},"
+                           "{\"type\":\"mystery\",\"text\":\"also kept\"}"),
                "kept\nalso kept");
     /* wrong types are skipped, never crash */
     assert_adf("{\"type\":\"doc\",\"content\":[1, null, \"s\", [], {\"type\":5,\"content\":"
@@ -151,10 +152,10 @@ static void test_adf_text_cap(void **state)
         memcpy(big + 2 * i, "\xc3\xa9", 2); /* é */
     big[2 * n] = 'x';
     big[2 * n + 1] = '\0';
-    json_t *doc = json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}, {s:s, s:[{s:s, s:s}]}]}", "type",
-                            "doc", "content", "type", "paragraph", "content", "type", "text",
-                            "text", big, "type", "paragraph", "content", "type", "text", "text",
-                            "after");
+    json_t *doc =
+        json_pack("{s:s, s:[{s:s, s:[{s:s, s:s}]}, {s:s, s:[{s:s, s:s}]}]}", "type", "doc",
+                  "content", "type", "paragraph", "content", "type", "text", "text", big, "type",
+                  "paragraph", "content", "type", "text", "text", "after");
     free(big);
     assert_non_null(doc);
     char *t = jira_adf_text(doc);
@@ -170,10 +171,24 @@ static void test_key_valid(void **state)
 {
     (void)state;
     const char *good[] = { "PROJ-1", "AB-0", "A1-99", "AB_C-123", "ZZ-123456789012345678" };
-    const char *bad[] = { "P-1",      "proj-1",     "PROJ-",     "PROJ-01",   "-1",
-                          "PROJ1",    "PROJ-1 ",    " PROJ-1",   "PROJ-1/..", "../PROJ-1",
-                          "PROJ--1",  "PROJ-1-2",   "PROJ-1\n",  "",          "PRÖJ-1",
-                          "PROJ-1%2F", "AB-1234567890123456789", "PROJ-1?x" };
+    const char *bad[] = { "P-1",
+                          "proj-1",
+                          "PROJ-",
+                          "PROJ-01",
+                          "-1",
+                          "PROJ1",
+                          "PROJ-1 ",
+                          " PROJ-1",
+                          "PROJ-1/..",
+                          "../PROJ-1",
+                          "PROJ--1",
+                          "PROJ-1-2",
+                          "PROJ-1\n",
+                          "",
+                          "PRÖJ-1",
+                          "PROJ-1%2F",
+                          "AB-1234567890123456789",
+                          "PROJ-1?x" };
     for (size_t i = 0; i < ARRAY_LEN(good); i++)
         assert_true(jira_key_valid(good[i]));
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
@@ -236,8 +251,13 @@ static void test_time_utc(void **state)
     assert_string_equal(out, "2024-01-01 00:00:00.000");
     assert_true(jira_time_utc("2024-01-01T05:30:00.123456+05:30", out));
     assert_string_equal(out, "2024-01-01 00:00:00.123");
-    const char *bad[] = { "", "2024-01-15", "2024-13-01T00:00:00Z", "2024-01-15T25:00:00Z",
-                          "2024-01-15T10:30:00.+0100", "2024-01-15T10:30:00+01", "yesterday",
+    const char *bad[] = { "",
+                          "2024-01-15",
+                          "2024-13-01T00:00:00Z",
+                          "2024-01-15T25:00:00Z",
+                          "2024-01-15T10:30:00.+0100",
+                          "2024-01-15T10:30:00+01",
+                          "yesterday",
                           "2024-01-15T10:30:00.000+0100x" };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         assert_false(jira_time_utc(bad[i], out));
@@ -262,12 +282,12 @@ static void test_rows_types_checked(void **state)
     struct err err;
     jira_rows_init(&r);
     /* every field of the wrong type: one issue row, no child rows, no crash */
-    json_t *issue = load(
-        "{\"key\":\"PROJ-7\",\"id\":7,\"fields\":{\"summary\":5,\"created\":[],\"updated\":7,"
-        "\"status\":\"Done\",\"project\":{\"key\":1},\"reporter\":\"ann\",\"labels\":{},"
-        "\"comment\":\"none\",\"worklog\":{\"worklogs\":{}},\"attachment\":{},"
-        "\"issuelinks\":[1,null,{\"type\":5}],\"customfield_1\":{\"type\":\"doc\","
-        "\"content\":\"x\"},\"timespent\":\"1h\"},\"changelog\":{\"histories\":\"no\"}}");
+    json_t *issue =
+        load("{\"key\":\"PROJ-7\",\"id\":7,\"fields\":{\"summary\":5,\"created\":[],\"updated\":7,"
+             "\"status\":\"Done\",\"project\":{\"key\":1},\"reporter\":\"ann\",\"labels\":{},"
+             "\"comment\":\"none\",\"worklog\":{\"worklogs\":{}},\"attachment\":{},"
+             "\"issuelinks\":[1,null,{\"type\":5}],\"customfield_1\":{\"type\":\"doc\","
+             "\"content\":\"x\"},\"timespent\":\"1h\"},\"changelog\":{\"histories\":\"no\"}}");
     assert_int_equal(jira_rows_add_issue(&r, issue, "https://x.example", &err), RC_OK);
     json_decref(issue);
     assert_int_equal(r.issues, 1);
@@ -306,13 +326,18 @@ static void test_rows_children(void **state)
     json_t *issue = load(
         "{\"key\":\"PROJ-8\",\"id\":\"10008\",\"fields\":{\"created\":"
         "\"2024-03-31T23:30:00.000-0100\",\"comment\":{\"total\":1,\"comments\":[{\"id\":\"1\","
-        "\"author\":{\"emailAddress\":\"a@x\",\"displayName\":\"A\"},\"body\":" DOC(P("hi")) "}]},"
-        "\"issuelinks\":[{\"id\":\"9\",\"type\":{\"name\":\"Blocks\"},\"inwardIssue\":{\"key\":"
-        "\"OTHER-1\",\"fields\":{\"summary\":\"o\"}}}],\"worklog\":{\"worklogs\":[{\"id\":\"3\","
-        "\"timeSpentSeconds\":60}]},\"attachment\":[{\"id\":\"4\",\"filename\":\"a.txt\","
-        "\"size\":10}]},\"changelog\":{\"histories\":[{\"id\":\"5\",\"created\":"
-        "\"2024-04-01T00:00:00.000+0000\",\"items\":[{\"field\":\"status\",\"fromString\":\"A\","
-        "\"toString\":\"B\"},{\"field\":\"priority\"}]}]}}");
+        "\"author\":{\"emailAddress\":\"a@x\",\"displayName\":\"A\"},\"body\":" DOC(
+            P("hi")) "}]},"
+                     "\"issuelinks\":[{\"id\":\"9\",\"type\":{\"name\":\"Blocks\"},\"inwardIssue\":"
+                     "{\"key\":"
+                     "\"OTHER-1\",\"fields\":{\"summary\":\"o\"}}}],\"worklog\":{\"worklogs\":[{"
+                     "\"id\":\"3\","
+                     "\"timeSpentSeconds\":60}]},\"attachment\":[{\"id\":\"4\",\"filename\":\"a."
+                     "txt\","
+                     "\"size\":10}]},\"changelog\":{\"histories\":[{\"id\":\"5\",\"created\":"
+                     "\"2024-04-01T00:00:00.000+0000\",\"items\":[{\"field\":\"status\","
+                     "\"fromString\":\"A\","
+                     "\"toString\":\"B\"},{\"field\":\"priority\"}]}]}}");
     assert_int_equal(jira_rows_add_issue(&r, issue, "https://x.example", &err), RC_OK);
     json_decref(issue);
     assert_int_equal(r.n[JIRA_COMMENTS], 1);
@@ -363,13 +388,16 @@ static void test_intake_queue(void **state)
     assert_string_equal(in.issue_key, "PROJ-1");
     assert_string_equal(in.event, "jira:issue_updated");
     /* signed but bad: not JSON, no key, a hostile key, a hostile event name */
-    const char *bad[] = { "{\"webhookEvent\":", "[]",
-                          "{\"webhookEvent\":\"x\"}",
-                          "{\"webhookEvent\":\"x\",\"issue\":{\"key\":\"../a-1\"}}",
-                          "{\"webhookEvent\":\"x y\",\"issue\":{\"key\":\"PROJ-2\"}}",
-                          "{\"webhookEvent\":\"a\",\"webhookEvent\":\"b\",\"issue_key\":\"PROJ-2\"}" };
-    const enum rc want[] = { RC_INVALID, RC_INVALID, RC_BADVALUE, RC_BADVALUE, RC_BADVALUE,
-                             RC_INVALID };
+    const char *bad[] = {
+        "{\"webhookEvent\":",
+        "[]",
+        "{\"webhookEvent\":\"x\"}",
+        "{\"webhookEvent\":\"x\",\"issue\":{\"key\":\"../a-1\"}}",
+        "{\"webhookEvent\":\"x y\",\"issue\":{\"key\":\"PROJ-2\"}}",
+        "{\"webhookEvent\":\"a\",\"webhookEvent\":\"b\",\"issue_key\":\"PROJ-2\"}"
+    };
+    const enum rc want[] = { RC_INVALID,  RC_INVALID,  RC_BADVALUE,
+                             RC_BADVALUE, RC_BADVALUE, RC_INVALID };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         signature_of("k", bad[i], sig, false);
         assert_int_equal(core_jira_webhook(&core, "k", sig, bad[i], strlen(bad[i]), &in, &err),
@@ -459,13 +487,14 @@ static void test_queue_group_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_adf_paragraphs),   cmocka_unit_test(test_adf_nested_lists),
-        cmocka_unit_test(test_adf_inline_nodes), cmocka_unit_test(test_adf_code_block),
-        cmocka_unit_test(test_adf_unknown_nodes), cmocka_unit_test(test_adf_hostile_depth),
-        cmocka_unit_test(test_adf_text_cap),     cmocka_unit_test(test_key_valid),        cmocka_unit_test(test_signature),
-        cmocka_unit_test(test_time_utc),         cmocka_unit_test(test_rows_types_checked),
-        cmocka_unit_test(test_rows_children),    cmocka_unit_test(test_date_valid),
-        cmocka_unit_test(test_intake_queue),     cmocka_unit_test(test_queue_group_commit),
+        cmocka_unit_test(test_adf_paragraphs),     cmocka_unit_test(test_adf_nested_lists),
+        cmocka_unit_test(test_adf_inline_nodes),   cmocka_unit_test(test_adf_code_block),
+        cmocka_unit_test(test_adf_unknown_nodes),  cmocka_unit_test(test_adf_hostile_depth),
+        cmocka_unit_test(test_adf_text_cap),       cmocka_unit_test(test_key_valid),
+        cmocka_unit_test(test_signature),          cmocka_unit_test(test_time_utc),
+        cmocka_unit_test(test_rows_types_checked), cmocka_unit_test(test_rows_children),
+        cmocka_unit_test(test_date_valid),         cmocka_unit_test(test_intake_queue),
+        cmocka_unit_test(test_queue_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

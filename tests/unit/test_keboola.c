@@ -16,8 +16,8 @@ static void test_ids(void **state)
     (void)state;
     assert_true(kbc_id_valid("in.c-main.orders"));
     assert_true(kbc_id_valid("out.c-x_y.T1"));
-    const char *bad[] = { "", "../x", "a/b", "a?b", ".x", "-x", "a b", "a\nb", "%2e%2e",
-                          "a#b", "a\\b", "tokens?x=1" };
+    const char *bad[] = { "",    "../x", "a/b",    "a?b", ".x",   "-x",
+                          "a b", "a\nb", "%2e%2e", "a#b", "a\\b", "tokens?x=1" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(kbc_id_valid(bad[i]));
     assert_false(kbc_id_valid(NULL));
@@ -74,17 +74,18 @@ static void test_table(void **state)
     (void)state;
     struct kbc_table t;
     struct err err;
-    assert_int_equal(parse("{\"id\":\"in.c-a.t\",\"name\":\"t\",\"bucket\":{\"id\":\"in.c-a\"},"
-                           "\"rowsCount\":5,\"lastChangeDate\":\"2026-01-01T00:00:00+0100\","
-                           "\"primaryKey\":[\"id\"],\"columns\":[\"id\",\"v\",\"w\",\"x\"],"
-                           "\"columnMetadata\":{\"id\":[{\"key\":\"KBC.datatype.basetype\","
-                           "\"value\":\"STRING\",\"provider\":\"ex\"},{\"key\":"
-                           "\"KBC.datatype.basetype\",\"value\":\"INTEGER\",\"provider\":\"user\"}],"
-                           "\"v\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"ARRAY<INT>\"}],"
-                           "\"w\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"date\"}],"
-                           "\"x\":\"not a list\"}}",
-                           &t, &err),
-                     RC_OK);
+    assert_int_equal(
+        parse("{\"id\":\"in.c-a.t\",\"name\":\"t\",\"bucket\":{\"id\":\"in.c-a\"},"
+              "\"rowsCount\":5,\"lastChangeDate\":\"2026-01-01T00:00:00+0100\","
+              "\"primaryKey\":[\"id\"],\"columns\":[\"id\",\"v\",\"w\",\"x\"],"
+              "\"columnMetadata\":{\"id\":[{\"key\":\"KBC.datatype.basetype\","
+              "\"value\":\"STRING\",\"provider\":\"ex\"},{\"key\":"
+              "\"KBC.datatype.basetype\",\"value\":\"INTEGER\",\"provider\":\"user\"}],"
+              "\"v\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"ARRAY<INT>\"}],"
+              "\"w\":[{\"key\":\"KBC.datatype.basetype\",\"value\":\"date\"}],"
+              "\"x\":\"not a list\"}}",
+              &t, &err),
+        RC_OK);
     assert_string_equal(t.skip, "");
     assert_string_equal(t.da_id, "in_c_a_t");
     assert_string_equal(t.bucket, "in.c-a");
@@ -156,18 +157,18 @@ static void test_job(void **state)
     assert_int_equal(j.state, KBC_JOB_WAITING);
     assert_int_equal(job("{\"id\":\"8\",\"status\":\"processing\"}", &j, &err), RC_OK);
     assert_int_equal(j.id, 8);
-    assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":9}}}", &j,
-                         &err),
-                     RC_OK);
+    assert_int_equal(
+        job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":9}}}", &j, &err),
+        RC_OK);
     assert_int_equal(j.file_id, 9);
     assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":null}", &j, &err),
                      RC_INVALID);
-    assert_int_equal(job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":-1}}}",
-                         &j, &err),
-                     RC_INVALID);
-    assert_int_equal(job("{\"id\":7,\"status\":\"error\",\"error\":{\"message\":\"bad\\n\\u001b\"}}",
-                         &j, &err),
-                     RC_OK);
+    assert_int_equal(
+        job("{\"id\":7,\"status\":\"success\",\"results\":{\"file\":{\"id\":-1}}}", &j, &err),
+        RC_INVALID);
+    assert_int_equal(
+        job("{\"id\":7,\"status\":\"error\",\"error\":{\"message\":\"bad\\n\\u001b\"}}", &j, &err),
+        RC_OK);
     assert_int_equal(j.state, KBC_JOB_ERROR);
     assert_string_equal(j.message, "bad??");
     assert_int_equal(job("{\"id\":7,\"status\":\"error\"}", &j, &err), RC_OK);

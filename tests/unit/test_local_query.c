@@ -22,9 +22,9 @@
 #include "client/local_query.h"
 #include "client/output.h"
 #include "data/duck.h"
+#include "data/result.h"
 #include "duck_helpers.h"
 #include "helpers.h"
-#include "data/result.h"
 
 struct folder {
     char *dir, *db;

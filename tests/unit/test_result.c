@@ -18,8 +18,8 @@
 #include "base/buf.h"
 #include "base/mem.h"
 #include "data/duck.h"
-#include "duck_helpers.h"
 #include "data/result.h"
+#include "duck_helpers.h"
 
 static int setup(void **state)
 {

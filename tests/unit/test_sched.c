@@ -8,8 +8,8 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <sys/stat.h>
+#include <cmocka.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -29,8 +29,9 @@
 
 static int64_t utc(int y, int mo, int d, int h, int mi)
 {
-    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                     .tm_min = mi };
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi
+    };
     return (int64_t)timegm(&tm);
 }
 
@@ -52,15 +53,15 @@ static void test_parse_forms(void **state)
     assert_int_equal(s.n_times, 2); /* sorted, duplicates dropped */
     assert_int_equal(s.minutes[0], 5 * 60 + 30);
     assert_int_equal(s.minutes[1], 17 * 60);
-    const char *bad[] = { "every 0m", "every 10081m", "every 5s", "every m", "daily 24:00",
-                          "daily 5:30", "daily 05:60", "daily 05:30,", "hourly", "",
+    const char *bad[] = { "every 0m",     "every 10081m", "every 5s",     "every m", "daily 24:00",
+                          "daily 5:30",   "daily 05:60",  "daily 05:30,", "hourly",  "",
                           "daily 05:30 ", "every 15m " };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         assert_false(schedule_parse(bad[i], &s));
         assert_false(registry_schedule_valid(bad[i])); /* the registry agrees */
     }
-    const char *good[] = { "every 1m", "every 10080m", "every 168h", "daily 00:00",
-                           "daily 23:59", "daily 05:30,17:00" };
+    const char *good[] = { "every 1m",    "every 10080m", "every 168h",
+                           "daily 00:00", "daily 23:59",  "daily 05:30,17:00" };
     for (size_t i = 0; i < ARRAY_LEN(good); i++) {
         assert_true(schedule_parse(good[i], &s));
         assert_true(registry_schedule_valid(good[i]));
@@ -85,10 +86,8 @@ static void test_next_due_daily_utc_month_ends(void **state)
     assert_true(schedule_parse("daily 05:30", &s));
     /* after today's time: tomorrow, across a month end, a year end and a leap day */
     assert_int_equal(schedule_next_due(&s, utc(2027, 1, 31, 6, 0), 0), utc(2027, 2, 1, 5, 30));
-    assert_int_equal(schedule_next_due(&s, utc(2026, 12, 31, 5, 30), 0),
-                     utc(2027, 1, 1, 5, 30));
-    assert_int_equal(schedule_next_due(&s, utc(2028, 2, 28, 5, 31), 0),
-                     utc(2028, 2, 29, 5, 30));
+    assert_int_equal(schedule_next_due(&s, utc(2026, 12, 31, 5, 30), 0), utc(2027, 1, 1, 5, 30));
+    assert_int_equal(schedule_next_due(&s, utc(2028, 2, 28, 5, 31), 0), utc(2028, 2, 29, 5, 30));
     assert_int_equal(schedule_next_due(&s, utc(2027, 2, 28, 5, 31), 0), utc(2027, 3, 1, 5, 30));
     /* before today's time: today */
     assert_int_equal(schedule_next_due(&s, utc(2027, 4, 30, 1, 0), 0), utc(2027, 4, 30, 5, 30));
@@ -108,8 +107,7 @@ static void test_next_due_daily_across_dst(void **state)
     /* wall-clock 09:00 stays 09:00: 08:00Z in winter (CET), 07:00Z after the change */
     assert_true(schedule_parse("daily 09:00", &s));
     assert_int_equal(schedule_next_due(&s, utc(2026, 3, 28, 8, 0), 0), utc(2026, 3, 29, 7, 0));
-    assert_int_equal(schedule_next_due(&s, utc(2026, 10, 24, 7, 0), 0),
-                     utc(2026, 10, 25, 8, 0));
+    assert_int_equal(schedule_next_due(&s, utc(2026, 10, 24, 7, 0), 0), utc(2026, 10, 25, 8, 0));
     /* 02:30 does not exist on 2026-03-29 (02:00 -> 03:00): it runs once, just after the gap */
     assert_true(schedule_parse("daily 02:30", &s));
     int64_t spring = schedule_next_due(&s, utc(2026, 3, 28, 1, 30), 0);
@@ -120,8 +118,7 @@ static void test_next_due_daily_across_dst(void **state)
     assert_true(fall == utc(2026, 10, 25, 0, 30) || fall == utc(2026, 10, 25, 1, 30));
     assert_int_equal(schedule_next_due(&s, utc(2026, 10, 25, 0, 30), 0),
                      utc(2026, 10, 26, 1, 30)); /* not the second 02:30 of the same day */
-    assert_int_equal(schedule_next_due(&s, utc(2026, 10, 25, 1, 30), 0),
-                     utc(2026, 10, 26, 1, 30));
+    assert_int_equal(schedule_next_due(&s, utc(2026, 10, 25, 1, 30), 0), utc(2026, 10, 26, 1, 30));
     set_tz("UTC");
 }
 
@@ -196,8 +193,10 @@ static int teardown(void **state)
 static void make_sched(struct fixture *f, const char *schedule, int max_attempts, int base_s,
                        int64_t now)
 {
-    struct config_source src = { .name = (char *)"shop", .type = (char *)"files",
-                                 .schedule = (char *)schedule, .from = (char *)"/nowhere" };
+    struct config_source src = { .name = (char *)"shop",
+                                 .type = (char *)"files",
+                                 .schedule = (char *)schedule,
+                                 .from = (char *)"/nowhere" };
     struct sched_options o = {
         .store = f->st,
         .sources = &src,
@@ -269,8 +268,8 @@ static void test_slow_run_is_coalesced(void **state)
     int64_t id = 0;
     bool coalesced = false;
     struct err err;
-    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", "a@example.com", T0 + 301,
-                                   &id, &coalesced, &err),
+    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", "a@example.com", T0 + 301, &id,
+                                   &coalesced, &err),
                      RC_OK);
     assert_true(coalesced);
     assert_int_equal(id, f->fake.started[0]);
@@ -296,9 +295,9 @@ static void test_webhook_during_a_run_gets_one_more_run(void **state)
     assert_int_equal(f->fake.n_started, 1);
     for (int i = 0; i < 50; i++) { /* the burst arrives while it runs */
         bool coalesced = false;
-        assert_int_equal(sched_request(f->s, "shop", NULL, 0, "webhook", NULL, T0 + 1, &id,
-                                       &coalesced, &err),
-                         RC_OK);
+        assert_int_equal(
+            sched_request(f->s, "shop", NULL, 0, "webhook", NULL, T0 + 1, &id, &coalesced, &err),
+            RC_OK);
         assert_true(coalesced);
     }
     end_job(f, first, true, NULL, T0 + 2);
@@ -313,12 +312,10 @@ static void test_webhook_during_a_run_gets_one_more_run(void **state)
         sched_tick(f->s, t);
     assert_int_equal(f->fake.n_started, 2); /* and nothing after it */
     /* a manual request during a run is still the same run, with no follow-up */
-    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 91, &first, NULL,
-                                   &err),
-                     RC_OK);
+    assert_int_equal(
+        sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 91, &first, NULL, &err), RC_OK);
     sched_tick(f->s, T0 + 91);
-    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 92, &id, NULL,
-                                   &err),
+    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 92, &id, NULL, &err),
                      RC_OK);
     assert_int_equal(id, first);
     end_job(f, first, true, NULL, T0 + 93);
@@ -361,9 +358,9 @@ static void test_failing_run_backs_off_then_fails(void **state)
     assert_int_equal(job_count(f), 1);
     /* the next request starts afresh */
     int64_t id2 = 0;
-    assert_int_equal(sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 5 * 3600, &id2,
-                                   NULL, &err),
-                     RC_OK);
+    assert_int_equal(
+        sched_request(f->s, "shop", NULL, 0, "manual", NULL, T0 + 5 * 3600, &id2, NULL, &err),
+        RC_OK);
     assert_true(id2 != id);
 }
 
@@ -484,8 +481,7 @@ static void test_core_jobs_request_for_webhooks(void **state)
     assert_int_equal(again, id);
     assert_int_equal(core_jobs_request(&core, "nope", NULL, 0, "webhook", &again, &err),
                      RC_NOTFOUND);
-    assert_int_equal(core_jobs_request(&core, "shop", NULL, 0, "cron", &again, &err),
-                     RC_BADVALUE);
+    assert_int_equal(core_jobs_request(&core, "shop", NULL, 0, "cron", &again, &err), RC_BADVALUE);
     assert_int_equal(core_jobs_request(&core, "../x", NULL, 0, "webhook", &again, &err),
                      RC_BADVALUE);
     const char *tables[] = { "orders" };
@@ -512,8 +508,11 @@ static void test_core_jobs_request_for_webhooks(void **state)
 static struct runner *make_runner(struct fixture *f, int64_t mem, int timeout_s)
 {
     char *jobs = xasprintf("%s/jobs", f->dir);
-    struct runner_options ro = { .data_dir = f->dir, .jobs_dir = jobs, .memory_limit = mem,
-                                 .timeout_s = timeout_s, .log_max_kib = 4 };
+    struct runner_options ro = { .data_dir = f->dir,
+                                 .jobs_dir = jobs,
+                                 .memory_limit = mem,
+                                 .timeout_s = timeout_s,
+                                 .log_max_kib = 4 };
     struct runner *r = NULL;
     struct err err;
     assert_int_equal(runner_new(&ro, &r, &err), RC_OK);
@@ -701,10 +700,9 @@ int main(int argc, char **argv)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_runner_kills_a_child_past_its_time_limit, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_runner_reads_counts_error_and_keeps_secrets_out,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_runner_keeps_the_end_of_a_long_log, setup,
+        cmocka_unit_test_setup_teardown(test_runner_reads_counts_error_and_keeps_secrets_out, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_runner_keeps_the_end_of_a_long_log, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
