@@ -2,7 +2,8 @@
 // (tests/fakes/keboola.mjs) with a real server: full refresh with typed columns, incremental
 // (only changed rows asked for, upserted by key), append, sliced gzip exports, a refused token,
 // a 500 that recovers, a failing export job, a value that does not cast, hostile ids, discovery
-// and registration, and the served tables under the usual grants.
+// and registration, the served tables under the usual grants, and a sync triggered over the
+// API that the scheduler runs as a job.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -286,5 +287,32 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.equal(r.status, 403, JSON.stringify(r.body));
     assert.ok(existsSync(join(server.dataDir, 'extracts', 'keboola', 'extract.duckdb')));
     assert.ok(!existsSync(join(server.dataDir, 'extracts', 'keboola', '.keboola-download')));
+  });
+
+  // The issue's path for an admin: a registered table, a sync triggered over the API, the
+  // scheduler's job (a child `da extract keboola` with the server's Keboola variables) seen
+  // in /api/jobs, and the new data served.
+  test('a sync triggered over the API runs as a job and its data is served', async () => {
+    kbc.setRows('in.c-main.orders', [
+      ['1', 'Ann', '10.50', 'true', '2026-01-02', '2026-01-02 10:00:00', '0.5'],
+      ['4', 'Dee', '99', 'false', '2026-02-01', '2026-02-01 08:00:00', '1'],
+    ]);
+    const t = await asAdmin('POST', '/api/sync/trigger', { source: 'keboola', tables: ['orders'] });
+    assert.equal(t.status, 202, JSON.stringify(t.body));
+    assert.equal(t.body.job_ids.length, 1);
+    const id = t.body.job_ids[0];
+    const job = await eventually(async () => {
+      const r = await asAdmin('GET', `/api/jobs/${id}`);
+      return r.status === 200 && ['succeeded', 'failed'].includes(r.body.state) ? r.body : null;
+    }, 'the job to end', 60000);
+    assert.equal(job.state, 'succeeded', JSON.stringify(job));
+    assert.equal(job.source, 'keboola');
+    assert.equal(job.trigger, 'manual');
+    assert.equal(job.rows, 2);
+    assert.ok(!JSON.stringify(job).includes(TOKEN), 'the token is in no job field or log');
+    const q = await rows('SELECT id FROM orders ORDER BY id', (r) => r.status === 200 && r.body.rows.length === 2);
+    assert.deepEqual(q.body.rows, [[1], [4]]);
+    const denied = await api(server, 'POST', '/api/query', { token: analyst, body: { sql: 'SELECT * FROM orders' } });
+    assert.equal(denied.status, 403);
   });
 });
