@@ -53,20 +53,6 @@ static void jira_help(void)
         DEFAULT_CONFIG);
 }
 
-static enum rc load_config(const char *path, bool explicit_path, struct config *cfg,
-                           struct err *err)
-{
-    config_defaults(cfg);
-    enum rc rc = config_load_file(cfg, path, err);
-    if (rc == RC_NOTFOUND && !explicit_path)
-        rc = RC_OK;
-    if (!rc)
-        rc = config_apply_env(cfg, err);
-    if (!rc)
-        rc = config_validate(cfg, err);
-    return rc;
-}
-
 int extract_jira(int argc, char **argv)
 {
     enum { OPT_SOURCE = 256, OPT_TABLE, OPT_SINCE, OPT_PAGE, OPT_JSON, OPT_CONFIG, OPT_DATA_DIR };
@@ -137,7 +123,9 @@ int extract_jira(int argc, char **argv)
     struct store *store = NULL;
     struct jira_result res;
     char *state = NULL, *db = NULL;
-    enum rc rc = load_config(config_path, explicit_config, &cfg, &err);
+    enum rc rc = config_load(&cfg, config_path, explicit_config, &err);
+    if (!rc)
+        rc = config_validate(&cfg, &err);
     if (!rc && !data_dir)
         data_dir = cfg.data_dir;
     log_setup(cfg.log_level, cfg.log_format);

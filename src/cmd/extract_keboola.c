@@ -47,18 +47,6 @@ static void keboola_help(void)
            "Exit status: 0 done, 1 failed (the last line on stderr says why), 2 bad usage.\n");
 }
 
-static enum rc load_config(const char *path, bool explicit_path, struct config *cfg,
-                           struct err *err)
-{
-    config_defaults(cfg);
-    enum rc rc = config_load_file(cfg, path, err);
-    if (rc == RC_NOTFOUND && !explicit_path)
-        rc = RC_OK;
-    if (!rc)
-        rc = config_apply_env(cfg, err);
-    return rc;
-}
-
 /* The registry rows of source_type keboola, the --table ones only when given (each must be
  * one). The caller frees *out. */
 static enum rc select_tables(const char *data_dir, char **want, size_t n_want,
@@ -171,7 +159,7 @@ int cmd_extract_keboola(int argc, char **argv)
     struct registry_table *tables = NULL;
     size_t n = 0;
     struct keboola_result res;
-    enum rc rc = load_config(config_path, explicit_config, &cfg, &err);
+    enum rc rc = config_load(&cfg, config_path, explicit_config, &err);
     if (!rc) {
         log_setup(cfg.log_level, cfg.log_format);
         if (!data_dir)

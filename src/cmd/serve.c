@@ -150,13 +150,7 @@ static void set_string(char **field, const char *value)
 /* defaults < file < environment < command line, then the cross-field checks. */
 static enum rc load_config(const struct serve_args *a, struct config *cfg, struct err *err)
 {
-    config_defaults(cfg);
-    enum rc rc = config_load_file(cfg, a->config_path, err);
-    if (rc == RC_NOTFOUND && !a->config_explicit)
-        rc = RC_OK; /* no config file at the default place: defaults and environment */
-    if (rc)
-        return rc;
-    rc = config_apply_env(cfg, err);
+    enum rc rc = config_load(cfg, a->config_path, a->config_explicit, err);
     if (rc)
         return rc;
     if (a->host)

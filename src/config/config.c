@@ -1051,6 +1051,15 @@ enum rc config_apply_env(struct config *c, struct err *err)
     return RC_OK;
 }
 
+enum rc config_load(struct config *c, const char *path, bool path_explicit, struct err *err)
+{
+    config_defaults(c);
+    enum rc rc = config_load_file(c, path, err);
+    if (rc == RC_NOTFOUND && !path_explicit)
+        rc = RC_OK; /* no file at the default place: defaults and environment */
+    return rc ? rc : config_apply_env(c, err);
+}
+
 /* letters, digits, '-' and '.', at least one dot, no empty label, no label edge '-'. */
 static bool domain_valid(const char *s)
 {

@@ -116,6 +116,12 @@ enum rc config_load_file(struct config *c, const char *path, struct err *err) WA
  * error naming the variable. */
 enum rc config_apply_env(struct config *c, struct err *err) WARN_UNUSED;
 
+/* The configuration every command of the server side reads: defaults, then the file at path
+ * (a missing file is fine unless path_explicit: the user named it), then the environment.
+ * Not validated: a command applies its own options first, then calls config_validate. */
+enum rc config_load(struct config *c, const char *path, bool path_explicit,
+                    struct err *err) WARN_UNUSED;
+
 /* Checks the cross-field rules that single keys cannot (for example a JWT secret shorter than
  * 32 bytes). The message names the key or variable. */
 enum rc config_validate(const struct config *c, struct err *err) WARN_UNUSED;

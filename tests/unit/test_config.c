@@ -487,6 +487,29 @@ static void test_missing_file(void **state)
     config_cleanup(&c);
 }
 
+/* config_load: a file missing at the default place is no error (defaults and environment),
+ * a file the user named is; the file is read before the environment, which wins. */
+static void test_load_file_then_environment(void **state)
+{
+    (void)state;
+    struct config c;
+    struct err err;
+    setenv("DA_PORT", "9100", 1);
+    assert_int_equal(config_load(&c, "/nonexistent/da/instance.yaml", false, &err), RC_OK);
+    assert_int_equal(c.port, 9100);
+    config_cleanup(&c);
+    assert_int_equal(config_load(&c, "/nonexistent/da/instance.yaml", true, &err), RC_NOTFOUND);
+    config_cleanup(&c);
+    static const char text[] = "server:\n  port: 9200\n  threads: 3\n";
+    char *path = write_tmp(text, strlen(text));
+    assert_int_equal(config_load(&c, path, true, &err), RC_OK);
+    assert_int_equal(c.port, 9100); /* the environment wins */
+    assert_int_equal(c.threads, 3); /* the file over the default */
+    config_cleanup(&c);
+    unlink(path);
+    free(path);
+}
+
 static void test_file_too_big(void **state)
 {
     (void)state;
@@ -928,6 +951,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_load_file_then_environment, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_full_file, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_null_values_keep_defaults, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_range_edges_accepted, test_setup, test_teardown),
