@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "connectors/keboola_int.h"
+#include "net/sigv4.h"
 
 static void test_ids(void **state)
 {
@@ -244,6 +245,73 @@ static void test_buckets(void **state)
     assert_int_equal(kbc_parse_buckets("[", 1, &v, &err), RC_INVALID);
 }
 
+/* AWS's published example ("GET Object" in the S3 SigV4 header-authentication docs): the
+ * signature must match theirs byte for byte, or S3 refuses every slice. */
+static void test_sigv4_aws_example(void **state)
+{
+    (void)state;
+    const char *empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const struct sigv4_header h[] = {
+        { "host", "examplebucket.s3.amazonaws.com" },
+        { "range", "bytes=0-9" },
+        { "x-amz-content-sha256", empty },
+        { "x-amz-date", "20130524T000000Z" },
+    };
+    struct sigv4_request r = {
+        .method = "GET",
+        .path = "/test.txt",
+        .query = "",
+        .headers = h,
+        .n_headers = 4,
+        .payload_hash = empty,
+        .access_key = "AKIAIOSFODNN7EXAMPLE",
+        .secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        .region = "us-east-1",
+        .service = "s3",
+        .amz_date = "20130524T000000Z",
+    };
+    char *a = sigv4_authorization(&r);
+    assert_string_equal(a, "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/"
+                           "s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;"
+                           "x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba"
+                           "48dd91039c6036bdb41");
+    free(a);
+    r.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ"; /* one byte off: another signature */
+    a = sigv4_authorization(&r);
+    assert_null(strstr(a, "f0e8bdb87c964420"));
+    assert_null(strstr(a, "EXAMPLEKE")); /* the secret never shows */
+    free(a);
+}
+
+static void test_s3_names(void **state)
+{
+    (void)state;
+    assert_true(s3_bucket_valid("kbc-sapi-files"));
+    assert_true(s3_bucket_valid("a.b-c"));
+    const char *bad[] = { "",         "ab",          "A-bucket", "-ab",       "ab-",      "a..b",
+                          "a_b",      "a/b",         "a b",      "a.b?x",     "192.168.5.4",
+                          "evil.com:80", "x@evil.com" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(s3_bucket_valid(bad[i]));
+    char longb[65];
+    memset(longb, 'a', 64);
+    longb[64] = '\0';
+    assert_false(s3_bucket_valid(longb));
+    assert_false(s3_bucket_valid(NULL));
+    assert_true(s3_region_valid("eu-central-1"));
+    assert_false(s3_region_valid(""));
+    assert_false(s3_region_valid("eu.evil.com"));
+    assert_false(s3_region_valid("EU-central-1"));
+    assert_false(s3_region_valid("eu/x"));
+    assert_false(s3_region_valid(NULL));
+    char *e = sigv4_uri_encode("exp/a b+c~_.-%/ü", true);
+    assert_string_equal(e, "exp/a%20b%2Bc~_.-%25/%C3%BC");
+    free(e);
+    e = sigv4_uri_encode("a/b", false);
+    assert_string_equal(e, "a%2Fb");
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +321,8 @@ int main(void)
         cmocka_unit_test(test_job),
         cmocka_unit_test(test_file_and_manifest),
         cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_sigv4_aws_example),
+        cmocka_unit_test(test_s3_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
