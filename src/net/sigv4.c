@@ -19,12 +19,16 @@ static bool unreserved(unsigned char c)
 char *sigv4_uri_encode(const char *s, bool keep_slash)
 {
     size_t n = strlen(s);
+    static const char hexd[] = "0123456789ABCDEF";
     char *out = xmalloc(n * 3 + 1), *o = out;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (unreserved(*p) || (keep_slash && *p == '/'))
+        if (unreserved(*p) || (keep_slash && *p == '/')) {
             *o++ = (char)*p;
-        else
-            o += sprintf(o, "%%%02X", *p);
+        } else {
+            *o++ = '%';
+            *o++ = hexd[*p >> 4];
+            *o++ = hexd[*p & 15];
+        }
     }
     *o = '\0';
     return out;
@@ -67,14 +71,16 @@ static char *join_headers(const struct sigv4_request *r, bool values)
     size_t len = 1;
     for (size_t i = 0; i < r->n_headers; i++)
         len += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 3;
-    char *out = xmalloc(len), *o = out;
+    char *out = xmalloc(len);
+    size_t used = 0;
+    out[0] = '\0';
     for (size_t i = 0; i < r->n_headers; i++) {
-        if (values)
-            o += sprintf(o, "%s:%s\n", r->headers[i].name, r->headers[i].value);
-        else
-            o += sprintf(o, "%s%s", i ? ";" : "", r->headers[i].name);
+        int k = values ? snprintf(out + used, len - used, "%s:%s\n", r->headers[i].name,
+                                  r->headers[i].value)
+                       : snprintf(out + used, len - used, "%s%s", i ? ";" : "",
+                                  r->headers[i].name);
+        used += k > 0 ? (size_t)k : 0;
     }
-    *o = '\0';
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/mem.h"
 #include "connectors/keboola_int.h"
 #include "net/sigv4.h"
 
@@ -229,6 +230,88 @@ static void test_file_and_manifest(void **state)
     assert_string_equal(msg, "");
 }
 
+/* region and credentials of an AWS stack's file answer: hostile input that reaches a host
+ * name and a signature; a bad one is reported by field name, never by value. */
+static void test_file_s3_credentials(void **state)
+{
+    (void)state;
+    struct kbc_file f;
+    struct err err;
+    const char *ok = "{\"id\":3,\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"eu-central-1\","
+                     "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":"
+                     "\"s3cr3t/Key+x\",\"SessionToken\":\"VG9rZW4=\",\"Expiration\":\"2030\"}}";
+    assert_int_equal(kbc_parse_file(ok, strlen(ok), &f, &err), RC_OK);
+    assert_true(f.s3.ok);
+    assert_string_equal(f.s3.region, "eu-central-1");
+    assert_string_equal(f.s3.access_key, "ASIAEXAMPLEKEY12345");
+    assert_string_equal(f.s3.secret, "s3cr3t/Key+x");
+    assert_string_equal(f.s3.token, "VG9rZW4=");
+    kbc_file_cleanup(&f);
+    assert_null(f.s3.secret);
+
+    /* no credentials at all (a GCP or Azure stack, or https slices): not an error */
+    const char *none = "{\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"x\"}";
+    assert_int_equal(kbc_parse_file(none, strlen(none), &f, &err), RC_OK);
+    assert_false(f.s3.ok);
+    assert_string_equal(f.s3.problem, "");
+    kbc_file_cleanup(&f);
+
+    struct {
+        const char *json, *field;
+    } bad[] = {
+        { "\"region\":\"eu.evil.com\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\"}",
+          "region" },
+        { "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":\"LEAKME\","
+          "\"SessionToken\":\"T\"}",
+          "region" },
+        { "\"region\":\"eu-west-1\",\"credentials\":\"LEAKME\"", "credentials" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIA/../x12345678\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\"}",
+          "AccessKeyId" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAK ME\",\"SessionToken\":\"T\"}",
+          "SecretAccessKey" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":42,\"SessionToken\":\"T\"}",
+          "SecretAccessKey" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\\r\\nX-Evil: 1\"}",
+          "SessionToken" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *j = xasprintf("{\"url\":\"https://x/m\",\"isSliced\":true,%s}", bad[i].json);
+        assert_int_equal(kbc_parse_file(j, strlen(j), &f, &err), RC_OK);
+        assert_false(f.s3.ok);
+        assert_null(f.s3.secret);
+        assert_non_null(strstr(f.s3.problem, bad[i].field));
+        assert_null(strstr(f.s3.problem, "LEAK"));
+        kbc_file_cleanup(&f);
+        free(j);
+    }
+
+    /* s3:// manifest entries: bucket checked before it becomes a host name */
+    char **urls;
+    size_t n;
+    const char *m = "{\"entries\":[{\"url\":\"s3://kbc-files/exp/1.csv.gz\"},"
+                    "{\"url\":\"https://a/2\"}]}";
+    assert_int_equal(kbc_parse_manifest(m, strlen(m), &urls, &n, &err), RC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(urls[0], "s3://kbc-files/exp/1.csv.gz");
+    kbc_strings_free(urls, n);
+    const char *badm[] = { "s3://evil.com:80@x/k", "s3://kbc-files/", "s3://kbc-files",
+                           "s3://Kbc/k", "s3://kbc-files/a\\nb", "s3:///k", "s3://a..b/k" };
+    for (size_t i = 0; i < sizeof(badm) / sizeof(badm[0]); i++) {
+        char *j = xasprintf("{\"entries\":[{\"url\":\"%s\"}]}", badm[i]);
+        assert_int_equal(kbc_parse_manifest(j, strlen(j), &urls, &n, &err), RC_INVALID);
+        free(j);
+    }
+    char bucket[64], key[KBC_S3_KEY_MAX + 1];
+    assert_true(kbc_s3_split("s3://kbc-files/a/b c.gz", bucket, key));
+    assert_string_equal(bucket, "kbc-files");
+    assert_string_equal(key, "a/b c.gz");
+}
+
 static void test_buckets(void **state)
 {
     (void)state;
@@ -320,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_job),
         cmocka_unit_test(test_file_and_manifest),
+        cmocka_unit_test(test_file_s3_credentials),
         cmocka_unit_test(test_buckets),
         cmocka_unit_test(test_sigv4_aws_example),
         cmocka_unit_test(test_s3_names),
