@@ -83,16 +83,16 @@ static void s3_request_free(struct s3_request *q)
     memset(q, 0, sizeof(*q));
 }
 
-static enum rc s3_request(const struct kbc_s3_access *a, const char *s3url, size_t i,
+static enum rc s3_request(const struct kbc_s3_access *a, const char *s3url,
                           struct s3_request *q, struct err *err)
 {
     memset(q, 0, sizeof(*q));
     char bucket[64], key[KBC_S3_KEY_MAX + 1];
     if (!kbc_s3_split(s3url, bucket, key))
-        return err_set(err, RC_INVALID, "slice %zu has an unusable s3:// url", i + 1);
+        return err_set(err, RC_INVALID, "an unusable s3:// url");
     const struct kbc_s3 *c = a ? a->creds : NULL;
     if (!c || !c->ok)
-        return err_set(err, RC_INVALID, "slice %zu is on S3 but %s", i + 1,
+        return err_set(err, RC_INVALID, "%s (needed for s3:// slices)",
                        c && c->problem[0] ? c->problem
                                           : "Keboola's file answer has no AWS credentials");
     char *ekey = sigv4_uri_encode(key, true);
@@ -161,7 +161,7 @@ static enum rc fetch_one(struct fetch *f, struct net_http *h, size_t i, int64_t 
         long status = 0;
         if (strncmp(f->urls[i], "s3://", 5) == 0) {
             struct s3_request q;
-            rc = s3_request(f->s3, f->urls[i], i, &q, err);
+            rc = s3_request(f->s3, f->urls[i], &q, err);
             if (!rc)
                 rc = net_download(h, q.url, (const char *const *)q.headers, fd, KBC_SLICE_MAX,
                                   &status, bytes, err);
