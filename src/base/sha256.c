@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,16 @@ void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
     if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != SHA256_LEN) {
         fprintf(stderr, "da: SHA-256 failed in libcrypto\n");
         abort(); /* cannot happen with a working libcrypto; never hash wrongly */
+    }
+}
+
+void hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                 unsigned char out[SHA256_LEN])
+{
+    unsigned int n = 0;
+    if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &n) || n != SHA256_LEN) {
+        fprintf(stderr, "da: HMAC-SHA256 failed in libcrypto\n");
+        abort(); /* as sha256: never sign wrongly */
     }
 }
 

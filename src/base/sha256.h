@@ -15,6 +15,11 @@
 
 void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN]);
 
+/* HMAC-SHA256 of data under key: the plain primitive request signing (net/sigv4.h) needs below
+ * auth/. */
+void hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                 unsigned char out[SHA256_LEN]);
+
 /* SHA-256 of data as 64 lowercase hex characters plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 

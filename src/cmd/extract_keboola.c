@@ -174,6 +174,7 @@ int cmd_extract_keboola(int argc, char **argv)
             .retries = cfg.keboola_retries,
             .backoff_ms = cfg.keboola_backoff_ms,
             .job_timeout_s = cfg.keboola_job_timeout_s,
+            .s3_endpoint = cfg.keboola_s3_endpoint,
         };
         rc = keboola_extract(&s, data_dir, tables, n, n_want > 0, &res, &err);
     }

@@ -91,6 +91,7 @@ struct config {
     int keboola_retries;            /* keboola.retries */
     int keboola_backoff_ms;         /* keboola.retry_backoff_ms */
     int keboola_job_timeout_s;      /* keboola.job_timeout_s */
+    char *keboola_s3_endpoint;      /* keboola.s3_endpoint (tests only); NULL: AWS */
     /* scheduler */
     int sched_max_attempts;       /* scheduler.max_attempts: tries of a job before it fails */
     int sched_backoff_base_s;     /* scheduler.backoff_base_s: first retry delay (doubling) */

@@ -24,6 +24,7 @@ struct keboola_settings {
     int retries;           /* retries of a 5xx or a timeout (< 0: 4) */
     int backoff_ms;        /* the first retry's wait, doubled each time (0: 500) */
     int job_timeout_s;     /* the longest wait for an export job (0: 3600) */
+    const char *s3_endpoint; /* tests only: base URL of a fake S3 (path-style); NULL: AWS */
 };
 
 struct keboola_result {

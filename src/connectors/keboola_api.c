@@ -252,6 +252,8 @@ enum rc kbc_export(struct kbc_client *c, const struct kbc_table *t, const char *
     rc = call(c, "GET", fpath, NULL, &r, err);
     if (!rc)
         rc = kbc_parse_file(r.body.data, r.body.len, out, err);
+    if (r.body.data)
+        mem_wipe(r.body.data, r.body.len); /* it holds the temporary AWS secret */
     net_response_cleanup(&r);
     return rc;
 }

@@ -90,18 +90,34 @@ struct kbc_job {
 enum rc kbc_parse_job(const char *body, size_t len, struct kbc_job *out,
                       struct err *err) WARN_UNUSED;
 
+/* The temporary AWS credentials of a file on an AWS stack (GET .../files/{id}?federationToken=1
+ * answers them with region). secret and token are never logged nor put in a message; they are
+ * wiped by kbc_file_cleanup. */
+struct kbc_s3 {
+    bool ok;                      /* all of the below parsed and valid */
+    char region[33];              /* s3_region_valid */
+    char access_key[129];         /* [A-Z0-9], 16..128 */
+    char *secret;                 /* heap; printable ASCII, no space, 1..256 */
+    char *token;                  /* heap; [A-Za-z0-9+/=], 1..8192 */
+    char problem[KBC_TEXT_MAX];   /* why not ok, when the answer had credentials (no values) */
+};
+
 struct kbc_file {
     int64_t id;
     char *url; /* heap */
     bool sliced;
+    struct kbc_s3 s3;
 };
 
-/* Parses GET /v2/storage/files/{id}: url (http or https) and isSliced. */
+/* Parses GET /v2/storage/files/{id}: url (http or https), isSliced, and region + credentials
+ * into out->s3 (credentials of a wrong shape leave s3.ok false with s3.problem saying which
+ * field, never its value: only s3:// slices need them). */
 enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out,
                        struct err *err) WARN_UNUSED;
 
 /* Parses a slice manifest {"entries":[{"url": ...}, ...]} into a heap array of heap URLs
- * (the caller frees each and the array). Every URL must be http or https; at most
+ * (the caller frees each and the array). Every URL must be http, https or s3://BUCKET/KEY
+ * (kbc_s3_split accepts it); at most
  * KBC_SLICES_MAX. An empty list is valid (an empty table). */
 enum rc kbc_parse_manifest(const char *body, size_t len, char ***out, size_t *out_len,
                            struct err *err) WARN_UNUSED;
@@ -148,13 +164,27 @@ enum rc kbc_file_urls(struct kbc_client *c, const struct kbc_file *f, char ***ou
 
 /* ---- downloads (keboola_fetch.c) ---- */
 
+#define KBC_S3_KEY_MAX 1024
+
+/* Splits "s3://BUCKET/KEY" (BUCKET s3_bucket_valid, KEY 1..KBC_S3_KEY_MAX bytes with no control
+ * character) into bucket and key. false for anything else. */
+bool kbc_s3_split(const char *url, char bucket[64], char key[KBC_S3_KEY_MAX + 1]);
+
+/* What s3:// slices are read with: the file's credentials and, in tests only, a fake S3's base
+ * URL (path-style: ENDPOINT/BUCKET/KEY; NULL: https://BUCKET.s3.REGION.amazonaws.com/KEY). */
+struct kbc_s3_access {
+    const struct kbc_s3 *creds;
+    const char *endpoint;
+};
+
 /* Downloads urls into folder dir (existing, empty) with up to parallel transfers at once, as
  * dir/slice-NNNNN.csv or .csv.gz (gzip told by its first bytes), each retried as the API calls
  * are. *out_paths (heap array of heap paths, in the order of urls) and *out_bytes. All or
  * nothing: the first failure stops the others and is the result. */
-enum rc kbc_fetch(const char *const *urls, size_t n, const char *dir, int parallel, int retries,
-                  int backoff_ms, char ***out_paths, int64_t *out_bytes,
-                  struct err *err) WARN_UNUSED;
+/* s3:// urls are signed with s3 (AWS SigV4); without usable credentials they fail. */
+enum rc kbc_fetch(const char *const *urls, size_t n, const char *dir,
+                  const struct kbc_s3_access *s3, int parallel, int retries, int backoff_ms,
+                  char ***out_paths, int64_t *out_bytes, struct err *err) WARN_UNUSED;
 
 void kbc_strings_free(char **v, size_t n);
 

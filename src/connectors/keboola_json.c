@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/mem.h"
+#include "net/sigv4.h"
 #include "connectors/keboola_int.h"
 
 bool kbc_id_valid(const char *id)
@@ -340,7 +341,76 @@ static bool http_url(const char *u)
 void kbc_file_cleanup(struct kbc_file *f)
 {
     free(f->url);
+    if (f->s3.secret)
+        mem_wipe(f->s3.secret, strlen(f->s3.secret));
+    if (f->s3.token)
+        mem_wipe(f->s3.token, strlen(f->s3.token));
+    free(f->s3.secret);
+    free(f->s3.token);
+    mem_wipe(f->s3.access_key, sizeof(f->s3.access_key));
     memset(f, 0, sizeof(*f));
+}
+
+/* A credential string of len min..max whose every byte passes ok. */
+static const char *cred_string(const json_t *obj, const char *name, size_t min, size_t max,
+                               bool (*ok)(unsigned char))
+{
+    const char *s = json_string_value(json_object_get(obj, name));
+    size_t n = s ? strlen(s) : 0;
+    if (!s || n < min || n > max || n != json_string_length(json_object_get(obj, name)))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!ok((unsigned char)s[i]))
+            return NULL;
+    return s;
+}
+
+static bool key_id_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool secret_char(unsigned char c)
+{
+    return c > ' ' && c < 0x7f;
+}
+
+static bool token_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/' || c == '=';
+}
+
+/* region and credentials of a file answer into *s3; a wrong shape is no error, s3->problem
+ * names the field (never its value). */
+static void parse_s3(const json_t *j, struct kbc_s3 *s3)
+{
+    const json_t *c = json_object_get(j, "credentials");
+    if (!c)
+        return;
+    const char *region = json_string_value(json_object_get(j, "region"));
+    const char *key = cred_string(c, "AccessKeyId", 16, 128, key_id_char);
+    const char *secret = cred_string(c, "SecretAccessKey", 1, 256, secret_char);
+    const char *token = cred_string(c, "SessionToken", 1, 8192, token_char);
+    const char *bad = !json_is_object(c) ? "credentials"
+                      : !s3_region_valid(region) ? "region"
+                      : !key                     ? "credentials.AccessKeyId"
+                      : !secret                  ? "credentials.SecretAccessKey"
+                      : !token                   ? "credentials.SessionToken"
+                                                 : NULL;
+    if (bad) {
+        snprintf(s3->problem, sizeof(s3->problem), "Keboola's file answer has an unusable %s",
+                 bad);
+        return;
+    }
+    snprintf(s3->region, sizeof(s3->region), "%s", region);
+    snprintf(s3->access_key, sizeof(s3->access_key), "%s", key);
+    s3->secret = xstrdup(secret);
+    s3->token = xstrdup(token);
+    s3->ok = true;
+    /* jansson frees its copies without wiping: wipe them in place first */
+    mem_wipe((char *)secret, strlen(secret));
+    mem_wipe((char *)token, strlen(token));
 }
 
 enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out, struct err *err)
@@ -361,9 +431,34 @@ enum rc kbc_parse_file(const char *body, size_t len, struct kbc_file *out, struc
     else {
         out->url = xstrdup(url);
         out->sliced = json_is_true(sliced);
+        parse_s3(j, &out->s3);
     }
     json_decref(j);
     return rc;
+}
+
+bool kbc_s3_split(const char *url, char bucket[64], char key[KBC_S3_KEY_MAX + 1])
+{
+    bucket[0] = key[0] = '\0';
+    if (strncmp(url, "s3://", 5) != 0)
+        return false;
+    const char *b = url + 5, *slash = strchr(b, '/');
+    if (!slash || slash - b > 63)
+        return false;
+    size_t klen = strlen(slash + 1);
+    if (klen < 1 || klen > KBC_S3_KEY_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)slash + 1; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    memcpy(bucket, b, (size_t)(slash - b));
+    bucket[slash - b] = '\0';
+    if (!s3_bucket_valid(bucket)) {
+        bucket[0] = '\0';
+        return false;
+    }
+    memcpy(key, slash + 1, klen + 1);
+    return true;
 }
 
 void kbc_strings_free(char **v, size_t n)
@@ -393,10 +488,11 @@ enum rc kbc_parse_manifest(const char *body, size_t len, char ***out, size_t *ou
         char **v = xcalloc(n ? n : 1, sizeof(char *));
         for (size_t i = 0; i < n; i++) {
             const char *u = json_string_value(json_object_get(json_array_get(entries, i), "url"));
-            if (!http_url(u)) {
+            char bucket[64], key[KBC_S3_KEY_MAX + 1];
+            if (!http_url(u) && !(u && kbc_s3_split(u, bucket, key))) {
                 rc = err_set(err, RC_INVALID,
-                             "slice %zu of Keboola's manifest has no http(s) url (s3:// and "
-                             "other storage URLs are not supported)",
+                             "slice %zu of Keboola's manifest has no http(s) or s3://bucket/key "
+                             "url",
                              i + 1);
                 kbc_strings_free(v, i);
                 goto out;

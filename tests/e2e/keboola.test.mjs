@@ -61,7 +61,7 @@ describe('the Keboola connector against a fake Keboola', () => {
 
   before(async () => {
     kbc = await startFakeKeboola({ token: TOKEN });
-    server = await startServer({ env: identityEnv({ KEBOOLA_STACK_URL: kbc.url, KEBOOLA_STORAGE_TOKEN: TOKEN, DA_KEBOOLA_RETRY_BACKOFF_MS: '20' }) });
+    server = await startServer({ env: identityEnv({ KEBOOLA_STACK_URL: kbc.url, KEBOOLA_STORAGE_TOKEN: TOKEN, DA_KEBOOLA_RETRY_BACKOFF_MS: '20', DA_KEBOOLA_S3_ENDPOINT: kbc.url }) });
     ({ admin, analyst } = await adminAndAnalyst(server));
     kbc.addTable({
       id: 'in.c-main.orders',
@@ -280,6 +280,46 @@ describe('the Keboola connector against a fake Keboola', () => {
     assert.deepEqual(q.body.columns, ['id', 'at']);
     assert.deepEqual(q.body.types, ['BIGINT', 'TIMESTAMP']);
     assert.equal(q.body.rows.length, 0);
+  });
+
+  test('s3:// slices (an AWS stack) are read from S3 with the temporary credentials, signed', async () => {
+    kbc.addTable({ id: 'in.c-aws.visits', columns: ['id', 'page'], types: { id: 'INTEGER' }, sliced: true, gzip: true, slices: 3, s3: true,
+      rows: Array.from({ length: 30 }, (_, i) => [String(i), `/p/${i % 5}`]) });
+    await register({ name: 'visits', source_table: 'in.c-aws.visits', sync_strategy: 'full_refresh' });
+    kbc.s3Requests.length = 0;
+    const r = await extract(['visits'], { DA_KEBOOLA_S3_ENDPOINT: kbc.url });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).rows, 30);
+    assert.equal(kbc.s3Requests.length, 3, 'three slices fetched from the fake S3');
+    assert.ok(kbc.s3Requests.every((q) => q.ok), 'each with a valid SigV4 signature');
+    assert.match(kbc.s3Requests[0].authorization, /Credential=ASIAFAKEKEBOOLA00001\/\d{8}\/eu-central-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token/);
+    for (const s of [kbc.s3.secret, kbc.s3.token]) assert.ok(!r.stderr.includes(s), 'no credential in the log');
+    const q = await rows('SELECT count(*), count(DISTINCT page), sum(id) FROM visits', (x) => x.status === 200 && x.body.rows[0][0] === 30);
+    assert.deepEqual(q.body.rows[0], [30, 5, 435]);
+  });
+
+  test('credentials S3 refuses fail the run with a clear message and no secret; the old data stays', async () => {
+    kbc.s3WrongSecret(true);
+    kbc.s3Requests.length = 0;
+    const r = await extract(['visits'], { DA_KEBOOLA_S3_ENDPOINT: kbc.url });
+    kbc.s3WrongSecret(false);
+    assert.equal(r.code, 1);
+    assert.ok(kbc.s3Requests.length >= 1 && kbc.s3Requests.every((q) => !q.ok), 'the fake refused the signature');
+    assert.match(r.stderr.trim().split('\n').pop(), /S3 refused the temporary credentials Keboola gave \(127\.0\.0\.1 answered 403\)/);
+    for (const s of [kbc.s3.secret, 'x' + kbc.s3.secret.slice(1), kbc.s3.token]) assert.ok(!r.stderr.includes(s), 'no credential in the log');
+    assert.equal((await rows('SELECT count(*) FROM visits')).body.rows[0][0], 30);
+  });
+
+  test('s3:// slices without usable credentials fail by field name, never by value', async () => {
+    kbc.addTable({ id: 'in.c-aws.odd', columns: ['id'], sliced: true, slices: 1, s3: true, rows: [['1']] });
+    await register({ name: 'odd', source_table: 'in.c-aws.odd', sync_strategy: 'full_refresh' });
+    const saved = kbc.s3.region;
+    kbc.s3.region = 'eu-central-1.evil.com';
+    const r = await extract(['odd'], { DA_KEBOOLA_S3_ENDPOINT: kbc.url });
+    kbc.s3.region = saved;
+    assert.equal(r.code, 1);
+    assert.match(r.stderr.trim().split('\n').pop(), /slice 1 of 1: Keboola's file answer has an unusable region \(needed for s3:\/\/ slices\)/);
+    assert.ok(!r.stderr.includes(kbc.s3.secret));
   });
 
   test('the served tables obey grants: an analyst without one gets 403', async () => {

@@ -14,6 +14,14 @@
 // file is a CSV with a header line, a sliced file's url is a manifest {"entries":[{"url"}]} of
 // header-less CSV slices (gzipped, named .gz, when the table says so).
 //
+// A table with s3: true is exported as on Keboola's AWS stacks: its manifest lists
+// s3://kbc-fake-files/KEY entries, the file answer (federationToken=1) carries region and
+// temporary credentials, and the slices are served path-style under the fake's own URL
+// (/kbc-fake-files/KEY, da's keboola.s3_endpoint) only to a request with a valid AWS SigV4
+// signature made with those credentials (403 otherwise). s3WrongSecret(true) hands out a secret
+// other than the one the fake checks with (as expired credentials fail); s3 (the credentials
+// handed out) and s3Requests (the signed requests seen) are for assertions.
+//
 // Control (for tests): addTable({...}) (with parts: [Buffer, ...] a sliced table served from
 // prepared slices, as the benchmark does), setRows(id, rows), upsertRows(id, rows), fail500(n)
 // (the next n /v2 calls answer 500), log (every request: method, path, query, form, token ok).
@@ -23,6 +31,7 @@
 //                  primaryKey: ['id'], rows: [['1', '9.5']] });
 //   ... KEBOOLA_STACK_URL=kbc.url ...
 //   await kbc.stop();
+import crypto from 'node:crypto';
 import http from 'node:http';
 import zlib from 'node:zlib';
 
@@ -39,6 +48,32 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
   let nextFile = 5000;
   let failures = 0;
   let base = '';
+  const S3_BUCKET = 'kbc-fake-files';
+  const s3 = {
+    region: 'eu-central-1',
+    accessKey: 'ASIAFAKEKEBOOLA00001',
+    secret: crypto.randomBytes(30).toString('base64'),
+    token: crypto.randomBytes(48).toString('base64'),
+    wrongSecret: false,
+  };
+  const s3Requests = [];
+
+  const hmac = (key, s) => crypto.createHmac('sha256', key).update(s).digest();
+  // true when req carries a SigV4 signature of GET by s3's credentials (as AWS checks it)
+  function s3SignatureOk(req, rawPath) {
+    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/s3\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(req.headers.authorization || '');
+    if (!m || m[1] !== s3.accessKey || m[3] !== s3.region) return false;
+    const names = m[4].split(';');
+    for (const need of ['host', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token']) if (!names.includes(need)) return false;
+    if (req.headers['x-amz-security-token'] !== s3.token) return false;
+    const date = req.headers['x-amz-date'] || '';
+    if (date.slice(0, 8) !== m[2]) return false;
+    const canonical = [req.method, rawPath, '', ...names.map((n) => `${n}:${String(req.headers[n] ?? '').trim()}`), '', m[4], req.headers['x-amz-content-sha256']].join('\n');
+    const toSign = ['AWS4-HMAC-SHA256', date, `${m[2]}/${m[3]}/s3/aws4_request`, crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+    let k = hmac('AWS4' + s3.secret, m[2]);
+    for (const part of [m[3], 's3', 'aws4_request']) k = hmac(k, part);
+    return hmac(k, toSign).toString('hex') === m[5];
+  }
 
   function tableJson(t) {
     const columnMetadata = {};
@@ -83,7 +118,7 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
     const since = changedSince ? Date.parse(changedSince) : NaN;
     const rows = t.rows.filter((r) => Number.isNaN(since) || r.changed > since);
     const id = nextFile++;
-    const f = { id, sliced: !!t.sliced, gzip: !!t.gzip, parts: [] };
+    const f = { id, sliced: !!t.sliced, gzip: !!t.gzip, s3: !!t.s3 && !!t.sliced, parts: [] };
     if (t.parts) { // prepared slices (the benchmark): served as they are
       f.parts = t.parts;
       files.set(id, f);
@@ -105,6 +140,7 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
   }
 
   function fileUrl(f, part) {
+    if (f.s3 && part !== undefined) return `s3://${S3_BUCKET}/exp-15/${f.id}/part${String(part).padStart(4, '0')}.csv${f.gzip ? '.gz' : ''}`;
     const sig = 'X-Amz-Signature=fake' + f.id;
     if (part === undefined) return f.sliced ? `${base}/download/${f.id}/manifest?${sig}` : `${base}/download/${f.id}/data.csv${f.gzip ? '.gz' : ''}?${sig}`;
     return `${base}/download/${f.id}/part${String(part).padStart(4, '0')}.csv${f.gzip ? '.gz' : ''}?${sig}`;
@@ -124,6 +160,15 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
     log.push(entry);
 
     let m;
+    if ((m = /^\/kbc-fake-files\/exp-15\/(\d+)\/part(\d{4})\.csv(?:\.gz)?$/.exec(path))) {
+      const ok = req.method === 'GET' && s3SignatureOk(req, req.url.split('?')[0]);
+      s3Requests.push({ path, ok, authorization: req.headers.authorization || '' });
+      if (!ok) return send(res, 403, '<Error><Code>SignatureDoesNotMatch</Code></Error>', 'application/xml');
+      const f = files.get(Number(m[1]));
+      const part = Number(m[2]);
+      if (!f || !f.s3 || part >= f.parts.length) return send(res, 404, '<Error><Code>NoSuchKey</Code></Error>', 'application/xml');
+      return send(res, 200, f.parts[part], 'application/octet-stream');
+    }
     if ((m = /^\/download\/(\d+)\/(manifest|data\.csv(?:\.gz)?|part(\d{4})\.csv(?:\.gz)?)$/.exec(path))) {
       const f = files.get(Number(m[1]));
       if (!f || u.searchParams.get('X-Amz-Signature') !== 'fake' + m[1]) return send(res, 403, '<Error>AccessDenied</Error>', 'application/xml');
@@ -178,7 +223,8 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
         id: f.id, created: new Date().toISOString(), isPublic: false, isSliced: f.sliced, isEncrypted: true,
         name: f.sliced ? 'export.csv.gz' : `data.csv${f.gzip ? '.gz' : ''}`, url: fileUrl(f), provider: 'aws', region: 'eu-central-1',
         sizeBytes: f.parts.reduce((s, p) => s + p.length, 0), tags: [], maxAgeDays: 15,
-        ...(fed ? { credentials: { AccessKeyId: 'fake', SecretAccessKey: 'fake', SessionToken: 'fake', Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: 'fake', key: `exp-15/${f.id}` } } : {}),
+        ...(fed && f.s3 ? { region: s3.region, credentials: { AccessKeyId: s3.accessKey, SecretAccessKey: s3.wrongSecret ? 'x' + s3.secret.slice(1) : s3.secret, SessionToken: s3.token, Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: S3_BUCKET, key: `exp-15/${f.id}` } } : {}),
+        ...(fed && !f.s3 ? { credentials: { AccessKeyId: 'fake', SecretAccessKey: 'fake', SessionToken: 'fake', Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: 'fake', key: `exp-15/${f.id}` } } : {}),
       });
     }
     return send(res, 404, { error: 'Not found', code: 404, status: 'error' });
@@ -204,6 +250,11 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
     url: base,
     log,
     tables,
+    s3,
+    s3Requests,
+    s3WrongSecret(on) {
+      s3.wrongSecret = !!on;
+    },
     addTable(t) {
       tables.set(t.id, { ...t, rows: rowsOf(t.rows || [], t.changed ?? old) });
     },

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "base/mem.h"
 #include "connectors/keboola_int.h"
+#include "net/sigv4.h"
 
 static void test_ids(void **state)
 {
@@ -228,6 +230,88 @@ static void test_file_and_manifest(void **state)
     assert_string_equal(msg, "");
 }
 
+/* region and credentials of an AWS stack's file answer: hostile input that reaches a host
+ * name and a signature; a bad one is reported by field name, never by value. */
+static void test_file_s3_credentials(void **state)
+{
+    (void)state;
+    struct kbc_file f;
+    struct err err;
+    const char *ok = "{\"id\":3,\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"eu-central-1\","
+                     "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":"
+                     "\"s3cr3t/Key+x\",\"SessionToken\":\"VG9rZW4=\",\"Expiration\":\"2030\"}}";
+    assert_int_equal(kbc_parse_file(ok, strlen(ok), &f, &err), RC_OK);
+    assert_true(f.s3.ok);
+    assert_string_equal(f.s3.region, "eu-central-1");
+    assert_string_equal(f.s3.access_key, "ASIAEXAMPLEKEY12345");
+    assert_string_equal(f.s3.secret, "s3cr3t/Key+x");
+    assert_string_equal(f.s3.token, "VG9rZW4=");
+    kbc_file_cleanup(&f);
+    assert_null(f.s3.secret);
+
+    /* no credentials at all (a GCP or Azure stack, or https slices): not an error */
+    const char *none = "{\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"x\"}";
+    assert_int_equal(kbc_parse_file(none, strlen(none), &f, &err), RC_OK);
+    assert_false(f.s3.ok);
+    assert_string_equal(f.s3.problem, "");
+    kbc_file_cleanup(&f);
+
+    struct {
+        const char *json, *field;
+    } bad[] = {
+        { "\"region\":\"eu.evil.com\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\"}",
+          "region" },
+        { "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":\"LEAKME\","
+          "\"SessionToken\":\"T\"}",
+          "region" },
+        { "\"region\":\"eu-west-1\",\"credentials\":\"LEAKME\"", "credentials" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIA/../x12345678\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\"}",
+          "AccessKeyId" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAK ME\",\"SessionToken\":\"T\"}",
+          "SecretAccessKey" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":42,\"SessionToken\":\"T\"}",
+          "SecretAccessKey" },
+        { "\"region\":\"eu-west-1\",\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\","
+          "\"SecretAccessKey\":\"LEAKME\",\"SessionToken\":\"T\\r\\nX-Evil: 1\"}",
+          "SessionToken" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *j = xasprintf("{\"url\":\"https://x/m\",\"isSliced\":true,%s}", bad[i].json);
+        assert_int_equal(kbc_parse_file(j, strlen(j), &f, &err), RC_OK);
+        assert_false(f.s3.ok);
+        assert_null(f.s3.secret);
+        assert_non_null(strstr(f.s3.problem, bad[i].field));
+        assert_null(strstr(f.s3.problem, "LEAK"));
+        kbc_file_cleanup(&f);
+        free(j);
+    }
+
+    /* s3:// manifest entries: bucket checked before it becomes a host name */
+    char **urls;
+    size_t n;
+    const char *m = "{\"entries\":[{\"url\":\"s3://kbc-files/exp/1.csv.gz\"},"
+                    "{\"url\":\"https://a/2\"}]}";
+    assert_int_equal(kbc_parse_manifest(m, strlen(m), &urls, &n, &err), RC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(urls[0], "s3://kbc-files/exp/1.csv.gz");
+    kbc_strings_free(urls, n);
+    const char *badm[] = { "s3://evil.com:80@x/k", "s3://kbc-files/", "s3://kbc-files",
+                           "s3://Kbc/k", "s3://kbc-files/a\\nb", "s3:///k", "s3://a..b/k" };
+    for (size_t i = 0; i < sizeof(badm) / sizeof(badm[0]); i++) {
+        char *j = xasprintf("{\"entries\":[{\"url\":\"%s\"}]}", badm[i]);
+        assert_int_equal(kbc_parse_manifest(j, strlen(j), &urls, &n, &err), RC_INVALID);
+        free(j);
+    }
+    char bucket[64], key[KBC_S3_KEY_MAX + 1];
+    assert_true(kbc_s3_split("s3://kbc-files/a/b c.gz", bucket, key));
+    assert_string_equal(bucket, "kbc-files");
+    assert_string_equal(key, "a/b c.gz");
+}
+
 static void test_buckets(void **state)
 {
     (void)state;
@@ -244,6 +328,73 @@ static void test_buckets(void **state)
     assert_int_equal(kbc_parse_buckets("[", 1, &v, &err), RC_INVALID);
 }
 
+/* AWS's published example ("GET Object" in the S3 SigV4 header-authentication docs): the
+ * signature must match theirs byte for byte, or S3 refuses every slice. */
+static void test_sigv4_aws_example(void **state)
+{
+    (void)state;
+    const char *empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    const struct sigv4_header h[] = {
+        { "host", "examplebucket.s3.amazonaws.com" },
+        { "range", "bytes=0-9" },
+        { "x-amz-content-sha256", empty },
+        { "x-amz-date", "20130524T000000Z" },
+    };
+    struct sigv4_request r = {
+        .method = "GET",
+        .path = "/test.txt",
+        .query = "",
+        .headers = h,
+        .n_headers = 4,
+        .payload_hash = empty,
+        .access_key = "AKIAIOSFODNN7EXAMPLE",
+        .secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        .region = "us-east-1",
+        .service = "s3",
+        .amz_date = "20130524T000000Z",
+    };
+    char *a = sigv4_authorization(&r);
+    assert_string_equal(a, "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/"
+                           "s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;"
+                           "x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba"
+                           "48dd91039c6036bdb41");
+    free(a);
+    r.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ"; /* one byte off: another signature */
+    a = sigv4_authorization(&r);
+    assert_null(strstr(a, "f0e8bdb87c964420"));
+    assert_null(strstr(a, "EXAMPLEKE")); /* the secret never shows */
+    free(a);
+}
+
+static void test_s3_names(void **state)
+{
+    (void)state;
+    assert_true(s3_bucket_valid("kbc-sapi-files"));
+    assert_true(s3_bucket_valid("a.b-c"));
+    const char *bad[] = { "",         "ab",          "A-bucket", "-ab",       "ab-",      "a..b",
+                          "a_b",      "a/b",         "a b",      "a.b?x",     "192.168.5.4",
+                          "evil.com:80", "x@evil.com" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_false(s3_bucket_valid(bad[i]));
+    char longb[65];
+    memset(longb, 'a', 64);
+    longb[64] = '\0';
+    assert_false(s3_bucket_valid(longb));
+    assert_false(s3_bucket_valid(NULL));
+    assert_true(s3_region_valid("eu-central-1"));
+    assert_false(s3_region_valid(""));
+    assert_false(s3_region_valid("eu.evil.com"));
+    assert_false(s3_region_valid("EU-central-1"));
+    assert_false(s3_region_valid("eu/x"));
+    assert_false(s3_region_valid(NULL));
+    char *e = sigv4_uri_encode("exp/a b+c~_.-%/ü", true);
+    assert_string_equal(e, "exp/a%20b%2Bc~_.-%25/%C3%BC");
+    free(e);
+    e = sigv4_uri_encode("a/b", false);
+    assert_string_equal(e, "a%2Fb");
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,7 +403,10 @@ int main(void)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_job),
         cmocka_unit_test(test_file_and_manifest),
+        cmocka_unit_test(test_file_s3_credentials),
         cmocka_unit_test(test_buckets),
+        cmocka_unit_test(test_sigv4_aws_example),
+        cmocka_unit_test(test_s3_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
