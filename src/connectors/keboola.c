@@ -196,8 +196,8 @@ static enum rc export_table(struct run *r, const struct registry_table *row, boo
     int64_t bytes = 0;
     struct kbc_s3_access s3 = { .creds = &file.s3, .endpoint = r->s->s3_endpoint };
     if (!rc)
-        rc = kbc_fetch((const char *const *)urls, n_urls, tdir, &s3, r->s->parallel,
-                       r->s->retries, r->s->backoff_ms, &paths, &bytes, err);
+        rc = kbc_fetch((const char *const *)urls, n_urls, tdir, &s3, r->s->parallel, r->s->retries,
+                       r->s->backoff_ms, &paths, &bytes, err);
     if (rc)
         goto out;
     log_info("keboola", "table %s: %zu file%s, %lld bytes downloaded", row->id, n_urls,

@@ -18,12 +18,12 @@ struct registry_table;
 #define KEBOOLA_SOURCE "keboola"
 
 struct keboola_settings {
-    const char *stack_url; /* https://connection.keboola.com */
-    const char *token;     /* KEBOOLA_STORAGE_TOKEN */
-    int parallel;          /* slice downloads at once (0: 4) */
-    int retries;           /* retries of a 5xx or a timeout (< 0: 4) */
-    int backoff_ms;        /* the first retry's wait, doubled each time (0: 500) */
-    int job_timeout_s;     /* the longest wait for an export job (0: 3600) */
+    const char *stack_url;   /* https://connection.keboola.com */
+    const char *token;       /* KEBOOLA_STORAGE_TOKEN */
+    int parallel;            /* slice downloads at once (0: 4) */
+    int retries;             /* retries of a 5xx or a timeout (< 0: 4) */
+    int backoff_ms;          /* the first retry's wait, doubled each time (0: 500) */
+    int job_timeout_s;       /* the longest wait for an export job (0: 3600) */
     const char *s3_endpoint; /* tests only: base URL of a fake S3 (path-style); NULL: AWS */
 };
 

@@ -83,8 +83,8 @@ static void s3_request_free(struct s3_request *q)
     memset(q, 0, sizeof(*q));
 }
 
-static enum rc s3_request(const struct kbc_s3_access *a, const char *s3url,
-                          struct s3_request *q, struct err *err)
+static enum rc s3_request(const struct kbc_s3_access *a, const char *s3url, struct s3_request *q,
+                          struct err *err)
 {
     memset(q, 0, sizeof(*q));
     char bucket[64], key[KBC_S3_KEY_MAX + 1];
@@ -168,8 +168,8 @@ static enum rc fetch_one(struct fetch *f, struct net_http *h, size_t i, int64_t 
             if (rc && (status == 401 || status == 403)) {
                 char msg[ERR_MSG_LEN];
                 snprintf(msg, sizeof(msg), "%s", err->msg);
-                rc = err_set(err, rc, "S3 refused the temporary credentials Keboola gave (%s)",
-                             msg);
+                rc =
+                    err_set(err, rc, "S3 refused the temporary credentials Keboola gave (%s)", msg);
             }
             s3_request_free(&q);
         } else {

@@ -94,12 +94,12 @@ enum rc kbc_parse_job(const char *body, size_t len, struct kbc_job *out,
  * answers them with region). secret and token are never logged nor put in a message; they are
  * wiped by kbc_file_cleanup. */
 struct kbc_s3 {
-    bool ok;                      /* all of the below parsed and valid */
-    char region[33];              /* s3_region_valid */
-    char access_key[129];         /* [A-Z0-9], 16..128 */
-    char *secret;                 /* heap; printable ASCII, no space, 1..256 */
-    char *token;                  /* heap; [A-Za-z0-9+/=], 1..8192 */
-    char problem[KBC_TEXT_MAX];   /* why not ok, when the answer had credentials (no values) */
+    bool ok;                    /* all of the below parsed and valid */
+    char region[33];            /* s3_region_valid */
+    char access_key[129];       /* [A-Z0-9], 16..128 */
+    char *secret;               /* heap; printable ASCII, no space, 1..256 */
+    char *token;                /* heap; [A-Za-z0-9+/=], 1..8192 */
+    char problem[KBC_TEXT_MAX]; /* why not ok, when the answer had credentials (no values) */
 };
 
 struct kbc_file {

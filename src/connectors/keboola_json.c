@@ -8,8 +8,8 @@
 #include <strings.h>
 
 #include "base/mem.h"
-#include "net/sigv4.h"
 #include "connectors/keboola_int.h"
+#include "net/sigv4.h"
 
 bool kbc_id_valid(const char *id)
 {
@@ -377,8 +377,8 @@ static bool secret_char(unsigned char c)
 
 static bool token_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/' || c == '=';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/' || c == '=';
 }
 
 /* region and credentials of a file answer into *s3; a wrong shape is no error, s3->problem
@@ -392,15 +392,14 @@ static void parse_s3(const json_t *j, struct kbc_s3 *s3)
     const char *key = cred_string(c, "AccessKeyId", 16, 128, key_id_char);
     const char *secret = cred_string(c, "SecretAccessKey", 1, 256, secret_char);
     const char *token = cred_string(c, "SessionToken", 1, 8192, token_char);
-    const char *bad = !json_is_object(c) ? "credentials"
+    const char *bad = !json_is_object(c)         ? "credentials"
                       : !s3_region_valid(region) ? "region"
                       : !key                     ? "credentials.AccessKeyId"
                       : !secret                  ? "credentials.SecretAccessKey"
                       : !token                   ? "credentials.SessionToken"
                                                  : NULL;
     if (bad) {
-        snprintf(s3->problem, sizeof(s3->problem), "Keboola's file answer has an unusable %s",
-                 bad);
+        snprintf(s3->problem, sizeof(s3->problem), "Keboola's file answer has an unusable %s", bad);
         return;
     }
     snprintf(s3->region, sizeof(s3->region), "%s", region);

@@ -12,8 +12,8 @@
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 char *sigv4_uri_encode(const char *s, bool keep_slash)
@@ -77,8 +77,7 @@ static char *join_headers(const struct sigv4_request *r, bool values)
     for (size_t i = 0; i < r->n_headers; i++) {
         int k = values ? snprintf(out + used, len - used, "%s:%s\n", r->headers[i].name,
                                   r->headers[i].value)
-                       : snprintf(out + used, len - used, "%s%s", i ? ";" : "",
-                                  r->headers[i].name);
+                       : snprintf(out + used, len - used, "%s%s", i ? ";" : "", r->headers[i].name);
         used += k > 0 ? (size_t)k : 0;
     }
     return out;

@@ -15,8 +15,8 @@ struct sigv4_header {
 
 struct sigv4_request {
     const char *method;
-    const char *path;  /* already URI-encoded (sigv4_uri_encode with keep_slash) */
-    const char *query; /* canonical query string, "" for none */
+    const char *path;                   /* already URI-encoded (sigv4_uri_encode with keep_slash) */
+    const char *query;                  /* canonical query string, "" for none */
     const struct sigv4_header *headers; /* every header signed, sorted by name */
     size_t n_headers;
     const char *payload_hash; /* hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */

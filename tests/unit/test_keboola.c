@@ -237,9 +237,10 @@ static void test_file_s3_credentials(void **state)
     (void)state;
     struct kbc_file f;
     struct err err;
-    const char *ok = "{\"id\":3,\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"eu-central-1\","
-                     "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":"
-                     "\"s3cr3t/Key+x\",\"SessionToken\":\"VG9rZW4=\",\"Expiration\":\"2030\"}}";
+    const char *ok =
+        "{\"id\":3,\"url\":\"https://x/m\",\"isSliced\":true,\"region\":\"eu-central-1\","
+        "\"credentials\":{\"AccessKeyId\":\"ASIAEXAMPLEKEY12345\",\"SecretAccessKey\":"
+        "\"s3cr3t/Key+x\",\"SessionToken\":\"VG9rZW4=\",\"Expiration\":\"2030\"}}";
     assert_int_equal(kbc_parse_file(ok, strlen(ok), &f, &err), RC_OK);
     assert_true(f.s3.ok);
     assert_string_equal(f.s3.region, "eu-central-1");
@@ -299,8 +300,9 @@ static void test_file_s3_credentials(void **state)
     assert_int_equal(n, 2);
     assert_string_equal(urls[0], "s3://kbc-files/exp/1.csv.gz");
     kbc_strings_free(urls, n);
-    const char *badm[] = { "s3://evil.com:80@x/k", "s3://kbc-files/", "s3://kbc-files",
-                           "s3://Kbc/k", "s3://kbc-files/a\\nb", "s3:///k", "s3://a..b/k" };
+    const char *badm[] = { "s3://evil.com:80@x/k", "s3://kbc-files/",      "s3://kbc-files",
+                           "s3://Kbc/k",           "s3://kbc-files/a\\nb", "s3:///k",
+                           "s3://a..b/k" };
     for (size_t i = 0; i < sizeof(badm) / sizeof(badm[0]); i++) {
         char *j = xasprintf("{\"entries\":[{\"url\":\"%s\"}]}", badm[i]);
         assert_int_equal(kbc_parse_manifest(j, strlen(j), &urls, &n, &err), RC_INVALID);
@@ -371,9 +373,9 @@ static void test_s3_names(void **state)
     (void)state;
     assert_true(s3_bucket_valid("kbc-sapi-files"));
     assert_true(s3_bucket_valid("a.b-c"));
-    const char *bad[] = { "",         "ab",          "A-bucket", "-ab",       "ab-",      "a..b",
-                          "a_b",      "a/b",         "a b",      "a.b?x",     "192.168.5.4",
-                          "evil.com:80", "x@evil.com" };
+    const char *bad[] = { "",          "ab",  "A-bucket", "-ab",   "ab-",         "a..b",
+                          "a_b",       "a/b", "a b",      "a.b?x", "192.168.5.4", "evil.com:80",
+                          "x@evil.com" };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_false(s3_bucket_valid(bad[i]));
     char longb[65];
