@@ -1,5 +1,6 @@
 /* admin_jobs.c — `da admin jobs list|show ID|cancel ID` and `da admin sync [SOURCE]`: the
  * connector jobs of the server over /api/jobs and /api/sync/trigger (admins). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,25 @@ static int jobs_list_run(struct admin_run *r)
     return 0;
 }
 
+/* GET (post false) or POST /api/jobs/<the ID argument><suffix>. 0 with *out (the caller
+ * releases it), or the exit code after the error was printed. */
+static int job_call(struct admin_run *r, bool post, const char *suffix, json_t **out)
+{
+    struct err err = { { 0 } };
+    char *id = hc_escape(r->args[0]);
+    char *path = xasprintf("/api/jobs/%s%s", id, suffix);
+    *out = NULL;
+    enum rc rc =
+        post ? hc_post(r->cl.hc, path, NULL, out, &err) : hc_get(r->cl.hc, path, out, &err);
+    free(path);
+    free(id);
+    if (!rc)
+        return 0;
+    json_decref(*out); /* an error's body, when the server answered */
+    *out = NULL;
+    return admin_fail(r, rc, &err);
+}
+
 static const char show_help[] =
     "Usage: da admin jobs show ID\n"
     "\n"
@@ -66,17 +86,10 @@ static const char show_help[] =
 
 static int jobs_show_run(struct admin_run *r)
 {
-    struct err err = { { 0 } };
     json_t *answer = NULL;
-    char *id = hc_escape(r->args[0]);
-    char *path = xasprintf("/api/jobs/%s", id);
-    enum rc rc = hc_get(r->cl.hc, path, &answer, &err);
-    free(path);
-    free(id);
-    if (rc) {
-        json_decref(answer); /* an error's body, when the server answered */
-        return admin_fail(r, rc, &err);
-    }
+    int code = job_call(r, false, "", &answer);
+    if (code)
+        return code;
     if (r->json) {
         admin_print_json(r, answer);
         json_decref(answer);
@@ -109,17 +122,10 @@ static const char cancel_help[] =
 
 static int jobs_cancel_run(struct admin_run *r)
 {
-    struct err err = { { 0 } };
     json_t *answer = NULL;
-    char *id = hc_escape(r->args[0]);
-    char *path = xasprintf("/api/jobs/%s/cancel", id);
-    enum rc rc = hc_post(r->cl.hc, path, NULL, &answer, &err);
-    free(path);
-    free(id);
-    if (rc) {
-        json_decref(answer); /* an error's body, when the server answered */
-        return admin_fail(r, rc, &err);
-    }
+    int code = job_call(r, true, "/cancel", &answer);
+    if (code)
+        return code;
     if (r->json)
         admin_print_json(r, answer);
     else
