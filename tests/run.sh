@@ -17,10 +17,16 @@ failures=()
 skips=()
 
 run_unit() {
-    local t out rc p f s
-    for t in "$BUILD"/tests/test_*; do
-        case "$t" in *.d) continue ;; esac
-        [ -x "$t" ] || continue
+    local src t out rc p f s
+    # one binary per source file: a stale binary of a renamed or deleted test is never run,
+    # and a test whose binary is missing fails instead of passing by absence
+    for src in tests/unit/test_*.c; do
+        t="$BUILD/tests/$(basename "$src" .c)"
+        if [ ! -x "$t" ]; then
+            failures+=("$(basename "$t") (not built)")
+            failed=$((failed + 1))
+            continue
+        fi
         out=$(timeout "${UNIT_TIMEOUT:-300}" "$t" 2>&1)
         rc=$?
         printf '%s\n' "$out"
