@@ -233,6 +233,7 @@ static enum rc start_scheduler(struct app *app, const struct serve_args *a, stru
             .store = app->core.store,
             .sources = sources,
             .n_sources = n_sources,
+            .keep_jobs_days = cfg->sched_keep_jobs_days,
             .use_registry = true,
             .max_attempts = cfg->sched_max_attempts,
             .backoff_base_s = cfg->sched_backoff_base_s,

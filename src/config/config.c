@@ -197,6 +197,9 @@ static const struct config_entry config_table[] = {
     { "scheduler.log_max_kib", "DA_SCHEDULER_LOG_MAX_KIB", CONFIG_INT,
       FIELD(sched_log_max_kib, int), 0, 4, 1048576, "256", 0,
       "KiB of the end of each job's log kept in state/jobs/" },
+    { "scheduler.keep_jobs_days", "DA_SCHEDULER_KEEP_JOBS_DAYS", CONFIG_INT,
+      FIELD(sched_keep_jobs_days, int), 0, 1, 36500, "90", 0,
+      "ended jobs and their logs older than this are deleted (each source's newest stay)" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/isotime.h"
 #include "base/log.h"
@@ -21,7 +22,8 @@
 #include "store/registry_repo.h"
 
 #define TICK_MS         100
-#define RELOAD_EVERY_S  10 /* the registry's sources are read again this often */
+#define RELOAD_EVERY_S  10   /* the registry's sources are read again this often */
+#define PRUNE_EVERY_S   3600 /* ended jobs past scheduler.keep_jobs_days are deleted this often */
 #define BACKOFF_MAX_S   (6 * 3600)
 #define QUEUED_SCAN_MAX 1000
 
@@ -55,6 +57,7 @@ struct scheduler {
     size_t n_run, cap_run;
     int64_t created_at;
     int64_t next_reload;
+    int64_t next_prune; /* touched only by sched_tick's caller */
 };
 
 static const char *const registry_types[] = { "keboola", "jira" };
@@ -398,8 +401,35 @@ static void start_queued(struct scheduler *s, int64_t now)
     free(jobs);
 }
 
+/* Deletes the ended jobs older than keep_jobs_days and their logs, so a server that runs for
+ * years keeps a bounded history. Runs without the lock: it touches no scheduler state. */
+static void prune_jobs(struct scheduler *s, int64_t now)
+{
+    if (s->opt.keep_jobs_days <= 0 || now < s->next_prune)
+        return;
+    s->next_prune = now + PRUNE_EVERY_S;
+    char before[ISOTIME_SIZE];
+    isotime_format((time_t)(now - (int64_t)s->opt.keep_jobs_days * 86400), before);
+    int64_t *ids = NULL;
+    size_t n = 0;
+    struct err err;
+    if (jobs_prune(s->opt.store, before, &ids, &n, &err) != RC_OK) {
+        log_warn("sched", "cannot prune old jobs: %s", err.msg);
+        return;
+    }
+    for (size_t i = 0; s->opt.jobs_dir && i < n; i++) {
+        char path[JOB_PATH_MAX + 1];
+        snprintf(path, sizeof(path), "%.400s/%lld.log", s->opt.jobs_dir, (long long)ids[i]);
+        unlink(path); /* the path is made from the id: never a path read back from the store */
+    }
+    if (n)
+        log_info("sched", "pruned %zu jobs that ended before %s", n, before);
+    free(ids);
+}
+
 void sched_tick(struct scheduler *s, int64_t now)
 {
+    prune_jobs(s, now);
     pthread_mutex_lock(&s->mu);
     if (now >= s->next_reload) {
         reload_registry(s);

@@ -57,6 +57,7 @@ struct sched_options {
     int max_attempts;  /* tries before a job stays failed; 0: 3 */
     int backoff_base_s;
     const char *jobs_dir; /* the logs: <jobs_dir>/<id>.log is recorded on the job; NULL: none */
+    int keep_jobs_days;   /* ended jobs older are pruned with their logs, hourly; 0: never */
     struct sched_runner runner;
     /* when a job succeeded, before its row says so, outside the scheduler's lock (the catalog
      * rebuild of source) */

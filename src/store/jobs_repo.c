@@ -1,8 +1,10 @@
 /* jobs_repo.c — the jobs table: see jobs_repo.h. */
 #include "store/jobs_repo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "store/store_int.h"
 
 #define JOB_COLUMNS                                                                                \
@@ -179,4 +181,50 @@ enum rc jobs_last_created(struct store *s, const char *source, int64_t *out_t, s
     return store_fetch_one(
         s, "SELECT created_at FROM jobs WHERE source = ? ORDER BY id DESC LIMIT 1",
         (struct store_arg[]){ ARG_TEXT(source), { 0 } }, read_time, out_t, "No job", err);
+}
+
+struct prune_args {
+    const char *before;
+    int64_t *ids;
+    size_t n, cap;
+};
+
+static enum rc prune_tx(sqlite3 *db, void *arg, struct err *err)
+{
+    struct prune_args *a = arg;
+    sqlite3_stmt *st = NULL;
+    /* the newest job of each source and its newest success stay: the scheduler reads them
+     * to know when a source last ran */
+    enum rc rc = store_prepare(
+        db,
+        "DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled')"
+        " AND finished_at < ?"
+        " AND id NOT IN (SELECT max(id) FROM jobs GROUP BY source)"
+        " AND id NOT IN (SELECT max(id) FROM jobs WHERE state = 'succeeded' GROUP BY source)"
+        " RETURNING id",
+        (struct store_arg[]){ ARG_TEXT(a->before), { 0 } }, &st, err);
+    int step = SQLITE_ROW;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        a->ids = xgrow(a->ids, &a->cap, a->n + 1, sizeof(*a->ids));
+        a->ids[a->n++] = sqlite3_column_int64(st, 0);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_sqlite_err(db, err, "pruning jobs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+enum rc jobs_prune(struct store *s, const char *before, int64_t **out_ids, size_t *out_len,
+                   struct err *err)
+{
+    struct prune_args a = { .before = before };
+    enum rc rc = store_transaction(s, prune_tx, &a, err);
+    if (rc) {
+        free(a.ids);
+        a.ids = NULL;
+        a.n = 0;
+    }
+    *out_ids = a.ids;
+    *out_len = a.n;
+    return rc;
 }

@@ -75,6 +75,12 @@ enum rc jobs_requeue(struct store *s, int64_t id, int attempt, int64_t next_atte
 enum rc jobs_last_success(struct store *s, const char *source, int64_t *out_t,
                           struct err *err) WARN_UNUSED;
 
+/* Deletes the jobs that ended before `before` (an ISO time), keeping each source's newest job
+ * and newest success, and returns the deleted ids (for their logs) in a new array the caller
+ * frees. */
+enum rc jobs_prune(struct store *s, const char *before, int64_t **out_ids, size_t *out_len,
+                   struct err *err) WARN_UNUSED;
+
 /* When the newest job of source was created (epoch seconds). RC_NOTFOUND when it has none. */
 enum rc jobs_last_created(struct store *s, const char *source, int64_t *out_t,
                           struct err *err) WARN_UNUSED;

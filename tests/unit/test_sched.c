@@ -503,6 +503,68 @@ static void test_core_jobs_request_for_webhooks(void **state)
     free(ids);
 }
 
+/* A job of source that ended in state, with its log. */
+static int64_t ended_job(struct fixture *f, const char *source, const char *state)
+{
+    struct job j = { .attempt = 1 };
+    snprintf(j.source, sizeof(j.source), "%s", source);
+    snprintf(j.type, sizeof(j.type), "files");
+    snprintf(j.trigger, sizeof(j.trigger), "manual");
+    int64_t id = 0;
+    struct err err;
+    assert_int_equal(jobs_create(f->st, &j, &id, &err), RC_OK);
+    assert_int_equal(jobs_mark_running(f->st, id, "", &err), RC_OK);
+    assert_int_equal(jobs_finish(f->st, id, state, -1, -1, NULL, &err), RC_OK);
+    char *log = xasprintf("%s/jobs/%lld.log", f->dir, (long long)id);
+    assert_int_equal(file_write_atomic(log, "log\n", 4, 0600, &err), RC_OK);
+    free(log);
+    return id;
+}
+
+static bool job_kept(struct fixture *f, int64_t id)
+{
+    struct job j;
+    struct err err;
+    char *log = xasprintf("%s/jobs/%lld.log", f->dir, (long long)id);
+    bool row = jobs_get(f->st, id, &j, &err) == RC_OK, file = file_exists(log);
+    free(log);
+    assert_true(row == file); /* a row and its log go together */
+    return row;
+}
+
+static void test_old_jobs_are_pruned_with_their_logs(void **state)
+{
+    struct fixture *f = *state;
+    struct err err;
+    char *jobs_dir = xasprintf("%s/jobs", f->dir);
+    assert_int_equal(file_mkdir_p(jobs_dir, 0700, &err), RC_OK);
+    int64_t s1 = ended_job(f, "shop", "succeeded"), f2 = ended_job(f, "shop", "failed");
+    int64_t s3 = ended_job(f, "shop", "succeeded"), f4 = ended_job(f, "shop", "failed");
+    int64_t f5 = ended_job(f, "shop", "failed"), c6 = ended_job(f, "crm", "cancelled");
+    struct sched_options o = {
+        .store = f->st,
+        .jobs_dir = jobs_dir,
+        .keep_jobs_days = 30,
+        .runner = { .start = fake_start, .cancel = fake_cancel, .ctx = &f->fake },
+    };
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(sched_new(&o, now, &f->s, &err), RC_OK);
+    sched_tick(f->s, now + 29 * 86400); /* within the 30 days: all stay */
+    assert_int_equal(job_count(f), 6);
+    sched_free(&f->s);
+    assert_int_equal(sched_new(&o, now, &f->s, &err), RC_OK);
+    sched_tick(f->s, now + 31 * 86400);
+    /* gone: old ended jobs; kept: the newest success of shop (the scheduler's "last run"),
+     * the newest job of each source */
+    assert_false(job_kept(f, s1));
+    assert_false(job_kept(f, f2));
+    assert_false(job_kept(f, f4));
+    assert_true(job_kept(f, s3));
+    assert_true(job_kept(f, f5));
+    assert_true(job_kept(f, c6));
+    free(jobs_dir);
+}
+
 /* ---- the real runner: child processes ---- */
 
 static struct runner *make_runner(struct fixture *f, int64_t mem, int timeout_s)
@@ -696,6 +758,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_startup_recovers_jobs_of_a_killed_server, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_core_jobs_request_for_webhooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_jobs_are_pruned_with_their_logs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_runner_kills_a_child_over_its_memory_limit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_runner_kills_a_child_past_its_time_limit, setup,
