@@ -192,6 +192,9 @@ static const struct {
     [ADMIN_OPT_PUBLIC] = { "public", false },
     [ADMIN_OPT_NO_PROFILE] = { "no-profile", false },
     [ADMIN_OPT_REGISTER] = { "register", false },
+    [ADMIN_OPT_SOURCE] = { "source", true },
+    [ADMIN_OPT_STATE] = { "state", true },
+    [ADMIN_OPT_LIMIT] = { "limit", true },
 };
 
 static void action_help(const char *help)

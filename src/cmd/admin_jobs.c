@@ -19,18 +19,46 @@ static void num_text(const json_t *obj, const char *key, char out[32])
 }
 
 static const char list_help[] =
-    "Usage: da admin jobs list\n"
+    "Usage: da admin jobs list [--source NAME] [--state STATE] [--limit N]\n"
     "\n"
-    "List the newest connector jobs (50): id, source, trigger (schedule, manual, webhook,\n"
-    "startup), state (queued, running, succeeded, failed, cancelled), attempt, when created\n"
-    "and finished, rows, and the error of a failed one. Admins only.\n";
+    "List the newest connector jobs: id, source, trigger (schedule, manual, webhook,\n"
+    "startup), state, attempt, when created and finished, rows, and the error of a failed\n"
+    "one. Admins only.\n"
+    "\n"
+    "  --source NAME   only the jobs of this source\n"
+    "  --state STATE   only jobs in this state: queued, running, succeeded, failed, cancelled\n"
+    "  --limit N       at most N jobs, 1 to 1000 (default 50)\n";
+
+/* The list's query string: the limit (50 unless given) and each filter given, escaped. */
+static char *list_path(const struct admin_run *r)
+{
+    static const struct {
+        enum admin_opt_id id;
+        const char *key;
+    } filters[] = { { ADMIN_OPT_SOURCE, "source" }, { ADMIN_OPT_STATE, "state" } };
+    char *limit = hc_escape(admin_flag(r, ADMIN_OPT_LIMIT) ? r->opt[ADMIN_OPT_LIMIT] : "50");
+    char *path = xasprintf("/api/jobs?limit=%s", limit);
+    free(limit);
+    for (size_t k = 0; k < sizeof(filters) / sizeof(filters[0]); k++) {
+        if (!admin_flag(r, filters[k].id))
+            continue;
+        char *value = hc_escape(r->opt[filters[k].id]);
+        char *longer = xasprintf("%s&%s=%s", path, filters[k].key, value);
+        free(value);
+        free(path);
+        path = longer;
+    }
+    return path;
+}
 
 static int jobs_list_run(struct admin_run *r)
 {
     struct err err = { { 0 } };
     json_t *answer = NULL, *j;
     size_t i;
-    enum rc rc = hc_get(r->cl.hc, "/api/jobs?limit=50", &answer, &err);
+    char *path = list_path(r);
+    enum rc rc = hc_get(r->cl.hc, path, &answer, &err);
+    free(path);
     if (rc) {
         json_decref(answer); /* an error's body, when the server answered */
         return admin_fail(r, rc, &err);
@@ -135,7 +163,9 @@ static int jobs_cancel_run(struct admin_run *r)
 }
 
 const struct cmd admin_jobs_commands[] = {
-    { "list", "list the newest jobs", .action = ADMIN_ACTION(jobs_list_run, list_help) },
+    { "list", "list the newest jobs",
+      .action = ADMIN_ACTION(jobs_list_run, list_help, ADMIN_OPT(SOURCE) | ADMIN_OPT(STATE) |
+                                                          ADMIN_OPT(LIMIT)) },
     { "show", "one job with the end of its log",
       .action = ADMIN_ACTION(jobs_show_run, show_help, 0, 1) },
     { "cancel", "cancel a queued or running job",

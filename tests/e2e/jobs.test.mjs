@@ -158,6 +158,15 @@ sources:
       const l = runDa(['admin', 'jobs', 'list'], { env: cli });
       assert.equal(l.code, 0, l.stderr);
       assert.match(l.stdout, new RegExp(`^${id}\\tshop\\tmanual\\tsucceeded\\t1\\t`, 'm'));
+      const none = runDa(['admin', 'jobs', 'list', '--source', 'shop', '--state', 'failed'],
+        { env: cli });
+      assert.equal(none.code, 0, none.stderr);
+      assert.doesNotMatch(none.stdout, new RegExp(`^${id}\t`, 'm'), 'filtered by state');
+      const one = runDa(['admin', 'jobs', 'list', '--source', 'shop', '--limit', '1', '--json'],
+        { env: cli });
+      assert.equal(one.code, 0, one.stderr);
+      assert.deepEqual(JSON.parse(one.stdout).jobs.map((j) => j.id), [id]);
+      assert.equal(runDa(['admin', 'jobs', 'list', '--limit', 'x'], { env: cli }).code, 1);
       const sh = runDa(['admin', 'jobs', 'show', String(id)], { env: cli });
       assert.equal(sh.code, 0, sh.stderr);
       assert.match(sh.stdout, /succeeded of shop/);
