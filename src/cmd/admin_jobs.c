@@ -164,8 +164,8 @@ static int jobs_cancel_run(struct admin_run *r)
 
 const struct cmd admin_jobs_commands[] = {
     { "list", "list the newest jobs",
-      .action = ADMIN_ACTION(jobs_list_run, list_help, ADMIN_OPT(SOURCE) | ADMIN_OPT(STATE) |
-                                                          ADMIN_OPT(LIMIT)) },
+      .action = ADMIN_ACTION(jobs_list_run, list_help,
+                             ADMIN_OPT(SOURCE) | ADMIN_OPT(STATE) | ADMIN_OPT(LIMIT)) },
     { "show", "one job with the end of its log",
       .action = ADMIN_ACTION(jobs_show_run, show_help, 0, 1) },
     { "cancel", "cancel a queued or running job",
