@@ -29,19 +29,18 @@ static json_t *names_json(char *const *names, size_t n)
 
 static json_t *package_json(const struct core_package_view *v, bool admin)
 {
-    json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:I}", "name", v->def.name, "description",
-                          v->def.description, "subscribed", v->subscribed, "tables",
-                          names_json(v->tables, v->n_tables), "size_bytes",
-                          (json_int_t)v->size_bytes);
+    json_t *o =
+        json_pack("{s:s, s:s, s:b, s:o, s:I}", "name", v->def.name, "description",
+                  v->def.description, "subscribed", v->subscribed, "tables",
+                  names_json(v->tables, v->n_tables), "size_bytes", (json_int_t)v->size_bytes);
     if (admin) {
         json_object_set_new(o, "definition",
                             json_pack("{s:o, s:o}", "tables",
                                       names_json(v->def.tables, v->def.n_tables), "buckets",
                                       names_json(v->def.buckets, v->def.n_buckets)));
         json_object_set_new(o, "subscribers", json_integer(v->def.subscribers));
-        json_object_set_new(o, "created_by", v->def.created_by[0]
-                                                 ? json_string(v->def.created_by)
-                                                 : json_null());
+        json_object_set_new(o, "created_by",
+                            v->def.created_by[0] ? json_string(v->def.created_by) : json_null());
         json_object_set_new(o, "created_at", json_string(v->def.created_at));
         json_object_set_new(o, "updated_at", json_string(v->def.updated_at));
     }
@@ -109,8 +108,8 @@ static bool read_names(struct http_req *req, json_t *a, const char *field, char 
     for (size_t i = 0; i < n; i++) {
         json_t *s = json_array_get(a, i);
         if (!json_is_string(s) || json_string_length(s) == 0 ||
-            json_string_length(s) > SYNCSEL_NAME_MAX || strlen(json_string_value(s)) !=
-                                                           json_string_length(s)) {
+            json_string_length(s) > SYNCSEL_NAME_MAX ||
+            strlen(json_string_value(s)) != json_string_length(s)) {
             for (size_t k = 0; k < i; k++)
                 free(names[k]);
             free(names);
@@ -294,8 +293,8 @@ static void subscribe(struct http_req *req, struct app *app, bool on)
             json_object_set_new(o, "package", json_string(s->package));
         json_array_append_new(states, o);
     }
-    json_t *body = json_pack("{s:s, s:b, s:o}", "package", pv[0].def.name, "subscribed", on,
-                             "tables", states);
+    json_t *body =
+        json_pack("{s:s, s:b, s:o}", "package", pv[0].def.name, "subscribed", on, "tables", states);
     core_sync_view_cleanup(&v);
     core_package_views_free(pv, n_pv);
     core_sync_tables_free(&tables);

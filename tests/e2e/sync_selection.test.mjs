@@ -6,7 +6,10 @@
 // The analyst reads order_items, orders, products and web_sessions; customers is private.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, api, login, identityEnv, adminAndAnalyst } from './lib/server.mjs';
+import { join } from 'node:path';
+import {
+  startServer, api, login, identityEnv, adminAndAnalyst, runDa, tempDir, removeDir, ADMIN,
+} from './lib/server.mjs';
 
 async function newAnalyst(server, admin, email) {
   const password = 'analyst-password-123';
@@ -353,6 +356,77 @@ describe('packages', () => {
     for (const a of ['package.create sales_pack', 'package.update sales_pack', 'package.subscribe sales_pack',
       'package.unsubscribe sales_pack', 'package.delete sales_pack']) {
       assert.ok(actions.includes(a), a);
+    }
+  });
+});
+
+describe('da admin packages', () => {
+  let server;
+  let admin;
+  let home;
+  let analystHome;
+  const da = (args, env = home.env) => runDa(args, { env });
+
+  before(async () => {
+    server = await startServer({ args: ['--demo'], env: identityEnv() });
+    ({ admin } = await adminAndAnalyst(server));
+    home = { dir: tempDir('da-pkg-admin-') };
+    analystHome = { dir: tempDir('da-pkg-analyst-') };
+    for (const [h, email, password] of [[home, ADMIN.email, ADMIN.password],
+      [analystHome, 'ana@example.com', 'analyst-password-123']]) {
+      h.env = { HOME: h.dir, XDG_CONFIG_HOME: join(h.dir, 'cfg') };
+      const r = runDa(['login', '--server', server.url, '--email', email, '--password-stdin'],
+        { env: h.env, input: `${password}\n` });
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(async () => {
+    removeDir(home.dir);
+    removeDir(analystHome.dir);
+    assert.equal((await server.stop()).code, 0);
+  });
+
+  test('create, list, update, delete; analysts are refused; bad names are the server\'s 400', async () => {
+    let r = da(['admin', 'packages', 'create', 'starter', '--description', 'First steps',
+      '--table', 'orders', '--table=products', '--bucket', 'demo']);
+    assert.equal(r.code, 0, r.stderr);
+    let p = (await api(server, 'GET', '/api/packages/starter', { token: admin })).body;
+    assert.deepEqual(p.definition, { tables: ['orders', 'products'], buckets: ['demo'] });
+    assert.equal(p.description, 'First steps');
+    r = da(['admin', 'packages', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'starter\t0\torders,products\tdemo\tFirst steps\n');
+    r = da(['admin', 'packages', 'list', '--json']);
+    assert.equal(JSON.parse(r.stdout).packages[0].name, 'starter');
+    r = da(['admin', 'packages', 'update', 'starter', '--table', 'customers']);
+    assert.equal(r.code, 0, r.stderr);
+    p = (await api(server, 'GET', '/api/packages/starter', { token: admin })).body;
+    assert.deepEqual(p.definition, { tables: ['customers'], buckets: ['demo'] });
+    assert.equal(p.description, 'First steps');
+    r = da(['admin', 'packages', 'update', 'starter']);
+    assert.equal(r.code, 2); // nothing to change: a usage error, nothing sent
+    r = da(['admin', 'packages', 'create', 'Bad Name']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /name must match/);
+    r = da(['admin', 'packages', 'create', 'p2', '--table', 'nosuch']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nosuch/);
+    r = da(['admin', 'packages', 'create', 'starter']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /already exists/);
+    r = da(['admin', 'packages', 'create', 'mine'], analystHome.env);
+    assert.equal(r.code, 4, r.stderr);
+    r = da(['admin', 'packages', 'delete', 'starter']);
+    assert.equal(r.code, 2); // no terminal to ask on, no --yes
+    r = da(['admin', 'packages', 'delete', 'starter', '--yes']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await api(server, 'GET', '/api/packages/starter', { token: admin })).status, 404);
+    r = da(['admin', 'packages', 'delete', 'starter', '--yes']);
+    assert.notEqual(r.code, 0);
+    for (const action of ['list', 'create', 'update', 'delete']) {
+      r = da(['admin', 'packages', action, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, new RegExp(`Usage: da admin packages ${action}`));
     }
   });
 });

@@ -188,8 +188,8 @@ static void test_fixed_defaults_and_explicit_mode(void **state)
     snprintf(f->t[1].id, sizeof(f->t[1].id), "later");
     expect(f, "later", false, SYNC_BY_DEFAULT);
     expect(f, "big", true, SYNC_BY_DEFAULT);
-    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, "some", true, NULL,
-                                     0, &stored, &err),
+    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, "some", true, NULL, 0,
+                                     &stored, &err),
                      RC_BADVALUE);
 }
 
@@ -254,13 +254,13 @@ static void test_subscribe_clears_unsubscribe_falls_back(void **state)
     assert_int_equal(core_package_create(&f->core, &f->admin, "test", &p, &err), RC_OK);
     sw(f, "small", false, false);
     sw(f, "ref", false, false);
-    assert_int_equal(
-        core_package_subscribe(&f->core, &f->alice, "test", "sales-pack", true, &err), RC_OK);
+    assert_int_equal(core_package_subscribe(&f->core, &f->alice, "test", "sales-pack", true, &err),
+                     RC_OK);
     expect(f, "small", true, SYNC_BY_PACKAGE); /* its switch went */
     expect(f, "big", true, SYNC_BY_PACKAGE);
     expect(f, "ref", false, SYNC_BY_TABLE); /* not covered: kept */
-    assert_int_equal(
-        core_package_subscribe(&f->core, &f->alice, "test", "sales-pack", false, &err), RC_OK);
+    assert_int_equal(core_package_subscribe(&f->core, &f->alice, "test", "sales-pack", false, &err),
+                     RC_OK);
     expect(f, "small", true, SYNC_BY_DEFAULT);
     expect(f, "big", false, SYNC_BY_DEFAULT); /* the first-sight default, recorded meanwhile */
     assert_int_equal(core_package_subscribe(&f->core, &f->alice, "test", "nosuch", true, &err),
@@ -279,8 +279,8 @@ static void test_names_the_user_may_not_switch(void **state)
     const char *names[] = { "secret", "hr", "nosuch", "" };
     for (size_t i = 0; i < 4; i++) {
         for (int b = 0; b < 2; b++) {
-            assert_int_equal(core_sync_switch(&f->core, &f->alice, "test", &f->tables, names[i],
-                                              b, true, &was_bucket, NULL, &err),
+            assert_int_equal(core_sync_switch(&f->core, &f->alice, "test", &f->tables, names[i], b,
+                                              true, &was_bucket, NULL, &err),
                              RC_FORBIDDEN);
             char *shape = xasprintf("No access to dataset '%s'", names[i]);
             assert_string_equal(err.msg, shape);
@@ -295,8 +295,8 @@ static void test_names_the_user_may_not_switch(void **state)
                                        { "small", false, false },
                                        { "sales", false, false } };
     size_t stored = 0;
-    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, NULL, true, items,
-                                     3, &stored, &err),
+    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, NULL, true, items, 3,
+                                     &stored, &err),
                      RC_OK);
     assert_int_equal(stored, 1);
     assert_true(items[0].refused);
@@ -304,8 +304,8 @@ static void test_names_the_user_may_not_switch(void **state)
     assert_true(items[2].refused); /* a bucket, and this form takes tables only */
     assert_int_equal(audited(f, "sync.settings", "partial"), 1);
     items[2].refused = false;
-    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, NULL, false, items + 2,
-                                     1, &stored, &err),
+    assert_int_equal(core_sync_batch(&f->core, &f->alice, "test", &f->tables, NULL, false,
+                                     items + 2, 1, &stored, &err),
                      RC_OK);
     assert_false(items[2].refused);
     expect(f, "big", false, SYNC_BY_BUCKET);
@@ -315,8 +315,9 @@ static void test_package_rules_and_reader_view(void **state)
 {
     struct fixture *f = *state;
     struct err err = { { 0 } };
-    const char *bad_names[] = { "", "A", "1a", "a b", "a/b", "a.b",
-                                "a!", "_a", "-a", "caf\xc3\xa9" };
+    const char *bad_names[] = {
+        "", "A", "1a", "a b", "a/b", "a.b", "a!", "_a", "-a", "caf\xc3\xa9"
+    };
     for (size_t i = 0; i < ARRAY_LEN(bad_names); i++) {
         struct package p = { 0 };
         snprintf(p.name, sizeof(p.name), "%s", bad_names[i]);
@@ -341,14 +342,15 @@ static void test_package_rules_and_reader_view(void **state)
     /* a registered table and bucket are fine even when not served (secret, hr) */
     char secret[] = "secret", ref[] = "ref", hr[] = "hr";
     char *tables[] = { secret, ref }, *buckets[] = { hr };
-    p = (struct package){ .name = "mixed", .tables = tables, .n_tables = 2, .buckets = buckets,
-                          .n_buckets = 1 };
+    p = (struct package){
+        .name = "mixed", .tables = tables, .n_tables = 2, .buckets = buckets, .n_buckets = 1
+    };
     assert_int_equal(core_package_create(&f->core, &f->admin, "test", &p, &err), RC_OK);
     assert_int_equal(core_package_create(&f->core, &f->admin, "test", &p, &err), RC_CONFLICT);
     struct core_package_view *v = NULL;
     size_t n = 0;
-    assert_int_equal(
-        core_packages_view(&f->core, &f->alice.user, &f->tables, NULL, &v, &n, &err), RC_OK);
+    assert_int_equal(core_packages_view(&f->core, &f->alice.user, &f->tables, NULL, &v, &n, &err),
+                     RC_OK);
     assert_int_equal(n, 1);
     assert_int_equal(v[0].n_tables, 1); /* alice reads ref only of it */
     assert_string_equal(v[0].tables[0], "ref");
@@ -370,9 +372,9 @@ static void test_package_rules_and_reader_view(void **state)
     core_package_views_free(v, n);
     assert_int_equal(core_package_update(&f->core, &f->admin, "test", "nosuch", &c, &err),
                      RC_NOTFOUND);
-    assert_int_equal(core_packages_view(&f->core, &f->alice.user, &f->tables, "nosuch", &v, &n,
-                                        &err),
-                     RC_NOTFOUND);
+    assert_int_equal(
+        core_packages_view(&f->core, &f->alice.user, &f->tables, "nosuch", &v, &n, &err),
+        RC_NOTFOUND);
     assert_int_equal(core_package_subscribe(&f->core, &f->alice, "test", "mixed", true, &err),
                      RC_OK);
     assert_int_equal(core_package_delete(&f->core, &f->admin, "test", "mixed", &err), RC_OK);
