@@ -457,8 +457,12 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* A top-level string of a definition: its mapping, or the first item of a list of them (the
+ * original's files use both shapes). */
 static char *top_string(const json_t *def, const char *key)
 {
+    if (json_is_array(def))
+        def = json_array_get(def, 0);
     const json_t *v = json_is_object(def) ? json_object_get(def, key) : NULL;
     return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
 }
@@ -508,6 +512,8 @@ static void list_area(int topfd, const char *area, struct metric_def_entry **lis
         memcpy(e->name, de->d_name, nlen);
         e->name[nlen] = '\0';
         e->title = top_string(def, "title");
+        if (!e->title)
+            e->title = top_string(def, "display_name"); /* the original's name for it */
         e->description = top_string(def, "description");
         json_decref(def);
     }

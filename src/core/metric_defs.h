@@ -53,7 +53,8 @@ struct metric_def_entry {
     char path[METRIC_PATH_MAX + 1];  /* "area/name.yml" */
     char area[METRIC_PART_MAX + 1];
     char name[METRIC_PART_MAX + 1];  /* without ".yml" */
-    char *title;                     /* the file's top-level string `title`, or NULL; owned */
+    char *title;                     /* the top-level string `title`, else `display_name` (the
+                                        original's field), or NULL; owned */
     char *description;               /* likewise `description`; owned */
 };
 

@@ -13,6 +13,9 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "core/metric_defs.h"
+#include "data/demo.h"
+#include "data/duck.h"
+#include "duck_helpers.h"
 #include "helpers.h"
 
 /* ---- the path rule ---- */
@@ -352,6 +355,56 @@ static void test_links_and_odd_files_refused(void **state)
     metric_def_entries_free(list, n);
 }
 
+/* The demo ships its two definitions; each parses, lists with its title, and every sql* query
+ * in it runs on the demo tables and returns rows. An edited file is never overwritten. */
+static void test_demo_definitions_run_on_the_demo(void **state)
+{
+    struct fx *f = *state;
+    struct err err = { { 0 } };
+    struct demo_result res;
+    assert_int_equal(demo_ensure(f->dir, 1, &res, &err), RC_OK);
+    struct metric_def_entry *list = NULL;
+    size_t n = 0;
+    assert_int_equal(core_metric_defs_list(&f->core, &list, &n, &err), RC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].path, "customers/active_customers.yml");
+    assert_string_equal(list[0].title, "Active Customers");
+    assert_string_equal(list[1].path, "finance/revenue.yml");
+    assert_string_equal(list[1].title, "Revenue");
+    char *db = xasprintf("%s/extracts/demo/extract.duckdb", f->dir);
+    struct duck *d = NULL;
+    assert_int_equal(duck_open_readonly(db, &d, &err), RC_OK);
+    int queries = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *def = NULL;
+        assert_int_equal(core_metric_def_load(&f->core, list[i].path, &def, &err), RC_OK);
+        assert_string_equal(json_string_value(json_object_get(def, "name")), list[i].name);
+        assert_string_equal(json_string_value(json_object_get(def, "category")), list[i].area);
+        const char *key;
+        json_t *v;
+        json_object_foreach (def, key, v) {
+            if (strncmp(key, "sql", 3) != 0)
+                continue;
+            char *sql = xasprintf("SELECT count(*) FROM (%s)", json_string_value(v));
+            assert_true(q_i64(d, sql) >= 12); /* a row a month of 2025 at least */
+            free(sql);
+            queries++;
+        }
+        json_decref(def);
+    }
+    assert_int_equal(queries, 4);
+    duck_close(&d);
+    free(db);
+    metric_def_entries_free(list, n);
+
+    put(f, "docs/metrics/finance/revenue.yml", "name: revenue\ntitle: Ours\n");
+    assert_int_equal(demo_ensure(f->dir, 1, &res, &err), RC_OK);
+    json_t *def = NULL;
+    assert_int_equal(core_metric_def_load(&f->core, "finance/revenue.yml", &def, &err), RC_OK);
+    assert_string_equal(json_string_value(json_object_get(def, "title")), "Ours");
+    json_decref(def);
+}
+
 int main(void)
 {
     log_setup(LOG_ERROR, LOG_HUMAN);
@@ -364,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_yaml_refusals),
         cmocka_unit_test_setup_teardown(test_read_and_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_links_and_odd_files_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_demo_definitions_run_on_the_demo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
