@@ -8,13 +8,14 @@
  * A path that breaks the rule answers 400 naming it, a missing file 404. The one-segment route
  * exists so that a path without its area (or with an encoded slash) gets that 400 (or its
  * file, when the decoded path is valid) rather than the router's bare 404. */
+#include "core/metric_defs.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/authn.h"
 #include "base/mem.h"
-#include "core/metric_defs.h"
 
 static void list_defs(struct http_req *req, void *appv)
 {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define METRIC_PART_MAX 64                       /* characters of an area or a name */
+#define METRIC_PART_MAX 64                        /* characters of an area or a name */
 #define METRIC_PATH_MAX (2 * METRIC_PART_MAX + 5) /* "area/name.yml" */
 
 /* The rule in words, for error messages. */

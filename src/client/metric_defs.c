@@ -32,8 +32,8 @@ static enum rc real_dir(const char *path, struct err *err)
         return err_set(err, RC_IO, "cannot create %s: %s", path, strerror(errno));
     }
     if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
-        return err_set(err, RC_CONFLICT, "%s is not a folder (links are not followed); move it away",
-                       path);
+        return err_set(err, RC_CONFLICT,
+                       "%s is not a folder (links are not followed); move it away", path);
     return RC_OK;
 }
 

@@ -6,11 +6,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -328,8 +328,7 @@ static enum rc read_at(int dirfd, const char *name, const char *shown, char **ou
             return err_set(err, RC_NOTFOUND, "metric definition %s not found", shown);
         if (errno == ELOOP)
             return err_set(err, RC_INVALID,
-                           "metric definition %s is a link; only regular files are served",
-                           shown);
+                           "metric definition %s is a link; only regular files are served", shown);
         return err_set(err, RC_IO, "%s: %s", shown, strerror(errno));
     }
     enum rc rc = RC_OK;

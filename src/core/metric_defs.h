@@ -50,12 +50,12 @@ enum rc core_metric_def_load(const struct core *core, const char *path, json_t *
                              struct err *err) WARN_UNUSED;
 
 struct metric_def_entry {
-    char path[METRIC_PATH_MAX + 1];  /* "area/name.yml" */
+    char path[METRIC_PATH_MAX + 1]; /* "area/name.yml" */
     char area[METRIC_PART_MAX + 1];
-    char name[METRIC_PART_MAX + 1];  /* without ".yml" */
-    char *title;                     /* the top-level string `title`, else `display_name` (the
-                                        original's field), or NULL; owned */
-    char *description;               /* likewise `description`; owned */
+    char name[METRIC_PART_MAX + 1]; /* without ".yml" */
+    char *title;                    /* the top-level string `title`, else `display_name` (the
+                                       original's field), or NULL; owned */
+    char *description;              /* likewise `description`; owned */
 };
 
 /* Every definition under docs/metrics whose area and file names pass the rule (others, links

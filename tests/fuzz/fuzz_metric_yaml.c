@@ -23,7 +23,8 @@ static void check(const json_t *v, int depth)
         FUZZ_ASSERT(depth <= METRIC_DEF_MAX_DEPTH);
         const char *key;
         const json_t *member;
-        json_object_foreach ((json_t *)v, key, member) {
+        json_object_foreach((json_t *)v, key, member)
+        {
             FUZZ_ASSERT(strlen(key) <= METRIC_DEF_MAX_KEY);
             check(member, depth + 1);
         }

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
-
 #include <cmocka.h>
 
 #include "base/log.h"
@@ -84,13 +83,16 @@ static int setup(void **state)
     assert_int_equal(mkdir(outside, 0755), 0);
     free(outside);
     struct http_server_opts opts = {
-        .host = "127.0.0.1", .threads = 2, .max_body = 65536, .conn_timeout_s = 10,
-        .header_timeout_s = 10, .body_window_s = 10,
+        .host = "127.0.0.1",
+        .threads = 2,
+        .max_body = 65536,
+        .conn_timeout_s = 10,
+        .header_timeout_s = 10,
+        .body_window_s = 10,
     };
     struct err err = { { 0 } };
-    assert_int_equal(http_server_start(&opts, routes, ARRAY_LEN(routes), &f->fake, &f->server,
-                                       &err),
-                     RC_OK);
+    assert_int_equal(
+        http_server_start(&opts, routes, ARRAY_LEN(routes), &f->fake, &f->server, &err), RC_OK);
     char *url = xasprintf("http://127.0.0.1:%d", http_server_port(f->server));
     assert_int_equal(hc_new(url, &f->hc, &err), RC_OK);
     free(url);
@@ -190,10 +192,11 @@ static void test_hostile_list(void **state)
     f->fake.list_json = HOSTILE_LIST;
     /* what the user has: a stale definition, their own notes, an odd name, and a link where
      * revenue.yml goes that points at a file outside */
-    sh(f, "mkdir -p sync/metrics/old sync/metrics/finance && echo stale > sync/metrics/old/stale.yml"
-          " && echo mine > sync/metrics/old/notes.txt && echo mine > sync/metrics/finance/Mine.yml"
-          " && echo precious > outside/target.yml"
-          " && ln -s ../../../outside/target.yml sync/metrics/finance/revenue.yml");
+    sh(f,
+       "mkdir -p sync/metrics/old sync/metrics/finance && echo stale > sync/metrics/old/stale.yml"
+       " && echo mine > sync/metrics/old/notes.txt && echo mine > sync/metrics/finance/Mine.yml"
+       " && echo precious > outside/target.yml"
+       " && ln -s ../../../outside/target.yml sync/metrics/finance/revenue.yml");
     struct metric_defs_report r;
     struct err err = { { 0 } };
     assert_int_equal(metric_defs_sync(f->hc, f->sync, &r, &err), RC_OK);

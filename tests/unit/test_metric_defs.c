@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/stat.h>
-
 #include <cmocka.h>
 
 #include "base/buf.h"
@@ -28,11 +27,25 @@ static void test_path_rule(void **state)
     for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
         assert_true(metric_path_valid(good[i]));
     const char *bad[] = {
-        NULL,  "",         "revenue.yml", "finance/revenue.yaml", "finance/revenue",
-        "finance/.yml", "/finance/revenue.yml", "finance//revenue.yml", "../finance/revenue.yml",
-        "finance/../x.yml", "finance/sub/revenue.yml", "Finance/revenue.yml",
-        "finance/rev.enue.yml", "finance/revenue.yml/", "finance/re-venue.yml",
-        "finance/revenue.ymlx", "fin ance/revenue.yml", "finance/revenue1.yml", "finance\\x.yml",
+        NULL,
+        "",
+        "revenue.yml",
+        "finance/revenue.yaml",
+        "finance/revenue",
+        "finance/.yml",
+        "/finance/revenue.yml",
+        "finance//revenue.yml",
+        "../finance/revenue.yml",
+        "finance/../x.yml",
+        "finance/sub/revenue.yml",
+        "Finance/revenue.yml",
+        "finance/rev.enue.yml",
+        "finance/revenue.yml/",
+        "finance/re-venue.yml",
+        "finance/revenue.ymlx",
+        "fin ance/revenue.yml",
+        "finance/revenue1.yml",
+        "finance\\x.yml",
         "finance/revenue.yml\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
@@ -104,9 +117,8 @@ static void test_yaml_shapes_and_types(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "huge")),
                         "123456789012345678901234567890");
     assert_string_equal(json_string_value(json_object_get(j, "version")), "1.2.3");
-    json_t *b = json_object_get(json_array_get(json_object_get(json_object_get(j, "nested"), "a"),
-                                               1),
-                                "b");
+    json_t *b =
+        json_object_get(json_array_get(json_object_get(json_object_get(j, "nested"), "a"), 1), "b");
     assert_true(b && json_is_null(b));
     assert_string_equal(json_string_value(json_object_get(j, "1")), "numeric key");
     json_decref(j);
@@ -215,7 +227,7 @@ static void test_yaml_refusals(void **state)
     convert_refused("a: \"x\\0y\"\n", 10, "NUL");
     convert_refused("\"k\\0\": 1\n", 9, "NUL");
     convert_refused("a: \"\xff\xfe\"\n", 8, "not valid YAML"); /* not UTF-8 */
-    convert_refused("a: \"\\ud800\"\n", 12, ""); /* a lone surrogate escape */
+    convert_refused("a: \"\\ud800\"\n", 12, "");               /* a lone surrogate escape */
     /* the message names the line */
     convert_refused("a: 1\nb: 2\na: 3\n", 15, "line 3");
 }
@@ -382,7 +394,8 @@ static void test_demo_definitions_run_on_the_demo(void **state)
         assert_string_equal(json_string_value(json_object_get(def, "category")), list[i].area);
         const char *key;
         json_t *v;
-        json_object_foreach (def, key, v) {
+        json_object_foreach(def, key, v)
+        {
             if (strncmp(key, "sql", 3) != 0)
                 continue;
             char *sql = xasprintf("SELECT count(*) FROM (%s)", json_string_value(v));
