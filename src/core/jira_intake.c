@@ -89,3 +89,45 @@ enum rc core_jira_webhook(struct core *core, const char *secret, const char *sig
     json_decref(root);
     return rc;
 }
+
+static bool set(const char *s)
+{
+    return s && s[0];
+}
+
+/* The host of a URL: what follows "scheme://", without any "user:password@" before it and any
+ * ":port" or path after it. */
+static void url_host(const char *url, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (!set(url))
+        return;
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t auth = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth);
+    while (at) { /* the last '@' of the authority ends the user part */
+        auth -= (size_t)(at + 1 - p);
+        p = at + 1;
+        at = memchr(p, '@', auth);
+    }
+    size_t host = strcspn(p, ":/?#");
+    if (host > auth)
+        host = auth;
+    if (host >= size)
+        return;
+    memcpy(out, p, host);
+    out[host] = '\0';
+}
+
+enum rc core_jira_health(struct core *core, struct jira_health *out, struct err *err)
+{
+    memset(out, 0, sizeof(*out));
+    const struct config *c = core->cfg;
+    if (c) {
+        out->configured = set(c->jira_base_url) && set(c->jira_email) && set(c->jira_api_token);
+        out->webhook_secret_set = set(c->jira_webhook_secret);
+        url_host(c->jira_base_url, out->domain, sizeof(out->domain));
+    }
+    return jira_intake_stats(core->store, &out->stats, err);
+}

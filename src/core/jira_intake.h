@@ -34,4 +34,17 @@ enum rc core_jira_webhook(struct core *core, const char *secret, const char *sig
                           const char *body, size_t len, struct jira_intake *out,
                           struct err *err) WARN_UNUSED;
 
+/* What GET /webhooks/jira/health tells anyone who asks: whether the Jira connector and the
+ * webhook secret are set, the Jira host (no scheme, user, port or path: never a credential)
+ * and the intake's numbers. No secret, token or e-mail ever goes in here. */
+struct jira_health {
+    bool configured;         /* base URL, e-mail and API token all set */
+    bool webhook_secret_set; /* webhooks are accepted (else refused with 503) */
+    char domain[256];        /* host of jira.base_url, "" when unset */
+    struct jira_intake_stats stats;
+};
+
+/* Fills *out. RC_DB/RC_BUSY when the store cannot be read. */
+enum rc core_jira_health(struct core *core, struct jira_health *out, struct err *err) WARN_UNUSED;
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/fileio.h"
 #include "base/mem.h"
@@ -278,6 +279,114 @@ out:
     return rc;
 }
 
+/* The demo's business metric definitions (core/metric_defs.h), in the original's field names,
+ * over the tables above: written to <data_dir>/docs/metrics once, never over a file that is
+ * there (an admin may have edited it). */
+static const struct {
+    const char *path; /* under docs/metrics */
+    const char *yaml;
+} demo_metric_defs[] = {
+    { "finance/revenue.yml",
+    "name: revenue\n"
+    "display_name: Revenue\n"
+    "category: finance\n"
+    "type: sum\n"
+    "unit: USD\n"
+    "grain: monthly\n"
+    "time_column: ordered_at\n"
+    "table: orders\n"
+    "expression: \"SUM(total_amount)\"\n"
+    "description: \"Net revenue of the demo company: the order totals of every order that was not\n"
+    "  cancelled or returned, by the month it was placed.\"\n"
+    "dimensions:\n"
+    "  - channel\n"
+    "  - status\n"
+    "notes:\n"
+    "  - \"Excludes cancelled and returned orders; placed (not yet shipped) orders count\"\n"
+    "  - \"Revenue is counted in the month the order was placed (ordered_at), not when it shipped\"\n"
+    "  - \"total_amount is the sum of the order's order_items.line_total, in USD\"\n"
+    "synonyms:\n"
+    "  - net_revenue\n"
+    "  - sales\n"
+    "  - turnover\n"
+    "sql: |\n"
+    "  SELECT\n"
+    "      DATE_TRUNC('month', ordered_at) AS month,\n"
+    "      SUM(total_amount) AS revenue\n"
+    "  FROM orders\n"
+    "  WHERE status NOT IN ('cancelled', 'returned')\n"
+    "  GROUP BY 1\n"
+    "  ORDER BY 1\n"
+    "sql_by_channel: |\n"
+    "  SELECT\n"
+    "      DATE_TRUNC('month', ordered_at) AS month,\n"
+    "      channel,\n"
+    "      SUM(total_amount) AS revenue\n"
+    "  FROM orders\n"
+    "  WHERE status NOT IN ('cancelled', 'returned')\n"
+    "  GROUP BY 1, 2\n"
+    "  ORDER BY 1, 3 DESC\n" },
+    { "customers/active_customers.yml",
+    "name: active_customers\n"
+    "display_name: Active Customers\n"
+    "category: customers\n"
+    "type: count\n"
+    "unit: customers\n"
+    "grain: monthly\n"
+    "time_column: ordered_at\n"
+    "table: orders\n"
+    "expression: \"COUNT(DISTINCT customer_id)\"\n"
+    "description: \"Customers who placed at least one order that was not cancelled in the month.\"\n"
+    "dimensions:\n"
+    "  - segment\n"
+    "  - country\n"
+    "notes:\n"
+    "  - \"A customer is active in a month when any of their orders placed that month was not cancelled\"\n"
+    "  - \"customers.is_active is an account flag, not this metric\"\n"
+    "  - \"segment and country come from customers, joined on customer_id\"\n"
+    "synonyms:\n"
+    "  - monthly_active_customers\n"
+    "  - buying_customers\n"
+    "sql: |\n"
+    "  SELECT\n"
+    "      DATE_TRUNC('month', ordered_at) AS month,\n"
+    "      COUNT(DISTINCT customer_id) AS active_customers\n"
+    "  FROM orders\n"
+    "  WHERE status <> 'cancelled'\n"
+    "  GROUP BY 1\n"
+    "  ORDER BY 1\n"
+    "sql_by_segment: |\n"
+    "  SELECT\n"
+    "      DATE_TRUNC('month', o.ordered_at) AS month,\n"
+    "      c.segment,\n"
+    "      COUNT(DISTINCT o.customer_id) AS active_customers\n"
+    "  FROM orders o\n"
+    "  JOIN customers c USING (customer_id)\n"
+    "  WHERE o.status <> 'cancelled'\n"
+    "  GROUP BY 1, 2\n"
+    "  ORDER BY 1, 2\n" },
+};
+
+static enum rc write_metric_defs(const char *data_dir, struct err *err)
+{
+    enum rc rc = RC_OK;
+    for (size_t i = 0; !rc && i < ARRAY_LEN(demo_metric_defs); i++) {
+        char *path = xasprintf("%s/docs/metrics/%s", data_dir, demo_metric_defs[i].path);
+        char *dir = xstrdup(path);
+        *strrchr(dir, '/') = '\0';
+        rc = file_mkdir_p(dir, 0755, err);
+        if (!rc && !file_exists(path)) {
+            const char *y = demo_metric_defs[i].yaml;
+            rc = file_create_atomic(path, y, strlen(y), 0644, err);
+            if (rc == RC_CONFLICT) /* another process wrote it first */
+                rc = RC_OK;
+        }
+        free(dir);
+        free(path);
+    }
+    return rc;
+}
+
 /* Writes every table through the extract writer, which makes the run crash safe. */
 static enum rc generate(const char *dir, int scale, struct demo_result *out, struct err *err)
 {
@@ -319,6 +428,8 @@ enum rc demo_ensure(const char *data_dir, int scale, struct demo_result *out, st
     enum rc rc = file_exists(db) ? read_summary(db, &res, err) : generate(dir, scale, &res, err);
     if (rc == RC_OK && !res.created && !file_exists(db))
         rc = err_set(err, RC_INTERNAL, "demo extract missing after generation");
+    if (!rc)
+        rc = write_metric_defs(data_dir, err);
     free(db);
     free(dir);
     if (!rc)

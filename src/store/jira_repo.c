@@ -40,6 +40,10 @@ static bool event_name_valid(const char *e)
     return true;
 }
 
+/* server_meta keys of the intake's lifetime numbers (jira_intake_stats) */
+#define META_LAST_EVENT   "jira.last_event_at"
+#define META_EVENTS_TOTAL "jira.events_total"
+
 /* Group commit. Each commit of the store is fsynced (synchronous=FULL), a few milliseconds, and
  * writers take turns, so one transaction per webhook caps the server near 300 webhooks a
  * second. Instead, each caller adds its event to a list and waits; whoever finds no commit
@@ -65,11 +69,30 @@ static enum rc enqueue_tx(sqlite3 *db, void *arg, struct err *err)
     char now[ISOTIME_SIZE];
     isotime_now(now);
     enum rc rc = RC_OK;
-    for (struct pending *p = arg; !rc && p; p = p->next)
+    int64_t n = 0;
+    for (struct pending *p = arg; !rc && p; p = p->next, n++)
         rc = store_run(
             db, "INSERT INTO jira_events(issue_key, event, received_at) VALUES (?, ?, ?)",
             (struct store_arg[]){ ARG_TEXT(p->key), ARG_TEXT(p->event), ARG_TEXT(now), { 0 } },
             NULL, err);
+    /* the health probe's numbers outlive the queue rows, which processing deletes */
+    if (!rc)
+        rc = store_run(db,
+                       "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+                       " updated_at = excluded.updated_at",
+                       (struct store_arg[]){ ARG_TEXT(META_LAST_EVENT), ARG_TEXT(now),
+                                             ARG_TEXT(now), { 0 } },
+                       NULL, err);
+    if (!rc)
+        rc = store_run(db,
+                       "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT(key) DO UPDATE SET"
+                       " value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
+                       " AS TEXT), updated_at = excluded.updated_at",
+                       (struct store_arg[]){ ARG_TEXT(META_EVENTS_TOTAL), ARG_INT(n),
+                                             ARG_TEXT(now), { 0 } },
+                       NULL, err);
     return rc;
 }
 
@@ -165,4 +188,24 @@ static void read_count(sqlite3_stmt *st, void *row)
 enum rc jira_events_count(struct store *s, int64_t *out, struct err *err)
 {
     return store_fetch_one(s, "SELECT count(*) FROM jira_events", NULL, read_count, out, "", err);
+}
+
+static void read_stats(sqlite3_stmt *st, void *row)
+{
+    struct jira_intake_stats *o = row;
+    o->queued = sqlite3_column_int64(st, 0);
+    o->events_total = sqlite3_column_int64(st, 1);
+    store_col_text(st, 2, o->last_event_at, sizeof(o->last_event_at));
+}
+
+enum rc jira_intake_stats(struct store *s, struct jira_intake_stats *out, struct err *err)
+{
+    memset(out, 0, sizeof(*out));
+    return store_fetch_one(
+        s,
+        "SELECT (SELECT count(*) FROM jira_events),"
+        " coalesce((SELECT CAST(value AS INTEGER) FROM server_meta WHERE key = ?), 0),"
+        " (SELECT value FROM server_meta WHERE key = ?)",
+        (struct store_arg[]){ ARG_TEXT(META_EVENTS_TOTAL), ARG_TEXT(META_LAST_EVENT), { 0 } },
+        read_stats, out, "", err);
 }

@@ -41,6 +41,18 @@ enum rc jira_events_list(struct store *s, int64_t after_id, size_t limit, struct
 /* Deletes every event with id <= upto_id (the processed prefix of the queue). */
 enum rc jira_events_delete_upto(struct store *s, int64_t upto_id, struct err *err) WARN_UNUSED;
 
+/* What the webhook health probe shows: events waiting, events accepted since the server's
+ * state began (kept in server_meta beside each enqueue, in its transaction) and the time of
+ * the last one ("" when none). */
+struct jira_intake_stats {
+    int64_t queued;
+    int64_t events_total;
+    char last_event_at[ISOTIME_SIZE];
+};
+
+enum rc jira_intake_stats(struct store *s, struct jira_intake_stats *out,
+                          struct err *err) WARN_UNUSED;
+
 /* The number of queued events. */
 enum rc jira_events_count(struct store *s, int64_t *out, struct err *err) WARN_UNUSED;
 

@@ -478,6 +478,16 @@ static void test_queue_group_commit(void **state)
         next[t]++;
     }
     free(ev);
+    /* every event of every batch counted once, and the count outlives the processed rows */
+    struct jira_intake_stats st;
+    assert_int_equal(jira_intake_stats(s, &st, &err), RC_OK);
+    assert_int_equal(st.events_total, 1600);
+    assert_int_equal(st.queued, 1600);
+    assert_true(st.last_event_at[0] != '\0');
+    assert_int_equal(jira_events_delete_upto(s, INT64_MAX, &err), RC_OK);
+    assert_int_equal(jira_intake_stats(s, &st, &err), RC_OK);
+    assert_int_equal(st.events_total, 1600);
+    assert_int_equal(st.queued, 0);
     store_close(&s);
     free(path);
     test_rm_rf(dir);
