@@ -15,7 +15,6 @@ export const ISSUES = {
   '#15': 'web UI',
   '#17': 'corporate memory',
   '#18': 'scripts',
-  '#20': 'sync selection',
   'telegram': 'Telegram bot (no issue filed yet)',
 };
 
@@ -37,10 +36,10 @@ export const ROUTES = [
   // §5.6 sync
   { method: 'GET', path: '/api/sync/manifest', role: 'USER' },
   { method: 'POST', path: '/api/sync/trigger', role: 'ADMIN', body: null },
-  { method: 'GET', path: '/api/sync/settings', role: 'USER', pending: '#20' },
-  { method: 'POST', path: '/api/sync/settings', role: 'USER', pending: '#20' },
-  { method: 'GET', path: '/api/sync/table-subscriptions', role: 'USER', pending: '#20' },
-  { method: 'POST', path: '/api/sync/table-subscriptions', role: 'USER', pending: '#20' },
+  { method: 'GET', path: '/api/sync/settings', role: 'USER' },
+  { method: 'POST', path: '/api/sync/settings', role: 'USER' },
+  { method: 'GET', path: '/api/sync/table-subscriptions', role: 'USER' },
+  { method: 'POST', path: '/api/sync/table-subscriptions', role: 'USER' },
   // §5.7 data
   { method: 'GET', path: '/api/data/{table_id}/download', role: 'USER', table: true },
   // §5.8 query
@@ -74,8 +73,8 @@ export const ROUTES = [
   { method: 'POST', path: '/api/scripts/run', role: 'USER', pending: '#18' },
   { method: 'DELETE', path: '/api/scripts/{script_id}', role: 'USER', pending: '#18' },
   // §5.13 settings
-  { method: 'GET', path: '/api/settings', role: 'USER', pending: '#20' },
-  { method: 'PUT', path: '/api/settings/dataset', role: 'USER', pending: '#20' },
+  { method: 'GET', path: '/api/settings', role: 'USER' },
+  { method: 'PUT', path: '/api/settings/dataset', role: 'USER' },
   // §5.14 catalog
   { method: 'GET', path: '/api/catalog/profile/{table_name}', role: 'USER' },
   { method: 'GET', path: '/api/catalog/tables', role: 'USER' },
