@@ -7,7 +7,9 @@
  * gives 206 (so an interrupted download resumes), and the body goes out with sendfile. The
  * catalog generation is held only while the file is opened: a sweep that removes the file
  * afterwards cannot break a download in progress. Tables the caller may not read do not
- * exist here (404, like a missing one); every download is audited. */
+ * exist here (404, like a missing one); every download is audited. The manifest says of each
+ * table whether the caller's sync selection enables it (core/sync_selection.h); downloads
+ * do not ask: `da sync --table` fetches a disabled table once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,6 +28,7 @@
 #include "base/mem.h"
 #include "base/metrics.h"
 #include "base/sha256.h"
+#include "core/sync_selection.h"
 #include "data/catalog.h"
 #include "data/dataplane.h"
 #include "data/filehash.h"
@@ -97,14 +100,31 @@ static void get_manifest(struct http_req *req, void *appv)
         http_respond_rc(req, rc, &err);
         return;
     }
+    /* every readable table is listed, disabled ones too: the client shows them */
+    struct sync_tables st;
+    struct core_sync_view sel;
+    memset(&sel, 0, sizeof(sel));
+    rc = core_sync_tables_from_listing(&app->core, &l, &st, &err);
+    if (!rc)
+        rc = core_sync_resolve(&app->core, &p.user, &st, &sel, &err);
     json_t *tables = json_object();
     for (size_t i = 0; !rc && i < l.n_readable; i++) {
         const struct catalog_table *t = l.readable[i].table;
+        const struct sync_state *s = &sel.states[i];
         json_t *entry = NULL;
         rc = table_entry(app, t, &entry, &err);
-        if (!rc)
-            json_object_set_new(tables, t->id, entry);
+        if (rc)
+            break;
+        json_object_set_new(entry, "enabled", json_boolean(s->enabled));
+        json_object_set_new(entry, "enabled_by", json_string(sync_by_name(s->by)));
+        if (s->by == SYNC_BY_PACKAGE)
+            json_object_set_new(entry, "package", json_string(s->package));
+        json_object_set_new(entry, "bucket",
+                            s->t->bucket[0] ? json_string(s->t->bucket) : json_null());
+        json_object_set_new(tables, t->id, entry);
     }
+    core_sync_view_cleanup(&sel);
+    core_sync_tables_free(&st);
     uint64_t generation = l.gen->number;
     core_listing_cleanup(&app->core, &l);
     if (rc) {

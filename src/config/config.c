@@ -26,6 +26,8 @@ enum config_type {
     CONFIG_LOG_LEVEL,
     CONFIG_LOG_FORMAT,
     CONFIG_STRING_LIST,
+    CONFIG_SIZE,         /* bytes, also "500MiB", "2GB" (parse_size) within [min, max] */
+    CONFIG_SYNC_DEFAULT, /* auto | true | false */
 };
 
 #define CONFIG_SECRET   0x1u /* never echoed in a message; wiped before it is freed */
@@ -197,6 +199,14 @@ static const struct config_entry config_table[] = {
     { "scheduler.log_max_kib", "DA_SCHEDULER_LOG_MAX_KIB", CONFIG_INT,
       FIELD(sched_log_max_kib, int), 0, 4, 1048576, "256", 0,
       "KiB of the end of each job's log kept in state/jobs/" },
+    { "sync.default_enabled", "DA_SYNC_DEFAULT_ENABLED", CONFIG_SYNC_DEFAULT,
+      FIELD(sync_default_enabled, enum sync_default), 0, 0, 0, "auto", 0,
+      "whether a table a user first sees syncs: true, false, or auto (iff no larger than"
+      " sync.large_table_bytes)" },
+    { "sync.large_table_bytes", "DA_SYNC_LARGE_TABLE_BYTES", CONFIG_SIZE,
+      FIELD(sync_large_table_bytes, int64_t), 0, 0, INT64_MAX / 2, "1GiB", 0,
+      "with sync.default_enabled auto, larger tables are off until a user enables them"
+      " (bytes, or a size such as 500MiB or 2GB)" },
 };
 
 #define CONFIG_N ARRAY_LEN(config_table)
@@ -336,6 +346,25 @@ static enum rc convert(struct config *c, const struct config_entry *e, const cha
         if (!log_format_parse(s, &format))
             return err_set(err, RC_INVALID, "must be one of human, json (got '%.64s')", shown);
         *(enum log_format *)field = format;
+        return RC_OK;
+    case CONFIG_SIZE:
+        if (!parse_size(s, &v) || v < e->min || v > e->max)
+            return err_set(err, RC_INVALID,
+                           "must be a size in bytes or with a unit such as 500MiB or 2GB"
+                           " (got '%.64s')",
+                           shown);
+        *(int64_t *)field = v;
+        return RC_OK;
+    case CONFIG_SYNC_DEFAULT:
+        if (strcmp(s, "auto") == 0)
+            *(enum sync_default *)field = SYNC_DEFAULT_AUTO;
+        else if (strcmp(s, "true") == 0)
+            *(enum sync_default *)field = SYNC_DEFAULT_TRUE;
+        else if (strcmp(s, "false") == 0)
+            *(enum sync_default *)field = SYNC_DEFAULT_FALSE;
+        else
+            return err_set(err, RC_INVALID, "must be one of auto, true, false (got '%.64s')",
+                           shown);
         return RC_OK;
     case CONFIG_STRING_LIST:
         if (split_list(e, s, &items, &len, err))

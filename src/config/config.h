@@ -25,6 +25,10 @@ struct config_source {
     char *from;     /* files: the folder read */
 };
 
+/* sync.default_enabled: whether a table a user first sees syncs (auto: iff it is no larger
+ * than sync.large_table_bytes). */
+enum sync_default { SYNC_DEFAULT_AUTO, SYNC_DEFAULT_TRUE, SYNC_DEFAULT_FALSE };
+
 struct config {
     /* instance */
     char *instance_name; /* instance.name; env DA_INSTANCE_NAME */
@@ -98,6 +102,9 @@ struct config {
     int sched_job_timeout_s;      /* scheduler.job_timeout_s: a job is killed after this */
     char *sched_job_memory_limit; /* scheduler.job_memory_limit: a job is killed past this */
     int sched_log_max_kib;        /* scheduler.log_max_kib: the end of a job's log kept */
+    /* sync selection (core/sync_selection.h) */
+    enum sync_default sync_default_enabled; /* sync.default_enabled; env DA_SYNC_DEFAULT_ENABLED */
+    int64_t sync_large_table_bytes; /* sync.large_table_bytes; env DA_SYNC_LARGE_TABLE_BYTES */
     /* sources: (a list of mappings, not in the key table) */
     struct config_source *sources;
     size_t sources_len;

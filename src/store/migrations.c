@@ -197,6 +197,47 @@ static const struct store_migration steps[] = {
       "  event TEXT NOT NULL,"
       "  received_at TEXT NOT NULL"
       ") STRICT;" },
+    /* Sync selection (docs/API.md "Sync selection"). A switch is a user's choice of a table or
+     * a bucket (origin 'user'), or the default a table got when the user first saw it (origin
+     * 'default', kind 'table'), kept so a table that later grows past the size threshold does
+     * not vanish from a laptop. Names are not foreign keys: a switch may outlive its table. A
+     * package names tables and buckets (package_items); subscriptions go with their package
+     * and, like every per-user row here, with their user. */
+    { 8, "sync selection and packages",
+      "CREATE TABLE sync_switches ("
+      "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      "  kind TEXT NOT NULL CHECK (kind IN ('table', 'bucket')),"
+      "  name TEXT NOT NULL,"
+      "  origin TEXT NOT NULL CHECK (origin IN ('user', 'default')),"
+      "  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
+      "  updated_at TEXT NOT NULL,"
+      "  PRIMARY KEY (user_id, kind, name, origin)"
+      ") STRICT;"
+      "CREATE TABLE sync_prefs ("
+      "  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+      "  table_mode TEXT NOT NULL CHECK (table_mode IN ('all', 'explicit')),"
+      "  updated_at TEXT NOT NULL"
+      ") STRICT;"
+      "CREATE TABLE packages ("
+      "  name TEXT PRIMARY KEY,"
+      "  description TEXT NOT NULL DEFAULT '',"
+      "  created_by TEXT,"
+      "  created_at TEXT NOT NULL,"
+      "  updated_at TEXT NOT NULL"
+      ") STRICT;"
+      "CREATE TABLE package_items ("
+      "  package TEXT NOT NULL REFERENCES packages(name) ON DELETE CASCADE,"
+      "  kind TEXT NOT NULL CHECK (kind IN ('table', 'bucket')),"
+      "  name TEXT NOT NULL,"
+      "  PRIMARY KEY (package, kind, name)"
+      ") STRICT;"
+      "CREATE TABLE package_subscriptions ("
+      "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+      "  package TEXT NOT NULL REFERENCES packages(name) ON DELETE CASCADE,"
+      "  created_at TEXT NOT NULL,"
+      "  PRIMARY KEY (user_id, package)"
+      ") STRICT;"
+      "CREATE INDEX package_subscriptions_package ON package_subscriptions(package);" },
 };
 
 const struct store_migration *store_migrations(int *out_count)

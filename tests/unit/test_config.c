@@ -331,6 +331,14 @@ static void test_bad_values(void **state)
         { "log:\n  level: loud\n", 2, "log.level", "debug, info, warn, error", "'loud'" },
         { "log:\n  format: xml\n", 2, "log.format", "human, json", "'xml'" },
         { "server:\n  port: \"\"\n", 2, "server.port", "between 0 and 65535", NULL },
+        { "sync:\n  default_enabled: maybe\n", 2, "sync.default_enabled", "auto, true, false",
+          "'maybe'" },
+        { "sync:\n  default_enabled: yes\n", 2, "sync.default_enabled", "auto, true, false", NULL },
+        { "sync:\n  large_table_bytes: 12 parsecs\n", 2, "sync.large_table_bytes",
+          "a size in bytes or with a unit", "'12 parsecs'" },
+        { "sync:\n  large_table_bytes: -1\n", 2, "sync.large_table_bytes", "a size", NULL },
+        { "sync:\n  large_table_bytes: 1e300\n", 2, "sync.large_table_bytes", "a size", NULL },
+        { "sync:\n  large_table_bytes: nan\n", 2, "sync.large_table_bytes", "a size", NULL },
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         check_bad(&cases[i]);
@@ -701,6 +709,10 @@ static void test_env_bad_values(void **state)
         { "DA_BEHIND_TLS_PROXY", "perhaps", "environment DA_BEHIND_TLS_PROXY: must be true or" },
         { "DA_LOG_LEVEL", "verbose", "environment DA_LOG_LEVEL: must be one of debug, info" },
         { "DA_LOG_FORMAT", "xml", "environment DA_LOG_FORMAT: must be one of human, json" },
+        { "DA_SYNC_DEFAULT_ENABLED", "on",
+          "environment DA_SYNC_DEFAULT_ENABLED: must be one of auto, true, false (got 'on')" },
+        { "DA_SYNC_LARGE_TABLE_BYTES", "1 PB", "environment DA_SYNC_LARGE_TABLE_BYTES: must be a" },
+        { "DA_SYNC_LARGE_TABLE_BYTES", "GiB", "environment DA_SYNC_LARGE_TABLE_BYTES: must be a" },
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         struct config c;
@@ -712,6 +724,37 @@ static void test_env_bad_values(void **state)
         unsetenv(cases[i].var);
         config_cleanup(&c);
     }
+}
+
+/* sync.large_table_bytes takes plain bytes and sizes with units; default_enabled its three
+ * words */
+static void test_sync_keys(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        int64_t bytes;
+    } sizes[] = { { "1000", 1000 },       { "0", 0 },          { "500MiB", 524288000 },
+                  { "2GB", 2000000000 },  { "1.5 KiB", 1536 }, { "64kib", 65536 } };
+    struct config c;
+    struct err err;
+    config_defaults(&c);
+    assert_int_equal(c.sync_default_enabled, SYNC_DEFAULT_AUTO);
+    assert_int_equal(c.sync_large_table_bytes, (int64_t)1 << 30);
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) {
+        setenv("DA_SYNC_LARGE_TABLE_BYTES", sizes[i].value, 1);
+        assert_int_equal(config_apply_env(&c, &err), RC_OK);
+        assert_int_equal(c.sync_large_table_bytes, sizes[i].bytes);
+    }
+    unsetenv("DA_SYNC_LARGE_TABLE_BYTES");
+    setenv("DA_SYNC_DEFAULT_ENABLED", "false", 1);
+    assert_int_equal(config_apply_env(&c, &err), RC_OK);
+    assert_int_equal(c.sync_default_enabled, SYNC_DEFAULT_FALSE);
+    setenv("DA_SYNC_DEFAULT_ENABLED", "true", 1);
+    assert_int_equal(config_apply_env(&c, &err), RC_OK);
+    assert_int_equal(c.sync_default_enabled, SYNC_DEFAULT_TRUE);
+    unsetenv("DA_SYNC_DEFAULT_ENABLED");
+    config_cleanup(&c);
 }
 
 /* ---- validation -------------------------------------------------------------------------- */
@@ -832,6 +875,12 @@ static void test_yaml_example_loads_and_matches_defaults(void **state)
         case CONFIG_STRING_LIST:
             assert_int_equal(c.allowed_domains_len, d.allowed_domains_len);
             break;
+        case CONFIG_SIZE:
+            assert_int_equal(*(const int64_t *)a, *(const int64_t *)b);
+            break;
+        case CONFIG_SYNC_DEFAULT:
+            assert_int_equal(*(const enum sync_default *)a, *(const enum sync_default *)b);
+            break;
         }
     }
     config_cleanup(&c);
@@ -943,7 +992,7 @@ static void test_table_is_consistent(void **state)
     }
     char *names = section_names();
     assert_string_equal(names, "instance, server, log, auth, mail, data, query, uploads, metrics, "
-                               "jira, keboola, scheduler");
+                               "jira, keboola, scheduler, sync");
     free(names);
 }
 
@@ -972,6 +1021,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env_beats_file, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_env_every_variable, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_env_bad_values, test_setup, test_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_keys, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_short_jwt_secret_refused, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_validate_rules, test_setup, test_teardown),
         cmocka_unit_test_setup_teardown(test_allowed_domains_from_env, test_setup, test_teardown),
