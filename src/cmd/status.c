@@ -44,8 +44,9 @@ static void status_help(void)
            "\n"
            "Exit codes:\n"
            "  0  the server answers, you are logged in, and every table is up to date\n"
-           "  1  some table is stale, missing, gone or leaving, the folder was never synced while\n"
-           "     there are tables to sync, or another failure (a damaged state file)\n"
+           "  1  some table is stale, missing, gone or leaving, the folder was never synced\n"
+           "     while there are tables to sync, or another failure (a damaged state\n"
+           "     file)\n"
            "  2  bad command line\n"
            "  3  the server could not be reached (the local part is still shown)\n"
            "  4  not logged in, or the server refused the credential\n");
