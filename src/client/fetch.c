@@ -57,8 +57,7 @@ static enum rc reserve(int fd, uint64_t have, int64_t size, struct err *err)
     if (size > 0 && have < (uint64_t)size &&
         fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)have, (off_t)((uint64_t)size - have)) != 0 &&
         is_disk_full(errno))
-        return err_set(err, RC_IO, "the disk is full: no room for its %lld bytes",
-                       (long long)size);
+        return err_set(err, RC_IO, "the disk is full: no room for its %lld bytes", (long long)size);
 #else
     (void)fd;
     (void)have;
@@ -143,8 +142,8 @@ static enum attempt verify(int fd, struct fetch_item *it, struct err *err)
     }
     if (fsync(fd) != 0) {
         it->disk_full = is_disk_full(errno); /* some filesystems find it full only here */
-        err_set(err, RC_IO, "%s: %s", it->disk_full ? "the disk is full" : "cannot fsync the download",
-                strerror(errno));
+        err_set(err, RC_IO, "%s: %s",
+                it->disk_full ? "the disk is full" : "cannot fsync the download", strerror(errno));
         return ATTEMPT_FAILED;
     }
     return ATTEMPT_OK;

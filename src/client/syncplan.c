@@ -68,11 +68,11 @@ static void add_removal(struct builder *b, const char *relpath, bool is_dir, siz
 {
     struct syncplan *p = b->p;
     p->removals = xgrow(p->removals, &b->cap_removals, p->n_removals + 1, sizeof(*p->removals));
-    p->removals[p->n_removals++] = (struct syncplan_removal){ .relpath = xstrdup(relpath),
-                                                              .is_dir = is_dir,
-                                                              .table = table,
-                                                              .leaving = table ==
-                                                                         SYNCPLAN_NO_TABLE };
+    p->removals[p->n_removals++] =
+        (struct syncplan_removal){ .relpath = xstrdup(relpath),
+                                   .is_dir = is_dir,
+                                   .table = table,
+                                   .leaving = table == SYNCPLAN_NO_TABLE };
 }
 
 /* Text from the server quoted in a message: printable ASCII, at most 64 bytes. */
@@ -301,7 +301,8 @@ static void plan_removals(struct builder *b, const struct syncplan_input *in)
 
 static int cmp_leaving(const void *a, const void *b)
 {
-    return strcmp(((const struct syncplan_leaving *)a)->id, ((const struct syncplan_leaving *)b)->id);
+    return strcmp(((const struct syncplan_leaving *)a)->id,
+                  ((const struct syncplan_leaving *)b)->id);
 }
 
 bool syncplan_entry_enabled(const json_t *entry)
@@ -402,11 +403,10 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
         }
         if (m && syncplan_entry_enabled(m))
             continue; /* a bad id of the manifest: reported, and its files stay */
-        out->leaving = xgrow(out->leaving, &cap_leaving, out->n_leaving + 1,
-                             sizeof(*out->leaving));
-        out->leaving[out->n_leaving++] = (struct syncplan_leaving){
-            .id = xstrdup(id), .disabled = m != NULL, .bytes = local_bytes(in, id)
-        };
+        out->leaving = xgrow(out->leaving, &cap_leaving, out->n_leaving + 1, sizeof(*out->leaving));
+        out->leaving[out->n_leaving++] = (struct syncplan_leaving){ .id = xstrdup(id),
+                                                                    .disabled = m != NULL,
+                                                                    .bytes = local_bytes(in, id) };
     }
     if (out->n_gone > 1)
         qsort(out->gone, out->n_gone, sizeof(*out->gone), cmp_str);

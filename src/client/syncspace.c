@@ -91,8 +91,8 @@ enum rc syncspace_available(const char *dir, int64_t *out, struct err *err)
             break;
         char *slash = strrchr(path, '/');
         if ((errno != ENOENT && errno != ENOTDIR) || !slash || strcmp(path, "/") == 0) {
-            enum rc rc = err_set(err, RC_IO, "cannot see the free space of %s: %s", dir,
-                                 strerror(errno));
+            enum rc rc =
+                err_set(err, RC_IO, "cannot see the free space of %s: %s", dir, strerror(errno));
             free(path);
             return rc;
         }

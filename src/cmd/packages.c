@@ -134,8 +134,8 @@ static int subscribe(struct client *cl, const char *name, bool on)
     char *esc = hc_escape(name);
     char *path = xasprintf("/api/packages/%s/subscribe", esc);
     free(esc);
-    enum rc rc = on ? hc_post(cl->hc, path, NULL, &answer, &err)
-                    : hc_delete(cl->hc, path, &answer, &err);
+    enum rc rc =
+        on ? hc_post(cl->hc, path, NULL, &answer, &err) : hc_delete(cl->hc, path, &answer, &err);
     free(path);
     int code = 0;
     if (rc == RC_NOTFOUND) {
@@ -176,9 +176,8 @@ int cmd_packages(int argc, char **argv)
     bool is_list = strcmp(action, "list") == 0;
     bool on = strcmp(action, "subscribe") == 0;
     if (!is_list && !on && strcmp(action, "unsubscribe") != 0)
-        return cmd_usage_error("packages",
-                               "unknown action '%.64s'; use list, subscribe or unsubscribe",
-                               action);
+        return cmd_usage_error(
+            "packages", "unknown action '%.64s'; use list, subscribe or unsubscribe", action);
     if (is_list && name)
         return cmd_usage_error("packages", "unexpected argument '%.64s'", name);
     if (!is_list && (!name || !*name || strlen(name) > PACKAGES_NAME_MAX))
@@ -189,9 +188,9 @@ int cmd_packages(int argc, char **argv)
     struct client cl = { 0 };
     struct err err = { { 0 } };
     enum rc rc = client_open(server, &cl, &err);
-    int code = rc                 ? client_fail("packages", NULL, rc, &err)
-               : is_list          ? list(&cl, as_json)
-                                  : subscribe(&cl, name, on);
+    int code = rc        ? client_fail("packages", NULL, rc, &err)
+               : is_list ? list(&cl, as_json)
+                         : subscribe(&cl, name, on);
     client_close(&cl);
     return code;
 }

@@ -3,8 +3,9 @@
  * differs from the one of the last sync), missing (served, never synced) or gone (synced,
  * no longer served to me); and per table whether it is switched on for sync (da tables) and
  * its size. A table switched off is "off" (not missing) when it is not here, and "leaving"
- * (the next sync removes it) when it still is. Local facts come from the sync folder's .da/state.json (see
- * client/syncdir.h), the server's from /api/health, /api/me and /api/sync/manifest. */
+ * (the next sync removes it) when it still is. Local facts come from the sync folder's
+ * .da/state.json (see client/syncdir.h), the server's from /api/health, /api/me and
+ * /api/sync/manifest. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +80,8 @@ static json_int_t files_bytes(const json_t *entry)
     if (json_is_array(files))
         json_array_foreach(files, i, f) sum += json_integer_value(json_object_get(f, "size_bytes"));
     else
-        json_object_foreach((json_t *)files, key, f)
-            sum += json_integer_value(json_object_get(f, "size_bytes"));
+        json_object_foreach((json_t *)files, key, f) sum +=
+            json_integer_value(json_object_get(f, "size_bytes"));
     return sum;
 }
 
@@ -151,12 +152,12 @@ static void compare(struct status *s)
             ts = TS_STALE;
         s->counts[ts]++;
         json_t *rows = json_object_get(local ? local : remote, "rows");
-        json_array_append_new(
-            s->tables,
-            json_pack("{s:s, s:s, s:b, s:I, s:O?, s:s?, s:s?}", "id", ids[i], "state",
-                      state_keys[ts], "enabled", remote ? enabled : false, "size_bytes",
-                      files_bytes(local ? local : remote), "rows", rows, "local_updated",
-                      member(local, "updated"), "server_updated", member(remote, "updated")));
+        json_array_append_new(s->tables, json_pack("{s:s, s:s, s:b, s:I, s:O?, s:s?, s:s?}", "id",
+                                                   ids[i], "state", state_keys[ts], "enabled",
+                                                   remote ? enabled : false, "size_bytes",
+                                                   files_bytes(local ? local : remote), "rows",
+                                                   rows, "local_updated", member(local, "updated"),
+                                                   "server_updated", member(remote, "updated")));
     }
     free(ids);
     s->compared = true;
@@ -228,8 +229,7 @@ static int exit_code(const struct status *s)
         return CLIENT_EXIT_AUTH;
     if (s->state_error[0] || s->manifest_error[0] || s->db_missing || !s->compared)
         return CLIENT_EXIT_FAIL;
-    if (s->counts[TS_STALE] + s->counts[TS_MISSING] + s->counts[TS_GONE] +
-            s->counts[TS_LEAVING] >
+    if (s->counts[TS_STALE] + s->counts[TS_MISSING] + s->counts[TS_GONE] + s->counts[TS_LEAVING] >
         0)
         return CLIENT_EXIT_FAIL;
     return CLIENT_EXIT_OK;

@@ -124,8 +124,9 @@ struct sync_args {
 static int add_only(struct sync_args *a, const char *t)
 {
     if (!ident_is_table_id(t))
-        return cmd_usage_error("sync", "--table takes a table id (lowercase letters, digits, _), "
-                                       "not '%.64s'",
+        return cmd_usage_error("sync",
+                               "--table takes a table id (lowercase letters, digits, _), "
+                               "not '%.64s'",
                                t);
     for (size_t i = 0; i < a->n_only; i++)
         if (strcmp(a->only[i], t) == 0)
@@ -598,12 +599,12 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
         for (size_t i = 0; i < r->plan.n_leaving; i++)
             if (r->plan.leaving[i].disabled)
                 json_array_append_new(off, json_string(r->plan.leaving[i].id));
-        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:O, s:I, s:s, s:f}",
-                              "downloaded_files", (json_int_t)downloaded, "downloaded_bytes",
-                              (json_int_t)r->bytes, "unchanged", (json_int_t)unchanged, "removed",
-                              (json_int_t)r->removed, "removed_tables", gone, "removed_disabled",
-                              off, "failed", r->failed, "tables", (json_int_t)db->n_views, "dir",
-                              r->dir, "duration_s", seconds);
+        json_t *o =
+            json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:O, s:I, s:s, s:f}", "downloaded_files",
+                      (json_int_t)downloaded, "downloaded_bytes", (json_int_t)r->bytes, "unchanged",
+                      (json_int_t)unchanged, "removed", (json_int_t)r->removed, "removed_tables",
+                      gone, "removed_disabled", off, "failed", r->failed, "tables",
+                      (json_int_t)db->n_views, "dir", r->dir, "duration_s", seconds);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -624,8 +625,9 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
     printf(" (%.1f s).\n", seconds);
     for (size_t i = 0; i < r->plan.n_leaving; i++)
         printf("Removed %s: %s.\n", r->plan.leaving[i].id,
-               r->plan.leaving[i].disabled ? "switched off for sync (da tables enable to get it back)"
-                                           : "no longer readable");
+               r->plan.leaving[i].disabled
+                   ? "switched off for sync (da tables enable to get it back)"
+                   : "no longer readable");
     if (client_is_tty(STDOUT_FILENO) && db->n_views > 0)
         printf("Query with: duckdb %s/da.duckdb   The data described: %s/DATA.md\n", r->dir,
                r->dir);
@@ -702,22 +704,21 @@ static void print_dry_run(const struct run *r)
         json_t *down = json_array(), *rm = json_array();
         for (size_t i = 0; i < p->n_tables; i++)
             if (p->tables[i].n_fetch)
-                json_array_append_new(down, json_pack("{s:s, s:I, s:I}", "table", p->tables[i].id,
-                                                      "files", (json_int_t)p->tables[i].n_fetch,
-                                                      "bytes",
-                                                      (json_int_t)p->tables[i].bytes_fetch));
+                json_array_append_new(down,
+                                      json_pack("{s:s, s:I, s:I}", "table", p->tables[i].id,
+                                                "files", (json_int_t)p->tables[i].n_fetch, "bytes",
+                                                (json_int_t)p->tables[i].bytes_fetch));
         for (size_t i = 0; i < p->n_leaving; i++)
-            json_array_append_new(rm, json_pack("{s:s, s:I, s:s}", "table", p->leaving[i].id,
-                                                "bytes", (json_int_t)p->leaving[i].bytes,
-                                                "reason",
-                                                p->leaving[i].disabled ? "disabled"
-                                                                       : "not readable"));
-        json_t *o = json_pack(
-            "{s:s, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:b}", "dir", r->dir, "download", down,
-            "download_bytes", (json_int_t)sp->download, "partial_bytes", (json_int_t)sp->partial,
-            "needed_bytes", (json_int_t)sp->needed, "remove", rm, "remove_bytes",
-            (json_int_t)sp->freed, "available_bytes", (json_int_t)sp->available, "min_free_bytes",
-            (json_int_t)sp->margin, "enough", sp->enough);
+            json_array_append_new(rm,
+                                  json_pack("{s:s, s:I, s:s}", "table", p->leaving[i].id, "bytes",
+                                            (json_int_t)p->leaving[i].bytes, "reason",
+                                            p->leaving[i].disabled ? "disabled" : "not readable"));
+        json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:b}", "dir", r->dir,
+                              "download", down, "download_bytes", (json_int_t)sp->download,
+                              "partial_bytes", (json_int_t)sp->partial, "needed_bytes",
+                              (json_int_t)sp->needed, "remove", rm, "remove_bytes",
+                              (json_int_t)sp->freed, "available_bytes", (json_int_t)sp->available,
+                              "min_free_bytes", (json_int_t)sp->margin, "enough", sp->enough);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -744,8 +745,7 @@ static void print_dry_run(const struct run *r)
     printf("Disk of %s: %s free; the sync needs %s (%s already in partial downloads), frees %s, "
            "and keeps %s free (--min-free): %s.\n",
            r->dir, bytes_text(sp->available, b1), bytes_text(sp->needed, b2),
-           bytes_text(sp->partial, b3), bytes_text(sp->freed, b4),
-           bytes_text(sp->margin, b5),
+           bytes_text(sp->partial, b3), bytes_text(sp->freed, b4), bytes_text(sp->margin, b5),
            sp->enough ? "enough" : "NOT enough, a sync would be refused");
 }
 

@@ -14,7 +14,7 @@
 #include "client/output.h"
 #include "cmd/cmd.h"
 
-#define TABLES_NAME_MAX 256 /* bytes of a table or bucket name given */
+#define TABLES_NAME_MAX  256 /* bytes of a table or bucket name given */
 #define TABLES_NAMES_MAX 256 /* names in one command */
 
 const struct cmd tables_actions[] = {
@@ -111,12 +111,13 @@ static int list(struct client *cl, bool as_json)
             if (o)
                 json_array_append_new(out, o);
         }
-        json_t *o = json_pack("{s:o, s:O, s:O}", "tables", out, "table_mode",
-                              json_object_get(answer, "table_mode") ? json_object_get(answer, "table_mode")
-                                                                    : json_null(),
-                              "packages",
-                              json_object_get(answer, "packages") ? json_object_get(answer, "packages")
-                                                                  : json_array());
+        json_t *o =
+            json_pack("{s:o, s:O, s:O}", "tables", out, "table_mode",
+                      json_object_get(answer, "table_mode") ? json_object_get(answer, "table_mode")
+                                                            : json_null(),
+                      "packages",
+                      json_object_get(answer, "packages") ? json_object_get(answer, "packages")
+                                                          : json_array());
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -189,7 +190,8 @@ static int switch_one(struct client *cl, const char *name, bool bucket, bool ena
         output_print_clean(stdout, name);
         printf(": switched %s", enabled ? "on" : "off");
         if (is_bucket)
-            printf(" (%zu table%s)", json_array_size(tables), json_array_size(tables) == 1 ? "" : "s");
+            printf(" (%zu table%s)", json_array_size(tables),
+                   json_array_size(tables) == 1 ? "" : "s");
         printf("\n");
         size_t i;
         json_t *t;

@@ -409,8 +409,20 @@ static void test_parse_size(void **state)
         if (!syncspace_parse_size(good[i].s, &v) || v != good[i].v)
             fail_msg("'%s' gave %lld", good[i].s, (long long)v);
     }
-    const char *bad[] = { NULL,    "",   "-1", "+1",  " 1",  "1 G", "1.5G", "G",   "1GiBs",
-                          "1X",    "0x10", "9223372036854775808", "9000000000000T", "1e9",
+    const char *bad[] = { NULL,
+                          "",
+                          "-1",
+                          "+1",
+                          " 1",
+                          "1 G",
+                          "1.5G",
+                          "G",
+                          "1GiBs",
+                          "1X",
+                          "0x10",
+                          "9223372036854775808",
+                          "9000000000000T",
+                          "1e9",
                           "1G\n" };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         int64_t v = 0;
