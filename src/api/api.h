@@ -42,5 +42,6 @@ const struct http_route *api_device_routes(size_t *out_len);
 const struct http_route *api_webhooks_routes(size_t *out_len);
 const struct http_route *api_jobs_routes(size_t *out_len);
 const struct http_route *api_sync_settings_routes(size_t *out_len);
+const struct http_route *api_packages_routes(size_t *out_len);
 
 #endif

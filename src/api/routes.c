@@ -16,7 +16,7 @@ static const route_table_fn tables[] = {
     api_catalog_routes, api_sync_routes,   api_metrics_routes,  api_query_routes,
     api_upload_routes,  api_device_routes, api_webhooks_routes, api_discover_routes,
     api_jobs_routes,
-    api_sync_settings_routes,
+    api_sync_settings_routes, api_packages_routes,
 };
 
 struct http_route *api_routes_new(size_t *out_len)

@@ -23,8 +23,8 @@
 /* {table, enabled, enabled_by[, package]} */
 static json_t *state_json(const struct sync_state *s)
 {
-    json_t *o = json_pack("{s:s, s:b, s:s}", "table", s->t->id, "enabled", s->enabled,
-                          "enabled_by", sync_by_name(s->by));
+    json_t *o = json_pack("{s:s, s:b, s:s}", "table", s->t->id, "enabled", s->enabled, "enabled_by",
+                          sync_by_name(s->by));
     if (s->by == SYNC_BY_PACKAGE)
         json_object_set_new(o, "package", json_string(s->package));
     return o;
@@ -57,11 +57,11 @@ static json_t *switches_json(const struct principal *p, const struct core_sync_v
         if (w->is_default || (tables_only && strcmp(w->kind, "table") != 0))
             continue;
         if (original)
-            json_array_append_new(
-                a, json_pack("{s:s, s:s, s:b, s:s, s:n, s:s}", "user_id", p->user.id, "dataset",
-                             w->name, "enabled", w->enabled, "table_mode",
-                             v->sel.explicit_mode ? "explicit" : "all", "tables", "updated_at",
-                             w->updated_at));
+            json_array_append_new(a,
+                                  json_pack("{s:s, s:s, s:b, s:s, s:n, s:s}", "user_id", p->user.id,
+                                            "dataset", w->name, "enabled", w->enabled, "table_mode",
+                                            v->sel.explicit_mode ? "explicit" : "all", "tables",
+                                            "updated_at", w->updated_at));
         else
             json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s}", "kind", w->kind, "dataset",
                                                w->name, "enabled", w->enabled, "updated_at",
@@ -179,9 +179,9 @@ static void put_dataset(struct http_req *req, void *appv)
     for (size_t i = 0; i < v.n; i++)
         if (is_bucket ? strcmp(v.states[i].t->bucket, n) == 0 : strcmp(v.states[i].t->id, n) == 0)
             json_array_append_new(affected, state_json(&v.states[i]));
-    json_t *body = json_pack("{s:s, s:s, s:b, s:o}", "dataset", n, "kind",
-                             is_bucket ? "bucket" : "table", "enabled", json_is_true(enabled),
-                             "tables", affected);
+    json_t *body =
+        json_pack("{s:s, s:s, s:b, s:o}", "dataset", n, "kind", is_bucket ? "bucket" : "table",
+                  "enabled", json_is_true(enabled), "tables", affected);
     core_sync_view_cleanup(&v);
     core_sync_tables_free(&tables);
     json_decref(root);
@@ -235,8 +235,9 @@ static bool read_batch(struct http_req *req, json_t *map, const char *field,
     if (!map)
         return true;
     if (!json_is_object(map) || json_object_size(map) > BATCH_MAX) {
-        http_respond_error(req, 400, "%s must be an object of at most %d names: {\"<name>\": "
-                                     "true|false}",
+        http_respond_error(req, 400,
+                           "%s must be an object of at most %d names: {\"<name>\": "
+                           "true|false}",
                            field, BATCH_MAX);
         return false;
     }
@@ -294,8 +295,7 @@ static void post_batch(struct http_req *req, struct app *app, bool table_subscri
         return;
     }
     /* the original stores table_mode on every call of this route, "all" when not given */
-    const char *table_mode =
-        table_subscriptions ? (mode ? json_string_value(mode) : "all") : NULL;
+    const char *table_mode = table_subscriptions ? (mode ? json_string_value(mode) : "all") : NULL;
     struct sync_tables tables;
     size_t stored = 0;
     enum rc rc = core_sync_tables(&app->core, &p.user, &tables, &err);
@@ -315,15 +315,14 @@ static void post_batch(struct http_req *req, struct app *app, bool table_subscri
         for (size_t i = 0; i < n; i++)
             if (items[i].refused)
                 json_object_set_new(errors, items[i].name, json_string("no permission"));
-        body = json_pack("{s:s, s:I, s:o}", "table_mode", table_mode, "updated",
-                         (json_int_t)stored, "errors", errors);
+        body = json_pack("{s:s, s:I, s:o}", "table_mode", table_mode, "updated", (json_int_t)stored,
+                         "errors", errors);
     } else {
         json_t *updated = json_object();
         for (size_t i = 0; i < n; i++)
             json_object_set_new(updated, items[i].name,
-                                items[i].refused
-                                    ? json_pack("{s:s}", "error", "no permission")
-                                    : json_pack("{s:b}", "enabled", items[i].enabled));
+                                items[i].refused ? json_pack("{s:s}", "error", "no permission")
+                                                 : json_pack("{s:b}", "enabled", items[i].enabled));
         body = json_pack("{s:o}", "updated", updated);
     }
     free(items);

@@ -143,6 +143,8 @@ const struct cmd admin_commands[] = {
       admin_jobs_commands },
     { "sync", "run a source's connector now (every source without SOURCE)",
       .action = &admin_sync_action },
+    { "packages", "bundles of tables users subscribe to: list, create, update, delete",
+      admin_packages, admin_packages_commands },
     { "bootstrap", "create the first admin in the state store (on the server machine)",
       admin_bootstrap },
     { NULL },
@@ -192,6 +194,7 @@ static const struct {
     [ADMIN_OPT_PUBLIC] = { "public", false },
     [ADMIN_OPT_NO_PROFILE] = { "no-profile", false },
     [ADMIN_OPT_REGISTER] = { "register", false },
+    [ADMIN_OPT_TABLE] = { "table", true },
 };
 
 static void action_help(const char *help)
@@ -252,6 +255,8 @@ static int parse_action(struct admin_run *r, const struct admin_action *a, int a
     }
     r->args = argv + optind;
     r->nargs = argc - optind;
+    r->argv = argv;
+    r->argc = argc;
     if (r->nargs < a->args)
         return cmd_usage_error(r->cmd, "missing argument; see 'da %s --help'", r->cmd);
     if (r->nargs > a->args + a->optional_args)
@@ -299,6 +304,24 @@ int admin_dispatch(const char *cmd, const char *intro, const struct cmd *table, 
         if (strcmp(c->name, argv[1]) == 0)
             return c->action ? run_action(cmd, c, argc - 1, argv + 1) : c->run(argc - 1, argv + 1);
     return cmd_usage_error(cmd, "unknown command '%s'; see 'da %s --help'", argv[1], cmd);
+}
+
+int admin_opt_all(const struct admin_run *r, const char *name, const char **out, int max)
+{
+    int n = 0;
+    size_t len = strlen(name);
+    /* getopt has moved the positional arguments after the options; a value stays beside its
+     * option */
+    for (int i = 1; i < r->argc && n < max && strcmp(r->argv[i], "--") != 0; i++) {
+        const char *a = r->argv[i];
+        if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, len) != 0)
+            continue;
+        if (a[2 + len] == '=')
+            out[n++] = a + 3 + len;
+        else if (a[2 + len] == '\0' && i + 1 < r->argc)
+            out[n++] = r->argv[++i];
+    }
+    return n;
 }
 
 int admin_fail(struct admin_run *r, enum rc rc, const struct err *err)

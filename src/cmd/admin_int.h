@@ -36,6 +36,7 @@ enum admin_opt_id {
     ADMIN_OPT_PUBLIC,
     ADMIN_OPT_NO_PROFILE,
     ADMIN_OPT_REGISTER,
+    ADMIN_OPT_TABLE,
     ADMIN_OPT_COUNT
 };
 
@@ -53,7 +54,14 @@ struct admin_run {
     int nargs;
     /* the value of each option given (borrowed from argv); a flag given is "" */
     const char *opt[ADMIN_OPT_COUNT];
+    char **argv; /* the action's whole command line, for options given more than once */
+    int argc;
 };
+
+/* The values of every --NAME VALUE and --NAME=VALUE of the action's command line (an option
+ * that may be repeated: opt[] has the last only), in order, into out (at most max); returns
+ * how many. */
+int admin_opt_all(const struct admin_run *r, const char *name, const char **out, int max);
 
 /* Whether the flag (or value option) id was given. */
 static inline bool admin_flag(const struct admin_run *r, enum admin_opt_id id)
@@ -142,6 +150,7 @@ extern const struct cmd admin_grants_commands[];
 extern const struct cmd admin_tables_commands[];
 extern const struct cmd admin_tokens_commands[];
 extern const struct cmd admin_jobs_commands[];
+extern const struct cmd admin_packages_commands[];
 extern const struct admin_action admin_sync_action;
 
 int admin_users(int argc, char **argv);
@@ -149,5 +158,6 @@ int admin_grants(int argc, char **argv);
 int admin_tables(int argc, char **argv);
 int admin_tokens(int argc, char **argv);
 int admin_jobs(int argc, char **argv);
+int admin_packages(int argc, char **argv);
 
 #endif

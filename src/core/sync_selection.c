@@ -88,8 +88,7 @@ static const struct syncsel_switch *find_switch(const struct syncsel_user *sel, 
 {
     for (size_t i = 0; i < sel->n_switches; i++) {
         const struct syncsel_switch *w = &sel->switches[i];
-        if (w->is_default == is_default && strcmp(w->kind, kind) == 0 &&
-            strcmp(w->name, name) == 0)
+        if (w->is_default == is_default && strcmp(w->kind, kind) == 0 && strcmp(w->name, name) == 0)
             return w;
     }
     return NULL;
@@ -295,9 +294,9 @@ static void cover(const struct package *p, const struct sync_tables *tables,
     }
 }
 
-enum rc core_packages_view(struct core *core, const struct user *u, const struct sync_tables *tables,
-                           const char *name, struct core_package_view **out, size_t *out_len,
-                           struct err *err)
+enum rc core_packages_view(struct core *core, const struct user *u,
+                           const struct sync_tables *tables, const char *name,
+                           struct core_package_view **out, size_t *out_len, struct err *err)
 {
     struct package *defs = NULL;
     size_t n = 0;
@@ -376,8 +375,8 @@ static enum rc check_bucket(struct core *core, const char *bucket, struct err *e
 }
 
 /* Checks the lists of p that are given. */
-static enum rc check_lists(struct core *core, const struct principal *actor, const struct package *p,
-                           bool tables, bool buckets, struct err *err)
+static enum rc check_lists(struct core *core, const struct principal *actor,
+                           const struct package *p, bool tables, bool buckets, struct err *err)
 {
     enum rc rc = RC_OK;
     if ((tables && p->n_tables > PACKAGE_ITEMS_MAX) ||

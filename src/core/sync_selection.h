@@ -121,8 +121,9 @@ struct core_package_view {
 
 /* Every package (or, with name, the one: RC_NOTFOUND "Package not found") as u sees it over
  * u's readable tables. */
-enum rc core_packages_view(struct core *core, const struct user *u, const struct sync_tables *tables,
-                           const char *name, struct core_package_view **out, size_t *out_len,
+enum rc core_packages_view(struct core *core, const struct user *u,
+                           const struct sync_tables *tables, const char *name,
+                           struct core_package_view **out, size_t *out_len,
                            struct err *err) WARN_UNUSED;
 
 void core_package_views_free(struct core_package_view *v, size_t n);

@@ -102,8 +102,8 @@ static enum rc apply_tx(sqlite3 *db, void *arg, struct err *err)
                        "INSERT INTO sync_prefs(user_id, table_mode, updated_at) VALUES (?, ?, ?)"
                        " ON CONFLICT(user_id) DO UPDATE SET table_mode = excluded.table_mode,"
                        " updated_at = excluded.updated_at",
-                       (struct store_arg[]){ ARG_TEXT(t->user_id), ARG_TEXT(t->c->table_mode),
-                                             ARG_TEXT(now), { 0 } },
+                       (struct store_arg[]){
+                           ARG_TEXT(t->user_id), ARG_TEXT(t->c->table_mode), ARG_TEXT(now), { 0 } },
                        NULL, err);
     for (size_t i = 0; !rc && i < t->c->n_ops; i++) {
         const struct syncsel_op *op = &t->c->ops[i];
@@ -111,9 +111,12 @@ static enum rc apply_tx(sqlite3 *db, void *arg, struct err *err)
                        "INSERT INTO sync_switches(user_id, kind, name, origin, enabled, updated_at)"
                        " VALUES (?, ?, ?, 'user', ?, ?) ON CONFLICT DO UPDATE SET"
                        " enabled = excluded.enabled, updated_at = excluded.updated_at",
-                       (struct store_arg[]){ ARG_TEXT(t->user_id), ARG_TEXT(op->kind),
-                                             ARG_TEXT(op->name), ARG_INT(op->enabled),
-                                             ARG_TEXT(now), { 0 } },
+                       (struct store_arg[]){ ARG_TEXT(t->user_id),
+                                             ARG_TEXT(op->kind),
+                                             ARG_TEXT(op->name),
+                                             ARG_INT(op->enabled),
+                                             ARG_TEXT(now),
+                                             { 0 } },
                        NULL, err);
         if (!rc && strcmp(op->kind, "bucket") == 0)
             rc = store_run(db,
@@ -148,8 +151,10 @@ static enum rc defaults_tx(sqlite3 *db, void *arg, struct err *err)
         rc = store_run(db,
                        "INSERT INTO sync_switches(user_id, kind, name, origin, enabled, updated_at)"
                        " VALUES (?, 'table', ?, 'default', ?, ?) ON CONFLICT DO NOTHING",
-                       (struct store_arg[]){ ARG_TEXT(t->user_id), ARG_TEXT(t->defaults[i].name),
-                                             ARG_INT(t->defaults[i].enabled), ARG_TEXT(now),
+                       (struct store_arg[]){ ARG_TEXT(t->user_id),
+                                             ARG_TEXT(t->defaults[i].name),
+                                             ARG_INT(t->defaults[i].enabled),
+                                             ARG_TEXT(now),
                                              { 0 } },
                        NULL, err);
     return rc;
@@ -253,16 +258,16 @@ enum rc packages_get(struct store *s, const char *name, struct package *out, str
 static enum rc put_items(sqlite3 *db, const char *name, const char *kind, char *const *names,
                          size_t n, struct err *err)
 {
-    enum rc rc = store_run(db, "DELETE FROM package_items WHERE package = ? AND kind = ?",
-                           (struct store_arg[]){ ARG_TEXT(name), ARG_TEXT(kind), { 0 } }, NULL,
-                           err);
+    enum rc rc =
+        store_run(db, "DELETE FROM package_items WHERE package = ? AND kind = ?",
+                  (struct store_arg[]){ ARG_TEXT(name), ARG_TEXT(kind), { 0 } }, NULL, err);
     for (size_t i = 0; !rc && i < n; i++)
-        rc = store_run(db,
-                       "INSERT INTO package_items(package, kind, name) VALUES (?, ?, ?)"
-                       " ON CONFLICT DO NOTHING",
-                       (struct store_arg[]){ ARG_TEXT(name), ARG_TEXT(kind), ARG_TEXT(names[i]),
-                                             { 0 } },
-                       NULL, err);
+        rc = store_run(
+            db,
+            "INSERT INTO package_items(package, kind, name) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (struct store_arg[]){ ARG_TEXT(name), ARG_TEXT(kind), ARG_TEXT(names[i]), { 0 } }, NULL,
+            err);
     return rc;
 }
 
@@ -280,14 +285,17 @@ static enum rc create_tx(sqlite3 *db, void *arg, struct err *err)
     struct package_tx *t = arg;
     char now[ISOTIME_SIZE];
     isotime_now(now);
-    enum rc rc = store_run(db,
-                           "INSERT INTO packages(name, description, created_by, created_at,"
-                           " updated_at) VALUES (?, ?, ?, ?, ?)",
-                           (struct store_arg[]){ ARG_TEXT(t->p->name), ARG_TEXT(t->p->description),
-                                                 ARG_TEXT(t->p->created_by[0] ? t->p->created_by
-                                                                              : NULL),
-                                                 ARG_TEXT(now), ARG_TEXT(now), { 0 } },
-                           NULL, err);
+    enum rc rc =
+        store_run(db,
+                  "INSERT INTO packages(name, description, created_by, created_at,"
+                  " updated_at) VALUES (?, ?, ?, ?, ?)",
+                  (struct store_arg[]){ ARG_TEXT(t->p->name),
+                                        ARG_TEXT(t->p->description),
+                                        ARG_TEXT(t->p->created_by[0] ? t->p->created_by : NULL),
+                                        ARG_TEXT(now),
+                                        ARG_TEXT(now),
+                                        { 0 } },
+                  NULL, err);
     if (rc == RC_CONFLICT)
         return err_set(err, RC_CONFLICT, "Package '%s' already exists", t->p->name);
     if (!rc)
@@ -316,8 +324,10 @@ static enum rc update_tx(sqlite3 *db, void *arg, struct err *err)
     enum rc rc = store_run(db,
                            "UPDATE packages SET updated_at = ?, description = CASE WHEN ? THEN ?"
                            " ELSE description END WHERE name = ?",
-                           (struct store_arg[]){ ARG_TEXT(now), ARG_INT(c->set_description),
-                                                 ARG_TEXT(c->v->description), ARG_TEXT(t->name),
+                           (struct store_arg[]){ ARG_TEXT(now),
+                                                 ARG_INT(c->set_description),
+                                                 ARG_TEXT(c->v->description),
+                                                 ARG_TEXT(t->name),
                                                  { 0 } },
                            &changes, err);
     if (!rc && changes == 0)
@@ -374,12 +384,12 @@ static enum rc subscribe_tx(sqlite3 *db, void *arg, struct err *err)
     isotime_now(now);
     const struct store_arg who[] = { ARG_TEXT(t->user_id), ARG_TEXT(t->name), { 0 } };
     if (!rc && t->subscribe) {
-        rc = store_run(db,
-                       "INSERT INTO package_subscriptions(user_id, package, created_at)"
-                       " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                       (struct store_arg[]){ ARG_TEXT(t->user_id), ARG_TEXT(t->name), ARG_TEXT(now),
-                                             { 0 } },
-                       NULL, err);
+        rc = store_run(
+            db,
+            "INSERT INTO package_subscriptions(user_id, package, created_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            (struct store_arg[]){ ARG_TEXT(t->user_id), ARG_TEXT(t->name), ARG_TEXT(now), { 0 } },
+            NULL, err);
         if (!rc)
             rc = store_run(db,
                            "DELETE FROM sync_switches WHERE user_id = ?1 AND kind = 'table'"
@@ -400,16 +410,16 @@ static enum rc subscribe_tx(sqlite3 *db, void *arg, struct err *err)
 enum rc packages_subscribe(struct store *s, const char *user_id, const char *name, bool subscribe,
                            const struct audit_entry *audit, struct err *err)
 {
-    struct package_tx t = { .name = name, .user_id = user_id, .subscribe = subscribe,
-                            .audit = audit };
+    struct package_tx t = {
+        .name = name, .user_id = user_id, .subscribe = subscribe, .audit = audit
+    };
     enum rc rc = store_transaction(s, subscribe_tx, &t, err);
     if (rc == RC_CONFLICT)
         return err_set(err, RC_NOTFOUND, "User not found");
     return rc;
 }
 
-enum rc syncsel_bucket_registered(struct store *s, const char *bucket, bool *out,
-                                  struct err *err)
+enum rc syncsel_bucket_registered(struct store *s, const char *bucket, bool *out, struct err *err)
 {
     *out = false;
     return store_fetch_one(s, "SELECT EXISTS (SELECT 1 FROM table_registry WHERE bucket = ?)",

@@ -40,12 +40,12 @@ struct syncsel_item {
 
 /* What one user has chosen. Arrays are owned; syncsel_user_cleanup frees them. */
 struct syncsel_user {
-    bool explicit_mode;               /* table_mode "explicit" (default "all") */
-    struct syncsel_switch *switches;  /* by kind, name, then the user's before the default */
+    bool explicit_mode;              /* table_mode "explicit" (default "all") */
+    struct syncsel_switch *switches; /* by kind, name, then the user's before the default */
     size_t n_switches;
-    struct syncsel_item *items;       /* of subscribed packages, by package, kind, name */
+    struct syncsel_item *items; /* of subscribed packages, by package, kind, name */
     size_t n_items;
-    char **subscribed;                /* package names, sorted */
+    char **subscribed; /* package names, sorted */
     size_t n_subscribed;
 };
 

@@ -66,7 +66,7 @@ describe('da admin over the API', () => {
     const top = runDa(['admin', '--help']);
     assert.equal(top.code, 0);
     const groups = commandsOf(top.stdout);
-    assert.deepEqual(groups, ['users', 'grants', 'tables', 'tokens', 'jobs', 'sync', 'bootstrap']);
+    assert.deepEqual(groups, ['users', 'grants', 'tables', 'tokens', 'jobs', 'sync', 'packages', 'bootstrap']);
     assert.equal(runDa(['admin']).code, 2);
     let actions = 0;
     for (const g of groups.filter((x) => x !== 'bootstrap' && x !== 'sync')) {
@@ -82,7 +82,7 @@ describe('da admin over the API', () => {
         actions++;
       }
     }
-    assert.equal(actions, 8 + 3 + 5 + 2 + 3); // tables: list, show, register, discover, remove
+    assert.equal(actions, 8 + 3 + 5 + 2 + 3 + 4); // tables: list, show, register, discover, remove
     assert.match(runDa(['admin', 'bootstrap', '--help']).stdout, /^Usage: da admin bootstrap/);
     assert.match(runDa(['admin', 'sync', '--help']).stdout, /^Usage: da admin sync \[SOURCE\]/);
     const bad = runDa(['admin', 'users', 'frobnicate']);
@@ -474,7 +474,7 @@ describe('da completion', () => {
     assert.ok(z(['ad']).includes('admin'));
     // _describe gets every subcommand; zsh itself keeps those that match the prefix
     assert.deepEqual(z(['admin', 'us']),
-      ['users', 'grants', 'tables', 'tokens', 'jobs', 'sync', 'bootstrap']);
+      ['users', 'grants', 'tables', 'tokens', 'jobs', 'sync', 'packages', 'bootstrap']);
     assert.ok(z(['admin', 'users', '']).includes('revoke-sessions'));
     assert.ok(z(['admin', 'users', 'add', 'x', '--r']).includes('--role'));
     assert.deepEqual(z(['admin', 'users', 'add', 'x', '--role', '']), ['admin', 'analyst', 'viewer']);
