@@ -137,6 +137,46 @@ describe('da sync with a selection (demo server)', () => {
     }
   });
 
+  test('da packages subscribes; --bucket switches a whole bucket', async () => {
+    const c = await client();
+    const made = await api(server, 'POST', '/api/packages', {
+      token: admin, body: { name: 'sales-pack', description: 'orders for sales', tables: ['orders'] },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const list = JSON.parse(da(c, ['packages', '--json']).stdout);
+    const pack = list.packages.find((p) => p.name === 'sales-pack');
+    assert.equal(pack.subscribed, false);
+    assert.deepEqual(pack.tables, ['orders']);
+    assert.match(da(c, ['packages']).stdout, /^sales-pack +no +orders +[\d.]+ KiB +orders for sales$/m);
+
+    assert.equal(da(c, ['tables', 'disable', 'orders']).code, 0);
+    const sub = da(c, ['packages', 'subscribe', 'sales-pack']);
+    assert.equal(sub.code, 0, sub.stderr);
+    const orders = (await settings(c)).sync_settings.find((t) => t.table === 'orders');
+    assert.equal(orders.enabled, true);
+    assert.equal(orders.enabled_by, 'package');
+    assert.match(da(c, ['tables']).stdout, /^orders +demo +on +package sales-pack /m);
+    assert.equal(da(c, ['packages', 'unsubscribe', 'sales-pack']).code, 0);
+    assert.equal(JSON.parse(da(c, ['packages', '--json']).stdout).packages.find((p) => p.name === 'sales-pack').subscribed, false);
+    const none = da(c, ['packages', 'subscribe', 'no-such-pack']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no package 'no-such-pack'/);
+
+    // the whole bucket off: nothing lands; on again: everything
+    const off = da(c, ['tables', 'disable', '--bucket', 'demo']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.ok((await settings(c)).sync_settings.every((t) => !t.enabled));
+    const r = sync(c);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.summary.tables, 0);
+    assert.equal(r.summary.downloaded_files, 0);
+    const secret = da(c, ['tables', 'enable', '--bucket', 'no_such_bucket']);
+    assert.equal(secret.code, 4);
+    assert.match(secret.stderr, /you may not read bucket 'no_such_bucket'/);
+    assert.equal(da(c, ['tables', 'enable', '--bucket', 'demo']).code, 0);
+    assert.equal(sync(c).summary.tables, 4);
+  });
+
   test('disable removes the local copy and its view; enable brings it back', async () => {
     const c = await client();
     const first = sync(c);
