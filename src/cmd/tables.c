@@ -68,6 +68,13 @@ static const char *member(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+/* The member key of obj, or JSON null (borrowed either way). */
+static json_t *or_null(const json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return v ? v : json_null();
+}
+
 /* What decided a table's switch, for a person. */
 static char *why_text(const json_t *row)
 {
@@ -102,22 +109,16 @@ static int list(struct client *cl, bool as_json)
         {
             json_t *o = json_pack(
                 "{s:s?, s:O, s:b, s:s?, s:s?, s:O, s:O}", "table", member(row, "table"), "bucket",
-                json_object_get(row, "bucket") ? json_object_get(row, "bucket") : json_null(),
-                "enabled", !json_is_false(json_object_get(row, "enabled")), "why",
-                member(row, "enabled_by"), "package", member(row, "package"), "size_bytes",
-                json_object_get(row, "size_bytes") ? json_object_get(row, "size_bytes")
-                                                   : json_null(),
-                "rows", json_object_get(row, "rows") ? json_object_get(row, "rows") : json_null());
+                or_null(row, "bucket"), "enabled", !json_is_false(json_object_get(row, "enabled")),
+                "why", member(row, "enabled_by"), "package", member(row, "package"), "size_bytes",
+                or_null(row, "size_bytes"), "rows", or_null(row, "rows"));
             if (o)
                 json_array_append_new(out, o);
         }
+        json_t *packages = json_object_get(answer, "packages");
         json_t *o =
-            json_pack("{s:o, s:O, s:O}", "tables", out, "table_mode",
-                      json_object_get(answer, "table_mode") ? json_object_get(answer, "table_mode")
-                                                            : json_null(),
-                      "packages",
-                      json_object_get(answer, "packages") ? json_object_get(answer, "packages")
-                                                          : json_array());
+            json_pack("{s:o, s:O, s:o}", "tables", out, "table_mode", or_null(answer, "table_mode"),
+                      "packages", packages ? json_incref(packages) : json_array());
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
