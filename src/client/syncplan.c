@@ -402,7 +402,7 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
             out->gone[out->n_gone++] = xstrdup(id);
         }
         if (m && syncplan_entry_enabled(m))
-            continue; /* a bad id of the manifest: reported, and its files stay */
+            continue; /* an unsafe id the manifest lists: reported as such, not a leaving table */
         out->leaving = xgrow(out->leaving, &cap_leaving, out->n_leaving + 1, sizeof(*out->leaving));
         out->leaving[out->n_leaving++] = (struct syncplan_leaving){ .id = xstrdup(id),
                                                                     .disabled = m != NULL,
