@@ -213,7 +213,9 @@ enum rc core_sync_switch(struct core *core, const struct principal *actor, const
 {
     const char *kind = switch_kind(tables, dataset, is_bucket, false);
     if (!kind) {
-        core_audit(core, from, actor, "sync.switch", dataset, "denied", NULL);
+        char shown[SYNCSEL_NAME_MAX + 1]; /* no name is longer: a longer one is cut */
+        snprintf(shown, sizeof(shown), "%s", dataset);
+        core_audit(core, from, actor, "sync.switch", shown, "denied", NULL);
         return err_set(err, RC_FORBIDDEN, "No access to dataset '%.128s'", dataset);
     }
     *out_is_bucket = strcmp(kind, "bucket") == 0;
