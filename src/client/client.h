@@ -37,6 +37,8 @@
 /* not logged in, the server refused the credential or the action (401, 403), or a browser
  * sign-in was denied or expired */
 #define CLIENT_EXIT_AUTH 4
+/* da sync: not enough disk space for what it would download (refused before writing) */
+#define CLIENT_EXIT_NO_SPACE 5
 
 #define CLIENT_SECRET_MAX 4096 /* bytes of a password or token typed or piped in */
 

@@ -1,4 +1,5 @@
 /* fetch.c — parallel, resumable, verified downloads (see fetch.h). */
+#define _GNU_SOURCE /* fallocate(2) with FALLOC_FL_KEEP_SIZE: Linux's, guarded below */
 #include "client/fetch.h"
 
 #include <errno.h>
@@ -41,6 +42,30 @@ struct worker {
     uint64_t limit;     /* the most bytes an answer may have: the file's size */
     bool too_long;      /* the answer went past limit and was cancelled */
 };
+
+static bool is_disk_full(int e)
+{
+    return e == ENOSPC || e == EDQUOT;
+}
+
+/* Reserves the rest of the file's space in fd without changing its size (a resumed partial's
+ * size is how much of the file it holds). Only a full disk is an error; a filesystem that
+ * cannot reserve is found full while writing instead. */
+static enum rc reserve(int fd, uint64_t have, int64_t size, struct err *err)
+{
+#ifdef FALLOC_FL_KEEP_SIZE
+    if (size > 0 && have < (uint64_t)size &&
+        fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)have, (off_t)((uint64_t)size - have)) != 0 &&
+        is_disk_full(errno))
+        return err_set(err, RC_IO, "the disk is full: no room for its %lld bytes", (long long)size);
+#else
+    (void)fd;
+    (void)have;
+    (void)size;
+    (void)err;
+#endif
+    return RC_OK;
+}
 
 static void sleep_ms(long ms)
 {
@@ -96,7 +121,7 @@ enum attempt {
 };
 
 /* Checks the partial's size and SHA-256, and fsyncs it when right. */
-static enum attempt verify(int fd, const struct fetch_item *it, struct err *err)
+static enum attempt verify(int fd, struct fetch_item *it, struct err *err)
 {
     struct stat st;
     char got[SHA256_HEX_LEN + 1];
@@ -116,7 +141,9 @@ static enum attempt verify(int fd, const struct fetch_item *it, struct err *err)
         return ATTEMPT_MISMATCH;
     }
     if (fsync(fd) != 0) {
-        err_set(err, RC_IO, "cannot fsync the download: %s", strerror(errno));
+        it->disk_full = is_disk_full(errno); /* some filesystems find it full only here */
+        err_set(err, RC_IO, "%s: %s",
+                it->disk_full ? "the disk is full" : "cannot fsync the download", strerror(errno));
         return ATTEMPT_FAILED;
     }
     return ATTEMPT_OK;
@@ -165,13 +192,22 @@ static enum attempt attempt(struct worker *w, struct fetch_item *it, struct err 
             result = ATTEMPT_FAILED;
             goto out;
         }
+        if (reserve(fd, have, it->size, err) != RC_OK) {
+            it->disk_full = true;
+            result = ATTEMPT_FAILED;
+            goto out;
+        }
         enum rc rc = hc_download(w->hc, it->url, fd, &opts, &res, err);
         it->bytes += res.bytes;
         if (rc) {
             long status = hc_status(w->hc);
             it->rc = rc;
             it->unreachable = !hc_reached(w->hc);
-            if (w->too_long) {
+            if (is_disk_full(res.write_errno)) {
+                it->disk_full = true;
+                err_set(err, RC_IO, "the disk is full: %s", strerror(res.write_errno));
+                result = ATTEMPT_FAILED;
+            } else if (w->too_long) {
                 err_set(err, RC_INVALID, "the server sent more than the file's %lld bytes",
                         (long long)it->size);
                 result = ATTEMPT_MISMATCH;
@@ -207,8 +243,8 @@ static enum attempt attempt(struct worker *w, struct fetch_item *it, struct err 
     result = verify(fd, it, err);
 out:
     close(fd);
-    if (result == ATTEMPT_MISMATCH)
-        unlink(it->partial);
+    if (result == ATTEMPT_MISMATCH || it->disk_full)
+        unlink(it->partial); /* a full disk's partial goes: do not leave the disk full */
     return result;
 }
 
@@ -228,6 +264,7 @@ static void fetch_one(struct worker *w, struct fetch_item *it)
         }
         it->rc = RC_OK;
         it->unreachable = false;
+        it->disk_full = false;
         enum attempt r = attempt(w, it, &err);
         if (r == ATTEMPT_OK) {
             it->ok = true;

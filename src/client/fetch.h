@@ -7,7 +7,12 @@
  * once more from zero, and a second mismatch fails that file. A server that does not answer
  * (or answers 5xx) gets FETCH_RETRIES more tries, resuming, and once it has failed a file that
  * way the files not yet started fail at once. Moving verified files into place is the
- * caller's: a table changes as a whole. */
+ * caller's: a table changes as a whole.
+ *
+ * Before a file is downloaded its space is reserved (fallocate, keeping the file's size, where
+ * the filesystem can), so a full disk is found before bytes travel. A file that meets a full
+ * disk (ENOSPC, EDQUOT), reserving, writing or flushing, fails at once and its partial is
+ * deleted, so the sync does not leave the disk full; the other files go on. */
 #ifndef DA_CLIENT_FETCH_H
 #define DA_CLIENT_FETCH_H
 
@@ -35,6 +40,7 @@ struct fetch_item {
     uint64_t bytes;   /* body bytes received, every attempt */
     enum rc rc;       /* the failure */
     bool unreachable; /* the failure got no answer from the server */
+    bool disk_full;   /* the failure was a full disk (ENOSPC, EDQUOT); the partial is deleted */
     char error[ERR_MSG_LEN];
 };
 

@@ -551,6 +551,7 @@ enum rc hc_download(struct hc *c, const char *path, int fd, const struct hc_down
     if (d.cancelled) {
         rc = err_set(err, RC_CONFLICT, "download cancelled");
     } else if (d.write_failed) {
+        out->write_errno = d.write_errno;
         rc = err_set(err, RC_IO, "cannot write the download of %s: %s", path,
                      strerror(d.write_errno));
     } else if (cc != CURLE_OK) {

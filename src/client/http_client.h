@@ -87,6 +87,7 @@ struct hc_download_result {
     uint64_t bytes;         /* body bytes written to fd */
     char etag[136];         /* the answer's ETag, quotes included; "" when none */
     char content_range[96]; /* the answer's Content-Range; "" when none */
+    int write_errno;        /* when writing to fd failed: its errno (ENOSPC: the disk is full) */
 };
 
 /* GETs path and writes the body of a 200 or 206 answer to fd (at its current offset; the

@@ -69,7 +69,10 @@ static void add_removal(struct builder *b, const char *relpath, bool is_dir, siz
     struct syncplan *p = b->p;
     p->removals = xgrow(p->removals, &b->cap_removals, p->n_removals + 1, sizeof(*p->removals));
     p->removals[p->n_removals++] =
-        (struct syncplan_removal){ .relpath = xstrdup(relpath), .is_dir = is_dir, .table = table };
+        (struct syncplan_removal){ .relpath = xstrdup(relpath),
+                                   .is_dir = is_dir,
+                                   .table = table,
+                                   .leaving = table == SYNCPLAN_NO_TABLE };
 }
 
 /* Text from the server quoted in a message: printable ASCII, at most 64 bytes. */
@@ -218,8 +221,11 @@ static void add_files(struct builder *b, const struct syncplan_input *in, size_t
         decide(in, f, old_file_at(old_files, partitioned, name),
                local_find(sorted, in->n_local, f->relpath), &p->n_hashed);
         p->tables[ti].n_files++;
-        if (f->action == SYNCPLAN_FETCH)
+        if (f->action == SYNCPLAN_FETCH) {
             p->tables[ti].n_fetch++;
+            p->tables[ti].bytes_fetch += f->size;
+            p->bytes_fetch += f->size;
+        }
     }
 }
 
@@ -272,6 +278,10 @@ static void plan_removals(struct builder *b, const struct syncplan_input *in)
         owner_of(e->relpath, id);
         size_t ti = id[0] ? table_index(p, id) : SYNCPLAN_NO_TABLE;
         const struct syncplan_table *t = ti == SYNCPLAN_NO_TABLE ? NULL : &p->tables[ti];
+        if (!t && p->only)
+            continue; /* da sync --table leaves every other table as it is */
+        if (!t && e->size > 0)
+            p->bytes_remove += e->size; /* files inside a leaving folder are listed too */
         if (t && t->problem)
             continue; /* a refused table keeps what the folder holds of it */
         bool nested = strchr(e->relpath + strlen("tables/"), '/') != NULL;
@@ -289,6 +299,38 @@ static void plan_removals(struct builder *b, const struct syncplan_input *in)
 
 /* ---------------------------------------------------------------- the plan */
 
+static int cmp_leaving(const void *a, const void *b)
+{
+    return strcmp(((const struct syncplan_leaving *)a)->id,
+                  ((const struct syncplan_leaving *)b)->id);
+}
+
+bool syncplan_entry_enabled(const json_t *entry)
+{
+    return !json_is_false(json_object_get(entry, "enabled"));
+}
+
+static bool is_only(const struct syncplan_input *in, const char *id)
+{
+    for (size_t i = 0; i < in->n_only; i++)
+        if (strcmp(in->only[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Bytes of the files under tables/ that belong to table id. */
+static int64_t local_bytes(const struct syncplan_input *in, const char *id)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < in->n_local; i++) {
+        char owner[IDENT_MAX_LEN + 1];
+        owner_of(in->local[i].relpath, owner);
+        if (in->local[i].size > 0 && strcmp(owner, id) == 0)
+            sum += in->local[i].size;
+    }
+    return sum;
+}
+
 enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, struct err *err)
 {
     memset(out, 0, sizeof(*out));
@@ -296,6 +338,16 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
     const json_t *tables = json_object_get(in->manifest, "tables");
     if (!json_is_object(tables))
         return err_set(err, RC_INVALID, "the server's manifest has no tables");
+    out->only = in->only != NULL;
+    for (size_t i = 0; i < in->n_only; i++)
+        if (!json_object_get(tables, in->only[i])) {
+            char shown[72];
+            clean(in->only[i], shown);
+            return err_set(err, RC_NOTFOUND,
+                           "the server lists no table '%s' that you may read (da tables "
+                           "lists them)",
+                           shown);
+        }
 
     /* tables in id order, so the plan (and what is written from it) is deterministic */
     size_t n = json_object_size(tables), k = 0;
@@ -313,6 +365,8 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
     for (size_t i = 0; i < k; i++) {
         char buf[160], shown[72];
         entry = json_object_get(tables, ids[i]);
+        if (out->only ? !is_only(in, ids[i]) : !syncplan_entry_enabled(entry))
+            continue; /* not synced: leaves the folder, or (--table) stays as it is */
         if (!ident_is_table_id(ids[i])) {
             clean(ids[i], shown);
             out->bad_ids =
@@ -337,15 +391,27 @@ enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out, st
     plan_removals(&b, in);
 
     const json_t *old_tables = in->state ? json_object_get(in->state, "tables") : NULL;
+    size_t cap_leaving = 0;
     json_object_foreach((json_t *)old_tables, id, entry)
     {
-        if (json_object_get(tables, id))
+        if (out->only || table_index(out, id) != SYNCPLAN_NO_TABLE)
             continue;
-        out->gone = xgrow(out->gone, &b.cap_gone, out->n_gone + 1, sizeof(*out->gone));
-        out->gone[out->n_gone++] = xstrdup(id);
+        const json_t *m = json_object_get(tables, id);
+        if (!m) {
+            out->gone = xgrow(out->gone, &b.cap_gone, out->n_gone + 1, sizeof(*out->gone));
+            out->gone[out->n_gone++] = xstrdup(id);
+        }
+        if (m && syncplan_entry_enabled(m))
+            continue; /* an unsafe id the manifest lists: reported as such, not a leaving table */
+        out->leaving = xgrow(out->leaving, &cap_leaving, out->n_leaving + 1, sizeof(*out->leaving));
+        out->leaving[out->n_leaving++] = (struct syncplan_leaving){ .id = xstrdup(id),
+                                                                    .disabled = m != NULL,
+                                                                    .bytes = local_bytes(in, id) };
     }
     if (out->n_gone > 1)
         qsort(out->gone, out->n_gone, sizeof(*out->gone), cmp_str);
+    if (out->n_leaving > 1)
+        qsort(out->leaving, out->n_leaving, sizeof(*out->leaving), cmp_leaving);
     return RC_OK;
 }
 
@@ -366,6 +432,9 @@ void syncplan_free(struct syncplan *p)
         free(p->removals[i].relpath);
     for (size_t i = 0; i < p->n_gone; i++)
         free(p->gone[i]);
+    for (size_t i = 0; i < p->n_leaving; i++)
+        free(p->leaving[i].id);
+    free(p->leaving);
     for (size_t i = 0; i < p->n_bad_ids; i++)
         free(p->bad_ids[i]);
     free(p->bad_ids);
@@ -405,6 +474,25 @@ json_t *syncplan_new_state(const struct syncplan *p, const bool *table_ok, const
                                       (json_int_t)t->rows, "updated", t->updated, "description",
                                       desc, "files", files));
     }
+    const char *id;
+    const json_t *old;
+    if (p->only) /* da sync --table: every other table stays as the last sync left it */
+        json_object_foreach((json_t *)old_tables, id, old)
+        {
+            if (!json_object_get(tables, id) && table_index(p, id) == SYNCPLAN_NO_TABLE)
+                json_object_set_new(tables, id, json_deep_copy(old));
+        }
     return json_pack("{s:s, s:s, s:I, s:o}", "server", server, "synced_at", synced_at, "generation",
                      (json_int_t)generation, "tables", tables);
+}
+
+json_t *syncplan_shrunk_state(const struct syncplan *p, const json_t *old_state)
+{
+    if (!old_state || p->n_leaving == 0)
+        return NULL;
+    json_t *out = json_deep_copy(old_state);
+    json_t *tables = json_object_get(out, "tables");
+    for (size_t i = 0; i < p->n_leaving; i++)
+        json_object_del(tables, p->leaving[i].id);
+    return out;
 }

@@ -13,7 +13,12 @@
  * The manifest comes from a server and is checked as hostile input: table ids must be canonical
  * ids (ident_is_table_id), file names plain names (syncplan_name_valid), digests 64 hex digits,
  * sizes non-negative, URLs plain paths on the server. A table that fails a check is reported,
- * not synced, and keeps what the folder holds of it. */
+ * not synced, and keeps what the folder holds of it.
+ *
+ * Selection (#20): a manifest table marked "enabled": false (a missing flag is true) is not
+ * synced; what the folder holds of it leaves like a revoked table's. With only (da sync
+ * --table), just those tables are synced, enabled or not, and everything else the folder
+ * holds, files and state entries alike, stays exactly as it is. */
 #ifndef DA_CLIENT_SYNCPLAN_H
 #define DA_CLIENT_SYNCPLAN_H
 
@@ -54,6 +59,7 @@ struct syncplan_table {
     size_t first_file, n_files; /* plan->files[first_file, first_file + n_files) */
     size_t n_fetch;             /* of which to download */
     char *problem;              /* NULL, or why its manifest entry was refused (n_files is 0) */
+    int64_t bytes_fetch;        /* of its files to download */
 };
 
 struct syncplan_removal {
@@ -61,6 +67,15 @@ struct syncplan_removal {
     bool is_dir;
     size_t table; /* the table that owned it, or SYNCPLAN_NO_TABLE: a removal of a table whose
                    * sync fails is skipped, since the folder keeps that table's old version */
+    bool leaving; /* its owner is no table of the plan (disabled, no longer readable, a stray):
+                   * removed before the downloads, once no view or state names it */
+};
+
+/* A table of the last sync's state that leaves the folder. */
+struct syncplan_leaving {
+    char *id;
+    bool disabled; /* switched off for sync; else no longer readable (or no longer served) */
+    int64_t bytes; /* of its files in the folder */
 };
 
 struct syncplan {
@@ -72,6 +87,11 @@ struct syncplan {
     size_t n_removals;
     char **gone; /* ids the state has and the manifest does not (no longer readable), sorted */
     size_t n_gone;
+    struct syncplan_leaving *leaving; /* the state's tables that leave (gone and disabled), by id */
+    size_t n_leaving;
+    bool only;            /* built for da sync --table: the rest of the folder stays */
+    int64_t bytes_fetch;  /* of every file to download */
+    int64_t bytes_remove; /* of the local files that leave with their table (or are strays) */
     char **bad_ids; /* manifest ids that are not table ids, cleaned for a message; skipped */
     size_t n_bad_ids;
     size_t n_hashed; /* local files hashed to decide */
@@ -88,6 +108,8 @@ struct syncplan_input {
     bool verify;           /* hash every local file of the right size */
     syncplan_hash_fn hash; /* NULL: never hash */
     void *hash_ctx;
+    const char *const *only; /* da sync --table: the ids to sync (each in the manifest), or NULL */
+    size_t n_only;
 };
 
 /* True when name can be a file in the folder: 1 to SYNCPLAN_NAME_MAX characters of
@@ -95,7 +117,8 @@ struct syncplan_input {
 bool syncplan_name_valid(const char *name);
 
 /* Builds the plan into *out (released with syncplan_free, also after a failure). RC_INVALID
- * only when the manifest has no tables object; a bad table is a table with a problem. */
+ * when the manifest has no tables object; RC_NOTFOUND (naming it) when an id of in->only is
+ * not in the manifest. A bad table is a table with a problem. */
 enum rc syncplan_build(const struct syncplan_input *in, struct syncplan *out,
                        struct err *err) WARN_UNUSED;
 
@@ -108,5 +131,13 @@ void syncplan_free(struct syncplan *p);
 json_t *syncplan_new_state(const struct syncplan *p, const bool *table_ok, const json_t *old_state,
                            const json_t *descriptions, const char *server, const char *synced_at,
                            int64_t generation);
+
+/* The state of the shrink phase: old_state without the tables that leave the folder, written
+ * (with da.duckdb and DATA.md) before their files are deleted, so a sync killed in between
+ * leaves only strays. NULL when no table of old_state leaves. The caller json_decrefs it. */
+json_t *syncplan_shrunk_state(const struct syncplan *p, const json_t *old_state);
+
+/* True when the manifest entry is switched on for sync: "enabled" is not false. */
+bool syncplan_entry_enabled(const json_t *entry);
 
 #endif

@@ -41,6 +41,8 @@ extern const char cmd_client_exit_codes[];
 /* The subcommands of `da admin` and the shells of `da completion` (NULL-name ended). */
 extern const struct cmd admin_commands[];
 extern const struct cmd completion_shells[];
+extern const struct cmd tables_actions[];   /* da tables */
+extern const struct cmd packages_actions[]; /* da packages */
 
 int cmd_serve(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
@@ -54,6 +56,8 @@ int cmd_sync(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
+int cmd_packages(int argc, char **argv);
 int cmd_upload(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

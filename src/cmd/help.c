@@ -49,6 +49,13 @@ static const char sync_page[] =
     "DATA.md. Tables whose query mode is 'remote' are not downloaded: query them with\n"
     "da query --remote. What you may read is decided by the server (da help admin).\n"
     "\n"
+    "Which of those tables land here is yours to choose: da tables lists them with\n"
+    "their sizes and switches them on or off (da packages subscribes to sets of them);\n"
+    "da sync removes the copy of a table switched off. da sync --table T syncs one\n"
+    "table once; da sync --dry-run shows what a sync would download and remove. Before\n"
+    "writing, da sync checks the disk: it refuses (exit 5) when less than --min-free\n"
+    "(1 GiB) would stay free, and names the largest tables.\n"
+    "\n"
     "The folder: --dir DIR, else the folder remembered for the server, else\n"
     "$XDG_DATA_HOME/da/<host>[_<port>] (~/.local/share/da/<host>[_<port>] when\n"
     "XDG_DATA_HOME is unset). Inside it:\n"
@@ -67,7 +74,7 @@ static const char sync_page[] =
     "duckdb da.duckdb) reads it. Options: da sync --help.\n"
     "\n"
     "Exit codes: 0 success; 1 any other failure; 2 bad command line; 3 the server could\n"
-    "not be reached; 4 not logged in or refused.\n";
+    "not be reached; 4 not logged in or refused; 5 not enough disk space.\n";
 
 static const char query_page[] =
     "da query: SQL on your data\n"
@@ -147,6 +154,7 @@ static const char exit_codes_page[] =
     "  4  not logged in, or the server refused the credential (401) or the action (403,\n"
     "     e.g. da admin run by someone who is not an admin), or a browser sign-in was\n"
     "     denied or expired\n"
+    "  5  da sync: not enough disk space for the downloads (nothing was written)\n"
     "\n"
     "Errors go to standard error as \"da COMMAND: what went wrong\".\n";
 

@@ -1,8 +1,11 @@
 /* status.c — `da status`: is the server reachable, who am I there, where is my copy of the
  * data and how old is it, and which tables `da sync` would change: stale (the server's hash
  * differs from the one of the last sync), missing (served, never synced) or gone (synced,
- * no longer served to me). Local facts come from the sync folder's .da/state.json (see
- * client/syncdir.h), the server's from /api/health, /api/me and /api/sync/manifest. */
+ * no longer served to me); and per table whether it is switched on for sync (da tables) and
+ * its size. A table switched off is "off" (not missing) when it is not here, and "leaving"
+ * (the next sync removes it) when it still is. Local facts come from the sync folder's
+ * .da/state.json (see client/syncdir.h), the server's from /api/health, /api/me and
+ * /api/sync/manifest. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/format.h"
 #include "base/mem.h"
 #include "client/client.h"
 #include "client/output.h"
@@ -27,19 +31,23 @@ static void status_help(void)
            "Show the server and whether it answers, who you are logged in as, the sync folder\n"
            "and when it was last synced, and for every table whether the local copy is up to\n"
            "date, stale (the server has newer data), missing (served to you but not synced\n"
-           "yet) or gone (synced here but no longer served to you). `da sync` brings the\n"
-           "folder up to date.\n"
+           "yet), gone (synced here but no longer served to you), off (switched off for sync\n"
+           "with da tables, and not here) or leaving (switched off, still here: the next\n"
+           "da sync removes it); with each table's SYNC switch (on/off) and size. `da sync`\n"
+           "brings the folder up to date.\n"
            "\n"
            "Options:\n"
-           "  --json         print the status as one JSON object\n"
+           "  --json         print the status as one JSON object (tables: [{id, state,\n"
+           "                 enabled, size_bytes, rows, local_updated, server_updated}])\n"
            "  --dir DIR      the sync folder (default: the one `da sync` uses)\n"
            "  --server URL   the server (default: $DA_SERVER, else the current server)\n"
            "  -h, --help     show this help\n"
            "\n"
            "Exit codes:\n"
            "  0  the server answers, you are logged in, and every table is up to date\n"
-           "  1  some table is stale, missing or gone, the folder was never synced while\n"
-           "     there are tables to sync, or another failure (a damaged state file)\n"
+           "  1  some table is stale, missing, gone or leaving, the folder was never synced\n"
+           "     while there are tables to sync, or another failure (a damaged state\n"
+           "     file)\n"
            "  2  bad command line\n"
            "  3  the server could not be reached (the local part is still shown)\n"
            "  4  not logged in, or the server refused the credential\n");
@@ -50,19 +58,32 @@ static const char *member(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-enum table_state { TS_OK, TS_STALE, TS_MISSING, TS_GONE, TS_COUNT };
+enum table_state { TS_OK, TS_STALE, TS_MISSING, TS_GONE, TS_OFF, TS_LEAVING, TS_COUNT };
 static const char *const state_names[TS_COUNT] = {
-    [TS_OK] = "up to date",
-    [TS_STALE] = "stale",
-    [TS_MISSING] = "missing",
-    [TS_GONE] = "gone",
+    [TS_OK] = "up to date", [TS_STALE] = "stale", [TS_MISSING] = "missing",
+    [TS_GONE] = "gone",     [TS_OFF] = "off",     [TS_LEAVING] = "leaving",
 };
 static const char *const state_keys[TS_COUNT] = {
-    [TS_OK] = "up_to_date",
-    [TS_STALE] = "stale",
-    [TS_MISSING] = "missing",
-    [TS_GONE] = "gone",
+    [TS_OK] = "up_to_date", [TS_STALE] = "stale", [TS_MISSING] = "missing",
+    [TS_GONE] = "gone",     [TS_OFF] = "off",     [TS_LEAVING] = "leaving",
 };
+
+/* The bytes of a manifest entry's files ([{size_bytes}]) or a state entry's ({name:
+ * {size_bytes}}). */
+static json_int_t files_bytes(const json_t *entry)
+{
+    const json_t *files = json_object_get(entry, "files");
+    json_int_t sum = 0;
+    size_t i;
+    const char *key;
+    json_t *f;
+    if (json_is_array(files))
+        json_array_foreach(files, i, f) sum += json_integer_value(json_object_get(f, "size_bytes"));
+    else
+        json_object_foreach((json_t *)files, key, f) sum +=
+            json_integer_value(json_object_get(f, "size_bytes"));
+    return sum;
+}
 
 /* What status found out; the strings are borrowed from the JSON answers or owned (the
  * marked ones). */
@@ -118,8 +139,12 @@ static void compare(struct status *s)
         const json_t *remote = json_object_get(server_tables, ids[i]);
         const json_t *local = json_object_get(local_tables, ids[i]);
         enum table_state ts = TS_OK;
+        /* a missing flag is on (an older server) */
+        bool enabled = remote && !json_is_false(json_object_get(remote, "enabled"));
         if (!remote)
             ts = TS_GONE;
+        else if (!enabled)
+            ts = local ? TS_LEAVING : TS_OFF;
         else if (!local)
             ts = TS_MISSING;
         else if (!member(remote, "hash") || !member(local, "hash") ||
@@ -127,9 +152,11 @@ static void compare(struct status *s)
             ts = TS_STALE;
         s->counts[ts]++;
         json_t *rows = json_object_get(local ? local : remote, "rows");
-        json_array_append_new(s->tables, json_pack("{s:s, s:s, s:O?, s:s?, s:s?}", "id", ids[i],
-                                                   "state", state_keys[ts], "rows", rows,
-                                                   "local_updated", member(local, "updated"),
+        json_array_append_new(s->tables, json_pack("{s:s, s:s, s:b, s:I, s:O?, s:s?, s:s?}", "id",
+                                                   ids[i], "state", state_keys[ts], "enabled",
+                                                   remote ? enabled : false, "size_bytes",
+                                                   files_bytes(local ? local : remote), "rows",
+                                                   rows, "local_updated", member(local, "updated"),
                                                    "server_updated", member(remote, "updated")));
     }
     free(ids);
@@ -202,7 +229,8 @@ static int exit_code(const struct status *s)
         return CLIENT_EXIT_AUTH;
     if (s->state_error[0] || s->manifest_error[0] || s->db_missing || !s->compared)
         return CLIENT_EXIT_FAIL;
-    if (s->counts[TS_STALE] + s->counts[TS_MISSING] + s->counts[TS_GONE] > 0)
+    if (s->counts[TS_STALE] + s->counts[TS_MISSING] + s->counts[TS_GONE] + s->counts[TS_LEAVING] >
+        0)
         return CLIENT_EXIT_FAIL;
     return CLIENT_EXIT_OK;
 }
@@ -297,12 +325,14 @@ static void print_text(const struct status *s)
     }
     printf("\n");
     struct table t;
-    table_init(&t, 5);
+    table_init(&t, 7);
     table_head(&t, 0, "TABLE", false);
     table_head(&t, 1, "STATE", false);
     table_head(&t, 2, "ROWS", true);
     table_head(&t, 3, "LOCAL DATA (UTC)", false);
     table_head(&t, 4, "SERVER DATA (UTC)", false);
+    table_head(&t, 5, "SYNC", false);
+    table_head(&t, 6, "SIZE", true);
     for (size_t i = 0; i < n; i++) {
         const json_t *row = json_array_get(s->tables, i);
         const char *key = member(row, "state");
@@ -313,11 +343,17 @@ static void print_text(const struct status *s)
         char local[32], remote[32];
         short_time(member(row, "local_updated"), local);
         short_time(member(row, "server_updated"), remote);
+        char size[32];
+        format_bytes((uint64_t)json_integer_value(json_object_get(row, "size_bytes")), size);
         table_add(&t, member(row, "id"));
         table_add(&t, name);
         table_add_take(&t, output_json_text(json_object_get(row, "rows")));
         table_add(&t, local);
         table_add(&t, remote);
+        table_add(&t, strcmp(key, "gone") == 0                        ? "-"
+                      : json_is_true(json_object_get(row, "enabled")) ? "on"
+                                                                      : "off");
+        table_add(&t, size);
     }
     struct table_style style = { 48, output_term_width(STDOUT_FILENO), "-" };
     table_print(stdout, &t, &style);
@@ -330,7 +366,7 @@ static void print_text(const struct status *s)
         printf("%s%d %s", first ? "" : ", ", s->counts[k], state_names[k]);
         first = false;
     }
-    printf("%s\n", s->counts[TS_OK] == (int)n ? "" : "; run: da sync");
+    printf("%s\n", s->counts[TS_OK] + s->counts[TS_OFF] == (int)n ? "" : "; run: da sync");
 }
 
 int cmd_status(int argc, char **argv)

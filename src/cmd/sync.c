@@ -7,7 +7,15 @@
  * the old version or the new one, never a mix; then da.duckdb and DATA.md are replaced; then
  * what no table owns any more is removed; state.json is written last. A sync killed at any
  * point leaves the old state, and the next one resumes: partials by Range, files that were
- * already moved into place are recognised by their hash. */
+ * already moved into place are recognised by their hash.
+ *
+ * Selection and disk space (#20): only the tables the manifest marks enabled are synced (or,
+ * with --table, just the named ones, the rest of the folder untouched). Before anything is
+ * written the sync checks the disk (client/syncspace.h) and refuses with exit 5 when it would
+ * not fit. Then comes the shrink phase: the tables that leave (disabled, no longer readable)
+ * are taken out of da.duckdb, DATA.md and state.json first, and only then are their files
+ * deleted, so their room is free for the downloads and a sync killed in between leaves only
+ * strays, which the next one removes. --dry-run stops after the check and writes nothing. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +31,7 @@
 
 #include "base/fileio.h"
 #include "base/format.h"
+#include "base/ident.h"
 #include "base/isotime.h"
 #include "base/mem.h"
 #include "base/parse.h"
@@ -32,19 +41,22 @@
 #include "client/localdb.h"
 #include "client/syncdir.h"
 #include "client/syncplan.h"
+#include "client/syncspace.h"
 #include "cmd/cmd.h"
 
 #define SYNC_JOBS_DEFAULT 4
 
 static void sync_help(void)
 {
-    printf("Usage: da sync [--server URL] [--dir DIR] [--jobs N] [--verify] [--json | --quiet]\n"
+    printf("Usage: da sync [--server URL] [--dir DIR] [--table T]... [--dry-run]\n"
+           "               [--min-free SIZE] [--jobs N] [--verify] [--json | --quiet]\n"
            "\n"
-           "Copy the tables you may read on the server into a local folder, and keep it up to\n"
-           "date. Only files whose SHA-256 changed are downloaded, several at a time; an\n"
-           "interrupted download resumes where it stopped; every file is checked against its\n"
-           "SHA-256 before it is used, and a table changes as a whole; the files of tables you\n"
-           "may no longer read are removed. The folder then holds:\n"
+           "Copy the tables you may read on the server and have switched on for sync (see\n"
+           "da tables) into a local folder, and keep it up to date. Only files whose SHA-256\n"
+           "changed are downloaded, several at a time; an interrupted download resumes where\n"
+           "it stopped; every file is checked against its SHA-256 before it is used, and a\n"
+           "table changes as a whole; the files of tables switched off or no longer readable\n"
+           "are removed. The folder then holds:\n"
            "\n"
            "  tables/     the Parquet files: <table>.parquet, or <table>/ for a table of\n"
            "              several files\n"
@@ -56,12 +68,25 @@ static void sync_help(void)
            "  --server URL   the server (default: $DA_SERVER, else the current server)\n"
            "  --dir DIR      the folder; remembered for the server (default: the remembered\n"
            "                 one, else $XDG_DATA_HOME/da/<host>, ~/.local/share/da/<host>)\n"
+           "  --table T      sync only table T (repeatable), even one switched off; every\n"
+           "                 other table of the folder stays exactly as it is, and no\n"
+           "                 setting changes\n"
+           "  --dry-run      print what the sync would download and remove, with sizes,\n"
+           "                 the free space and what the sync needs; write nothing (with\n"
+           "                 --json: {dir, download: [{table, files, bytes}],\n"
+           "                 download_bytes, partial_bytes, needed_bytes, remove: [{table,\n"
+           "                 bytes, reason}], remove_bytes, available_bytes,\n"
+           "                 min_free_bytes, enough})\n"
+           "  --min-free SIZE  what must stay free on the folder's disk after the downloads\n"
+           "                 (default 1GiB; 0, 500M, 2GiB, 10GB, ...); a sync that would\n"
+           "                 leave less is refused before it writes anything (exit 5)\n"
            "  --jobs N       downloads at a time, 1 to %d (default %d)\n"
            "  --verify       hash every local file again instead of trusting the record of\n"
            "                 the last sync (files that do not match are downloaded again)\n"
            "  --json         print a summary on stdout as JSON: {downloaded_files,\n"
-           "                 downloaded_bytes, unchanged, removed, removed_tables, failed:\n"
-           "                 [{table, file, error}], tables, dir, duration_s}\n"
+           "                 downloaded_bytes, unchanged, removed, removed_tables,\n"
+           "                 removed_disabled, failed: [{table, file, error}], tables, dir,\n"
+           "                 duration_s}\n"
            "  --quiet        print nothing but errors\n"
            "  -h, --help     show this help\n"
            "\n"
@@ -71,26 +96,64 @@ static void sync_help(void)
            "Exit codes:\n"
            "  0  the folder is up to date\n"
            "  1  some files or tables failed (each is named on stderr and in --json); the\n"
-           "     rest is synced, and a failed table keeps its previous version; or any other\n"
-           "     failure (a local file, an unexpected answer)\n"
+           "     rest is synced, and a failed table keeps its previous version (also when\n"
+           "     the disk filled up during its download); or a --table the server does not\n"
+           "     list; or any other failure (a local file, an unexpected answer)\n"
            "  2  bad command line, or DIR holds another server's data, or files that are not\n"
            "     da's (a folder that is not empty must have been made by da sync)\n"
            "  3  the server could not be reached (also: it stopped answering during the\n"
            "     downloads)\n"
-           "  4  not logged in, or the server refused the credential\n",
+           "  4  not logged in, or the server refused the credential\n"
+           "  5  not enough disk space: the downloads would leave less than --min-free free;\n"
+           "     nothing was written (the message names the largest tables)\n",
            FETCH_JOBS_MAX, SYNC_JOBS_DEFAULT);
 }
+
+#define SYNC_TABLES_MAX 256 /* --table options */
 
 struct sync_args {
     const char *server, *dir;
     int jobs;
-    bool verify, json, quiet;
+    bool verify, json, quiet, dry_run;
+    const char *only[SYNC_TABLES_MAX];
+    size_t n_only;
+    int64_t min_free;
 };
+
+/* Adds --table T: a table id, once. */
+static int add_only(struct sync_args *a, const char *t)
+{
+    if (!ident_is_table_id(t))
+        return cmd_usage_error("sync",
+                               "--table takes a table id (lowercase letters, digits, _), "
+                               "not '%.64s'",
+                               t);
+    for (size_t i = 0; i < a->n_only; i++)
+        if (strcmp(a->only[i], t) == 0)
+            return 0;
+    if (a->n_only == SYNC_TABLES_MAX)
+        return cmd_usage_error("sync", "at most %d --table options", SYNC_TABLES_MAX);
+    a->only[a->n_only++] = t;
+    return 0;
+}
 
 static int parse_sync(int argc, char **argv, struct sync_args *a)
 {
-    enum { OPT_SERVER = 256, OPT_DIR, OPT_JOBS, OPT_VERIFY, OPT_JSON, OPT_QUIET };
+    enum {
+        OPT_SERVER = 256,
+        OPT_DIR,
+        OPT_JOBS,
+        OPT_VERIFY,
+        OPT_JSON,
+        OPT_QUIET,
+        OPT_TABLE,
+        OPT_DRY_RUN,
+        OPT_MIN_FREE
+    };
     static const struct option opts[] = {
+        { "table", required_argument, NULL, OPT_TABLE },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "min-free", required_argument, NULL, OPT_MIN_FREE },
         { "server", required_argument, NULL, OPT_SERVER },
         { "dir", required_argument, NULL, OPT_DIR },
         { "jobs", required_argument, NULL, OPT_JOBS },
@@ -124,6 +187,22 @@ static int parse_sync(int argc, char **argv, struct sync_args *a)
             break;
         case OPT_VERIFY:
             a->verify = true;
+            break;
+        case OPT_TABLE: {
+            int code = add_only(a, optarg);
+            if (code)
+                return code;
+            break;
+        }
+        case OPT_DRY_RUN:
+            a->dry_run = true;
+            break;
+        case OPT_MIN_FREE:
+            if (!syncspace_parse_size(optarg, &a->min_free))
+                return cmd_usage_error("sync",
+                                       "--min-free takes a size such as 0, 500M or 2GiB, not "
+                                       "'%.64s'",
+                                       optarg);
             break;
         case OPT_JSON:
             a->json = true;
@@ -250,6 +329,7 @@ struct run {
     bool *table_ok;
     size_t removed, n_failed_unreachable;
     uint64_t bytes;
+    struct syncspace space;
 };
 
 /* Records a failure: on stderr now, in the summary later. */
@@ -399,8 +479,12 @@ static void commit(struct run *r)
         for (size_t i = t->first_file; i < t->first_file + t->n_files; i++) {
             size_t k = r->item_of_file[i];
             if (k != SIZE_MAX && !r->items[k].ok) {
-                failed(r, t->id, p->files[i].name, r->items[k].unreachable, "%s",
-                       r->items[k].error[0] ? r->items[k].error : "not downloaded");
+                bool had = json_object_get(json_object_get(r->state, "tables"), t->id) != NULL;
+                failed(r, t->id, p->files[i].name, r->items[k].unreachable, "%s%s",
+                       r->items[k].error[0] ? r->items[k].error : "not downloaded",
+                       !r->items[k].disk_full ? ""
+                       : had                  ? "; the table keeps its previous copy"
+                                              : "; the table is not synced");
                 ok = false;
             }
         }
@@ -440,14 +524,43 @@ static void commit(struct run *r)
     free(in_tables);
 }
 
+/* The shrink phase, before the downloads: the tables that leave the folder are first taken
+ * out of da.duckdb, DATA.md and state.json, and only then are their files (and strays)
+ * deleted, so no view or state ever names a missing file. */
+static int shrink(struct run *r)
+{
+    struct err err = { { 0 } };
+    json_t *shrunk = syncplan_shrunk_state(&r->plan, r->state);
+    if (shrunk) {
+        struct localdb_report db = { 0 };
+        enum rc rc = localdb_build(r->dir, shrunk, &db, &err);
+        localdb_report_free(&db);
+        if (!rc)
+            rc = syncdir_state_save(r->dir, shrunk, &err);
+        json_decref(shrunk);
+        if (rc)
+            return client_fail("sync", NULL, rc, &err);
+    }
+    for (size_t i = 0; i < r->plan.n_removals; i++) {
+        const struct syncplan_removal *rm = &r->plan.removals[i];
+        if (!rm->leaving)
+            continue;
+        char *path = xasprintf("%s/%s", r->dir, rm->relpath);
+        if (file_remove_tree(path, &r->removed, &err) != RC_OK)
+            fprintf(stderr, "da sync: warning: %s\n", err.msg);
+        free(path);
+    }
+    return 0;
+}
+
 /* Removes what no table owns any more, but never the old files of a table that failed. */
 static void remove_unowned(struct run *r)
 {
     struct err err = { { 0 } };
     for (size_t i = 0; i < r->plan.n_removals; i++) {
         const struct syncplan_removal *rm = &r->plan.removals[i];
-        if (rm->table != SYNCPLAN_NO_TABLE && !r->table_ok[rm->table])
-            continue;
+        if (rm->leaving || (rm->table != SYNCPLAN_NO_TABLE && !r->table_ok[rm->table]))
+            continue; /* the shrink phase removed what leaves */
         char *path = xasprintf("%s/%s", r->dir, rm->relpath);
         if (file_remove_tree(path, &r->removed, &err) != RC_OK)
             fprintf(stderr, "da sync: warning: %s\n", err.msg);
@@ -480,14 +593,18 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
     for (size_t i = 0; i < r->plan.n_files; i++)
         unchanged += r->plan.files[i].action == SYNCPLAN_KEEP;
     if (r->a.json) {
-        json_t *gone = json_array();
+        json_t *gone = json_array(), *off = json_array();
         for (size_t i = 0; i < r->plan.n_gone; i++)
             json_array_append_new(gone, json_string(r->plan.gone[i]));
-        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:O, s:I, s:s, s:f}", "downloaded_files",
-                              (json_int_t)downloaded, "downloaded_bytes", (json_int_t)r->bytes,
-                              "unchanged", (json_int_t)unchanged, "removed", (json_int_t)r->removed,
-                              "removed_tables", gone, "failed", r->failed, "tables",
-                              (json_int_t)db->n_views, "dir", r->dir, "duration_s", seconds);
+        for (size_t i = 0; i < r->plan.n_leaving; i++)
+            if (r->plan.leaving[i].disabled)
+                json_array_append_new(off, json_string(r->plan.leaving[i].id));
+        json_t *o =
+            json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:O, s:I, s:s, s:f}", "downloaded_files",
+                      (json_int_t)downloaded, "downloaded_bytes", (json_int_t)r->bytes, "unchanged",
+                      (json_int_t)unchanged, "removed", (json_int_t)r->removed, "removed_tables",
+                      gone, "removed_disabled", off, "failed", r->failed, "tables",
+                      (json_int_t)db->n_views, "dir", r->dir, "duration_s", seconds);
         char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
@@ -506,6 +623,11 @@ static void print_summary(struct run *r, const struct localdb_report *db, double
     if (json_array_size(r->failed))
         printf("; %zu failed", json_array_size(r->failed));
     printf(" (%.1f s).\n", seconds);
+    for (size_t i = 0; i < r->plan.n_leaving; i++)
+        printf("Removed %s: %s.\n", r->plan.leaving[i].id,
+               r->plan.leaving[i].disabled
+                   ? "switched off for sync (da tables enable to get it back)"
+                   : "no longer readable");
     if (client_is_tty(STDOUT_FILENO) && db->n_views > 0)
         printf("Query with: duckdb %s/da.duckdb   The data described: %s/DATA.md\n", r->dir,
                r->dir);
@@ -531,9 +653,131 @@ static void run_cleanup(struct run *r)
     client_close(&r->cl);
 }
 
+/* Lists the folder and builds the plan (again, after a deferred open_folder). */
+static int make_plan(struct run *r)
+{
+    struct err err = { { 0 } };
+    syncplan_free(&r->plan);
+    syncdir_entries_free(r->local, r->n_local);
+    r->local = NULL;
+    r->n_local = 0;
+    enum rc rc = syncdir_list_tables(r->dir, &r->local, &r->n_local, &err);
+    struct syncplan_input in = { .manifest = r->manifest,
+                                 .state = r->state,
+                                 .local = r->local,
+                                 .n_local = r->n_local,
+                                 .verify = r->a.verify,
+                                 .hash = hash_local,
+                                 .hash_ctx = r->dir,
+                                 .only = r->a.n_only ? r->a.only : NULL,
+                                 .n_only = r->a.n_only };
+    if (!rc)
+        rc = syncplan_build(&in, &r->plan, &err);
+    return rc ? client_fail("sync", NULL, rc, &err) : 0;
+}
+
+/* Judges the disk space the plan needs into r->space. */
+static int judge_space(struct run *r)
+{
+    struct err err = { { 0 } };
+    int64_t available = 0;
+    enum rc rc = syncspace_available(r->dir, &available, &err);
+    if (rc)
+        return client_fail("sync", NULL, rc, &err);
+    syncspace_judge(r->plan.bytes_fetch, syncspace_partial_bytes(r->dir, &r->plan),
+                    r->plan.bytes_remove, available, r->a.min_free, &r->space);
+    return 0;
+}
+
+static const char *bytes_text(int64_t n, char out[32])
+{
+    format_bytes(n > 0 ? (uint64_t)n : 0, out);
+    return out;
+}
+
+/* --dry-run: what the sync would do, and whether it fits. */
+static void print_dry_run(const struct run *r)
+{
+    const struct syncplan *p = &r->plan;
+    const struct syncspace *sp = &r->space;
+    if (r->a.json) {
+        json_t *down = json_array(), *rm = json_array();
+        for (size_t i = 0; i < p->n_tables; i++)
+            if (p->tables[i].n_fetch)
+                json_array_append_new(down,
+                                      json_pack("{s:s, s:I, s:I}", "table", p->tables[i].id,
+                                                "files", (json_int_t)p->tables[i].n_fetch, "bytes",
+                                                (json_int_t)p->tables[i].bytes_fetch));
+        for (size_t i = 0; i < p->n_leaving; i++)
+            json_array_append_new(rm,
+                                  json_pack("{s:s, s:I, s:s}", "table", p->leaving[i].id, "bytes",
+                                            (json_int_t)p->leaving[i].bytes, "reason",
+                                            p->leaving[i].disabled ? "disabled" : "not readable"));
+        json_t *o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:b}", "dir", r->dir,
+                              "download", down, "download_bytes", (json_int_t)sp->download,
+                              "partial_bytes", (json_int_t)sp->partial, "needed_bytes",
+                              (json_int_t)sp->needed, "remove", rm, "remove_bytes",
+                              (json_int_t)sp->freed, "available_bytes", (json_int_t)sp->available,
+                              "min_free_bytes", (json_int_t)sp->margin, "enough", sp->enough);
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(o);
+        return;
+    }
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    size_t n_down = 0;
+    for (size_t i = 0; i < p->n_tables; i++)
+        n_down += p->tables[i].n_fetch > 0;
+    printf("da sync --dry-run: nothing was written.\n");
+    printf("To download: %zu table%s, %s%s\n", n_down, n_down == 1 ? "" : "s",
+           bytes_text(sp->download, b1), n_down ? ":" : ".");
+    for (size_t i = 0; i < p->n_tables; i++)
+        if (p->tables[i].n_fetch)
+            printf("  %-32s %4zu file%s  %s\n", p->tables[i].id, p->tables[i].n_fetch,
+                   p->tables[i].n_fetch == 1 ? " " : "s", bytes_text(p->tables[i].bytes_fetch, b1));
+    printf("To remove: %zu table%s, %s%s\n", p->n_leaving, p->n_leaving == 1 ? "" : "s",
+           bytes_text(sp->freed, b1), p->n_leaving ? ":" : ".");
+    for (size_t i = 0; i < p->n_leaving; i++)
+        printf("  %-32s %s  (%s)\n", p->leaving[i].id, bytes_text(p->leaving[i].bytes, b1),
+               p->leaving[i].disabled ? "switched off" : "no longer readable");
+    printf("Disk of %s: %s free; the sync needs %s (%s already in partial downloads), frees %s, "
+           "and keeps %s free (--min-free): %s.\n",
+           r->dir, bytes_text(sp->available, b1), bytes_text(sp->needed, b2),
+           bytes_text(sp->partial, b3), bytes_text(sp->freed, b4), bytes_text(sp->margin, b5),
+           sp->enough ? "enough" : "NOT enough, a sync would be refused");
+}
+
+/* The refusal of a sync that does not fit (exit 5). */
+static int refuse_space(const struct run *r)
+{
+    const struct syncspace *sp = &r->space;
+    char need[32], down[32], part[32], avail[32], freed[32], margin[32], b[32];
+    fprintf(stderr,
+            "da sync: not enough disk space in %s: the sync needs %s (%s to download, %s of it "
+            "already in partial downloads), %s is free, %s would be freed by removing tables, "
+            "and %s must stay free (--min-free). Nothing was written.\n",
+            r->dir, bytes_text(sp->needed, need), bytes_text(sp->download, down),
+            bytes_text(sp->partial, part), bytes_text(sp->available, avail),
+            bytes_text(sp->freed, freed), bytes_text(sp->margin, margin));
+    size_t top[SYNCSPACE_LARGEST];
+    size_t n = syncspace_largest(&r->plan, top);
+    if (n)
+        fprintf(stderr, "The largest tables to download:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "  %-32s %s\n", r->plan.tables[top[i]].id,
+                bytes_text(r->plan.tables[top[i]].bytes_fetch, b));
+    fprintf(stderr, "To go ahead: switch tables off with 'da tables disable TABLE' (or sync only "
+                    "some with 'da sync --table TABLE'), free space on that disk, or lower the "
+                    "margin with --min-free SIZE.\n");
+    return CLIENT_EXIT_NO_SPACE;
+}
+
 int cmd_sync(int argc, char **argv)
 {
-    struct run r = { .a = { .jobs = SYNC_JOBS_DEFAULT }, .lock_fd = -1 };
+    struct run r = { .a = { .jobs = SYNC_JOBS_DEFAULT, .min_free = SYNCSPACE_MIN_FREE_DEFAULT },
+                     .lock_fd = -1 };
     int code = parse_sync(argc, argv, &r.a);
     if (code)
         return code < 0 ? 0 : code;
@@ -558,35 +802,49 @@ int cmd_sync(int argc, char **argv)
                                r.dir);
         goto out;
     }
-    if ((code = open_folder(&r)) || (code = load_state(&r)))
+    /* A folder da made is locked at once; a new one is made only once the sync is known to
+     * fit, and --dry-run makes nothing at all. */
+    char *da_dir = xasprintf("%s/.da", r.dir);
+    bool existed = file_exists(da_dir);
+    free(da_dir);
+    if (foreign_folder(r.dir)) {
+        code = cmd_usage_error("sync",
+                               "%s is not empty and was never synced; give a new or "
+                               "empty folder with --dir",
+                               r.dir);
         goto out;
-    if (r.a.dir)
-        remember_folder(&r);
+    }
+    if ((!r.a.dry_run && existed && (code = open_folder(&r))) || (code = load_state(&r)))
+        goto out;
 
     rc = hc_get(r.cl.hc, "/api/sync/manifest", &r.manifest, &err);
     if (rc) {
         code = client_fail("sync", r.cl.hc, rc, &err);
         goto out;
     }
-    r.descriptions = fetch_descriptions(r.cl.hc);
-    rc = syncdir_list_tables(r.dir, &r.local, &r.n_local, &err);
-    struct syncplan_input in = { .manifest = r.manifest,
-                                 .state = r.state,
-                                 .local = r.local,
-                                 .n_local = r.n_local,
-                                 .verify = r.a.verify,
-                                 .hash = hash_local,
-                                 .hash_ctx = r.dir };
-    if (!rc)
-        rc = syncplan_build(&in, &r.plan, &err);
-    if (rc) {
-        code = client_fail("sync", NULL, rc, &err);
+    if ((code = make_plan(&r)) || (code = judge_space(&r)))
+        goto out;
+    if (r.a.dry_run) {
+        print_dry_run(&r);
         goto out;
     }
+    if (!r.space.enough) {
+        code = refuse_space(&r);
+        goto out;
+    }
+    if (!existed) { /* made now; a sync that ran meanwhile may have filled it: plan again */
+        json_decref(r.state);
+        r.state = NULL;
+        if ((code = open_folder(&r)) || (code = load_state(&r)) || (code = make_plan(&r)))
+            goto out;
+    }
+    if (r.a.dir)
+        remember_folder(&r);
+    r.descriptions = fetch_descriptions(r.cl.hc);
     for (size_t i = 0; i < r.plan.n_bad_ids; i++)
         failed(&r, r.plan.bad_ids[i], NULL, false, "refused by this client: not a safe table id");
 
-    if ((code = download(&r)))
+    if ((code = shrink(&r)) || (code = download(&r)))
         goto out;
     commit(&r);
 

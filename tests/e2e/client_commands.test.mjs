@@ -249,7 +249,7 @@ describe('da query, catalog, status and upload', () => {
     assert.equal(j.logged_in, true);
     assert.equal(j.user.email, ANALYST.email);
     assert.equal(j.synced, false);
-    assert.deepEqual(j.counts, { up_to_date: 0, stale: 0, missing: 4, gone: 0 });
+    assert.deepEqual(j.counts, { up_to_date: 0, stale: 0, missing: 4, gone: 0, off: 0, leaving: 0 });
     assert.deepEqual(j.tables.map((t) => t.id), Object.keys(await manifestHashes()).sort());
   });
 
@@ -264,12 +264,12 @@ describe('da query, catalog, status and upload', () => {
     assert.match(r.stdout, /^orders +up to date +7 +2026-01-01 00:00 +\d{4}-/m);
     assert.match(r.stdout, /^products +stale +7 /m);
     assert.match(r.stdout, /^order_items +missing +30102 +- /m);
-    assert.match(r.stdout, /^retired +gone +7 +2026-01-01 00:00 +-$/m);
+    assert.match(r.stdout, /^retired +gone +7 +2026-01-01 00:00 +- +- +[\d.]+ \S+$/m);
     assert.match(r.stdout, /\n1 up to date, 1 stale, 2 missing, 1 gone; run: da sync\n$/);
     const j = JSON.parse(da(['status', '--json', '--dir', dir]).stdout);
     assert.equal(j.synced, true);
     assert.equal(j.synced_at, '2026-01-02T03:04:05Z');
-    assert.deepEqual(j.counts, { up_to_date: 1, stale: 1, missing: 2, gone: 1 });
+    assert.deepEqual(j.counts, { up_to_date: 1, stale: 1, missing: 2, gone: 1, off: 0, leaving: 0 });
     assert.equal(j.tables.find((t) => t.id === 'products').state, 'stale');
 
     // everything up to date: exit 0
