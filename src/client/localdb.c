@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/fileio.h"
 #include "base/mem.h"
+#include "base/metric_path.h"
 #include "base/sha256.h"
 #include "client/syncdir.h"
 #include "data/duck.h"
@@ -198,7 +199,44 @@ static enum rc append_line(struct buf *b, const char *s, size_t max)
     return rc;
 }
 
-static enum rc render(struct buf *b, const char *server, struct table_doc *docs, size_t n)
+/* The metric definitions section: each file of state's "metrics" ({path, title?,
+ * description?}, as `da sync` copied them into metrics/) with its title and description. */
+static enum rc render_metrics(struct buf *b, const json_t *metrics)
+{
+    if (json_array_size(metrics) == 0)
+        return RC_OK;
+    enum rc rc = buf_append_str(
+        b, "\n## Metric definitions\n\n"
+           "The company's definitions of its business metrics are in `metrics/`. Read the one\n"
+           "for a metric before computing it, and prefer its SQL.\n\n");
+    size_t i;
+    const json_t *m;
+    json_array_foreach(metrics, i, m)
+    {
+        const char *path = json_string_value(json_object_get(m, "path"));
+        const char *title = json_string_value(json_object_get(m, "title"));
+        const char *about = json_string_value(json_object_get(m, "description"));
+        if (rc || !path || !metric_path_valid(path))
+            continue;
+        rc = buf_printf(b, "- `metrics/%s`", path);
+        if (!rc && title && *title) {
+            rc = buf_append_str(b, ": ");
+            if (!rc)
+                rc = append_line(b, title, LOCALDB_DESCRIPTION_MAX);
+        }
+        if (!rc && about && *about) {
+            rc = buf_append_str(b, " — ");
+            if (!rc)
+                rc = append_line(b, about, LOCALDB_DESCRIPTION_MAX);
+        }
+        if (!rc)
+            rc = buf_append_str(b, "\n");
+    }
+    return rc;
+}
+
+static enum rc render(struct buf *b, const char *server, struct table_doc *docs, size_t n,
+                      const json_t *metrics)
 {
     enum rc rc = buf_printf(b, "# Data from %s\n\n", server);
     if (!rc)
@@ -252,18 +290,21 @@ static enum rc render(struct buf *b, const char *server, struct table_doc *docs,
     }
     if (!rc && n == 0)
         rc = buf_append_str(b, "\nNo tables: you may not read any table on the server yet.\n");
+    if (!rc)
+        rc = render_metrics(b, metrics);
     return rc;
 }
 
 /* ---------------------------------------------------------------- the whole */
 
 /* The digest of what the two files are made from: the folder (the views hold absolute
- * paths), the server and the tables. */
+ * paths), the server, the tables and the metric definitions. */
 static void source_digest(const char *dir, const json_t *state, char out[SHA256_HEX_LEN + 1])
 {
     json_t *src =
-        json_pack("{s:s, s:O?, s:O?}", "dir", dir, "server", json_object_get(state, "server"),
-                  "tables", json_object_get(state, "tables"));
+        json_pack("{s:s, s:O?, s:O?, s:O?}", "dir", dir, "server",
+                  json_object_get(state, "server"), "tables", json_object_get(state, "tables"),
+                  "metrics", json_object_get(state, "metrics"));
     char *text = src ? json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
     free(text);
@@ -353,7 +394,8 @@ enum rc localdb_build(const char *dir, const json_t *state, struct localdb_repor
     duck_close(&d);
     if (!rc)
         rc = fsync_path(tmp, err);
-    if (!rc && render(&doc, server ? server : "the server", docs, out->n) != RC_OK)
+    if (!rc && render(&doc, server ? server : "the server", docs, out->n,
+                      json_object_get(state, "metrics")) != RC_OK)
         rc = err_set(err, RC_TOOBIG, "DATA.md would be larger than %u bytes", DOC_MAX);
     if (!rc) {
         unlink(db_wal); /* a log of the old database would be replayed onto the new one */

@@ -39,6 +39,7 @@
 #include "client/client.h"
 #include "client/fetch.h"
 #include "client/localdb.h"
+#include "client/metric_defs.h"
 #include "client/syncdir.h"
 #include "client/syncplan.h"
 #include "client/syncspace.h"
@@ -63,6 +64,7 @@ static void sync_help(void)
            "  da.duckdb   a DuckDB database with one view per table: duckdb DIR/da.duckdb\n"
            "  DATA.md     the tables, their columns, types, descriptions and freshness,\n"
            "              written for an AI assistant to read\n"
+           "  metrics/    the company's metric definitions: <area>/<name>.yml\n"
            "\n"
            "Options:\n"
            "  --server URL   the server (default: $DA_SERVER, else the current server)\n"
@@ -774,6 +776,32 @@ static int refuse_space(const struct run *r)
     return CLIENT_EXIT_NO_SPACE;
 }
 
+/* Copies the server's metric definitions into metrics/ and records them in the new state, for
+ * DATA.md to list. When the copy fails, the folder and the record keep the previous ones. */
+static void sync_metric_defs(struct run *r)
+{
+    struct metric_defs_report rep = { 0 };
+    struct err err = { { 0 } };
+    json_t *list = NULL;
+    if (metric_defs_sync(r->cl.hc, r->dir, &rep, &err) != RC_OK) {
+        failed(r, "metric definitions", NULL, !hc_reached(r->cl.hc), "%s", err.msg);
+    } else if (rep.supported) {
+        list = json_array();
+        for (size_t i = 0; i < rep.n_defs; i++)
+            json_array_append_new(list, json_pack("{s:s, s:s?, s:s?}", "path", rep.defs[i].path,
+                                                  "title", rep.defs[i].title, "description",
+                                                  rep.defs[i].description));
+        if (rep.refused || rep.failed)
+            failed(r, "metric definitions", NULL, false, "%zu refused, %zu failed: %s",
+                   rep.refused, rep.failed, rep.first_failure);
+    }
+    if (!list) /* an older server, or a failure: metrics/ holds what the last sync left */
+        list = json_incref(json_object_get(r->state, "metrics"));
+    if (list)
+        json_object_set_new(r->new_state, "metrics", list);
+    metric_defs_report_free(&rep);
+}
+
 int cmd_sync(int argc, char **argv)
 {
     struct run r = { .a = { .jobs = SYNC_JOBS_DEFAULT, .min_free = SYNCSPACE_MIN_FREE_DEFAULT },
@@ -853,6 +881,7 @@ int cmd_sync(int argc, char **argv)
     json_int_t generation = json_integer_value(json_object_get(r.manifest, "generation"));
     r.new_state = syncplan_new_state(&r.plan, r.table_ok, r.state, r.descriptions, r.cl.server, now,
                                      (int64_t)generation);
+    sync_metric_defs(&r);
     if (localdb_is_current(r.dir, r.new_state)) {
         db.n_views = json_object_size(json_object_get(r.new_state, "tables"));
     } else {

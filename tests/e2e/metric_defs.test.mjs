@@ -6,9 +6,9 @@
 // file) is refused without taking the server down.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, api, identityEnv, adminAndAnalyst } from './lib/server.mjs';
+import { startServer, api, identityEnv, adminAndAnalyst, runDa, tempDir, removeDir } from './lib/server.mjs';
 
 describe('metric definitions', () => {
   let server;
@@ -56,6 +56,36 @@ describe('metric definitions', () => {
     assert.equal(y.body, readFileSync(join(dir, 'finance', 'revenue.yml'), 'utf8'));
     const bad = await api(server, 'GET', '/api/catalog/metrics/finance/revenue.yml?format=xml', { token: analyst });
     assert.equal(bad.status, 400);
+  });
+
+  test('da sync copies them into metrics/ byte for byte and DATA.md lists them', async () => {
+    const home = tempDir('da-metrics-home-');
+    const folder = join(home, 'data');
+    const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), DA_SERVER: server.url,
+      DA_TOKEN: analyst };
+    try {
+      const r = runDa(['sync', '--dir', folder, '--quiet'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      for (const path of ['finance/revenue.yml', 'customers/active_customers.yml'])
+        assert.equal(readFileSync(join(folder, 'metrics', path), 'utf8'),
+          readFileSync(join(dir, path), 'utf8'), path);
+      const md = readFileSync(join(folder, 'DATA.md'), 'utf8');
+      assert.match(md, /## Metric definitions/);
+      assert.match(md, /- `metrics\/finance\/revenue\.yml`: Revenue/);
+      // a definition the server drops leaves the folder and DATA.md on the next sync
+      const kept = readFileSync(join(dir, 'customers', 'active_customers.yml'));
+      rmSync(join(dir, 'customers', 'active_customers.yml'));
+      try {
+        const again = runDa(['sync', '--dir', folder, '--quiet'], { env });
+        assert.equal(again.code, 0, again.stderr);
+        assert.ok(!existsSync(join(folder, 'metrics', 'customers', 'active_customers.yml')));
+        assert.doesNotMatch(readFileSync(join(folder, 'DATA.md'), 'utf8'), /active_customers/);
+      } finally {
+        writeFileSync(join(dir, 'customers', 'active_customers.yml'), kept);
+      }
+    } finally {
+      removeDir(home);
+    }
   });
 
   test('no credential: 401, for the list and for a file', async () => {
