@@ -11,10 +11,10 @@
 typedef const struct http_route *(*route_table_fn)(size_t *out_len);
 
 static const route_table_fn tables[] = {
-    api_health_routes,  api_auth_routes,   api_users_routes,    api_tokens_routes,
-    api_access_routes,  api_signin_routes, api_registry_routes, api_dataplane_routes,
-    api_catalog_routes, api_sync_routes,   api_metrics_routes,  api_query_routes,
-    api_upload_routes,  api_device_routes, api_webhooks_routes, api_discover_routes,
+    api_health_routes,  api_auth_routes,          api_users_routes,    api_tokens_routes,
+    api_access_routes,  api_signin_routes,        api_registry_routes, api_dataplane_routes,
+    api_catalog_routes, api_sync_routes,          api_metrics_routes,  api_query_routes,
+    api_upload_routes,  api_device_routes,        api_webhooks_routes, api_discover_routes,
     api_jobs_routes,    api_sync_settings_routes, api_packages_routes, api_metric_defs_routes,
 };
 

@@ -40,9 +40,15 @@ bool parse_size(const char *s, int64_t *out_v)
     static const struct {
         const char *unit;
         double mul;
-    } units[] = { { "", 1 },           { "B", 1 },          { "KB", 1e3 },
-                  { "MB", 1e6 },       { "GB", 1e9 },       { "TB", 1e12 },
-                  { "KiB", 1024.0 },   { "MiB", 1048576.0 }, { "GiB", 1073741824.0 },
+    } units[] = { { "", 1 },
+                  { "B", 1 },
+                  { "KB", 1e3 },
+                  { "MB", 1e6 },
+                  { "GB", 1e9 },
+                  { "TB", 1e12 },
+                  { "KiB", 1024.0 },
+                  { "MiB", 1048576.0 },
+                  { "GiB", 1073741824.0 },
                   { "TiB", 1099511627776.0 } };
     if (!s || (*s < '0' || *s > '9'))
         return false; /* no sign, no space, no "inf" or "nan" */

@@ -301,10 +301,9 @@ static enum rc render(struct buf *b, const char *server, struct table_doc *docs,
  * paths), the server, the tables and the metric definitions. */
 static void source_digest(const char *dir, const json_t *state, char out[SHA256_HEX_LEN + 1])
 {
-    json_t *src =
-        json_pack("{s:s, s:O?, s:O?, s:O?}", "dir", dir, "server",
-                  json_object_get(state, "server"), "tables", json_object_get(state, "tables"),
-                  "metrics", json_object_get(state, "metrics"));
+    json_t *src = json_pack(
+        "{s:s, s:O?, s:O?, s:O?}", "dir", dir, "server", json_object_get(state, "server"), "tables",
+        json_object_get(state, "tables"), "metrics", json_object_get(state, "metrics"));
     char *text = src ? json_dumps(src, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     sha256_hex(text ? text : "", text ? strlen(text) : 0, out);
     free(text);

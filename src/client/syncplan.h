@@ -92,7 +92,7 @@ struct syncplan {
     bool only;            /* built for da sync --table: the rest of the folder stays */
     int64_t bytes_fetch;  /* of every file to download */
     int64_t bytes_remove; /* of the local files that leave with their table (or are strays) */
-    char **bad_ids; /* manifest ids that are not table ids, cleaned for a message; skipped */
+    char **bad_ids;       /* manifest ids that are not table ids, cleaned for a message; skipped */
     size_t n_bad_ids;
     size_t n_hashed; /* local files hashed to decide */
 };

@@ -792,8 +792,8 @@ static void sync_metric_defs(struct run *r)
                                                   "title", rep.defs[i].title, "description",
                                                   rep.defs[i].description));
         if (rep.refused || rep.failed)
-            failed(r, "metric definitions", NULL, false, "%zu refused, %zu failed: %s",
-                   rep.refused, rep.failed, rep.first_failure);
+            failed(r, "metric definitions", NULL, false, "%zu refused, %zu failed: %s", rep.refused,
+                   rep.failed, rep.first_failure);
     }
     if (!list) /* an older server, or a failure: metrics/ holds what the last sync left */
         list = json_incref(json_object_get(r->state, "metrics"));

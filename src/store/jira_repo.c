@@ -77,22 +77,22 @@ static enum rc enqueue_tx(sqlite3 *db, void *arg, struct err *err)
             NULL, err);
     /* the health probe's numbers outlive the queue rows, which processing deletes */
     if (!rc)
-        rc = store_run(db,
-                       "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
-                       " updated_at = excluded.updated_at",
-                       (struct store_arg[]){ ARG_TEXT(META_LAST_EVENT), ARG_TEXT(now),
-                                             ARG_TEXT(now), { 0 } },
-                       NULL, err);
+        rc = store_run(
+            db,
+            "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            (struct store_arg[]){ ARG_TEXT(META_LAST_EVENT), ARG_TEXT(now), ARG_TEXT(now), { 0 } },
+            NULL, err);
     if (!rc)
-        rc = store_run(db,
-                       "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT(key) DO UPDATE SET"
-                       " value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
-                       " AS TEXT), updated_at = excluded.updated_at",
-                       (struct store_arg[]){ ARG_TEXT(META_EVENTS_TOTAL), ARG_INT(n),
-                                             ARG_TEXT(now), { 0 } },
-                       NULL, err);
+        rc = store_run(
+            db,
+            "INSERT INTO server_meta(key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET"
+            " value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER)"
+            " AS TEXT), updated_at = excluded.updated_at",
+            (struct store_arg[]){ ARG_TEXT(META_EVENTS_TOTAL), ARG_INT(n), ARG_TEXT(now), { 0 } },
+            NULL, err);
     return rc;
 }
 

@@ -734,8 +734,8 @@ static void test_sync_keys(void **state)
     static const struct {
         const char *value;
         int64_t bytes;
-    } sizes[] = { { "1000", 1000 },       { "0", 0 },          { "500MiB", 524288000 },
-                  { "2GB", 2000000000 },  { "1.5 KiB", 1536 }, { "64kib", 65536 } };
+    } sizes[] = { { "1000", 1000 },      { "0", 0 },          { "500MiB", 524288000 },
+                  { "2GB", 2000000000 }, { "1.5 KiB", 1536 }, { "64kib", 65536 } };
     struct config c;
     struct err err;
     config_defaults(&c);
