@@ -1,4 +1,4 @@
-/* parse.c — strict integer and boolean parsing. */
+/* parse.c — strict integer, boolean and size parsing. */
 #include "base/parse.h"
 
 #include <errno.h>
@@ -35,37 +35,54 @@ bool parse_bool(const char *s, bool *out_v)
     return false;
 }
 
+/* The units of parse_size: one letter is a power of 1024, as df and du print them. */
+static const struct {
+    const char *unit;
+    int64_t factor;
+} size_units[] = {
+    { "", 1 },          { "b", 1 },           { "bytes", 1 },
+    { "k", 1LL << 10 }, { "kib", 1LL << 10 }, { "kb", 1000 },
+    { "m", 1LL << 20 }, { "mib", 1LL << 20 }, { "mb", 1000000 },
+    { "g", 1LL << 30 }, { "gib", 1LL << 30 }, { "gb", 1000000000 },
+    { "t", 1LL << 40 }, { "tib", 1LL << 40 }, { "tb", 1000000000000LL },
+};
+
 bool parse_size(const char *s, int64_t *out_v)
 {
-    static const struct {
-        const char *unit;
-        double mul;
-    } units[] = { { "", 1 },
-                  { "B", 1 },
-                  { "KB", 1e3 },
-                  { "MB", 1e6 },
-                  { "GB", 1e9 },
-                  { "TB", 1e12 },
-                  { "KiB", 1024.0 },
-                  { "MiB", 1048576.0 },
-                  { "GiB", 1073741824.0 },
-                  { "TiB", 1099511627776.0 } };
-    if (!s || (*s < '0' || *s > '9'))
+    if (!s || *s < '0' || *s > '9')
         return false; /* no sign, no space, no "inf" or "nan" */
-    errno = 0;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (errno || end == s)
-        return false;
-    if (*end == ' ')
-        end++;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcasecmp(end, units[i].unit) != 0)
-            continue;
-        double b = v * units[i].mul;
-        if (!(b >= 0 && b <= 4611686018427387904.0))
+    int64_t whole = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (whole > (INT64_MAX - (*s - '0')) / 10)
             return false;
-        *out_v = (int64_t)b;
+        whole = whole * 10 + (*s - '0');
+    }
+    /* a fraction, exact to nine digits: integers only, so "1.1GB" is 1100000000 */
+    int64_t frac = 0, frac_scale = 1;
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        for (; *s >= '0' && *s <= '9'; s++)
+            if (frac_scale < 1000000000) {
+                frac = frac * 10 + (*s - '0');
+                frac_scale *= 10;
+            }
+    }
+    if (*s == ' ')
+        s++;
+    for (size_t i = 0; i < sizeof(size_units) / sizeof(size_units[0]); i++) {
+        int64_t f = size_units[i].factor;
+        if (strcasecmp(s, size_units[i].unit) != 0)
+            continue;
+        if (whole > INT64_MAX / f)
+            return false;
+        /* frac * f / frac_scale, exactly and without overflow: with f = q * frac_scale + r,
+         * it is q * frac + r * frac / frac_scale, and r, frac < 10^9 */
+        int64_t part = f / frac_scale * frac + f % frac_scale * frac / frac_scale;
+        if (whole * f > INT64_MAX - part)
+            return false;
+        *out_v = whole * f + part;
         return true;
     }
     return false;

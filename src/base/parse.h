@@ -12,9 +12,10 @@ bool parse_i64(const char *s, int64_t min, int64_t max, int64_t *out_v);
 /* Parses true/false, yes/no, on/off, 1/0 (case-insensitive). */
 bool parse_bool(const char *s, bool *out_v);
 
-/* Parses a size: plain bytes ("1000") or a number with a unit, B, KB, MB, GB, TB (powers of
- * 1000) or KiB, MiB, GiB, TiB (powers of 1024), case-insensitive, an optional space between
- * ("1.5 GB"). False for junk, a negative size or one past 2^62. 0 is a size. */
+/* Parses a size exactly: bytes ("1000") or a number with a unit, case-insensitive, an optional
+ * space between ("1.5 GB"): B or bytes; KB, MB, GB, TB (powers of 1000); KiB, MiB, GiB, TiB
+ * or the single letters K, M, G, T (powers of 1024, as df prints them). A fraction counts to
+ * nine digits. False for junk, a sign, an exponent or more than INT64_MAX bytes; 0 is a size. */
 bool parse_size(const char *s, int64_t *out_v);
 
 #endif

@@ -5,51 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include "base/mem.h"
 #include "client/syncdir.h"
-
-bool syncspace_parse_size(const char *s, int64_t *out)
-{
-    static const struct {
-        const char *suffix;
-        int64_t factor;
-    } units[] = {
-        { "", 1 },
-        { "b", 1 },
-        { "k", (int64_t)1 << 10 },
-        { "kib", (int64_t)1 << 10 },
-        { "kb", 1000 },
-        { "m", (int64_t)1 << 20 },
-        { "mib", (int64_t)1 << 20 },
-        { "mb", 1000000 },
-        { "g", (int64_t)1 << 30 },
-        { "gib", (int64_t)1 << 30 },
-        { "gb", 1000000000 },
-        { "t", (int64_t)1 << 40 },
-        { "tib", (int64_t)1 << 40 },
-        { "tb", 1000000000000 },
-    };
-    if (!s || *s < '0' || *s > '9')
-        return false;
-    int64_t n = 0;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (n > (INT64_MAX - (*s - '0')) / 10)
-            return false;
-        n = n * 10 + (*s - '0');
-    }
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcasecmp(s, units[i].suffix) == 0) {
-            if (n > INT64_MAX / units[i].factor)
-                return false;
-            *out = n * units[i].factor;
-            return true;
-        }
-    return false;
-}
 
 void syncspace_judge(int64_t download, int64_t partial, int64_t freed, int64_t available,
                      int64_t margin, struct syncspace *out)

@@ -28,10 +28,6 @@ struct syncspace {
     bool enough;       /* nothing is needed, or available + freed - needed >= margin */
 };
 
-/* Parses a size: a whole number of bytes with an optional suffix (case-insensitive): K, M, G, T
- * or KiB, MiB, GiB, TiB (powers of 1024), KB, MB, GB, TB (powers of 1000), B. "0", "500M",
- * "2GiB". False on anything else or past INT64_MAX. */
-bool syncspace_parse_size(const char *s, int64_t *out);
 
 /* Fills out from the numbers (see above). */
 void syncspace_judge(int64_t download, int64_t partial, int64_t freed, int64_t available,

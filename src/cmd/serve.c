@@ -211,17 +211,12 @@ static enum rc start_scheduler(struct app *app, const struct serve_args *a, stru
                                struct err *err)
 {
     const struct config *cfg = app->core.cfg;
-    int64_t memory = 0;
-    if (!runner_parse_size(cfg->sched_job_memory_limit, &memory))
-        return err_set(err, RC_INVALID,
-                       "scheduler.job_memory_limit: '%.64s' is not a size such as 4GB",
-                       cfg->sched_job_memory_limit);
     char *jobs_dir = xasprintf("%s/state/jobs", cfg->data_dir);
     struct runner_options ropt = {
         .data_dir = cfg->data_dir,
         .config_path = file_exists(a->config_path) ? a->config_path : NULL,
         .jobs_dir = jobs_dir,
-        .memory_limit = memory,
+        .memory_limit = cfg->sched_job_memory_limit,
         .timeout_s = cfg->sched_job_timeout_s,
         .log_max_kib = cfg->sched_log_max_kib,
     };

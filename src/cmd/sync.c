@@ -200,7 +200,7 @@ static int parse_sync(int argc, char **argv, struct sync_args *a)
             a->dry_run = true;
             break;
         case OPT_MIN_FREE:
-            if (!syncspace_parse_size(optarg, &a->min_free))
+            if (!parse_size(optarg, &a->min_free))
                 return cmd_usage_error("sync",
                                        "--min-free takes a size such as 0, 500M or 2GiB, not "
                                        "'%.64s'",

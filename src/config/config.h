@@ -100,7 +100,7 @@ struct config {
     int sched_max_attempts;       /* scheduler.max_attempts: tries of a job before it fails */
     int sched_backoff_base_s;     /* scheduler.backoff_base_s: first retry delay (doubling) */
     int sched_job_timeout_s;      /* scheduler.job_timeout_s: a job is killed after this */
-    char *sched_job_memory_limit; /* scheduler.job_memory_limit: a job is killed past this */
+    int64_t sched_job_memory_limit; /* scheduler.job_memory_limit (bytes): a job is killed past */
     int sched_keep_jobs_days;     /* scheduler.keep_jobs_days: ended jobs kept this long */
     int sched_log_max_kib;        /* scheduler.log_max_kib: the end of a job's log kept */
     /* sync selection (core/sync_selection.h) */

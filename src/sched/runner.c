@@ -49,41 +49,6 @@ struct runner {
     size_t n, cap;
 };
 
-bool runner_parse_size(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0)
-        return false;
-    while (*end == ' ')
-        end++;
-    static const struct {
-        const char *unit;
-        double mul;
-    } units[] = { { "", 1 },
-                  { "B", 1 },
-                  { "KB", 1e3 },
-                  { "MB", 1e6 },
-                  { "GB", 1e9 },
-                  { "TB", 1e12 },
-                  { "KiB", 1024.0 },
-                  { "MiB", 1048576.0 },
-                  { "GiB", 1073741824.0 },
-                  { "TiB", 1099511627776.0 } };
-    for (size_t i = 0; i < ARRAY_LEN(units); i++)
-        if (strcasecmp(end, units[i].unit) == 0) {
-            double b = v * units[i].mul;
-            if (b >= 9e18)
-                return false;
-            *out = (int64_t)b;
-            return *out > 0;
-        }
-    return false;
-}
-
 static bool env_wanted(const char *var, const char *type)
 {
     static const char *const keep[] = { "PATH",         "HOME",         "TMPDIR",

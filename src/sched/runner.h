@@ -47,7 +47,4 @@ enum rc runner_spawn(struct runner *r, int64_t id, char *const *args, const char
 char **runner_environment(const char *type);
 void runner_environment_free(char **env);
 
-/* Parses "4GB", "512MB", "64KiB", "1000" (bytes) into *out. */
-bool runner_parse_size(const char *s, int64_t *out);
-
 #endif

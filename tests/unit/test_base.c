@@ -591,6 +591,62 @@ static void test_xgrow_aborts_on_overflow(void **state)
     assert_false(xgrow_aborts(0, 10, 1));                     /* the harness itself */
 }
 
+/* Sizes are read exactly: every unit, fractions, the largest one, and junk refused. */
+static void test_parse_size(void **state)
+{
+    (void)state;
+    const struct {
+        const char *s;
+        int64_t v;
+    } good[] = {
+        { "0", 0 },
+        { "1", 1 },
+        { "500M", 500LL << 20 },
+        { "2GiB", 2LL << 30 },
+        { "2gib", 2LL << 30 },
+        { "1G", 1LL << 30 },
+        { "10GB", 10000000000LL },
+        { "3k", 3072 },
+        { "7KB", 7000 },
+        { "12B", 12 },
+        { "1TiB", 1LL << 40 },
+        { "9223372036854775807", INT64_MAX },
+        { "1 G", 1LL << 30 },
+        { "1.5G", 3LL << 29 },
+        { "1.1GB", 1100000000 },
+        { "0.5 KiB", 512 },
+        { "4 bytes", 4 },
+    };
+    for (size_t i = 0; i < ARRAY_LEN(good); i++) {
+        int64_t v = -1;
+        if (!parse_size(good[i].s, &v) || v != good[i].v)
+            fail_msg("'%s' gave %lld", good[i].s, (long long)v);
+    }
+    const char *bad[] = { NULL,
+                          "",
+                          "-1",
+                          "+1",
+                          " 1",
+                          "G",
+                          "1GiBs",
+                          "1X",
+                          "0x10",
+                          "9223372036854775808",
+                          "9000000000000T",
+                          "1e9",
+                          "1.",
+                          ".5G",
+                          "1  G",
+                          "nan",
+                          "8EiB",
+                          "1G\n" };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        int64_t v = 0;
+        if (parse_size(bad[i], &v))
+            fail_msg("accepted '%s'", bad[i] ? bad[i] : "(null)");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -619,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_format_bytes_binary_units),
         cmocka_unit_test(test_xgrow_doubles_and_keeps_contents),
         cmocka_unit_test(test_xgrow_aborts_on_overflow),
+        cmocka_unit_test(test_parse_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -384,53 +384,6 @@ static void test_space_largest(void **state)
     fixture_free(&f);
 }
 
-static void test_parse_size(void **state)
-{
-    (void)state;
-    const struct {
-        const char *s;
-        int64_t v;
-    } good[] = {
-        { "0", 0 },
-        { "1", 1 },
-        { "500M", 500LL << 20 },
-        { "2GiB", 2LL << 30 },
-        { "2gib", 2LL << 30 },
-        { "1G", 1LL << 30 },
-        { "10GB", 10000000000LL },
-        { "3k", 3072 },
-        { "7KB", 7000 },
-        { "12B", 12 },
-        { "1TiB", 1LL << 40 },
-        { "9223372036854775807", INT64_MAX },
-    };
-    for (size_t i = 0; i < ARRAY_LEN(good); i++) {
-        int64_t v = -1;
-        if (!syncspace_parse_size(good[i].s, &v) || v != good[i].v)
-            fail_msg("'%s' gave %lld", good[i].s, (long long)v);
-    }
-    const char *bad[] = { NULL,
-                          "",
-                          "-1",
-                          "+1",
-                          " 1",
-                          "1 G",
-                          "1.5G",
-                          "G",
-                          "1GiBs",
-                          "1X",
-                          "0x10",
-                          "9223372036854775808",
-                          "9000000000000T",
-                          "1e9",
-                          "1G\n" };
-    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
-        int64_t v = 0;
-        if (syncspace_parse_size(bad[i], &v))
-            fail_msg("accepted '%s'", bad[i] ? bad[i] : "(null)");
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,7 +395,6 @@ int main(void)
         cmocka_unit_test(test_only_unknown_table_is_named),
         cmocka_unit_test(test_space_judge),
         cmocka_unit_test(test_space_largest),
-        cmocka_unit_test(test_parse_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
