@@ -141,9 +141,8 @@ TSAN_BINS := $(filter-out $(addprefix build/tsan/tests/,$(TSAN_SKIP)), \
                           $(patsubst build/%,build/tsan/%,$(UNIT_BINS)))
 tsan:
 	@$(MAKE) --no-print-directory TSAN=1 $(TSAN_BINS)
-	@rm -f $(addprefix build/tsan/tests/,$(TSAN_SKIP))
 	@TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp second_deadlock_stack=1 $$TSAN_OPTIONS" \
-	    UNIT_TIMEOUT=900 BUILD=build/tsan tests/run.sh unit
+	    UNIT_TIMEOUT=900 UNIT_SKIP="$(TSAN_SKIP)" BUILD=build/tsan tests/run.sh unit
 
 # ---- libFuzzer (make fuzz) ----
 # Each tests/fuzz/fuzz_<name>.c runs for FUZZ_SECONDS over its seed corpus
