@@ -526,6 +526,17 @@ static void commit(struct run *r)
     free(in_tables);
 }
 
+/* Removes relpath (a file, or a folder with all it holds) from the folder, counting what
+ * went; a failure is a warning: the next sync tries again. */
+static void remove_in_folder(struct run *r, const char *relpath)
+{
+    struct err err = { { 0 } };
+    char *path = xasprintf("%s/%s", r->dir, relpath);
+    if (file_remove_tree(path, &r->removed, &err) != RC_OK)
+        fprintf(stderr, "da sync: warning: %s\n", err.msg);
+    free(path);
+}
+
 /* The shrink phase, before the downloads: the tables that leave the folder are first taken
  * out of da.duckdb, DATA.md and state.json, and only then are their files (and strays)
  * deleted, so no view or state ever names a missing file. */
@@ -545,12 +556,8 @@ static int shrink(struct run *r)
     }
     for (size_t i = 0; i < r->plan.n_removals; i++) {
         const struct syncplan_removal *rm = &r->plan.removals[i];
-        if (!rm->leaving)
-            continue;
-        char *path = xasprintf("%s/%s", r->dir, rm->relpath);
-        if (file_remove_tree(path, &r->removed, &err) != RC_OK)
-            fprintf(stderr, "da sync: warning: %s\n", err.msg);
-        free(path);
+        if (rm->leaving)
+            remove_in_folder(r, rm->relpath);
     }
     return 0;
 }
@@ -558,15 +565,11 @@ static int shrink(struct run *r)
 /* Removes what no table owns any more, but never the old files of a table that failed. */
 static void remove_unowned(struct run *r)
 {
-    struct err err = { { 0 } };
     for (size_t i = 0; i < r->plan.n_removals; i++) {
         const struct syncplan_removal *rm = &r->plan.removals[i];
         if (rm->leaving || (rm->table != SYNCPLAN_NO_TABLE && !r->table_ok[rm->table]))
             continue; /* the shrink phase removed what leaves */
-        char *path = xasprintf("%s/%s", r->dir, rm->relpath);
-        if (file_remove_tree(path, &r->removed, &err) != RC_OK)
-            fprintf(stderr, "da sync: warning: %s\n", err.msg);
-        free(path);
+        remove_in_folder(r, rm->relpath);
     }
     /* partials: keep only those a failed download may resume next time */
     char *pdir = syncdir_partial_dir(r->dir);
