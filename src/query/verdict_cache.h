@@ -20,7 +20,7 @@
 
 #include "query/guard.h"
 
-#define VERDICT_CACHE_ENTRIES 4096            /* parses kept at most, by default */
+#define VERDICT_CACHE_ENTRIES 4096              /* parses kept at most, by default */
 #define VERDICT_CACHE_BYTES   (8 * 1024 * 1024) /* their memory at most, by default */
 
 struct verdict_cache;

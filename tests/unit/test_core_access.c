@@ -7,8 +7,10 @@
  * the store every time, once through the access cache (core/access_cache.h), warm before each
  * change, so every change that must apply at once is seen to; and the cache itself: answers
  * reused until a change, a bump after a table's visibility change, a user's deletion, a version
- * read before a change never stored after it, and 100,000 distinct keys in fixed slots. */
+ * read before a change never stored after it, 100,000 distinct keys in fixed slots, and threads
+ * deciding while the version moves. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -444,6 +446,48 @@ static void test_cache_is_bounded(void **state)
     access_cache_free(&c);
 }
 
+/* Threads deciding while another bumps the version (run under TSan by make tsan): every
+ * answer given is the one stored for its key. */
+static void *decide_loop(void *arg)
+{
+    struct access_cache *c = arg;
+    char user[16], table[16];
+    for (int i = 0; i < 20000; i++) {
+        int k = i % 97;
+        snprintf(user, sizeof(user), "u%d", k % 7);
+        snprintf(table, sizeof(table), "t%d", k);
+        uint64_t v = access_cache_version(c);
+        bool allowed;
+        if (access_cache_get(c, user, table, v, &allowed)) {
+            if (allowed != (k % 2 == 0))
+                fail_msg("%s/%s answered %d", user, table, allowed);
+        } else {
+            access_cache_put(c, user, table, v, k % 2 == 0);
+        }
+    }
+    return NULL;
+}
+
+static void *bump_loop(void *arg)
+{
+    for (int i = 0; i < 2000; i++)
+        access_cache_bump(arg);
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    (void)state;
+    struct access_cache *c = access_cache_new(128);
+    pthread_t t[4];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, decide_loop, c), 0);
+    assert_int_equal(pthread_create(&t[3], NULL, bump_loop, c), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    access_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +523,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_cache_version_read_before_a_change),
         cmocka_unit_test(test_cache_is_bounded),
+        cmocka_unit_test(test_cache_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,8 +88,8 @@ static void test_collisions_never_share_a_verdict(void **state)
     struct verdict_cache_options opt = { .hash = one_hash };
     struct verdict_cache *c = verdict_cache_new(&opt);
     struct guard_parse ok = make_parse(GUARD_OK, "", (const char *[]){ "orders", NULL });
-    struct guard_parse bad = make_parse(GUARD_BAD_SQL, "table function read_csv is not allowed",
-                                        NULL);
+    struct guard_parse bad =
+        make_parse(GUARD_BAD_SQL, "table function read_csv is not allowed", NULL);
     struct guard_parse secret = make_parse(GUARD_OK, "", (const char *[]){ "customers", NULL });
     verdict_cache_put(c, "SELECT * FROM orders", 1, &ok);
     verdict_cache_put(c, "SELECT * FROM read_csv('x')", 1, &bad);
