@@ -1,8 +1,9 @@
-// guard_cache.test.mjs — the guard's parse cache and the access cache never outlive a change:
+// guard_cache.test.mjs — the guard's parse cache and the access cache never outlive a change
+// and never carry one caller's access to another: a text an admin ran is refused to an analyst;
 // with both warm (each query run twice first), the very next query after a grant is revoked,
-// a group membership removed or a table made private is refused; after a grant is given it
-// passes; and after a rebuild that removes a table, the next query that names it is refused as
-// unknown. The caches' use shows in /metrics (da_guard_parses_total).
+// a group membership removed, a table made private or an admin made analyst is refused; after
+// a grant is given it passes; and after a rebuild that removes a table, the next query that
+// names it is refused as unknown. The caches' use shows in /metrics (da_guard_parses_total).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,17 @@ describe('cached guard verdicts and read decisions on a running server', () => {
   const grant = (body) => api(server, 'POST', '/api/admin/permissions', { token: admin, body });
   const revoke = (body) => api(server, 'DELETE', '/api/admin/permissions', { token: admin, body });
   const SQL = 'SELECT count(*) AS n FROM customers';
+
+  test("a text cached for an admin is still refused to an analyst, and the other way round", async () => {
+    const sql = 'SELECT count(*) AS n FROM customers /* shared text */';
+    await warm(admin, sql, 200);
+    const r = await query(analyst, sql);
+    assert.equal(r.status, 403, JSON.stringify(r.body));
+    assert.match(r.body.detail, /table customers: you may not read it/);
+    const other = 'SELECT count(*) AS n FROM support_tickets /* analyst first */';
+    await warm(analyst, other, 403);
+    assert.equal((await query(admin, other)).status, 200);
+  });
 
   test('a grant given applies to the next query; revoked, the next query is refused', async () => {
     await warm(analyst, SQL, 403);
