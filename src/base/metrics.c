@@ -30,6 +30,8 @@ static const struct metric metrics[] = {
     { "da_query_worker_restarts_total", COUNTER,
       "query workers killed or dead and replaced (timeout, memory, cancelled, crash)" },
     { "da_query_worker_kills_total", COUNTER, "query workers ended, by reason" },
+    { "da_guard_parses_total", COUNTER,
+      "SQL texts the guard needed parsed, by cache (hit: reused, miss: parsed by DuckDB)" },
     { "da_downloads_total", COUNTER, "file downloads by result (ok, partial, not_modified)" },
     { "da_catalog_rebuilds_total", COUNTER, "catalog rebuilds by result" },
     { "da_catalog_rebuild_duration_seconds", HISTOGRAM, "catalog rebuild time" },

@@ -24,6 +24,7 @@
 #include "base/version.h"
 #include "cmd/cmd.h"
 #include "cmd/seed.h"
+#include "core/access_cache.h"
 #include "data/datadir.h"
 #include "data/dataplane.h"
 #include "data/demo.h"
@@ -412,6 +413,7 @@ int cmd_serve(int argc, char **argv)
     app.rl_ip = ratelimit_new(cfg.login_rate_per_ip, 60);
     app.rl_account = ratelimit_new(cfg.login_rate_per_account, 15 * 60);
     app.core.extracts_dir = xasprintf("%s/extracts", cfg.data_dir);
+    app.core.access_cache = access_cache_new(0);
     app.spool_dir = xasprintf("%s/uploads/.incoming", cfg.data_dir);
     rc = prepare_data_dir(&app, &state_dir, &err);
     /* one server per data folder; `da rebuild` and the connectors look for it here */
@@ -508,6 +510,7 @@ out:
     ratelimit_free(&app.rl_ip);
     ratelimit_free(&app.rl_account);
     server_key_wipe(&app.core.key);
+    access_cache_free(&app.core.access_cache);
     free(app.core.extracts_dir);
     free(app.spool_dir);
     free(state_dir);

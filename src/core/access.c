@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/parse.h"
 #include "base/rand.h"
+#include "core/access_cache.h"
 #include "core/audit.h"
 
 /* ------------------------------------------------------------------ the read decision */
@@ -21,7 +22,24 @@ enum rc core_may_read(struct core *core, const struct user *u, const char *table
         *out_allowed = true;
         return RC_OK;
     }
-    return store_user_may_read(core->store, u->id, table_id, out_allowed, err);
+    struct access_cache *c = core->access_cache;
+    if (!c)
+        return store_user_may_read(core->store, u->id, table_id, out_allowed, err);
+    /* the version before the store is asked: a change committed meanwhile bumps it past
+     * this answer's, which is then never used (access_cache.h) */
+    uint64_t version = access_cache_version(c);
+    if (access_cache_get(c, u->id, table_id, version, out_allowed))
+        return RC_OK;
+    enum rc rc = store_user_may_read(core->store, u->id, table_id, out_allowed, err);
+    if (!rc)
+        access_cache_put(c, u->id, table_id, version, *out_allowed);
+    return rc;
+}
+
+void core_access_changed(struct core *core)
+{
+    if (core->access_cache)
+        access_cache_bump(core->access_cache);
 }
 
 bool core_can_read(struct core *core, const struct user *u, const char *table_id)
@@ -136,8 +154,10 @@ enum rc core_grant_add(struct core *core, const struct principal *actor, const c
         return rc;
     grant_detail(g, detail, sizeof(detail));
     struct audit_entry audit = core_audit_entry(from, actor, "grant.add", g->dataset, "ok", detail);
-    return grants_add(core->store, g->user_id, g->user_id ? NULL : group_id, g->dataset,
-                      actor->user.email, &audit, err);
+    rc = grants_add(core->store, g->user_id, g->user_id ? NULL : group_id, g->dataset,
+                    actor->user.email, &audit, err);
+    core_access_changed(core);
+    return rc;
 }
 
 /* Whether the grant exists, so that a revocation of nothing leaves no audit record. */
@@ -172,8 +192,10 @@ enum rc core_grant_remove(struct core *core, const struct principal *actor, cons
     grant_detail(g, detail, sizeof(detail));
     struct audit_entry audit =
         core_audit_entry(from, actor, "grant.remove", g->dataset, "ok", detail);
-    return grants_remove(core->store, g->user_id, g->user_id ? NULL : group_id, g->dataset, &audit,
-                         out_removed, err);
+    rc = grants_remove(core->store, g->user_id, g->user_id ? NULL : group_id, g->dataset, &audit,
+                       out_removed, err);
+    core_access_changed(core);
+    return rc;
 }
 
 enum rc core_grants_list(struct core *core, struct grant **out, size_t *out_len, struct err *err)
@@ -243,7 +265,9 @@ enum rc core_group_add_member(struct core *core, const struct principal *actor, 
     if (rc)
         return rc;
     struct audit_entry audit = core_audit_entry(from, actor, "group.member.add", group, "ok", u.id);
-    return groups_add_member(core->store, group_id, u.id, &audit, err);
+    rc = groups_add_member(core->store, group_id, u.id, &audit, err);
+    core_access_changed(core);
+    return rc;
 }
 
 /* Whether user_id is in the group called name, so that removing a non-member is refused
@@ -277,7 +301,9 @@ enum rc core_group_remove_member(struct core *core, const struct principal *acto
         return rc;
     struct audit_entry audit =
         core_audit_entry(from, actor, "group.member.remove", group, "ok", user_id);
-    return groups_remove_member(core->store, group_id, user_id, &audit, err);
+    rc = groups_remove_member(core->store, group_id, user_id, &audit, err);
+    core_access_changed(core);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ access requests */
@@ -340,7 +366,9 @@ enum rc core_request_decide(struct core *core, const struct principal *actor, co
         return rc;
     const char *action = approve ? "access_request.approve" : "access_request.deny";
     struct audit_entry audit = core_audit_entry(from, actor, action, id, "ok", detail);
-    return requests_decide(core->store, id, approve, actor->user.email, &audit, err);
+    rc = requests_decide(core->store, id, approve, actor->user.email, &audit, err); /* a grant */
+    core_access_changed(core);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ audit log */

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "store/store.h"
 
+struct access_cache;
 struct dataplane;
 struct query_engine;
 struct scheduler;
@@ -27,6 +28,14 @@ struct core {
     struct dataplane *dataplane; /* the catalog and its watcher, profiler; NULL in commands */
     struct query_engine *engine; /* the query worker processes; NULL in commands */
     struct scheduler *sched;     /* connector jobs (core/jobs.h); NULL in commands */
+    struct access_cache *access_cache; /* core_may_read's answers (access_cache.h); NULL:
+                                        * none kept, every decision asks the store */
 };
+
+/* Call after every change that can change a read decision (a grant, a group's members, a
+ * table's registration or visibility, a user's role, deactivation or deletion), once it is
+ * committed, whether or not it succeeded: no read decision cached before it is used again
+ * (access_cache.h). */
+void core_access_changed(struct core *core);
 
 #endif

@@ -166,6 +166,7 @@ enum rc core_registry_create(struct core *core, const struct principal *actor, c
     struct audit_entry audit =
         core_audit_entry(from, actor, "table.register", t->id, "ok", t->name);
     rc = registry_create(core->store, t, &audit, err);
+    core_access_changed(core); /* a registered table may be public */
     if (!rc)
         *out = *t;
     return rc;
@@ -199,14 +200,19 @@ enum rc core_registry_update(struct core *core, const struct principal *actor, c
     }
     given_names(c.given, detail, sizeof(detail));
     struct audit_entry audit = core_audit_entry(from, actor, "table.update", id, "ok", detail);
-    return registry_update(core->store, id, &c, &audit, NULL, err);
+    rc = registry_update(core->store, id, &c, &audit, NULL, err);
+    core_access_changed(core); /* is_public or the bucket may have changed */
+    return rc;
 }
 
 enum rc core_registry_delete(struct core *core, const struct principal *actor, const char *from,
                              const char *id, struct err *err)
 {
     struct audit_entry audit = core_audit_entry(from, actor, "table.delete", id, "ok", NULL);
-    return registry_delete(core->store, id, &audit, err);
+    enum rc rc;
+    rc = registry_delete(core->store, id, &audit, err);
+    core_access_changed(core); /* the table's grants go with it */
+    return rc;
 }
 
 enum rc core_registry_get(struct core *core, const char *id, struct registry_table *out,

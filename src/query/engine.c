@@ -49,6 +49,7 @@
 #include "base/rand.h"
 #include "data/catalog.h"
 #include "data/duck.h"
+#include "query/verdict_cache.h"
 #include "query/wire.h"
 #include "query/worker.h"
 
@@ -97,6 +98,7 @@ struct query_engine {
     struct user_count *users;
     size_t n_users, cap_users;
     int running; /* queries between user_enter and user_leave */
+    struct verdict_cache *verdicts; /* the guard's parses of recent texts; owned */
 };
 
 /* How the wait for a worker's answer ended. */
@@ -785,6 +787,9 @@ enum rc query_engine_start(const struct query_engine_options *opt, struct query_
     e->workers = xcalloc((size_t)e->n_workers, sizeof(*e->workers));
     for (int i = 0; i < e->n_workers; i++)
         e->workers[i].fd = -1;
+    struct verdict_cache_options vopt = { .max_entries = opt->verdict_entries,
+                                          .max_bytes = opt->verdict_bytes };
+    e->verdicts = verdict_cache_new(&vopt);
     pthread_mutex_init(&e->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -854,12 +859,40 @@ void query_engine_stop(struct query_engine **ep)
         free(e->users[i].user_id);
     free(e->users);
     free(e->workers);
+    verdict_cache_free(&e->verdicts);
     free(e->exe);
     free_environment(e->envp);
     pthread_mutex_destroy(&e->mu);
     pthread_cond_destroy(&e->changed);
     free(e);
     *ep = NULL;
+}
+
+/* The guard's verdict on req for its caller, in o->guard: the text's parse from the cache, or
+ * parsed on a connection to g and cached; then the caller's policy on the tables it names,
+ * asked afresh every time (so a grant change applies to the very next query). */
+static enum rc guard(struct query_engine *e, struct catalog_gen *g,
+                     const struct query_request *req, struct query_outcome *o, struct err *err)
+{
+    struct guard_parse parse;
+    enum rc rc = RC_OK;
+    bool hit = verdict_cache_get(e->verdicts, req->sql, g->number, &parse);
+    metrics_count("da_guard_parses_total", hit ? "cache=\"hit\"" : "cache=\"miss\"", 1);
+    if (!hit) {
+        struct duck *conn = NULL;
+        rc = catalog_connect(g, &conn, err);
+        if (!rc)
+            rc = guard_parse(conn, req->sql, &parse, err);
+        duck_close(&conn);
+        if (!rc) /* a failure (DuckDB's, or a text too long) is never cached */
+            verdict_cache_put(e->verdicts, req->sql, g->number, &parse);
+    }
+    if (!rc)
+        guard_decide(&parse, &req->policy, &o->guard);
+    else /* fail closed, for a caller that looks only at the verdict */
+        o->guard.verdict = GUARD_BAD_SQL;
+    guard_parse_cleanup(&parse);
+    return rc;
 }
 
 enum rc query_run(struct query_engine *e, const struct query_request *req, struct buf *out,
@@ -877,12 +910,8 @@ enum rc query_run(struct query_engine *e, const struct query_request *req, struc
         return RC_OK;
     }
     struct catalog_gen *g = catalog_acquire(e->opt.catalog);
-    struct duck *conn = NULL;
     o->generation = g->number;
-    enum rc rc = catalog_connect(g, &conn, err);
-    if (!rc)
-        rc = guard_check(conn, req->sql, &req->policy, &o->guard, err);
-    duck_close(&conn);
+    enum rc rc = guard(e, g, req, o, err);
     if (!rc && o->guard.verdict == GUARD_BAD_SQL)
         outcome(o, QUERY_BAD_SQL, "%s", o->guard.message);
     else if (!rc && o->guard.verdict == GUARD_FORBIDDEN)

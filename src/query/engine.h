@@ -37,6 +37,8 @@ struct query_engine_options {
     const char *worker_exe;        /* the binary to start as a worker; NULL: /proc/self/exe */
     const char *const *worker_env; /* NULL-terminated names of variables a worker also gets
                                     * (tests); the others are not passed (see engine.c) */
+    size_t verdict_entries, verdict_bytes; /* the guard's parse cache; 0: the defaults of
+                                            * verdict_cache.h */
 };
 
 /* A worker's resident memory may reach memory_limit plus a quarter plus 256 MiB (DuckDB's own

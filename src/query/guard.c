@@ -1,7 +1,8 @@
 /* guard.c — the SQL guard (see guard.h). The text goes through three steps: a cost check of
  * the text that can only refuse, DuckDB's parser (json_serialize_sql), and a walk of the parse
- * tree that decides. The walk visits every member of every object, so no part of the tree is
- * skipped, and acts on the shapes DuckDB 1.4.4 produces:
+ * tree that records what the text reads (guard_parse); then the caller's policy is asked about
+ * each catalog table it names (guard_decide). The walk visits every member of every object, so
+ * no part of the tree is skipped, and acts on the shapes DuckDB 1.4.4 produces:
  *   query nodes  {"type": "SELECT_NODE" | "SET_OPERATION_NODE" | "RECURSIVE_CTE_NODE",
  *                 "cte_map": {"map": [{"key": name, "value": {"query": {"node": ...}}}]}};
  *                a recursive CTE's body is {"type": "RECURSIVE_CTE_NODE", "cte_name", "left",
@@ -60,11 +61,25 @@ static const char *member_str(json_t *obj, const char *key)
     return s ? s : "";
 }
 
-static void refuse(struct guard_result *out, enum guard_verdict v, const char *fmt, ...)
+static void refuse(struct guard_parse *out, enum guard_verdict v, const char *fmt, ...)
+    PRINTF_FMT(3, 4);
+static void result_refuse(struct guard_result *out, enum guard_verdict v, const char *fmt, ...)
     PRINTF_FMT(3, 4);
 
 /* Records the verdict; the first refusal wins, so the message names the first problem. */
-static void refuse(struct guard_result *out, enum guard_verdict v, const char *fmt, ...)
+static void refuse(struct guard_parse *out, enum guard_verdict v, const char *fmt, ...)
+{
+    if (out->verdict != GUARD_OK)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof(out->message), fmt, ap);
+    va_end(ap);
+    out->verdict = v;
+}
+
+/* The same for a caller's verdict. */
+static void result_refuse(struct guard_result *out, enum guard_verdict v, const char *fmt, ...)
 {
     if (out->verdict != GUARD_OK)
         return;
@@ -221,7 +236,7 @@ static bool opens_cte_list(const char *p, bool after_close)
 
 /* Refuses (GUARD_BAD_SQL) texts that are too costly to parse: a WITH inside a WITH query,
  * MATERIALIZED CTEs, more than GUARD_MAX_CTES CTE definitions. Returns false when it did. */
-static bool cost_ok(const char *sql, struct guard_result *out)
+static bool cost_ok(const char *sql, struct guard_parse *out)
 {
     const char *p = sql;
     int depth = 0, with_depth = -1; /* paren depth of the open WITH clause, -1 for none */
@@ -263,7 +278,7 @@ static bool cost_ok(const char *sql, struct guard_result *out)
 
 /* Parses sql with DuckDB into *out_root (json_serialize_sql's output). When the tree cannot be
  * read *out_root stays NULL and out holds the verdict. */
-static enum rc parse_tree(struct duck *duck, const char *sql, struct guard_result *out,
+static enum rc parse_tree(struct duck *duck, const char *sql, struct guard_parse *out,
                           json_t **out_root, struct err *err)
 {
     struct buf q;
@@ -297,7 +312,7 @@ out:
 
 /* The one SELECT statement of the parse, or NULL with the verdict in out. json_serialize_sql
  * reports an error for anything but SELECT statements, and lists one tree per statement. */
-static json_t *one_select(json_t *root, struct guard_result *out)
+static json_t *one_select(json_t *root, struct guard_parse *out)
 {
     if (json_is_true(json_object_get(root, "error"))) {
         const char *msg = member_str(root, "error_message");
@@ -319,12 +334,10 @@ static json_t *one_select(json_t *root, struct guard_result *out)
 /* ---- the walk ---- */
 
 struct walk {
-    const struct guard_policy *p;
-    struct guard_result *out;
+    struct guard_parse *out;
     const char **scope; /* names of the CTEs in scope, innermost last (borrowed from the tree) */
     size_t n_scope, cap_scope;
-    char **tables; /* ids of the catalog tables read so far */
-    size_t n_tables, cap_tables;
+    size_t cap_refs; /* of out->refs */
     /* the pathological shapes: see the limits in guard.h */
     unsigned n_expressions, n_from_items, subquery_depth, lambda_depth;
     uint64_t cost; /* the sum of 2^depth over every subquery and lambda */
@@ -349,10 +362,16 @@ static bool in_scope(const struct walk *w, const char *name)
     return false;
 }
 
-static void add_table(struct walk *w, const char *id)
+/* Records a reference to the catalog table id (written name), once: a later reference to the
+ * same id gets the same answer from the policy, so only the first one can decide. */
+static void add_ref(struct walk *w, const char *id, const char *name)
 {
-    w->tables = xgrow(w->tables, &w->cap_tables, w->n_tables + 1, sizeof(*w->tables));
-    w->tables[w->n_tables++] = xstrdup(id);
+    struct guard_parse *out = w->out;
+    for (size_t i = 0; i < out->n_refs; i++)
+        if (strcmp(out->refs[i].id, id) == 0)
+            return;
+    out->refs = xgrow(out->refs, &w->cap_refs, out->n_refs + 1, sizeof(*out->refs));
+    out->refs[out->n_refs++] = (struct guard_ref){ xstrdup(id), xstrdup(name) };
 }
 
 /* Names a BASE_TABLE could only mean as a file, URL or glob (DuckDB's replacement scans). */
@@ -361,7 +380,8 @@ static bool looks_like_path(const char *name)
     return strpbrk(name, "/\\.*?:[]{}~") != NULL || strchr("'\"`", name[0]) != NULL;
 }
 
-/* A base-table reference: a CTE in scope, or a table of the catalog the caller may read. */
+/* A base-table reference: a CTE in scope, or a table of the catalog, recorded for the policy
+ * (guard_decide) to look up. */
 static void check_base_table(struct walk *w, json_t *ref)
 {
     const char *catalog = member_str(ref, "catalog_name");
@@ -387,15 +407,10 @@ static void check_base_table(struct walk *w, json_t *ref)
     for (size_t i = 0; i < len && i < IDENT_MAX_LEN; i++)
         id[i] = ascii_lower(name[i]);
     id[len < IDENT_MAX_LEN ? len : IDENT_MAX_LEN] = '\0';
-    enum guard_access a = GUARD_NO_SUCH_TABLE;
-    if (len <= IDENT_MAX_LEN && ident_is_table_id(id) && w->p->table)
-        a = w->p->table(w->p->ctx, id);
-    if (a == GUARD_NO_SUCH_TABLE)
+    if (len <= IDENT_MAX_LEN && ident_is_table_id(id))
+        add_ref(w, id, name);
+    else /* no table of the catalog can have this name, whoever asks */
         refuse(w->out, GUARD_BAD_SQL, "table %s does not exist", name);
-    else if (a == GUARD_NOT_READABLE && !w->p->admin)
-        refuse(w->out, GUARD_FORBIDDEN, "table %s: you may not read it", id);
-    else
-        add_table(w, id);
 }
 
 /* Lower-cases a function name into buf (DuckDB function names are case-insensitive). NULL
@@ -717,50 +732,18 @@ static void walk_value(struct walk *w, json_t *v)
     }
 }
 
-static int cmp_str(const void *a, const void *b)
+static void check_statement(json_t *stmt, struct guard_parse *out)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Moves the ids read into out, sorted and unique. */
-static void take_tables(struct walk *w, struct guard_result *out)
-{
-    if (w->n_tables > 1) /* qsort must not be given the NULL of an empty list */
-        qsort(w->tables, w->n_tables, sizeof(*w->tables), cmp_str);
-    size_t n = 0;
-    for (size_t i = 0; i < w->n_tables; i++) {
-        if (n > 0 && strcmp(w->tables[n - 1], w->tables[i]) == 0)
-            free(w->tables[i]);
-        else
-            w->tables[n++] = w->tables[i];
-    }
-    out->tables = n ? w->tables : NULL;
-    out->n_tables = n;
-    if (!n)
-        free(w->tables);
-    w->tables = NULL;
-    w->n_tables = 0;
-}
-
-static void check_statement(json_t *stmt, const struct guard_policy *p, struct guard_result *out)
-{
-    struct walk w = { .p = p, .out = out };
+    struct walk w = { .out = out };
     walk_value(&w, stmt);
-    if (out->verdict == GUARD_OK) {
-        take_tables(&w, out);
-    } else {
-        for (size_t i = 0; i < w.n_tables; i++)
-            free(w.tables[i]);
-        free(w.tables);
-    }
     free(w.scope);
 }
 
 /* ---- the entry points ---- */
 
-bool guard_text_ok(const char *sql, struct guard_result *out)
+/* The text check into a parse; false with the refusal in out. */
+static bool text_ok(const char *sql, struct guard_parse *out)
 {
-    memset(out, 0, sizeof(*out));
     if (!sql) {
         refuse(out, GUARD_BAD_SQL, "the query is empty");
         return false;
@@ -772,41 +755,106 @@ bool guard_text_ok(const char *sql, struct guard_result *out)
     return cost_ok(sql, out);
 }
 
-void guard_check_tree(json_t *root, const struct guard_policy *p, struct guard_result *out)
+bool guard_text_ok(const char *sql, struct guard_result *out)
+{
+    struct guard_parse parse = { 0 };
+    memset(out, 0, sizeof(*out));
+    bool ok = text_ok(sql, &parse);
+    out->verdict = parse.verdict;
+    memcpy(out->message, parse.message, sizeof(out->message));
+    guard_parse_cleanup(&parse); /* the text check records no tables */
+    return ok;
+}
+
+void guard_parse_tree(json_t *root, struct guard_parse *out)
 {
     memset(out, 0, sizeof(*out));
     json_t *stmt = one_select(root, out);
     if (stmt && !ends_with(member_str(json_object_get(stmt, "node"), "type"), "_NODE"))
         refuse(out, GUARD_BAD_SQL, "unsupported query: no query node");
     else if (stmt)
-        check_statement(stmt, p, out);
+        check_statement(stmt, out);
 }
 
-/* Reaches the verdict on sql, or returns the failure that kept it from one. */
-static enum rc check_text(struct duck *duck, const char *sql, const struct guard_policy *p,
-                          struct guard_result *out, struct err *err)
+void guard_check_tree(json_t *root, const struct guard_policy *p, struct guard_result *out)
 {
+    struct guard_parse parse;
+    guard_parse_tree(root, &parse);
+    guard_decide(&parse, p, out);
+    guard_parse_cleanup(&parse);
+}
+
+enum rc guard_parse(struct duck *duck, const char *sql, struct guard_parse *out, struct err *err)
+{
+    memset(out, 0, sizeof(*out));
     if (sql && strlen(sql) > GUARD_SQL_MAX)
         return err_set(err, RC_TOOBIG, "the query is longer than %d bytes", GUARD_SQL_MAX);
-    if (!guard_text_ok(sql, out))
+    if (!text_ok(sql, out))
         return RC_OK;
     json_t *root = NULL;
     enum rc rc = parse_tree(duck, sql, out, &root, err);
     if (rc || !root)
         return rc;
-    guard_check_tree(root, p, out);
+    guard_parse_tree(root, out);
     json_decref(root);
     return RC_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void guard_decide(const struct guard_parse *parse, const struct guard_policy *p,
+                  struct guard_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* the references come in the order the walk met them, and only those met before the
+     * parse's own refusal: the first problem in the text still names the verdict */
+    for (size_t i = 0; i < parse->n_refs && out->verdict == GUARD_OK; i++) {
+        const struct guard_ref *r = &parse->refs[i];
+        enum guard_access a = p->table ? p->table(p->ctx, r->id) : GUARD_NO_SUCH_TABLE;
+        if (a == GUARD_NO_SUCH_TABLE)
+            result_refuse(out, GUARD_BAD_SQL, "table %s does not exist", r->name);
+        else if (a == GUARD_NOT_READABLE && !p->admin)
+            result_refuse(out, GUARD_FORBIDDEN, "table %s: you may not read it", r->id);
+    }
+    if (out->verdict == GUARD_OK && parse->verdict != GUARD_OK)
+        result_refuse(out, parse->verdict, "%s", parse->message);
+    if (out->verdict != GUARD_OK || parse->n_refs == 0)
+        return;
+    out->tables = xmalloc(parse->n_refs * sizeof(*out->tables));
+    for (size_t i = 0; i < parse->n_refs; i++)
+        out->tables[i] = xstrdup(parse->refs[i].id);
+    out->n_tables = parse->n_refs; /* unique already: the walk records an id once */
+    qsort(out->tables, out->n_tables, sizeof(*out->tables), cmp_str);
 }
 
 enum rc guard_check(struct duck *duck, const char *sql, const struct guard_policy *p,
                     struct guard_result *out, struct err *err)
 {
+    struct guard_parse parse;
     memset(out, 0, sizeof(*out));
-    enum rc rc = check_text(duck, sql, p, out, err);
-    if (rc) /* fail closed, for a caller that looks only at the verdict */
-        refuse(out, GUARD_BAD_SQL, "the query could not be checked: %s", err ? err->msg : "");
+    enum rc rc = guard_parse(duck, sql, &parse, err);
+    if (!rc)
+        guard_decide(&parse, p, out);
+    else /* fail closed, for a caller that looks only at the verdict */
+        result_refuse(out, GUARD_BAD_SQL, "the query could not be checked: %s",
+                      err ? err->msg : "");
+    guard_parse_cleanup(&parse);
     return rc;
+}
+
+void guard_parse_cleanup(struct guard_parse *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_refs; i++) {
+        free(p->refs[i].id);
+        free(p->refs[i].name);
+    }
+    free(p->refs);
+    memset(p, 0, sizeof(*p));
 }
 
 void guard_result_cleanup(struct guard_result *r)

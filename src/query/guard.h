@@ -95,6 +95,46 @@ struct guard_result {
     size_t n_tables;
 };
 
+/* A guard's work is split in two so that the costly half can be cached (verdict_cache.h):
+ * guard_parse reads what the text says, the same for every caller and catalog (DuckDB's
+ * parser binds nothing), and guard_decide applies one caller's policy to it, asking p->table
+ * about each catalog table the text names. guard_check does both. */
+
+/* A catalog table the text names: id lower-cased (the policy's key), name as written (for
+ * the message of a table that does not exist). Both owned by the guard_parse. */
+struct guard_ref {
+    char *id;
+    char *name;
+};
+
+/* The caller-independent half of a verdict. */
+struct guard_parse {
+    /* GUARD_OK or GUARD_BAD_SQL (never GUARD_FORBIDDEN: that depends on the caller) */
+    enum guard_verdict verdict;
+    char message[512]; /* the refusal; empty for GUARD_OK */
+    /* The base-table references that are not CTEs, in the order the walk met them, each id
+     * once, and only those met before the first refusal: a policy that refuses one of them
+     * refused it before the text's own problem was reached, as a single walk would. */
+    struct guard_ref *refs;
+    size_t n_refs;
+};
+
+/* Reads sql into *out (released with guard_parse_cleanup, also after a failure): the text
+ * check, DuckDB's parse on duck (nothing is executed) and the walk. RC_OK when the text was
+ * read (out->verdict says whether it is one allowed SELECT); RC_TOOBIG past GUARD_SQL_MAX,
+ * RC_DB when DuckDB failed (err says why). */
+enum rc guard_parse(struct duck *duck, const char *sql, struct guard_parse *out,
+                    struct err *err) WARN_UNUSED;
+
+/* Applies policy p to a parse: the first reference p refuses (or that does not exist) decides,
+ * else the parse's own verdict. *out is zeroed first and released with guard_result_cleanup;
+ * its tables are the refs' ids, sorted, when the verdict is GUARD_OK. */
+void guard_decide(const struct guard_parse *parse, const struct guard_policy *p,
+                  struct guard_result *out);
+
+/* Frees the references and zeroes p. Accepts NULL and a zeroed parse. */
+void guard_parse_cleanup(struct guard_parse *p);
+
 /* Checks sql for the caller described by p. duck is any connection: the parse runs
  * json_serialize_sql on it and nothing is executed. RC_OK means a verdict was reached (in
  * *out, which the caller releases with guard_result_cleanup); RC_TOOBIG when sql is longer

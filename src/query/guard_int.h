@@ -22,4 +22,9 @@ bool guard_text_ok(const char *sql, struct guard_result *out);
  * walk does not know it refuses. */
 void guard_check_tree(json_t *root, const struct guard_policy *p, struct guard_result *out);
 
+/* The caller-independent half of guard_check_tree: the walk, recording the catalog tables
+ * named instead of asking a policy (guard.h: struct guard_parse). Zeroes *out first; the
+ * caller releases it with guard_parse_cleanup. */
+void guard_parse_tree(json_t *root, struct guard_parse *out);
+
 #endif

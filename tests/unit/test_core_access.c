@@ -3,8 +3,14 @@
  * public table anyone, a private one only through a grant of the table, of its bucket or to a
  * group the reader is in, and no longer once that is revoked; an unknown table is never
  * readable; a store that fails is a logged no, not a yes; every change leaves its audit row
- * (and a change that changes nothing leaves none). */
+ * (and a change that changes nothing leaves none). The decision tests run twice: once asking
+ * the store every time, once through the access cache (core/access_cache.h), warm before each
+ * change, so every change that must apply at once is seen to; and the cache itself: answers
+ * reused until a change, a bump after a table's visibility change, a user's deletion, a version
+ * read before a change never stored after it, 100,000 distinct keys in fixed slots, and threads
+ * deciding while the version moves. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -19,6 +25,9 @@
 #include "base/fileio.h"
 #include "base/mem.h"
 #include "core/access.h"
+#include "core/access_cache.h"
+#include "core/identity.h"
+#include "core/registry.h"
 #include "helpers.h"
 #include "store_helpers.h"
 
@@ -49,9 +58,19 @@ static int setup(void **state)
     return 0;
 }
 
+/* The same, with the access cache on, as da serve runs. */
+static int setup_cached(void **state)
+{
+    int rc = setup(state);
+    struct fixture *f = *state;
+    f->core.access_cache = access_cache_new(64);
+    return rc;
+}
+
 static int teardown(void **state)
 {
     struct fixture *f = *state;
+    access_cache_free(&f->core.access_cache);
     store_close(&f->core.store);
     test_rm_rf(f->dir);
     free(f->dir);
@@ -306,6 +325,169 @@ static void test_audit_read_checks_its_filter(void **state)
     assert_null(page.rows);
 }
 
+/* ---- the access cache ---- */
+
+/* Breaks the decision's query, as test_a_store_error_is_logged_and_means_no does: an answer
+ * given after this came from the cache. */
+static void break_store(struct fixture *f)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE grants", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_cache_answers_until_a_change(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = { { 0 } };
+    struct core_grant g = { .user_id = "alice1", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    assert_false(may(f, &f->alice, "orders"));
+    break_store(f);
+    /* the same answers, without the store */
+    assert_true(may(f, &f->alice, "customers"));
+    assert_false(may(f, &f->alice, "orders"));
+    /* after a change nothing cached is used: the store is asked (and fails: a no) */
+    core_access_changed(&f->core);
+    bool allowed = true;
+    assert_int_not_equal(core_may_read(&f->core, &f->alice.user, "customers", &allowed, &err),
+                         RC_OK);
+    assert_false(allowed);
+    /* a failure is never cached as an answer */
+    assert_int_not_equal(core_may_read(&f->core, &f->alice.user, "customers", &allowed, &err),
+                         RC_OK);
+}
+
+static void test_cache_sees_visibility_and_deletion(void **state)
+{
+    struct fixture *f = *state;
+    struct err err = { { 0 } };
+    assert_true(may(f, &f->alice, "holidays")); /* public, now cached */
+    struct core_registry_input in = { .given = 1u << REG_IS_PUBLIC };
+    in.flag[REG_IS_PUBLIC] = false;
+    assert_int_equal(core_registry_update(&f->core, &f->admin, "test", "holidays", &in, &err),
+                     RC_OK);
+    assert_false(may(f, &f->alice, "holidays"));
+    in.flag[REG_IS_PUBLIC] = true;
+    assert_int_equal(core_registry_update(&f->core, &f->admin, "test", "holidays", &in, &err),
+                     RC_OK);
+    assert_true(may(f, &f->alice, "holidays"));
+    assert_int_equal(core_registry_delete(&f->core, &f->admin, "test", "holidays", &err), RC_OK);
+    assert_false(may(f, &f->alice, "holidays"));
+
+    struct core_grant g = { .user_id = "alice1", .dataset = "customers" };
+    assert_int_equal(core_grant_add(&f->core, &f->admin, "test", &g, &err), RC_OK);
+    assert_true(may(f, &f->alice, "customers"));
+    assert_int_equal(core_user_delete(&f->core, "test", &f->admin, "alice1", &err), RC_OK);
+    assert_false(may(f, &f->alice, "customers")); /* her grants went with her */
+}
+
+/* An answer computed from the state before a change, stored after it, is never used. */
+static void test_cache_version_read_before_a_change(void **state)
+{
+    (void)state;
+    struct access_cache *c = access_cache_new(0);
+    bool allowed = false;
+    uint64_t v = access_cache_version(c);
+    /* a decision asks the store at v ... a revocation commits and bumps ... */
+    access_cache_bump(c);
+    access_cache_put(c, "alice1", "customers", v, true); /* ... then the old answer arrives */
+    assert_false(access_cache_get(c, "alice1", "customers", access_cache_version(c), &allowed));
+    assert_false(access_cache_get(c, "alice1", "customers", v, &allowed));
+    /* at the current version it is kept, per user and table */
+    uint64_t now = access_cache_version(c);
+    access_cache_put(c, "alice1", "customers", now, true);
+    access_cache_put(c, "bob1", "customers", now, false);
+    assert_true(access_cache_get(c, "alice1", "customers", now, &allowed));
+    assert_true(allowed);
+    assert_true(access_cache_get(c, "bob1", "customers", now, &allowed));
+    assert_false(allowed);
+    assert_false(access_cache_get(c, "alice1", "orders", now, &allowed));
+    /* a key too long for a slot is simply not kept */
+    char long_id[300];
+    memset(long_id, 'x', sizeof(long_id) - 1);
+    long_id[sizeof(long_id) - 1] = '\0';
+    access_cache_put(c, "alice1", long_id, now, true);
+    assert_false(access_cache_get(c, "alice1", long_id, now, &allowed));
+    access_cache_bump(c);
+    assert_false(access_cache_get(c, "alice1", "customers", access_cache_version(c), &allowed));
+    access_cache_free(&c);
+    assert_null(c);
+    access_cache_free(&c);
+}
+
+/* 100,000 distinct (user, table) keys in 64 slots: every answer given is the one stored for
+ * that key, and the recent ones are there. */
+static void test_cache_is_bounded(void **state)
+{
+    (void)state;
+    struct access_cache *c = access_cache_new(64);
+    uint64_t v = access_cache_version(c);
+    char user[32], table[32];
+    for (int i = 0; i < 100000; i++) {
+        snprintf(user, sizeof(user), "u%d", i % 977);
+        snprintf(table, sizeof(table), "t%d", i);
+        access_cache_put(c, user, table, v, i % 2 == 0);
+    }
+    int found = 0;
+    for (int i = 0; i < 100000; i++) {
+        bool allowed;
+        snprintf(user, sizeof(user), "u%d", i % 977);
+        snprintf(table, sizeof(table), "t%d", i);
+        if (access_cache_get(c, user, table, v, &allowed)) {
+            found++;
+            assert_int_equal(allowed, i % 2 == 0);
+        }
+    }
+    assert_true(found > 0);
+    assert_true(found <= 64);
+    access_cache_free(&c);
+}
+
+/* Threads deciding while another bumps the version (run under TSan by make tsan): every
+ * answer given is the one stored for its key. */
+static void *decide_loop(void *arg)
+{
+    struct access_cache *c = arg;
+    char user[16], table[16];
+    for (int i = 0; i < 20000; i++) {
+        int k = i % 97;
+        snprintf(user, sizeof(user), "u%d", k % 7);
+        snprintf(table, sizeof(table), "t%d", k);
+        uint64_t v = access_cache_version(c);
+        bool allowed;
+        if (access_cache_get(c, user, table, v, &allowed)) {
+            if (allowed != (k % 2 == 0))
+                fail_msg("%s/%s answered %d", user, table, allowed);
+        } else {
+            access_cache_put(c, user, table, v, k % 2 == 0);
+        }
+    }
+    return NULL;
+}
+
+static void *bump_loop(void *arg)
+{
+    for (int i = 0; i < 2000; i++)
+        access_cache_bump(arg);
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    (void)state;
+    struct access_cache *c = access_cache_new(128);
+    pthread_t t[4];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, decide_loop, c), 0);
+    assert_int_equal(pthread_create(&t[3], NULL, bump_loop, c), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    access_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +503,27 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_store_error_is_logged_and_means_no, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_request_filed_and_approved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_read_checks_its_filter, setup, teardown),
+        /* the decisions again through the access cache */
+        cmocka_unit_test_setup_teardown(test_admin_reads_every_table, setup_cached, teardown),
+        cmocka_unit_test_setup_teardown(test_public_table_is_readable_private_is_not,
+                                        setup_cached, teardown),
+        cmocka_unit_test_setup_teardown(test_grant_of_a_table_then_revoked, setup_cached,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grant_of_a_bucket_reaches_its_tables, setup_cached,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_grant_to_a_group_reaches_its_members_only,
+                                        setup_cached, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_table_is_not_readable_and_cannot_be_granted,
+                                        setup_cached, teardown),
+        cmocka_unit_test_setup_teardown(test_access_request_filed_and_approved, setup_cached,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cache_answers_until_a_change, setup_cached,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cache_sees_visibility_and_deletion, setup_cached,
+                                        teardown),
+        cmocka_unit_test(test_cache_version_read_before_a_change),
+        cmocka_unit_test(test_cache_is_bounded),
+        cmocka_unit_test(test_cache_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -880,6 +880,105 @@ static void test_policy_calls(void **state)
     guard_result_cleanup(NULL);
 }
 
+/* ---- parse once, decide per caller (what the verdict cache relies on) ---- */
+
+/* guard_parse + guard_decide give what guard_check gives, for each policy. */
+static void expect_split_equals_check(struct duck *d, const char *sql,
+                                      const struct guard_policy *const *policies, size_t n)
+{
+    struct err err = { { 0 } };
+    struct guard_parse parse;
+    assert_int_equal(guard_parse(d, sql, &parse, &err), RC_OK);
+    assert_int_not_equal(parse.verdict, GUARD_FORBIDDEN); /* never the caller's business */
+    for (size_t i = 0; i < n; i++) {
+        struct guard_result one, split;
+        assert_int_equal(guard_check(d, sql, policies[i], &one, &err), RC_OK);
+        guard_decide(&parse, policies[i], &split);
+        if (one.verdict != split.verdict || strcmp(one.message, split.message) != 0 ||
+            one.n_tables != split.n_tables)
+            fail_msg("%s, policy %zu: check says %s \"%s\", parse+decide %s \"%s\"", sql, i,
+                     verdict_name(one.verdict), one.message, verdict_name(split.verdict),
+                     split.message);
+        for (size_t k = 0; k < one.n_tables; k++)
+            assert_string_equal(one.tables[k], split.tables[k]);
+        guard_result_cleanup(&one);
+        guard_result_cleanup(&split);
+    }
+    guard_parse_cleanup(&parse);
+}
+
+static enum guard_access all_readable(void *ctx, const char *id)
+{
+    return fake_table(ctx, id) == GUARD_NO_SUCH_TABLE ? GUARD_NO_SUCH_TABLE : GUARD_READABLE;
+}
+
+static void test_parse_once_decide_per_caller(void **state)
+{
+    struct duck *d = *state;
+    struct err err = { { 0 } };
+    static const struct guard_policy granted = { .table = all_readable };
+    static const struct guard_policy nothing = { .table = NULL };
+    const struct guard_policy *const policies[] = { &analyst, &admin, &granted, &nothing };
+
+    /* one parse, three callers, three verdicts */
+    const char *join = "SELECT * FROM Customers c JOIN orders o ON c.id = o.customers"
+                       " JOIN orders o2 ON o2.id = o.id";
+    struct guard_parse parse;
+    assert_int_equal(guard_parse(d, join, &parse, &err), RC_OK);
+    assert_int_equal(parse.verdict, GUARD_OK);
+    assert_int_equal(parse.n_refs, 2); /* in the order written, each once */
+    assert_string_equal(parse.refs[0].id, "customers");
+    assert_string_equal(parse.refs[0].name, "Customers");
+    assert_string_equal(parse.refs[1].id, "orders");
+    struct guard_result res;
+    guard_decide(&parse, &analyst, &res);
+    assert_int_equal(res.verdict, GUARD_FORBIDDEN);
+    assert_string_equal(res.message, "table customers: you may not read it");
+    assert_null(res.tables);
+    guard_result_cleanup(&res);
+    guard_decide(&parse, &granted, &res);
+    assert_int_equal(res.verdict, GUARD_OK);
+    assert_int_equal(res.n_tables, 2);
+    assert_string_equal(res.tables[0], "customers");
+    guard_result_cleanup(&res);
+    guard_decide(&parse, &nothing, &res); /* a catalog without the tables: they do not exist */
+    assert_int_equal(res.verdict, GUARD_BAD_SQL);
+    assert_string_equal(res.message, "table Customers does not exist");
+    guard_result_cleanup(&res);
+    guard_parse_cleanup(&parse);
+
+    /* a table met after the text's own refusal is not asked about: the first problem wins,
+     * as in one walk */
+    assert_int_equal(guard_parse(d, "SELECT read_csv('x') FROM customers", &parse, &err), RC_OK);
+    assert_int_equal(parse.verdict, GUARD_BAD_SQL);
+    assert_int_equal(parse.n_refs, 0);
+    guard_parse_cleanup(&parse);
+    assert_int_equal(
+        guard_parse(d, "SELECT * FROM customers WHERE read_csv('x') IS NULL", &parse, &err),
+        RC_OK);
+    assert_int_equal(parse.verdict, GUARD_BAD_SQL);
+    assert_int_equal(parse.n_refs, 1);
+    guard_parse_cleanup(&parse);
+
+    static const char *const texts[] = {
+        "SELECT * FROM orders",
+        "SELECT * FROM customers WHERE read_csv('x') IS NULL",
+        "SELECT read_csv('x') FROM customers",
+        "SELECT * FROM orders, support_tickets, nosuch",
+        "SELECT * FROM nosuch, support_tickets",
+        "WITH customers AS (SELECT 1 AS id) SELECT * FROM customers",
+        "SELECT * FROM main.customers",
+        "SELECT * FROM other.customers",
+        "SELECT * FROM \"a b\", customers",
+        "SELECT (SELECT count(*) FROM support_tickets) FROM orders",
+        "SELECT * FROM orders UNION ALL SELECT * FROM customers",
+        "SELECT 1; SELECT 2",
+        "",
+    };
+    for (size_t i = 0; i < N(texts); i++)
+        expect_split_equals_check(d, texts[i], policies, N(policies));
+}
+
 /* ---- the cost check of the text ---- */
 
 static void test_cost_limits(void **state)
@@ -1236,6 +1335,7 @@ int main(void)
         cmocka_unit_test(test_allowed),
         cmocka_unit_test(test_admin),
         cmocka_unit_test(test_policy_calls),
+        cmocka_unit_test(test_parse_once_decide_per_caller),
         cmocka_unit_test(test_cost_limits),
         cmocka_unit_test(test_pathological_shapes),
         cmocka_unit_test(test_deep_nesting),
