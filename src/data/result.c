@@ -390,6 +390,8 @@ enum rc result_prepare(struct duck *conn, const char *sql, struct result_stmt **
     s->conn = conn;
     s->sql = xstrdup(sql);
     enum rc rc = RC_OK;
+    /* one statement only: a PIVOT without an IN list is several to DuckDB (the server's
+     * guard refuses it for that reason too) */
     if (duckdb_prepare(duck_connection_handle(conn), sql, &s->raw) != DuckDBSuccess) {
         rc = prepare_error(&s->raw, err);
         goto out;
@@ -406,6 +408,7 @@ enum rc result_prepare(struct duck *conn, const char *sql, struct result_stmt **
         struct col *c = &s->cols[i];
         const char *name = duckdb_prepared_statement_column_name(s->raw, (idx_t)i);
         c->name = xstrdup(name ? name : "");
+        duckdb_free((void *)(uintptr_t)name); /* the caller's to free */
         duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(s->raw, (idx_t)i);
         bool native = node_from(&c->node, lt, false);
         c->how[RESULT_JSON] = native && c->node.t != DUCKDB_TYPE_DECIMAL ? HOW_NATIVE : HOW_RAW;
@@ -1142,6 +1145,11 @@ enum rc result_parquet(struct duck *conn, const char *sql, const char *path,
     st->columns = cols.len;
     rc = duck_exec(conn, "DROP TABLE temp.da_result", err);
 out:
+    if (rc) {
+        /* the worker's connection lives on: do not leave the rows held in memory */
+        struct err ignored = { { 0 } };
+        (void)!duck_exec(conn, "DROP TABLE IF EXISTS temp.da_result", &ignored);
+    }
     columns_free(&cols);
     buf_cleanup(&q);
     free(query);

@@ -384,7 +384,24 @@ static void test_names_errors_and_statements(void **state)
     same_both(d, "SELECT 1; SELECT 2");
     same_both(d, "EXPLAIN SELECT 1");
     same_both(d, "SELECT range AS n FROM range(10) WHERE false");
+    same_both(d, "VALUES (1, 'a'), (2, NULL)");
+    same_both(d, "PIVOT (SELECT 1 AS a, 'x' AS b) ON b IN ('x') USING sum(a)");
+    same_both(d, "SELECT ?::INTEGER AS p");
     assert_int_equal(mismatches, 0);
+
+    /* the one difference: a PIVOT without an IN list is several statements to DuckDB, which
+     * the former encoder ran as a subquery and a prepared statement cannot be (the server's
+     * guard refuses it as "only one SELECT" anyway) */
+    struct buf out;
+    struct err err = { { 0 } };
+    struct result_stats st;
+    struct result_limits lim = { 10, 1 << 20 };
+    buf_init(&out, 1 << 20);
+    assert_int_equal(result_run(d, "PIVOT (SELECT 1 AS a, 'x' AS b) ON b USING sum(a)",
+                                RESULT_JSON, &lim, &out, &st, &err),
+                     RC_DB);
+    assert_non_null(strstr(err.msg, "multiple statements"));
+    buf_cleanup(&out);
 }
 
 /* Where the oracle failed, the encoder answers: the former encoder cast a list of timestamps
