@@ -7,9 +7,11 @@
  * DuckDB's result vectors straight into the output while the query streams: it stops fetching
  * at the row or byte cap, so a result of any size needs memory for the caps only.
  *
- * The encoding is exact: integers of any width and decimals are JSON numbers written with every
- * digit (a client in JavaScript needs a big-number parser beyond 2^53 to keep them exact); NaN
- * and infinities are null; dates are "YYYY-MM-DD" ("infinity", "0045-03-15 (BC)" as DuckDB
+ * The encoding is exact: integers of any width are JSON numbers written with every digit (a
+ * client in JavaScript needs a big-number parser beyond 2^53 to keep them exact); decimals are
+ * JSON numbers as DuckDB's JSON writes them (up to 18 digits through a double, so 12.5000 is
+ * 12.5; wider ones with every digit) and in CSV DuckDB's text with every digit; NaN and
+ * infinities are null; dates are "YYYY-MM-DD" ("infinity", "0045-03-15 (BC)" as DuckDB
  * writes them); timestamps ISO-8601 "YYYY-MM-DDTHH:MM:SS.ffffff" (with "Z" for TIMESTAMP WITH
  * TIME ZONE, in UTC); lists, structs and maps are JSON; blobs are base64; UUIDs, intervals
  * and times are their text; strings are JSON strings (control characters escaped). CSV quotes
