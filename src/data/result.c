@@ -7,10 +7,7 @@
 #include "data/result.h"
 
 #include <duckdb.h>
-#include <float.h>
 #include <jansson.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,8 +146,6 @@ static bool node_from(struct node *n, duckdb_logical_type lt, bool nested)
     case DUCKDB_TYPE_DATE:
     case DUCKDB_TYPE_UUID:
         return true;
-    case DUCKDB_TYPE_DOUBLE: /* read for JSON only: CSV has DuckDB's own text of a double */
-        return !nested;
     case DUCKDB_TYPE_DECIMAL:
         /* read for CSV; JSON writes decimals as DuckDB's JSON numbers (to_json: through a
          * double up to 18 digits), so there and inside nested values DuckDB converts them */
@@ -417,7 +412,7 @@ enum rc result_prepare(struct duck *conn, const char *sql, struct result_stmt **
         duckdb_logical_type lt = duckdb_prepared_statement_column_logical_type(s->raw, (idx_t)i);
         bool native = node_from(&c->node, lt, false);
         c->how[RESULT_JSON] = native && c->node.t != DUCKDB_TYPE_DECIMAL ? HOW_NATIVE : HOW_RAW;
-        c->how[RESULT_CSV] = native && c->node.t != DUCKDB_TYPE_DOUBLE ? HOW_NATIVE : HOW_TEXT;
+        c->how[RESULT_CSV] = native ? HOW_NATIVE : HOW_TEXT;
         buf_reset(&tb);
         if (type_name(&tb, lt))
             c->type = xstrdup(buf_cstr(&tb));
@@ -523,77 +518,6 @@ static enum rc put_decimal(struct buf *b, u128 mag, bool neg, uint8_t width, uin
     if (!rc && scale)
         rc = buf_append(b, tmp + i + int_len, scale);
     return rc;
-}
-
-/* A finite double as DuckDB's JSON writes it (yyjson): the shortest digits that read back as
- * the same double, "1.0" for integers below 2^53, "0.001", "1.5e-7", "1e21", "-0.0"; NaN and
- * infinities are null (the former encoder made them NULL first). */
-static enum rc put_double(struct buf *b, double x)
-{
-    if (!isfinite(x))
-        return buf_append(b, "null", 4);
-    if (x == 0)
-        return buf_append_str(b, signbit(x) ? "-0.0" : "0.0");
-    double ax = fabs(x);
-    if (ax < 9007199254740992.0 && ax >= 1 && floor(ax) == ax)
-        return buf_printf(b, "%s%llu.0", x < 0 ? "-" : "", (unsigned long long)ax);
-    char e[40];
-    /* the first precision that reads back is the shortest: for a normal double nothing
-     * shorter than 15 digits can read back unless 15 digits do (with trailing zeros); a
-     * subnormal one has fewer bits, so every precision is tried */
-    for (int p = ax < DBL_MIN ? 1 : 15; p <= 17; p++) {
-        snprintf(e, sizeof(e), "%.*e", p - 1, ax);
-        if (p == 17 || strtod(e, NULL) == ax)
-            break;
-    }
-    /* e is "d.ddde[+-]xx": its digits without trailing zeros, and the exponent */
-    char digits[24];
-    int n = 0;
-    const char *q = e;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9')
-            digits[n++] = *q;
-    int exp10 = (int)strtol(q + 1, NULL, 10);
-    while (n > 1 && digits[n - 1] == '0')
-        n--;
-    int dot = exp10 + 1; /* where the point goes, counted from the first digit */
-    char out[64];
-    int len = 0;
-    if (x < 0)
-        out[len++] = '-';
-    if (dot > -6 && dot <= 21) {
-        if (dot <= 0) {
-            out[len++] = '0';
-            out[len++] = '.';
-            for (int i = dot; i < 0; i++)
-                out[len++] = '0';
-            memcpy(out + len, digits, (size_t)n);
-            len += n;
-        } else if (n <= dot) {
-            memcpy(out + len, digits, (size_t)n);
-            len += n;
-            for (int i = n; i < dot; i++)
-                out[len++] = '0';
-            memcpy(out + len, ".0", 2);
-            len += 2;
-        } else {
-            memcpy(out + len, digits, (size_t)dot);
-            len += dot;
-            out[len++] = '.';
-            memcpy(out + len, digits + dot, (size_t)(n - dot));
-            len += n - dot;
-        }
-    } else {
-        out[len++] = digits[0];
-        if (n > 1) {
-            out[len++] = '.';
-            memcpy(out + len, digits + 1, (size_t)(n - 1));
-            len += n - 1;
-        }
-        len += snprintf(out + len, sizeof(out) - (size_t)len, "e%s%d", exp10 < 0 ? "-" : "",
-                        exp10 < 0 ? -exp10 : exp10);
-    }
-    return buf_append(b, out, (size_t)len);
 }
 
 static enum rc put_json_string(struct buf *b, const char *s, size_t len)
@@ -955,8 +879,6 @@ static enum rc put_json_col(struct buf *b, const struct col *c, const struct col
         duckdb_string_t *s = &((duckdb_string_t *)cv->data)[row];
         return put_json_string(b, duckdb_string_t_data(s), duckdb_string_t_length(*s));
     }
-    if (t == DUCKDB_TYPE_DOUBLE)
-        return put_double(b, ((const double *)cv->data)[row]);
     bool quoted = text_is_string(t);
     enum rc rc = quoted ? buf_append(b, "\"", 1) : RC_OK;
     if (!rc)
