@@ -370,6 +370,30 @@ static void test_every_type_in_one_row(void **state)
     assert_int_equal(mismatches, 0);
 }
 
+/* Doubles over the whole range, with the shortest digits of each: 20,000 of them, at every
+ * decimal exponent from 1e-330 to 1e300, plus integers around 2^53 and halves. */
+static void test_doubles_of_every_magnitude(void **state)
+{
+    struct duck *d = *state;
+    mismatches = 0;
+    same(d,
+         "SELECT (hash(range) % 1000000007)::DOUBLE / 1000000007 * 10 ^ ((range % 631) - 330)"
+         " AS v FROM range(20000)",
+         RESULT_JSON, 100000, 64 << 20);
+    same(d, "SELECT (hash(range) % 100000)::DOUBLE / 100 AS v FROM range(5000)", RESULT_JSON,
+         100000, 64 << 20);
+    same(d,
+         "SELECT (9007199254740992 + range - 50)::DOUBLE AS a, range / 2 - 100.5 AS b,"
+         " -(range::DOUBLE) / 7 AS c, 1e21 + range AS e FROM range(100)",
+         RESULT_JSON, 1000, 1 << 20);
+    same(d,
+         "SELECT unnest([1e-7, 1e-6, 1.5e-6, 1e-5, 123e-7, 1e20, 1e21, 1e22, 1.5e21, 2e300,"
+         " 4.9e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.3, 2.0/3, 100.0,"
+         " 1e15, 1e16, 1e17, 123456789012345678, -0.0, 0.1 + 0.2]::DOUBLE[]) AS v",
+         RESULT_JSON, 1000, 1 << 20);
+    assert_int_equal(mismatches, 0);
+}
+
 static void test_names_errors_and_statements(void **state)
 {
     struct duck *d = *state;
@@ -454,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_type_alone_and_with_null, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_type_in_one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_doubles_of_every_magnitude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_errors_and_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lists_of_timestamps_now_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps_at_every_boundary, setup, teardown),
