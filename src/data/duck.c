@@ -81,6 +81,11 @@ enum rc duck_connect(struct duck *duck, struct duck **out_duck, struct err *err)
     return RC_OK;
 }
 
+void *duck_connection_handle(struct duck *duck)
+{
+    return duck->conn;
+}
+
 void duck_interrupt(struct duck *duck)
 {
     duckdb_interrupt(duck->conn);

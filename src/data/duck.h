@@ -27,6 +27,10 @@ enum rc duck_open_readonly(const char *path, struct duck **out_duck, struct err 
  * it closes only the connection, and it must be closed before the owner is. */
 enum rc duck_connect(struct duck *duck, struct duck **out_duck, struct err *err) WARN_UNUSED;
 
+/* The DuckDB connection (a duckdb_connection) behind duck, for the modules that read result
+ * vectors themselves (result.c, which includes duckdb.h and casts it back). Borrowed. */
+void *duck_connection_handle(struct duck *duck);
+
 /* Interrupts the query running on duck's connection, from any thread (time limits). */
 void duck_interrupt(struct duck *duck);
 

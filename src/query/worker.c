@@ -1,6 +1,7 @@
 /* worker.c — the query worker process (see worker.h). One request at a time: a LOAD replaces
- * the database with a generation's, a RUN runs one query on a fresh connection to it. Any
- * frame it cannot read ends the process; the server then starts another. */
+ * the database with a generation's (and its connection and prepared queries), a RUN runs one
+ * query on that connection, prepared once per distinct SQL text (result_cache.h). Any frame
+ * it cannot read ends the process; the server then starts another. */
 #include "query/worker.h"
 
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include "data/catalog.h"
 #include "data/duck.h"
 #include "data/result.h"
+#include "data/result_cache.h"
 #include "query/wire.h"
 
 /* ASan and TSan reserve terabytes of address space for their shadow memory, so an
@@ -83,26 +85,45 @@ static void set_message(struct wire_result *res, enum wire_status status, const 
     snprintf(res->message, sizeof(res->message), "%s", msg);
 }
 
-static bool handle_load(int fd, const struct wire_in *in, struct duck **db)
+/* The loaded generation: its database, the one connection every query runs on, and the
+ * queries prepared on it (freed before the connection, the connection before the database). */
+struct loaded {
+    struct duck *db;
+    struct duck *conn;
+    struct result_cache *cache;
+};
+
+static void unload(struct loaded *l)
+{
+    result_cache_clear(l->cache);
+    duck_close(&l->conn);
+    duck_close(&l->db);
+}
+
+static bool handle_load(int fd, const struct wire_in *in, struct loaded *l)
 {
     struct wire_result res = { 0 };
     struct catalog_recipe recipe;
     struct wire_tokens tokens;
     uint64_t generation = 0;
     struct err err = { { 0 } };
-    duck_close(db);
+    unload(l);
     enum rc rc = wire_decode_recipe(in->body, in->len, &generation, &recipe, &tokens, &err);
     explicit_bzero(in->body, in->len); /* it held the tokens */
     if (!rc) {
         /* the tokens are in the environment only while the recipe is replayed */
         for (size_t i = 0; i < tokens.n; i++)
             setenv(tokens.names[i], tokens.values[i], 1);
-        rc = catalog_replay(&recipe, db, &err);
+        rc = catalog_replay(&recipe, &l->db, &err);
         for (size_t i = 0; i < tokens.n; i++)
             unsetenv(tokens.names[i]);
         catalog_recipe_cleanup(&recipe);
         wire_tokens_cleanup(&tokens);
     }
+    if (!rc)
+        rc = duck_connect(l->db, &l->conn, &err);
+    if (rc)
+        unload(l);
     if (rc)
         set_message(&res, WIRE_FAILED, err.msg);
     return reply(fd, WIRE_LOADED, &res);
@@ -121,29 +142,30 @@ static void limit_cpu(int64_t cpu_s)
     (void)setrlimit(RLIMIT_CPU, &rl);
 }
 
-static bool handle_run(int fd, const struct wire_in *in, struct duck *db)
+static bool handle_run(int fd, const struct wire_in *in, struct loaded *l)
 {
     struct wire_result res = { 0 };
     struct wire_run run;
     struct err err = { { 0 } };
     char *heap = NULL;
-    struct duck *conn = NULL;
+    struct result_stmt *stmt = NULL;
     struct buf out;
     enum rc rc = wire_decode_run(in->body, in->len, &run, &heap, &err);
     if (rc)
         return false; /* the server sent nonsense: end, it starts another */
     buf_init(&out, (size_t)run.out_cap);
     limit_cpu(run.cpu_s);
-    if (!db)
+    if (!l->conn)
         rc = err_set(&err, RC_INTERNAL, "no catalog generation is loaded");
-    if (!rc)
-        rc = duck_connect(db, &conn, &err);
     struct result_limits lim = { run.max_rows, run.max_bytes };
-    if (!rc && run.format == RESULT_PARQUET)
-        rc = result_parquet(conn, run.sql, run.parquet_path, &lim, &res.stats, &err);
-    else if (!rc)
-        rc = result_run(conn, run.sql, run.format, &lim, &out, &res.stats, &err);
-    duck_close(&conn);
+    if (!rc && run.format == RESULT_PARQUET) {
+        rc = result_parquet(l->conn, run.sql, run.parquet_path, &lim, &res.stats, &err);
+    } else if (!rc) {
+        /* the limits apply while fetching: one prepared statement serves them all */
+        rc = result_cache_get(l->cache, l->conn, run.sql, &stmt, &err);
+        if (!rc)
+            rc = result_exec(stmt, run.format, &lim, &out, &res.stats, &err);
+    }
     if (rc == RC_OK) {
         res.data = out.data;
         res.data_len = out.len;
@@ -180,20 +202,21 @@ int query_worker_main(int argc, char **argv)
     }
 #endif
     int fd = QUERY_WORKER_FD;
-    struct duck *db = NULL;
+    struct loaded loaded = { .cache = result_cache_new(RESULT_CACHE_ENTRIES, RESULT_CACHE_BYTES) };
     struct wire_in in = { 0 };
     for (;;) {
         struct err err = { { 0 } };
         if (wire_read(fd, &in, WIRE_FRAME_MAX, &err) != RC_OK)
             break; /* the server closed its end */
-        bool ok = in.type == WIRE_LOAD  ? handle_load(fd, &in, &db)
-                  : in.type == WIRE_RUN ? handle_run(fd, &in, db)
+        bool ok = in.type == WIRE_LOAD  ? handle_load(fd, &in, &loaded)
+                  : in.type == WIRE_RUN ? handle_run(fd, &in, &loaded)
                                         : false;
         if (!ok)
             break;
     }
     wire_in_reset(&in);
-    duck_close(&db);
+    unload(&loaded);
+    result_cache_free(&loaded.cache);
     close(fd);
     return 0;
 }

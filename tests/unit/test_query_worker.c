@@ -206,7 +206,7 @@ static enum guard_access no_tables(void *ctx, const char *id)
     return GUARD_NO_SUCH_TABLE;
 }
 
-static struct pool_fixture *pool_open(int timeout_s, int workers)
+static struct pool_fixture *pool_open_rows(int timeout_s, int workers, int max_rows)
 {
     struct pool_fixture *f = xcalloc(1, sizeof(*f));
     f->root = test_tmpdir();
@@ -221,7 +221,7 @@ static struct pool_fixture *pool_open(int timeout_s, int workers)
         .catalog = f->catalog,
         .timeout_s = timeout_s,
         .default_rows = 100,
-        .max_rows = 1000,
+        .max_rows = max_rows,
         .max_bytes = 1 << 20,
         .max_concurrent = 8,
         .workers = workers,
@@ -229,6 +229,11 @@ static struct pool_fixture *pool_open(int timeout_s, int workers)
     };
     assert_int_equal(query_engine_start(&qopt, &f->engine, &err), RC_OK);
     return f;
+}
+
+static struct pool_fixture *pool_open(int timeout_s, int workers)
+{
+    return pool_open_rows(timeout_s, workers, 1000);
 }
 
 static void pool_close(struct pool_fixture *f)
@@ -291,6 +296,55 @@ static void test_worker_answers_and_is_replaced_after_a_deadline(void **state)
     assert_int_equal(run(f, "SELECT 'again' AS x", &out), QUERY_OK);
     assert_non_null(strstr(buf_cstr(&out), "again"));
     assert_int_equal(run(f, "SELECT nope", &out), QUERY_BAD_SQL);
+    buf_cleanup(&out);
+    pool_close(f);
+}
+
+/* A result of 10M rows (about 1 GB encoded, far past the worker's memory budget of 576 MiB
+ * were it held whole) streams: the worker stops fetching at the byte cap, answers
+ * truncated_by "bytes", and the server's memory watch never has to kill it. The same worker
+ * then serves the same text again from its prepared statement, with another limit. */
+static void test_a_huge_result_streams_to_the_byte_cap_in_flat_memory(void **state)
+{
+    (void)state;
+    struct pool_fixture *f = pool_open_rows(60, 1, 20000000);
+    struct buf out;
+    buf_init(&out, (1 << 20) + 65536);
+    double kills = metric("\nda_query_worker_restarts_total ");
+    const char *sql = "SELECT range AS n, repeat('x', 100) AS pad FROM range(10000000)";
+    struct query_request req = {
+        .user_id = "u1",
+        .sql = sql,
+        .limit = 10000000,
+        .format = RESULT_JSON,
+        .policy = { .admin = true, .table = no_tables },
+    };
+    struct query_outcome o;
+    struct err err = { { 0 } };
+    for (int i = 0; i < 2; i++) {
+        buf_reset(&out);
+        req.format = i ? RESULT_CSV : RESULT_JSON;
+        assert_int_equal(query_run(f->engine, &req, &out, &o, &err), RC_OK);
+        if (o.kind != QUERY_OK)
+            fail_msg("%d: %s", o.kind, o.message);
+        assert_true(o.stats.truncated);
+        assert_string_equal(o.stats.truncated_by, "bytes");
+        assert_true(o.stats.rows > 1000 && o.stats.rows < 20000);
+        assert_true(o.stats.bytes <= 1 << 20);
+        assert_true(out.len <= (1 << 20) + 65536);
+        query_outcome_cleanup(&o);
+    }
+    assert_non_null(strstr(buf_cstr(&out), "\"n\",\"pad\"\r\n\"0\",\"xxx"));
+    req.limit = 3;
+    req.format = RESULT_JSON;
+    buf_reset(&out);
+    assert_int_equal(query_run(f->engine, &req, &out, &o, &err), RC_OK);
+    assert_int_equal(o.kind, QUERY_OK);
+    assert_int_equal(o.stats.rows, 3);
+    assert_string_equal(o.stats.truncated_by, "rows");
+    query_outcome_cleanup(&o);
+    /* no worker was killed or restarted on the way */
+    assert_true(metric("\nda_query_worker_restarts_total ") == kills);
     buf_cleanup(&out);
     pool_close(f);
 }
@@ -570,6 +624,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_run_frame_round_trip_and_refusals),
         cmocka_unit_test(test_recipe_round_trip_carries_the_token_for_the_replay_only),
         cmocka_unit_test(test_memory_sizes_parse_like_duckdb),
+        cmocka_unit_test(test_a_huge_result_streams_to_the_byte_cap_in_flat_memory),
         cmocka_unit_test(test_worker_answers_and_is_replaced_after_a_deadline),
         cmocka_unit_test(test_hostile_workers_end_cleanly_and_are_replaced),
         cmocka_unit_test(test_shutdown_stops_a_running_query),
