@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "store/store.h"
 
+struct audit_writer;
+struct credcache;
 struct dataplane;
 struct query_engine;
 struct scheduler;
@@ -27,6 +29,10 @@ struct core {
     struct dataplane *dataplane; /* the catalog and its watcher, profiler; NULL in commands */
     struct query_engine *engine; /* the query worker processes; NULL in commands */
     struct scheduler *sched;     /* connector jobs (core/jobs.h); NULL in commands */
+    /* the verified-credential cache and the group-commit audit writer (core_identity_start);
+     * NULL in commands, which then read and write the store directly */
+    struct credcache *credcache;
+    struct audit_writer *audit_writer;
 };
 
 #endif

@@ -154,6 +154,7 @@ enum rc core_user_update(struct core *core, const char *from, const struct princ
     struct audit_entry audit = core_audit_entry(from, actor, "user.update", id, "ok", detail);
     /* deactivation revokes the user's sessions and tokens in the same transaction */
     rc = users_update(core->store, id, name, role, active, km_admin, &audit, err);
+    identity_changed(core);
     if (!rc && out)
         rc = users_get(core->store, id, out, err);
     return rc;
@@ -166,7 +167,9 @@ enum rc core_user_delete(struct core *core, const char *from, const struct princ
     if (rc)
         return rc;
     struct audit_entry audit = core_audit_entry(from, actor, "user.delete", id, "ok", NULL);
-    return users_delete(core->store, id, &audit, err);
+    rc = users_delete(core->store, id, &audit, err);
+    identity_changed(core);
+    return rc;
 }
 
 enum rc core_users_list(struct core *core, const struct principal *actor, struct user **out,
