@@ -33,8 +33,8 @@
  * once the store is open and before any surface starts; commands do without both. */
 enum rc core_identity_start(struct core *core, struct err *err) WARN_UNUSED;
 
-/* Writes the audit rows still queued and frees what core_identity_start made. Call after every
- * surface and background thread that audits has stopped. Safe to call twice. */
+/* Waits for the audit rows being written and frees what core_identity_start made. Call after
+ * every surface and background thread that audits has stopped. Safe to call twice. */
 void core_identity_stop(struct core *core);
 
 /* Who a bearer token or cookie value belongs to: a personal access token (via_pat set) or a

@@ -1,16 +1,16 @@
 /* audit_writer.c — the group-commit writer of audit rows and token stamps (audit_writer.h).
  *
- * Request threads append a waiter (on their own stack) to a queue and sleep; the writer thread
- * takes everything queued at once, writes it in one transaction, then wakes the batch. While a
- * batch commits, the next one gathers, so under load a COMMIT (and its fsync) is shared by as
- * many rows as arrived during the previous one, and an idle server writes each row at once. */
+ * Leader and followers, as PostgreSQL's backends share a WAL flush: a caller appends a waiter
+ * (on its own stack) to the queue; if no batch is being written, it becomes the writer, takes
+ * everything queued, writes it in one transaction and wakes the batch; otherwise it sleeps
+ * until a writer has committed its row. While one batch commits the next gathers, so under load
+ * a COMMIT (and its fsync) is shared by as many rows as arrived during the previous one, and an
+ * idle server writes a row at once, with no hand-off to another thread on the way. */
 #include "store/audit_writer.h"
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/mem.h"
 #include "base/metrics.h"
@@ -29,14 +29,11 @@ struct waiter {
 
 struct audit_writer {
     struct store *store;
-    pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* the writer waits for rows, stamps or the stop */
-    pthread_cond_t space; /* callers wait for room in the queue */
-    pthread_cond_t done;  /* callers wait for their batch */
+    pthread_cond_t changed; /* a batch ended, or the queue has room */
     struct waiter *head, *tail;
     size_t queued, queue_max;
-    bool stopping;
+    bool committing; /* a caller is writing a batch now */
 };
 
 static enum rc row_in_tx(sqlite3 *db, const struct waiter *w, struct err *err)
@@ -86,19 +83,44 @@ static void write_batch(struct audit_writer *w, struct waiter *rows)
         metrics_count("da_audit_rows_total", NULL, (double)n);
 }
 
-static void *writer_main(void *arg)
+enum rc audit_writer_start(struct store *s, size_t queue_max, struct audit_writer **out,
+                           struct err *err)
 {
-    struct audit_writer *w = arg;
+    (void)err; /* nothing can fail: kept so that a writer thread could come back unseen */
+    struct audit_writer *w = xcalloc(1, sizeof(*w));
+    w->store = s;
+    w->queue_max = queue_max ? queue_max : 1;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    *out = w;
+    return RC_OK;
+}
+
+/* Queues me and returns once its batch has committed or failed. The caller that finds no batch
+ * being written writes everything queued (its own row included) for everyone, so an idle
+ * server writes a row at once on the caller's thread, and under load each COMMIT takes all the
+ * rows that queued while the one before it ran. */
+static enum rc wait_for_commit(struct audit_writer *w, struct waiter *me, struct err *err)
+{
     pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (!w->head && !w->stopping)
-            pthread_cond_wait(&w->work, &w->lock);
-        if (!w->head)
-            break; /* stopping, and nothing left */
+    while (w->queued >= w->queue_max)
+        pthread_cond_wait(&w->changed, &w->lock);
+    if (w->tail)
+        w->tail->next = me;
+    else
+        w->head = me;
+    w->tail = me;
+    w->queued++;
+    while (!me->done) {
+        if (w->committing) {
+            pthread_cond_wait(&w->changed, &w->lock);
+            continue;
+        }
+        w->committing = true;
         struct waiter *rows = w->head;
         w->head = w->tail = NULL;
         w->queued = 0;
-        pthread_cond_broadcast(&w->space);
+        pthread_cond_broadcast(&w->changed); /* room */
         pthread_mutex_unlock(&w->lock);
 
         write_batch(w, rows);
@@ -109,55 +131,9 @@ static void *writer_main(void *arg)
             rows->done = true;
             rows = next;
         }
-        pthread_cond_broadcast(&w->done);
+        w->committing = false;
+        pthread_cond_broadcast(&w->changed); /* the batch's waiters, and the next leader */
     }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-enum rc audit_writer_start(struct store *s, size_t queue_max, struct audit_writer **out,
-                           struct err *err)
-{
-    struct audit_writer *w = xcalloc(1, sizeof(*w));
-    w->store = s;
-    w->queue_max = queue_max ? queue_max : 1;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->space, NULL);
-    pthread_cond_init(&w->done, NULL);
-    int e = pthread_create(&w->thread, NULL, writer_main, w);
-    if (e) {
-        pthread_cond_destroy(&w->done);
-        pthread_cond_destroy(&w->space);
-        pthread_cond_destroy(&w->work);
-        pthread_mutex_destroy(&w->lock);
-        free(w);
-        *out = NULL;
-        return err_set(err, RC_INTERNAL, "cannot start the audit writer: %s", strerror(e));
-    }
-    *out = w;
-    return RC_OK;
-}
-
-/* Queues me and sleeps until its batch has committed or failed. */
-static enum rc wait_for_commit(struct audit_writer *w, struct waiter *me, struct err *err)
-{
-    pthread_mutex_lock(&w->lock);
-    while (!w->stopping && w->queued >= w->queue_max)
-        pthread_cond_wait(&w->space, &w->lock);
-    if (w->stopping) { /* draining: the writer may be gone by the time we would be woken */
-        pthread_mutex_unlock(&w->lock);
-        return store_transaction(w->store, one_tx, me, err);
-    }
-    if (w->tail)
-        w->tail->next = me;
-    else
-        w->head = me;
-    w->tail = me;
-    w->queued++;
-    pthread_cond_signal(&w->work);
-    while (!me->done)
-        pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
     if (me->rc)
         *err = me->err;
@@ -182,15 +158,13 @@ void audit_writer_stop(struct audit_writer **wp)
     struct audit_writer *w = wp ? *wp : NULL;
     if (!w)
         return;
+    /* nothing is left to drain: every queued row belongs to a caller still waiting in
+     * wait_for_commit, and one of them writes it before returning */
     pthread_mutex_lock(&w->lock);
-    w->stopping = true;
-    pthread_cond_broadcast(&w->work);
-    pthread_cond_broadcast(&w->space);
+    while (w->head || w->committing)
+        pthread_cond_wait(&w->changed, &w->lock);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->done);
-    pthread_cond_destroy(&w->space);
-    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->changed);
     pthread_mutex_destroy(&w->lock);
     free(w);
     *wp = NULL;
