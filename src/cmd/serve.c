@@ -494,7 +494,8 @@ int cmd_serve(int argc, char **argv)
     (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
     sched_free(&app.core.sched); /* its thread first: it owns the jobs' processes */
     runner_free(&runner);        /* jobs still running are killed: retried at the next start */
-    core_identity_stop(&app.core); /* after every thread that audits */
+    /* the audit writer and credential cache, after every thread that audits */
+    core_identity_stop(&app.core);
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);

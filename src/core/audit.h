@@ -19,7 +19,6 @@ struct audit_entry core_audit_entry(const char *from, const struct principal *ac
  * transaction and one fsync. A store failure is logged and returned; callers that answer
  * anyway may ignore it (the refusal it records has been decided already). */
 enum rc core_audit(struct core *core, const char *from, const struct principal *actor,
-                   const char *action, const char *target, const char *result,
-                   const char *detail);
+                   const char *action, const char *target, const char *result, const char *detail);
 
 #endif

@@ -24,8 +24,8 @@
 
 _Static_assert(RAND_ID_LEN == USER_ID_LEN, "ids are rand_id()s");
 
-#define CREDCACHE_ENTRIES   4096 /* about 3 MB; more live credentials than this re-read */
-#define AUDIT_QUEUE_MAX     1024 /* rows waiting for a commit; more callers wait for room */
+#define CREDCACHE_ENTRIES 4096 /* about 3 MB; more live credentials than this re-read */
+#define AUDIT_QUEUE_MAX   1024 /* rows waiting for a commit; more callers wait for room */
 
 enum rc core_identity_start(struct core *core, struct err *err)
 {
@@ -54,9 +54,8 @@ static void pat_touch(struct core *core, const char *hash)
     char stamp[ISOTIME_SIZE];
     isotime_now(stamp);
     struct err werr;
-    enum rc rc = core->audit_writer
-                     ? audit_writer_touch_pat(core->audit_writer, hash, stamp, &werr)
-                     : pats_touch(core->store, hash, stamp, &werr);
+    enum rc rc = core->audit_writer ? audit_writer_touch_pat(core->audit_writer, hash, stamp, &werr)
+                                    : pats_touch(core->store, hash, stamp, &werr);
     if (rc)
         log_warn("auth", "cannot record a token's last use: %s", werr.msg);
 }

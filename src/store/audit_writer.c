@@ -19,7 +19,7 @@
 /* One caller's row (an audit entry, or a token's stamp); lives on the caller's stack until
  * done is set under the lock. */
 struct waiter {
-    const struct audit_entry *entry;         /* or NULL for a stamp: */
+    const struct audit_entry *entry;      /* or NULL for a stamp: */
     const char *touch_hash, *touch_stamp; /* token_hash, last_used_at */
     struct waiter *next;
     bool done;
@@ -40,10 +40,10 @@ static enum rc row_in_tx(sqlite3 *db, const struct waiter *w, struct err *err)
 {
     if (w->entry)
         return store_audit_in_tx(db, w->entry, err);
-    return store_run(db, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
-                     (struct store_arg[]){ ARG_TEXT(w->touch_stamp), ARG_TEXT(w->touch_hash),
-                                           { 0 } },
-                     NULL, err);
+    return store_run(
+        db, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
+        (struct store_arg[]){ ARG_TEXT(w->touch_stamp), ARG_TEXT(w->touch_hash), { 0 } }, NULL,
+        err);
 }
 
 static enum rc batch_tx(sqlite3 *db, void *arg, struct err *err)

@@ -240,8 +240,7 @@ static void test_changes_apply_on_the_next_check_with_the_cache_warm(void **stat
     assert_int_equal(core_user_create(&f->core, FROM, NULL, &in, NULL, &u, NULL, &err), RC_OK);
     assert_int_equal(core_session_issue(&f->core, FROM, &u, "password", &jwt, &err), RC_OK);
     assert_int_equal(core_principal_from_token(&f->core, jwt, &p, &err), RC_OK);
-    assert_int_equal(core_pat_create(&f->core, FROM, &p, "ci", 7, id, &pat, &expires, &err),
-                     RC_OK);
+    assert_int_equal(core_pat_create(&f->core, FROM, &p, "ci", 7, id, &pat, &expires, &err), RC_OK);
     for (int i = 0; i < 2; i++) { /* warm */
         assert_int_equal(core_principal_from_token(&f->core, jwt, &p, &err), RC_OK);
         assert_int_equal(core_principal_from_token(&f->core, pat, &p, &err), RC_OK);
