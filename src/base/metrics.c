@@ -48,6 +48,11 @@ static const struct metric metrics[] = {
       "connections refused on arrival at the connection limit (in all or per address)" },
     { "da_store_busy_total", COUNTER,
       "state store calls that gave up waiting (answered 503), by what they waited for" },
+    { "da_credential_cache_total", COUNTER,
+      "credential checks by result: hit (answered from memory) or miss (read the store)" },
+    { "da_audit_commits_total", COUNTER,
+      "group commits of the audit writer by result (each is one transaction, one fsync)" },
+    { "da_audit_rows_total", COUNTER, "audit rows written by the audit writer's group commits" },
 };
 
 /* Upper bounds in seconds; the last bucket is +Inf. */

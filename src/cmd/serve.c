@@ -25,6 +25,7 @@
 #include "cmd/cmd.h"
 #include "cmd/seed.h"
 #include "core/access_cache.h"
+#include "core/identity.h"
 #include "data/datadir.h"
 #include "data/dataplane.h"
 #include "data/demo.h"
@@ -427,6 +428,8 @@ int cmd_serve(int argc, char **argv)
         rc = make_demo(&app, (int)args.demo_scale, &err);
     if (!rc)
         rc = seed_run(&app.core, args.demo, &err);
+    if (!rc)
+        rc = core_identity_start(&app.core, &err);
     if (!rc) {
         struct dataplane_options dopt = { .data_dir = cfg.data_dir,
                                           .store = app.core.store,
@@ -488,6 +491,8 @@ int cmd_serve(int argc, char **argv)
     (void)mail_outbox_drain(cfg.shutdown_grace_s * 1000); /* sign-in mails under way */
     sched_free(&app.core.sched); /* its thread first: it owns the jobs' processes */
     runner_free(&runner);        /* jobs still running are killed: retried at the next start */
+    /* the audit writer and credential cache, after every thread that audits */
+    core_identity_stop(&app.core);
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);
@@ -502,6 +507,7 @@ out:
     free(routes);
     sched_free(&app.core.sched);
     runner_free(&runner);
+    core_identity_stop(&app.core);
     query_engine_stop(&app.core.engine);
     dataplane_stop(&app.core.dataplane);
     store_close(&app.core.store);

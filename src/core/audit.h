@@ -13,9 +13,12 @@ struct audit_entry core_audit_entry(const char *from, const struct principal *ac
                                     const char *action, const char *target, const char *result,
                                     const char *detail);
 
-/* Writes an audit record on its own. A store failure is logged, never returned: the refusal
- * it records has been answered already. */
-void core_audit(struct core *core, const char *from, const struct principal *actor,
-                const char *action, const char *target, const char *result, const char *detail);
+/* Writes an audit record on its own (a query, a download, a read, a sign-in attempt) and
+ * returns once it is durable, so the caller answers only what is on record. On a server the
+ * row goes through the group-commit writer (store/audit_writer.h): concurrent rows share one
+ * transaction and one fsync. A store failure is logged and returned; callers that answer
+ * anyway may ignore it (the refusal it records has been decided already). */
+enum rc core_audit(struct core *core, const char *from, const struct principal *actor,
+                   const char *action, const char *target, const char *result, const char *detail);
 
 #endif

@@ -12,6 +12,8 @@
 #include "store/store.h"
 
 struct access_cache;
+struct audit_writer;
+struct credcache;
 struct dataplane;
 struct query_engine;
 struct scheduler;
@@ -30,6 +32,10 @@ struct core {
     struct scheduler *sched;     /* connector jobs (core/jobs.h); NULL in commands */
     struct access_cache *access_cache; /* core_may_read's answers (access_cache.h); NULL:
                                         * none kept, every decision asks the store */
+    /* the verified-credential cache and the group-commit audit writer (core_identity_start);
+     * NULL in commands, which then read and write the store directly */
+    struct credcache *credcache;
+    struct audit_writer *audit_writer;
 };
 
 /* Call after every change that can change a read decision (a grant, a group's members, a

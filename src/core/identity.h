@@ -28,9 +28,19 @@
 
 /* ---------------------------------------------------------------- credentials and sessions */
 
+/* Starts what keeps the store off the request path on a server: the verified-credential cache
+ * (core/credcache.h) and the group-commit audit writer (store/audit_writer.h), into core. Call
+ * once the store is open and before any surface starts; commands do without both. */
+enum rc core_identity_start(struct core *core, struct err *err) WARN_UNUSED;
+
+/* Waits for the audit rows being written and frees what core_identity_start made. Call after
+ * every surface and background thread that audits has stopped. Safe to call twice. */
+void core_identity_stop(struct core *core);
+
 /* Who a bearer token or cookie value belongs to: a personal access token (via_pat set) or a
- * session JWT (jti set); via_cookie is the caller's to set. The user is read from the store,
- * so revocation, deactivation and role changes apply at once. RC_UNAUTHORIZED when the
+ * session JWT (jti set); via_cookie is the caller's to set. The user is read from the store or
+ * from the credential cache, which every revocation, deactivation, role or password change and
+ * deletion invalidates before it returns, so they apply at once. RC_UNAUTHORIZED when the
  * credential is refused; any other failure means the store did not answer, which says nothing
  * about the token. */
 enum rc core_principal_from_token(struct core *core, const char *token, struct principal *out,

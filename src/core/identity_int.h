@@ -3,7 +3,13 @@
 #ifndef DA_CORE_IDENTITY_INT_H
 #define DA_CORE_IDENTITY_INT_H
 
+#include "core/core.h"
 #include "core/principal.h"
+
+/* Makes every cached credential invalid (credcache_bump); a no-op without a cache. Every change
+ * that can make a verified principal wrong calls it after its store call, whatever came of it,
+ * and before it returns. */
+void identity_changed(struct core *core);
 
 /* RC_OK when actor may administer users: an admin, or NULL (the server itself, as in startup
  * seeding). RC_FORBIDDEN "Requires role admin" otherwise. */

@@ -85,6 +85,7 @@ enum rc core_password_setup(struct core *core, const char *from, const char *tok
         struct audit_entry audit =
             core_audit_entry(from, &actor, "password.set", out->email, "ok", NULL);
         rc = users_set_password(core->store, out->id, phc, &audit, err);
+        identity_changed(core);
     }
     free(phc);
     return rc;

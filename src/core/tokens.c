@@ -8,6 +8,7 @@
 #include "base/isotime.h"
 #include "core/audit.h"
 #include "core/identity.h"
+#include "core/identity_int.h"
 #include "store/device_repo.h"
 
 enum rc core_pat_check(const struct principal *actor, const char *name, int64_t days,
@@ -54,7 +55,9 @@ enum rc core_pat_revoke(struct core *core, const char *from, const struct princi
                         const char *id, struct err *err)
 {
     struct audit_entry audit = core_audit_entry(from, actor, "token.revoke", id, "ok", NULL);
-    return pats_revoke(core->store, actor->user.id, id, &audit, err);
+    enum rc rc = pats_revoke(core->store, actor->user.id, id, &audit, err);
+    identity_changed(core);
+    return rc;
 }
 
 enum rc core_pat_describe(struct core *core, const char *token, struct pat_info *out,

@@ -155,6 +155,7 @@ enum rc core_user_update(struct core *core, const char *from, const struct princ
     /* deactivation revokes the user's sessions and tokens in the same transaction */
     rc = users_update(core->store, id, name, role, active, km_admin, &audit, err);
     core_access_changed(core);
+    identity_changed(core);
     if (!rc && out)
         rc = users_get(core->store, id, out, err);
     return rc;
@@ -169,6 +170,7 @@ enum rc core_user_delete(struct core *core, const char *from, const struct princ
     struct audit_entry audit = core_audit_entry(from, actor, "user.delete", id, "ok", NULL);
     rc = users_delete(core->store, id, &audit, err);
     core_access_changed(core);
+    identity_changed(core);
     return rc;
 }
 

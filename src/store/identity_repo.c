@@ -395,9 +395,10 @@ enum rc pats_create(struct store *s, const char *id, const char *user_id, const 
         audit, NULL, err);
 }
 
-/* A PAT's user and when the token was last used (for the once-a-minute stamp). */
+/* A PAT's user, the token's expiry and when it was last used (for the once-a-minute stamp). */
 struct pat_user_row {
     struct user user;
+    int64_t expires_at;
     char last_used_at[ISOTIME_SIZE];
 };
 
@@ -405,15 +406,17 @@ static void read_pat_user(sqlite3_stmt *st, void *row)
 {
     struct pat_user_row *r = row;
     read_user(st, 0, &r->user);
-    store_col_text(st, 9, r->last_used_at, sizeof(r->last_used_at));
+    r->expires_at = sqlite3_column_int64(st, 9);
+    store_col_text(st, 10, r->last_used_at, sizeof(r->last_used_at));
 }
 
-enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
-                  struct err *err)
+enum rc pats_lookup(struct store *s, const char *token_hash, int64_t now, struct user *out,
+                    int64_t *out_expires_at, int64_t *out_last_used, struct err *err)
 {
     struct pat_user_row row;
     enum rc rc = store_fetch_one(s,
-                                 "SELECT " USER_COLUMNS ", coalesce(t.last_used_at, '')"
+                                 "SELECT " USER_COLUMNS ", t.expires_at,"
+                                 " coalesce(t.last_used_at, '')"
                                  " FROM personal_tokens t JOIN users u ON u.id = t.user_id"
                                  " WHERE t.token_hash = ? AND t.revoked_at IS NULL"
                                  " AND t.expires_at > ? AND u.active = 1",
@@ -424,17 +427,34 @@ enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct u
     if (rc)
         return rc;
     *out = row.user;
+    *out_expires_at = row.expires_at;
+    time_t used = 0;
+    *out_last_used = row.last_used_at[0] && isotime_parse(row.last_used_at, &used) ? used : 0;
+    return RC_OK;
+}
+
+enum rc pats_touch(struct store *s, const char *token_hash, const char *stamp, struct err *err)
+{
+    return store_run_audited(s, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
+                             (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } },
+                             NULL, NULL, err);
+}
+
+enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
+                  struct err *err)
+{
+    int64_t expires_at = 0, last_used = 0;
+    enum rc rc = pats_lookup(s, token_hash, now, out, &expires_at, &last_used, err);
+    if (rc)
+        return rc;
     /* last_used_at says "in use lately", not "this second": stamped at most once a minute, so
      * a script's every request is not a durable (fsync'd) write queued on the write lock */
-    char stamp[ISOTIME_SIZE], recent[ISOTIME_SIZE];
-    isotime_now(stamp);
-    isotime_format((time_t)(now - PAT_LAST_USED_EVERY_S), recent);
-    if (row.last_used_at[0] && strcmp(row.last_used_at, recent) >= 0)
+    if (last_used && now - last_used < PAT_LAST_USED_EVERY_S)
         return RC_OK;
+    char stamp[ISOTIME_SIZE];
+    isotime_now(stamp);
     struct err werr;
-    if (store_run_audited(s, "UPDATE personal_tokens SET last_used_at = ? WHERE token_hash = ?",
-                          (struct store_arg[]){ ARG_TEXT(stamp), ARG_TEXT(token_hash), { 0 } },
-                          NULL, NULL, &werr) != RC_OK)
+    if (pats_touch(s, token_hash, stamp, &werr) != RC_OK)
         log_warn("store", "cannot record a token's last use: %s", werr.msg);
     return RC_OK; /* the credential is good; a missed stamp is not a reason to refuse it */
 }

@@ -137,6 +137,16 @@ enum rc pats_create(struct store *s, const char *id, const char *user_id, const 
 enum rc pats_user(struct store *s, const char *token_hash, int64_t now, struct user *out,
                   struct err *err) WARN_UNUSED;
 
+/* The active user owning a live token with this hash, the token's expiry (epoch seconds) and
+ * its last use (epoch seconds, 0 for never), without recording this use (pats_touch does).
+ * RC_UNAUTHORIZED for no such live token; RC_BUSY or RC_DB when the store did not answer. */
+enum rc pats_lookup(struct store *s, const char *token_hash, int64_t now, struct user *out,
+                    int64_t *out_expires_at, int64_t *out_last_used, struct err *err) WARN_UNUSED;
+
+/* Records that the token with this hash was used at stamp (an ISO time). */
+enum rc pats_touch(struct store *s, const char *token_hash, const char *stamp,
+                   struct err *err) WARN_UNUSED;
+
 /* The user's tokens, newest first; the caller frees *out. */
 enum rc pats_list(struct store *s, const char *user_id, struct pat_info **out, size_t *out_len,
                   struct err *err) WARN_UNUSED;
