@@ -55,6 +55,9 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
     secret: crypto.randomBytes(30).toString('base64'),
     token: crypto.randomBytes(48).toString('base64'),
     wrongSecret: false,
+    // a secret that differs in its first character (a fixed 'x' equals the real one when the
+    // random secret starts with 'x', one run in 64)
+    get wrong() { return (this.secret[0] === 'x' ? 'y' : 'x') + this.secret.slice(1); },
   };
   const s3Requests = [];
 
@@ -223,7 +226,7 @@ export async function startFakeKeboola({ token = 'kbc-test-token', port = 0 } = 
         id: f.id, created: new Date().toISOString(), isPublic: false, isSliced: f.sliced, isEncrypted: true,
         name: f.sliced ? 'export.csv.gz' : `data.csv${f.gzip ? '.gz' : ''}`, url: fileUrl(f), provider: 'aws', region: 'eu-central-1',
         sizeBytes: f.parts.reduce((s, p) => s + p.length, 0), tags: [], maxAgeDays: 15,
-        ...(fed && f.s3 ? { region: s3.region, credentials: { AccessKeyId: s3.accessKey, SecretAccessKey: s3.wrongSecret ? 'x' + s3.secret.slice(1) : s3.secret, SessionToken: s3.token, Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: S3_BUCKET, key: `exp-15/${f.id}` } } : {}),
+        ...(fed && f.s3 ? { region: s3.region, credentials: { AccessKeyId: s3.accessKey, SecretAccessKey: s3.wrongSecret ? s3.wrong : s3.secret, SessionToken: s3.token, Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: S3_BUCKET, key: `exp-15/${f.id}` } } : {}),
         ...(fed && !f.s3 ? { credentials: { AccessKeyId: 'fake', SecretAccessKey: 'fake', SessionToken: 'fake', Expiration: '2099-01-01T00:00:00+0000' }, s3Path: { bucket: 'fake', key: `exp-15/${f.id}` } } : {}),
       });
     }
