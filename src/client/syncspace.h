@@ -28,7 +28,6 @@ struct syncspace {
     bool enough;       /* nothing is needed, or available + freed - needed >= margin */
 };
 
-
 /* Fills out from the numbers (see above). */
 void syncspace_judge(int64_t download, int64_t partial, int64_t freed, int64_t available,
                      int64_t margin, struct syncspace *out);

@@ -97,12 +97,12 @@ struct config {
     int keboola_job_timeout_s;      /* keboola.job_timeout_s */
     char *keboola_s3_endpoint;      /* keboola.s3_endpoint (tests only); NULL: AWS */
     /* scheduler */
-    int sched_max_attempts;       /* scheduler.max_attempts: tries of a job before it fails */
-    int sched_backoff_base_s;     /* scheduler.backoff_base_s: first retry delay (doubling) */
-    int sched_job_timeout_s;      /* scheduler.job_timeout_s: a job is killed after this */
+    int sched_max_attempts;         /* scheduler.max_attempts: tries of a job before it fails */
+    int sched_backoff_base_s;       /* scheduler.backoff_base_s: first retry delay (doubling) */
+    int sched_job_timeout_s;        /* scheduler.job_timeout_s: a job is killed after this */
     int64_t sched_job_memory_limit; /* scheduler.job_memory_limit (bytes): a job is killed past */
-    int sched_keep_jobs_days;     /* scheduler.keep_jobs_days: ended jobs kept this long */
-    int sched_log_max_kib;        /* scheduler.log_max_kib: the end of a job's log kept */
+    int sched_keep_jobs_days;       /* scheduler.keep_jobs_days: ended jobs kept this long */
+    int sched_log_max_kib;          /* scheduler.log_max_kib: the end of a job's log kept */
     /* sync selection (core/sync_selection.h) */
     enum sync_default sync_default_enabled; /* sync.default_enabled; env DA_SYNC_DEFAULT_ENABLED */
     int64_t sync_large_table_bytes; /* sync.large_table_bytes; env DA_SYNC_LARGE_TABLE_BYTES */

@@ -27,9 +27,9 @@ struct core {
     const char *data_dir;
     char *extracts_dir; /* <data_dir>/extracts; owned by the builder */
     struct server_key key;
-    struct dataplane *dataplane; /* the catalog and its watcher, profiler; NULL in commands */
-    struct query_engine *engine; /* the query worker processes; NULL in commands */
-    struct scheduler *sched;     /* connector jobs (core/jobs.h); NULL in commands */
+    struct dataplane *dataplane;       /* the catalog and its watcher, profiler; NULL in commands */
+    struct query_engine *engine;       /* the query worker processes; NULL in commands */
+    struct scheduler *sched;           /* connector jobs (core/jobs.h); NULL in commands */
     struct access_cache *access_cache; /* core_may_read's answers (access_cache.h); NULL:
                                         * none kept, every decision asks the store */
     /* the verified-credential cache and the group-commit audit writer (core_identity_start);

@@ -15,7 +15,7 @@
 #include "base/mem.h"
 #include "data/duck.h"
 
-#define WRAP_SQL_MAX (4 * 1024 * 1024)
+#define WRAP_SQL_MAX  (4 * 1024 * 1024)
 #define STMT_OVERHEAD 4096 /* a guess at DuckDB's own memory per prepared statement */
 
 __extension__ typedef unsigned __int128 u128;
@@ -82,9 +82,9 @@ enum how {
  * field) and maps (key and value). */
 struct node {
     duckdb_type t;
-    duckdb_type storage; /* DECIMAL: its integer type */
+    duckdb_type storage;  /* DECIMAL: its integer type */
     uint8_t width, scale; /* DECIMAL */
-    idx_t array_size;    /* ARRAY */
+    idx_t array_size;     /* ARRAY */
     int n_children;
     struct node *children;
     char **names; /* STRUCT field names */
@@ -92,7 +92,7 @@ struct node {
 
 struct col {
     char *name;
-    char *type; /* DuckDB's name of the type */
+    char *type;      /* DuckDB's name of the type */
     enum how how[2]; /* per format: RESULT_JSON, RESULT_CSV */
     struct node node;
 };
@@ -260,16 +260,14 @@ static bool type_name(struct buf *b, duckdb_logical_type lt)
         break;
     case DUCKDB_TYPE_ARRAY:
         c = duckdb_array_type_child_type(lt);
-        ok = type_name(b, c) && buf_printf(b, "[%llu]", (unsigned long long)
-                                                             duckdb_array_type_array_size(lt)) ==
-                                    RC_OK;
+        ok = type_name(b, c) &&
+             buf_printf(b, "[%llu]", (unsigned long long)duckdb_array_type_array_size(lt)) == RC_OK;
         break;
     case DUCKDB_TYPE_MAP:
         c = duckdb_map_type_key_type(lt);
         v = duckdb_map_type_value_type(lt);
         ok = buf_append_str(b, "MAP(") == RC_OK && type_name(b, c) &&
-             buf_append_str(b, ", ") == RC_OK && type_name(b, v) &&
-             buf_append_str(b, ")") == RC_OK;
+             buf_append_str(b, ", ") == RC_OK && type_name(b, v) && buf_append_str(b, ")") == RC_OK;
         break;
     default:
         break;
@@ -534,13 +532,27 @@ static enum rc put_json_string(struct buf *b, const char *s, size_t len)
         char esc[6] = { '\\', 0, 0, 0, 0, 0 };
         size_t n = 2;
         switch (ch) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[ch >> 4];
@@ -653,11 +665,11 @@ static enum rc put_timestamp(struct buf *b, int64_t micros, bool zulu)
         return buf_append(b, s, zulu ? 27 : 26);
     }
     /* strftime's %Y: a negative year unpadded */
-    return buf_printf(b, t.date.year < 0 ? "%d-%02d-%02dT%02d:%02d:%02d.%06d%s"
-                                         : "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s",
-                      (int)t.date.year,
-                      (int)t.date.month, (int)t.date.day, (int)t.time.hour, (int)t.time.min,
-                      (int)t.time.sec, (int)t.time.micros, zulu ? "Z" : "");
+    return buf_printf(b,
+                      t.date.year < 0 ? "%d-%02d-%02dT%02d:%02d:%02d.%06d%s"
+                                      : "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s",
+                      (int)t.date.year, (int)t.date.month, (int)t.date.day, (int)t.time.hour,
+                      (int)t.time.min, (int)t.time.sec, (int)t.time.micros, zulu ? "Z" : "");
 }
 
 static enum rc put_uuid(struct buf *b, duckdb_hugeint h)
@@ -734,8 +746,7 @@ static enum rc put_scalar(struct buf *b, const struct node *n, const void *data,
             return put_decimal(b, neg ? (u128)0 - u : u, neg, n->width, n->scale);
         }
         }
-        return put_decimal(b, v < 0 ? (u128)(0 - (uint64_t)v) : (u128)v, v < 0, n->width,
-                           n->scale);
+        return put_decimal(b, v < 0 ? (u128)(0 - (uint64_t)v) : (u128)v, v < 0, n->width, n->scale);
     }
     case DUCKDB_TYPE_DATE:
         return put_date(b, ((const int32_t *)data)[row]);
@@ -758,8 +769,7 @@ static enum rc put_scalar(struct buf *b, const struct node *n, const void *data,
         return put_uuid(b, ((const duckdb_hugeint *)data)[row]);
     case DUCKDB_TYPE_BLOB: {
         duckdb_string_t *s = &((duckdb_string_t *)(uintptr_t)data)[row];
-        return put_base64(b, (const uint8_t *)duckdb_string_t_data(s),
-                          duckdb_string_t_length(*s));
+        return put_base64(b, (const uint8_t *)duckdb_string_t_data(s), duckdb_string_t_length(*s));
     }
     default:
         return RC_INTERNAL;
@@ -822,8 +832,7 @@ static enum rc put_json(struct buf *b, const struct node *n, duckdb_vector v, id
             if (!rc)
                 rc = buf_append(b, ":", 1);
             if (!rc)
-                rc = put_json(b, &n->children[i], duckdb_struct_vector_get_child(v, (idx_t)i),
-                              row);
+                rc = put_json(b, &n->children[i], duckdb_struct_vector_get_child(v, (idx_t)i), row);
         }
         return rc ? rc : buf_append(b, "}", 1);
     default:
@@ -846,8 +855,8 @@ struct colvec {
 };
 
 /* Appends the CSV field of a column's value: NULL empty, the rest quoted. */
-static enum rc put_csv(struct buf *b, struct buf *tmp, const struct col *c,
-                       const struct colvec *cv, idx_t row)
+static enum rc put_csv(struct buf *b, struct buf *tmp, const struct col *c, const struct colvec *cv,
+                       idx_t row)
 {
     if (cv->validity && !duckdb_validity_row_is_valid(cv->validity, row))
         return RC_OK;
@@ -863,8 +872,7 @@ static enum rc put_csv(struct buf *b, struct buf *tmp, const struct col *c,
 }
 
 /* Appends the JSON of a column's value. */
-static enum rc put_json_col(struct buf *b, const struct col *c, const struct colvec *cv,
-                            idx_t row)
+static enum rc put_json_col(struct buf *b, const struct col *c, const struct colvec *cv, idx_t row)
 {
     if (cv->validity && !duckdb_validity_row_is_valid(cv->validity, row))
         return buf_append(b, "null", 4);

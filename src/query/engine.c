@@ -97,7 +97,7 @@ struct query_engine {
     int64_t next_spawn_us; /* no new process before this (backoff after failures) */
     struct user_count *users;
     size_t n_users, cap_users;
-    int running; /* queries between user_enter and user_leave */
+    int running;                    /* queries between user_enter and user_leave */
     struct verdict_cache *verdicts; /* the guard's parses of recent texts; owned */
 };
 
@@ -871,8 +871,8 @@ void query_engine_stop(struct query_engine **ep)
 /* The guard's verdict on req for its caller, in o->guard: the text's parse from the cache, or
  * parsed on a connection to g and cached; then the caller's policy on the tables it names,
  * asked afresh every time (so a grant change applies to the very next query). */
-static enum rc guard(struct query_engine *e, struct catalog_gen *g,
-                     const struct query_request *req, struct query_outcome *o, struct err *err)
+static enum rc guard(struct query_engine *e, struct catalog_gen *g, const struct query_request *req,
+                     struct query_outcome *o, struct err *err)
 {
     struct guard_parse parse;
     enum rc rc = RC_OK;

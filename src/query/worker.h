@@ -5,10 +5,11 @@
  * with the encoded result (wire.h). Every query runs on one connection per loaded generation,
  * each distinct SQL text prepared once and kept in a bounded LRU (result_cache.h: 256
  * statements, 8 MiB) that a LOAD of another generation empties; results stream from DuckDB
- * and stop at the row or byte cap, so the worker holds at most the caps' worth of output. It holds no secret of the server and has no other channel
- * to it: the server kills it (SIGKILL) at a query's deadline, past its memory budget, when the
- * client goes away, and at shutdown, and it dies with the server (PR_SET_PDEATHSIG).
- * The subcommand is hidden: not in `da --help` nor in the completion scripts. */
+ * and stop at the row or byte cap, so the worker holds at most the caps' worth of output. It holds
+ * no secret of the server and has no other channel to it: the server kills it (SIGKILL) at a
+ * query's deadline, past its memory budget, when the client goes away, and at shutdown, and it dies
+ * with the server (PR_SET_PDEATHSIG). The subcommand is hidden: not in `da --help` nor in the
+ * completion scripts. */
 #ifndef DA_QUERY_WORKER_H
 #define DA_QUERY_WORKER_H
 

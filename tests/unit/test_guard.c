@@ -954,8 +954,7 @@ static void test_parse_once_decide_per_caller(void **state)
     assert_int_equal(parse.n_refs, 0);
     guard_parse_cleanup(&parse);
     assert_int_equal(
-        guard_parse(d, "SELECT * FROM customers WHERE read_csv('x') IS NULL", &parse, &err),
-        RC_OK);
+        guard_parse(d, "SELECT * FROM customers WHERE read_csv('x') IS NULL", &parse, &err), RC_OK);
     assert_int_equal(parse.verdict, GUARD_BAD_SQL);
     assert_int_equal(parse.n_refs, 1);
     guard_parse_cleanup(&parse);

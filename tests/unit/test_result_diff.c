@@ -4,6 +4,7 @@
  * give the same bytes and the same stats for every type (with NULLs, edge values, nested
  * values, unicode and control characters), in JSON and CSV, at every row and byte cap around
  * the boundaries, and fail together on what DuckDB refuses. In-memory DuckDB. */
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <jansson.h>
 
 #include "base/buf.h"
 #include "base/mem.h"
@@ -190,8 +190,8 @@ static enum rc write_header(struct buf *out, const struct columns *cols, enum re
 }
 
 static enum rc oracle_run(struct duck *conn, const char *sql, enum result_format fmt,
-                          const struct result_limits *lim, struct buf *out,
-                          struct result_stats *st, struct err *err)
+                          const struct result_limits *lim, struct buf *out, struct result_stats *st,
+                          struct err *err)
 {
     struct columns cols = { 0 };
     struct buf wrapped;
@@ -262,12 +262,12 @@ static void same(struct duck *d, const char *sql, enum result_format fmt, int64_
     enum rc rb = oracle_run(d, sql, fmt, &lim, &b, &sb, &eb);
     bool ok = (ra == RC_OK) == (rb == RC_OK);
     if (ok && ra == RC_OK)
-        ok = a.len == b.len && memcmp(buf_cstr(&a), buf_cstr(&b), a.len) == 0 &&
-             sa.rows == sb.rows && sa.bytes == sb.bytes && sa.truncated == sb.truncated &&
-             sa.columns == sb.columns &&
-             (sa.truncated_by == sb.truncated_by ||
-              (sa.truncated_by && sb.truncated_by &&
-               strcmp(sa.truncated_by, sb.truncated_by) == 0));
+        ok =
+            a.len == b.len && memcmp(buf_cstr(&a), buf_cstr(&b), a.len) == 0 &&
+            sa.rows == sb.rows && sa.bytes == sb.bytes && sa.truncated == sb.truncated &&
+            sa.columns == sb.columns &&
+            (sa.truncated_by == sb.truncated_by ||
+             (sa.truncated_by && sb.truncated_by && strcmp(sa.truncated_by, sb.truncated_by) == 0));
     if (!ok) {
         mismatches++;
         printf("# MISMATCH %s (%s, rows %lld, bytes %lld)\n#  got  %d %s\n#  want %d %s\n", sql,
@@ -286,51 +286,125 @@ static void same_both(struct duck *d, const char *sql)
 
 /* One value expression per line: each is compared alone (with a NULL row) and all together. */
 static const char *const values[] = {
-    "true", "false",
-    "(-128)::TINYINT", "127::TINYINT", "(-32768)::SMALLINT", "32767::SMALLINT",
-    "(-2147483648)::INTEGER", "2147483647::INTEGER", "(-9223372036854775808)::BIGINT",
-    "9223372036854775807::BIGINT", "0::BIGINT", "255::UTINYINT", "65535::USMALLINT",
-    "4294967295::UINTEGER", "18446744073709551615::UBIGINT",
+    "true",
+    "false",
+    "(-128)::TINYINT",
+    "127::TINYINT",
+    "(-32768)::SMALLINT",
+    "32767::SMALLINT",
+    "(-2147483648)::INTEGER",
+    "2147483647::INTEGER",
+    "(-9223372036854775808)::BIGINT",
+    "9223372036854775807::BIGINT",
+    "0::BIGINT",
+    "255::UTINYINT",
+    "65535::USMALLINT",
+    "4294967295::UINTEGER",
+    "18446744073709551615::UBIGINT",
     "(-170141183460469231731687303715884105728)::HUGEINT",
-    "170141183460469231731687303715884105727::HUGEINT", "(-1)::HUGEINT",
-    "340282366920938463463374607431768211455::UHUGEINT", "0::UHUGEINT",
-    "(-999.9)::DECIMAL(4,1)", "0::DECIMAL(5,2)", "(-0.05)::DECIMAL(5,2)", "12.5::DECIMAL(9,4)",
-    "(-0.000001)::DECIMAL(18,6)", "123456789012.345678::DECIMAL(18,6)",
+    "170141183460469231731687303715884105727::HUGEINT",
+    "(-1)::HUGEINT",
+    "340282366920938463463374607431768211455::UHUGEINT",
+    "0::UHUGEINT",
+    "(-999.9)::DECIMAL(4,1)",
+    "0::DECIMAL(5,2)",
+    "(-0.05)::DECIMAL(5,2)",
+    "12.5::DECIMAL(9,4)",
+    "(-0.000001)::DECIMAL(18,6)",
+    "123456789012.345678::DECIMAL(18,6)",
     "99999999999999999999999999999.999999999::DECIMAL(38,9)",
     "(-99999999999999999999999999999.999999999)::DECIMAL(38,9)",
     "0.12345678901234567890123456789012345678::DECIMAL(38,38)",
-    "12345678901234567890123456789012345678::DECIMAL(38,0)", "7::DECIMAL(3,0)",
-    "0.1::DOUBLE", "(-0.0)::DOUBLE", "1e300::DOUBLE", "5e-324::DOUBLE", "'nan'::DOUBLE",
-    "'inf'::DOUBLE", "'-inf'::DOUBLE", "1.0::DOUBLE", "1e21::DOUBLE", "123456.789e-12::DOUBLE",
-    "0.1::FLOAT", "3.4e38::FLOAT", "'nan'::FLOAT",
-    "''", "'plain'", "'caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80'", "'quote \" back \\ slash /'",
+    "12345678901234567890123456789012345678::DECIMAL(38,0)",
+    "7::DECIMAL(3,0)",
+    "0.1::DOUBLE",
+    "(-0.0)::DOUBLE",
+    "1e300::DOUBLE",
+    "5e-324::DOUBLE",
+    "'nan'::DOUBLE",
+    "'inf'::DOUBLE",
+    "'-inf'::DOUBLE",
+    "1.0::DOUBLE",
+    "1e21::DOUBLE",
+    "123456.789e-12::DOUBLE",
+    "0.1::FLOAT",
+    "3.4e38::FLOAT",
+    "'nan'::FLOAT",
+    "''",
+    "'plain'",
+    "'caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80'",
+    "'quote \" back \\ slash /'",
     "chr(1) || chr(8) || chr(9) || chr(10) || chr(12) || chr(13) || chr(27) || chr(31) || chr(127)",
-    "'a,b;c' || chr(13) || chr(10) || 'd'", "repeat('\"', 5)",
-    "''::BLOB", "'\\x00\\xFF'::BLOB", "'a'::BLOB", "'ab'::BLOB", "'abc'::BLOB", "'abcd'::BLOB",
-    "DATE '1970-01-01'", "DATE '1969-12-31'", "DATE '0001-01-01'", "DATE '9999-12-31'",
-    "DATE '10000-01-01'", "DATE '0044-03-15 (BC)'", "'infinity'::DATE", "'-infinity'::DATE",
-    "TIMESTAMP '2025-01-02 03:04:05.123456'", "TIMESTAMP '1969-12-31 23:59:59.999999'",
-    "TIMESTAMP '0001-01-01 00:00:00'", "TIMESTAMP '9999-12-31 23:59:59.999999'",
-    "TIMESTAMP '12345-06-07 08:09:10'", "TIMESTAMP '0044-03-15 (BC) 12:00:00'",
-    "'infinity'::TIMESTAMP", "'-infinity'::TIMESTAMP",
-    "TIMESTAMP '2025-01-02 03:04:05'::TIMESTAMP_S", "TIMESTAMP '1969-12-31 23:59:59.5'::TIMESTAMP_MS",
-    "'1969-12-31 23:59:59.999999999'::TIMESTAMP_NS", "'2025-01-02 03:04:05.123456789'::TIMESTAMP_NS",
+    "'a,b;c' || chr(13) || chr(10) || 'd'",
+    "repeat('\"', 5)",
+    "''::BLOB",
+    "'\\x00\\xFF'::BLOB",
+    "'a'::BLOB",
+    "'ab'::BLOB",
+    "'abc'::BLOB",
+    "'abcd'::BLOB",
+    "DATE '1970-01-01'",
+    "DATE '1969-12-31'",
+    "DATE '0001-01-01'",
+    "DATE '9999-12-31'",
+    "DATE '10000-01-01'",
+    "DATE '0044-03-15 (BC)'",
+    "'infinity'::DATE",
+    "'-infinity'::DATE",
+    "TIMESTAMP '2025-01-02 03:04:05.123456'",
+    "TIMESTAMP '1969-12-31 23:59:59.999999'",
+    "TIMESTAMP '0001-01-01 00:00:00'",
+    "TIMESTAMP '9999-12-31 23:59:59.999999'",
+    "TIMESTAMP '12345-06-07 08:09:10'",
+    "TIMESTAMP '0044-03-15 (BC) 12:00:00'",
+    "'infinity'::TIMESTAMP",
+    "'-infinity'::TIMESTAMP",
+    "TIMESTAMP '2025-01-02 03:04:05'::TIMESTAMP_S",
+    "TIMESTAMP '1969-12-31 23:59:59.5'::TIMESTAMP_MS",
+    "'1969-12-31 23:59:59.999999999'::TIMESTAMP_NS",
+    "'2025-01-02 03:04:05.123456789'::TIMESTAMP_NS",
     "'infinity'::TIMESTAMP_S",
-    "TIMESTAMPTZ '2025-01-02 03:04:05+02'", "TIMESTAMPTZ '1900-06-01 00:00:00+00'",
-    "'infinity'::TIMESTAMPTZ", "'-infinity'::TIMESTAMPTZ",
-    "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID", "'00000000-0000-0000-0000-000000000000'::UUID",
-    "'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID", "'80000000-0000-0000-0000-000000000000'::UUID",
-    "INTERVAL '1 year 2 months 3 days 04:05:06.789'", "TIME '04:05:06.5'", "TIMETZ '04:05:06+02'",
-    "'b'::ENUM('a', 'b')", "'101'::BIT", "'{\"a\": [1, 2.5, null]}'::JSON",
-    "union_value(n := 5)", "12345678901234567890123456789012345678901234567890::BIGNUM",
-    "[1, 2, NULL]", "[]::INTEGER[]", "[[1], [2, 3], []]", "['a', 'b\"', NULL, chr(10)]",
-    "{'a': 1, 'b': 'x'}", "{'a': NULL, 'b': [1]}", "{'x y': 1, 'select': 2, 'Q\"': 3}",
-    "MAP {'k': 1, 'v\"': NULL}", "MAP {1: 'one'}", "[1, 2]::INTEGER[2]", "[[1, 2], [3, 4]]::INTEGER[2][2]",
-    "[DATE '2025-01-02', NULL]", "['ab'::BLOB]", "(-0.5)::DECIMAL(1,1)", "(-0.5)::DECIMAL(38,1)",
-    "0.5::DECIMAL(38,38)", "(-123456789.123)::DECIMAL(30,3)", "123456789012345678::DECIMAL(18,0)",
-    "[0.1::DOUBLE, 'nan'::DOUBLE]", "[1.50::DECIMAL(5,2)]", "[170141183460469231731687303715884105727::HUGEINT]",
-    "[{'a': 1}, NULL, {'a': 2}]", "{'l': [{'m': MAP {'k': [true]}}]}",
-    "['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID]", "[INTERVAL '1 day']",
+    "TIMESTAMPTZ '2025-01-02 03:04:05+02'",
+    "TIMESTAMPTZ '1900-06-01 00:00:00+00'",
+    "'infinity'::TIMESTAMPTZ",
+    "'-infinity'::TIMESTAMPTZ",
+    "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID",
+    "'00000000-0000-0000-0000-000000000000'::UUID",
+    "'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID",
+    "'80000000-0000-0000-0000-000000000000'::UUID",
+    "INTERVAL '1 year 2 months 3 days 04:05:06.789'",
+    "TIME '04:05:06.5'",
+    "TIMETZ '04:05:06+02'",
+    "'b'::ENUM('a', 'b')",
+    "'101'::BIT",
+    "'{\"a\": [1, 2.5, null]}'::JSON",
+    "union_value(n := 5)",
+    "12345678901234567890123456789012345678901234567890::BIGNUM",
+    "[1, 2, NULL]",
+    "[]::INTEGER[]",
+    "[[1], [2, 3], []]",
+    "['a', 'b\"', NULL, chr(10)]",
+    "{'a': 1, 'b': 'x'}",
+    "{'a': NULL, 'b': [1]}",
+    "{'x y': 1, 'select': 2, 'Q\"': 3}",
+    "MAP {'k': 1, 'v\"': NULL}",
+    "MAP {1: 'one'}",
+    "[1, 2]::INTEGER[2]",
+    "[[1, 2], [3, 4]]::INTEGER[2][2]",
+    "[DATE '2025-01-02', NULL]",
+    "['ab'::BLOB]",
+    "(-0.5)::DECIMAL(1,1)",
+    "(-0.5)::DECIMAL(38,1)",
+    "0.5::DECIMAL(38,38)",
+    "(-123456789.123)::DECIMAL(30,3)",
+    "123456789012345678::DECIMAL(18,0)",
+    "[0.1::DOUBLE, 'nan'::DOUBLE]",
+    "[1.50::DECIMAL(5,2)]",
+    "[170141183460469231731687303715884105727::HUGEINT]",
+    "[{'a': 1}, NULL, {'a': 2}]",
+    "{'l': [{'m': MAP {'k': [true]}}]}",
+    "['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID]",
+    "[INTERVAL '1 day']",
     "NULL",
 };
 
@@ -342,7 +416,9 @@ static void test_every_type_alone_and_with_null(void **state)
         char *one = xasprintf("SELECT %s AS v", values[i]);
         same_both(d, one);
         free(one);
-        char *with_null = xasprintf("SELECT v FROM (SELECT 1 AS k, %s AS v UNION ALL SELECT 2, NULL) ORDER BY k", values[i]);
+        char *with_null =
+            xasprintf("SELECT v FROM (SELECT 1 AS k, %s AS v UNION ALL SELECT 2, NULL) ORDER BY k",
+                      values[i]);
         same_both(d, with_null);
         free(with_null);
     }
@@ -363,7 +439,10 @@ static void test_every_type_in_one_row(void **state)
     buf_reset(&sql);
     assert_int_equal(buf_append_str(&sql, "SELECT range AS n"), RC_OK);
     for (size_t i = 0; i < ARRAY_LEN(values); i++)
-        assert_int_equal(buf_printf(&sql, ", CASE WHEN (range + %zu) %% 3 = 0 THEN NULL ELSE %s END AS \"c%zu\"", i, values[i], i), RC_OK);
+        assert_int_equal(
+            buf_printf(&sql, ", CASE WHEN (range + %zu) %% 3 = 0 THEN NULL ELSE %s END AS \"c%zu\"",
+                       i, values[i], i),
+            RC_OK);
     assert_int_equal(buf_append_str(&sql, " FROM range(5000)"), RC_OK);
     same_both(d, buf_cstr(&sql));
     buf_cleanup(&sql);
@@ -421,8 +500,8 @@ static void test_names_errors_and_statements(void **state)
     struct result_stats st;
     struct result_limits lim = { 10, 1 << 20 };
     buf_init(&out, 1 << 20);
-    assert_int_equal(result_run(d, "PIVOT (SELECT 1 AS a, 'x' AS b) ON b USING sum(a)",
-                                RESULT_JSON, &lim, &out, &st, &err),
+    assert_int_equal(result_run(d, "PIVOT (SELECT 1 AS a, 'x' AS b) ON b USING sum(a)", RESULT_JSON,
+                                &lim, &out, &st, &err),
                      RC_DB);
     assert_non_null(strstr(err.msg, "multiple statements"));
     buf_cleanup(&out);
