@@ -132,6 +132,43 @@ enum rc file_create_atomic(const char *path, const void *data, size_t len, mode_
     return write_then_place(path, data, len, mode, false, err);
 }
 
+enum rc file_read_fd(int fd, const char *name, size_t max, char **out_data, size_t *out_len,
+                     struct err *err)
+{
+    *out_data = NULL;
+    if (out_len)
+        *out_len = 0;
+    size_t cap = 4096, len = 0;
+    char *data = xmalloc(cap + 1);
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max + 1)
+                break; /* one byte past max read: too big */
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            data = xrealloc(data, cap + 1);
+        }
+        ssize_t n = read(fd, data + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(data);
+            return err_set(err, RC_IO, "cannot read %s: %s", name, strerror(errno));
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        free(data);
+        return err_set(err, RC_TOOBIG, "%s is larger than %zu bytes", name, max);
+    }
+    data[len] = '\0';
+    *out_data = data;
+    if (out_len)
+        *out_len = len;
+    return RC_OK;
+}
+
 enum rc file_read_all(const char *path, size_t max, char **out_data, size_t *out_len,
                       struct err *err)
 {
@@ -144,44 +181,9 @@ enum rc file_read_all(const char *path, size_t max, char **out_data, size_t *out
             return err_set(err, RC_NOTFOUND, "%s does not exist", path);
         return err_set(err, RC_IO, "cannot open %s: %s", path, strerror(errno));
     }
-    enum rc rc = RC_OK;
-    size_t cap = 4096, len = 0;
-    char *data = xmalloc(cap + 1);
-    for (;;) {
-        if (len == cap) {
-            if (cap >= max + 1) {
-                rc = err_set(err, RC_TOOBIG, "%s is larger than %zu bytes", path, max);
-                goto out;
-            }
-            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            data = xrealloc(data, cap + 1);
-        }
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, RC_IO, "cannot read %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    if (len > max) {
-        rc = err_set(err, RC_TOOBIG, "%s is larger than %zu bytes", path, max);
-        goto out;
-    }
-    data[len] = '\0';
-out:
+    enum rc rc = file_read_fd(fd, path, max, out_data, out_len, err);
     close(fd);
-    if (rc) {
-        free(data);
-        return rc;
-    }
-    *out_data = data;
-    if (out_len)
-        *out_len = len;
-    return RC_OK;
+    return rc;
 }
 
 bool file_exists(const char *path)

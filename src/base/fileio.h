@@ -31,6 +31,12 @@ enum rc file_rename_durable(const char *from, const char *to, struct err *err) W
 /* fsyncs the folder that holds path, so that a rename or create in it is durable. */
 enum rc file_fsync_dir_of(const char *path, struct err *err) WARN_UNUSED;
 
+/* Reads what is left of fd, at most max bytes (it may grow while read: one byte past max is
+ * RC_TOOBIG). name is the file in messages. *out_data is NUL-terminated; the caller frees it.
+ * The caller keeps and closes fd. */
+enum rc file_read_fd(int fd, const char *name, size_t max, char **out_data, size_t *out_len,
+                     struct err *err) WARN_UNUSED;
+
 /* Reads a whole file of at most max bytes. *out_data is NUL-terminated; the caller frees it
  * with free(). RC_NOTFOUND when the file is missing, RC_TOOBIG over max. */
 enum rc file_read_all(const char *path, size_t max, char **out_data, size_t *out_len,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "base/mem.h"
 
@@ -331,52 +332,22 @@ static enum rc read_at(int dirfd, const char *name, const char *shown, char **ou
                            "metric definition %s is a link; only regular files are served", shown);
         return err_set(err, RC_IO, "%s: %s", shown, strerror(errno));
     }
-    enum rc rc = RC_OK;
-    char *data = NULL;
-    size_t len = 0;
+    enum rc rc;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         rc = err_set(err, RC_IO, "%s: %s", shown, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st.st_mode)) {
         rc = err_set(err, RC_INVALID, "metric definition %s is not a regular file", shown);
-        goto out;
-    }
-    if (st.st_size > METRIC_DEF_MAX_BYTES) {
+    } else if (st.st_size > METRIC_DEF_MAX_BYTES) {
         rc = err_set(err, RC_TOOBIG, "metric definition %s is larger than %d bytes", shown,
                      METRIC_DEF_MAX_BYTES);
-        goto out;
+    } else { /* it may have grown since fstat: the read stops one byte past the cap too */
+        char what[METRIC_PATH_MAX + 32];
+        snprintf(what, sizeof(what), "metric definition %s", shown);
+        rc = file_read_fd(fd, what, METRIC_DEF_MAX_BYTES, out_data, out_len, err);
     }
-    /* read to one byte past the cap: the file may have grown since fstat */
-    data = xmalloc(METRIC_DEF_MAX_BYTES + 2);
-    for (;;) {
-        ssize_t n = read(fd, data + len, METRIC_DEF_MAX_BYTES + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = err_set(err, RC_IO, "%s: %s", shown, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > METRIC_DEF_MAX_BYTES) {
-            rc = err_set(err, RC_TOOBIG, "metric definition %s is larger than %d bytes", shown,
-                         METRIC_DEF_MAX_BYTES);
-            goto out;
-        }
-    }
-    data[len] = '\0';
-out:
     close(fd);
-    if (rc) {
-        free(data);
-        return rc;
-    }
-    *out_data = data;
-    *out_len = len;
-    return RC_OK;
+    return rc;
 }
 
 /* Opens the area folder inside the definitions folder without following a link. */
