@@ -89,10 +89,10 @@ struct audit_entry api_audit_entry(const struct http_req *req, const struct prin
     return core_audit_entry(http_req_client_ip(req), actor, action, target, result, detail);
 }
 
-void api_audit(struct app *app, const struct http_req *req, const struct principal *actor,
-               const char *action, const char *target, const char *result, const char *detail)
+enum rc api_audit(struct app *app, const struct http_req *req, const struct principal *actor,
+                  const char *action, const char *target, const char *result, const char *detail)
 {
-    core_audit(&app->core, http_req_client_ip(req), actor, action, target, result, detail);
+    return core_audit(&app->core, http_req_client_ip(req), actor, action, target, result, detail);
 }
 
 void api_answer_session(struct http_req *req, struct app *app, const struct user *u,

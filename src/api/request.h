@@ -30,9 +30,11 @@ struct audit_entry api_audit_entry(const struct http_req *req, const struct prin
                                    const char *action, const char *target, const char *result,
                                    const char *detail);
 
-/* Writes an audit record on its own (for failures, where no change carries it). */
-void api_audit(struct app *app, const struct http_req *req, const struct principal *actor,
-               const char *action, const char *target, const char *result, const char *detail);
+/* Writes an audit record on its own (a read, or a failure, where no change carries it) and
+ * returns once it is durable, with core_audit's rc: a handler that hands out data answers 503
+ * when its read cannot be put on record. */
+enum rc api_audit(struct app *app, const struct http_req *req, const struct principal *actor,
+                  const char *action, const char *target, const char *result, const char *detail);
 
 /* Answers a successful sign-in of u with a new session (core_session_issue): {access_token,
  * token_type, email, role} plus user_id and message when asked, and the cookie when

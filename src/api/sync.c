@@ -256,15 +256,20 @@ static void send_file(struct http_req *req, struct app *app, const struct princi
                            (long long)st.st_size);
         return;
     }
-    if (ranged > 0) {
+    if (ranged > 0)
         snprintf(content_range, sizeof(content_range), "bytes %" PRIu64 "-%" PRIu64 "/%lld",
                  r.first, r.first + r.length - 1, (long long)st.st_size);
-        http_set_header(req, "Content-Range", content_range);
-    }
     char detail[128];
     snprintf(detail, sizeof(detail), "%s bytes=%" PRIu64 "-%" PRIu64, base_name(path), r.first,
              r.first + r.length);
-    api_audit(app, req, p, "download", id, ranged ? "partial" : "ok", detail);
+    if (api_audit(app, req, p, "download", id, ranged ? "partial" : "ok", detail) != RC_OK) {
+        close(fd); /* governed means on record: no file leaves without its audit row */
+        http_set_header(req, "Retry-After", "1");
+        http_respond_error(req, 503, "the audit log cannot be written now; try again");
+        return;
+    }
+    if (ranged > 0)
+        http_set_header(req, "Content-Range", content_range);
     metrics_count("da_downloads_total", ranged ? "result=\"partial\"" : "result=\"ok\"", 1);
     http_respond_fd(req, ranged ? 206 : 200, "application/vnd.apache.parquet", fd, r.first,
                     r.length);

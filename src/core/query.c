@@ -46,9 +46,10 @@ const char *core_query_outcome_name(enum query_outcome_kind k)
     return (size_t)k < ARRAY_LEN(names) && names[k] ? names[k] : "unknown";
 }
 
-/* One audit record per query (what it read, how it ended, how many rows), and its metrics. */
-static void audit_query(struct core *core, const char *from, const struct principal *p,
-                        const struct query_outcome *o)
+/* One audit record per query (what it read, how it ended, how many rows), and its metrics.
+ * The record's rc: a query that cannot be put on record is not answered. */
+static enum rc audit_query(struct core *core, const char *from, const struct principal *p,
+                           const struct query_outcome *o)
 {
     struct buf tables;
     buf_init(&tables, 4096);
@@ -62,13 +63,14 @@ static void audit_query(struct core *core, const char *from, const struct princi
     else
         snprintf(detail, sizeof(detail), "%s", o->message);
     const char *name = core_query_outcome_name(o->kind);
-    core_audit(core, from, p, "query", buf_cstr(&tables), name, detail);
+    enum rc rc = core_audit(core, from, p, "query", buf_cstr(&tables), name, detail);
     buf_cleanup(&tables);
     char labels[48];
     snprintf(labels, sizeof(labels), "outcome=\"%s\"", name);
     metrics_count("da_queries_total", labels, 1);
     metrics_observe("da_query_duration_seconds", NULL, (double)o->duration_us / 1e6);
     metrics_count("da_query_rows_total", NULL, (double)o->stats.rows);
+    return rc;
 }
 
 enum rc core_query_run(struct core *core, const struct principal *p, const char *from,
@@ -92,8 +94,13 @@ enum rc core_query_run(struct core *core, const struct principal *p, const char 
         .gone_ctx = q->gone_ctx,
     };
     enum rc rc = query_run(core->engine, &req, out, o, err);
-    if (!rc)
-        audit_query(core, from, p, o);
+    if (!rc && audit_query(core, from, p, o) != RC_OK) {
+        /* governed means on record: no answer leaves without its audit row */
+        out->len = 0;
+        rc = err_set(err, RC_BUSY,
+                     "the audit log cannot be written now; the answer is withheld,"
+                     " try again");
+    }
     return rc;
 }
 

@@ -36,7 +36,8 @@ struct core_query {
  * when o->kind is QUERY_OK, or for Parquet left in o->parquet_fd. A query refused or failed is
  * an outcome, not an error: RC_OK with o->kind and o->message saying what happened. Errors:
  * RC_BADVALUE for an empty or too long sql or a negative limit (nothing is audited then),
- * or the engine failing itself (RC_DB, RC_INTERNAL). The caller cleans o with
+ * the engine failing itself (RC_DB, RC_INTERNAL), or RC_BUSY when the audit row cannot be
+ * written (the answer is withheld: out is emptied). The caller cleans o with
  * query_outcome_cleanup, also after an error. */
 enum rc core_query_run(struct core *core, const struct principal *p, const char *from,
                        const struct core_query *q, struct buf *out, struct query_outcome *o,

@@ -21,6 +21,7 @@
 #include "data/demo.h"
 #include "helpers.h"
 #include "query/worker.h"
+#include "store/store_int.h"
 #include "store_helpers.h"
 
 struct fixture {
@@ -212,6 +213,41 @@ static void test_refused_sql_is_refused(void **state)
     buf_cleanup(&out);
 }
 
+/* Runs one statement on the fixture's store (to break and mend the audit table). */
+static void store_sql(struct fixture *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    struct err err;
+    assert_int_equal(store_conn_acquire(f->core.store, &db, &err), RC_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    store_conn_release(f->core.store, db);
+}
+
+/* A query whose audit row cannot be written is not answered: governed means on record. */
+static void test_no_answer_without_its_audit_row(void **state)
+{
+    struct fixture *f = *state;
+    struct buf out;
+    buf_init(&out, (1 << 20) + 65536);
+    struct core_query q = { .sql = "SELECT count(*) AS n FROM products", .format = RESULT_JSON };
+    struct query_outcome o = { .parquet_fd = -1 };
+    struct err err = { { 0 } };
+    store_sql(f, "ALTER TABLE audit_log RENAME TO audit_log_away");
+    enum rc rc = core_query_run(&f->core, &f->alice, "test", &q, &out, &o, &err);
+    store_sql(f, "ALTER TABLE audit_log_away RENAME TO audit_log");
+    assert_int_equal(rc, RC_BUSY);
+    assert_int_equal(out.len, 0);
+    assert_non_null(strstr(err.msg, "audit log"));
+    query_outcome_cleanup(&o);
+    /* with the log back, the same query answers */
+    o = (struct query_outcome){ .parquet_fd = -1 };
+    assert_int_equal(core_query_run(&f->core, &f->alice, "test", &q, &out, &o, &err), RC_OK);
+    assert_int_equal(o.kind, QUERY_OK);
+    assert_true(out.len > 0);
+    query_outcome_cleanup(&o);
+    buf_cleanup(&out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], QUERY_WORKER_COMMAND) == 0)
@@ -220,6 +256,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_a_readable_table_answers_and_is_audited),
         cmocka_unit_test(test_an_unreadable_table_is_refused_before_the_engine_runs),
         cmocka_unit_test(test_refused_sql_is_refused),
+        cmocka_unit_test(test_no_answer_without_its_audit_row),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
