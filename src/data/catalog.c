@@ -247,6 +247,10 @@ static enum rc gen_open_db(struct catalog *c, struct catalog_gen *g, struct err 
     /* the original's connectors wrote view paths relative to the data folder */
     if (!rc)
         rc = exec_with_literal(g, "SET file_search_path = ", c->data_dir, "", err);
+    /* a Parquet file's footer is read once per database, not once per query: a point lookup
+     * would otherwise pay for the metadata every time (the files never change in place) */
+    if (!rc)
+        rc = gen_exec(g, "SET GLOBAL parquet_metadata_cache = true", err);
     return rc;
 }
 

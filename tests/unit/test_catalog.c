@@ -753,6 +753,7 @@ static void test_generation_is_locked_down(void **state)
     assert_non_null(strstr(limit, "MiB"));
     free(limit);
     assert_int_equal(q_i64(conn, "SELECT current_setting('threads')::BIGINT"), 1);
+    assert_int_equal(q_i64(conn, "SELECT current_setting('parquet_metadata_cache')::BIGINT"), 1);
     duck_close(&conn);
     catalog_release(c, g);
     catalog_close(&c);
