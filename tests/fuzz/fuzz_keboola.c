@@ -62,8 +62,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kbc_file_cleanup(&f);
     char **urls = NULL;
     if (kbc_parse_manifest(body, size, &urls, &n, &err) == RC_OK) {
+        /* a slice is an http(s) URL or, on AWS stacks, s3://bucket/key with a valid bucket */
+        char bucket[64], key[KBC_S3_KEY_MAX + 1];
         for (size_t i = 0; i < n; i++)
-            FUZZ_ASSERT(http_url(urls[i]));
+            FUZZ_ASSERT(http_url(urls[i]) || kbc_s3_split(urls[i], bucket, key));
         kbc_strings_free(urls, n);
     } else {
         FUZZ_ASSERT(urls == NULL);
